@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo-data
+DEMO_CUSTOMERS ?= 20000
+
+.PHONY: env demo test lint format bench clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+env: $(VENV)/.installed  ## create or update the environment in .venv from uv.lock
+
+demo: env  ## run the main job on the built-in synthetic data
+	$(BIN)/leadscore generate --out $(DEMO_DIR) --customers $(DEMO_CUSTOMERS) --seed 42
+	$(BIN)/leadscore validate $(DEMO_DIR)
+	@echo "demo: generated and validated a synthetic CRM in $(DEMO_DIR)/ (features, training and serving follow as they land)"
+
+test: env  ## lint, then run every test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: env
+	$(BIN)/ruff check .
+
+format: env
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: env  ## speed benchmarks (figures go to the README)
+	$(BIN)/python benchmarks/bench_generate.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""Shared fixtures: small synthetic CRMs generated once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leadscore.synthetic import GeneratedCRM, SyntheticConfig, generate_crm
+
+# a moment after the synthetic history ends, so 'future timestamp' checks are repeatable
+NOW = pd.Timestamp("2026-11-27", tz="UTC")
+
+
+@pytest.fixture(scope="session")
+def small_crm(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCRM:
+    """1,500 leads: fast, and enough for every table to have all kinds of rows."""
+    out = tmp_path_factory.mktemp("crm_small")
+    return generate_crm(SyntheticConfig(customers=1_500, seed=11, truth_customers=1_500), out)
+
+
+@pytest.fixture(scope="session")
+def truth_crm(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCRM:
+    """Enough leads for ground-truth statistics to be stable."""
+    out = tmp_path_factory.mktemp("crm_truth")
+    return generate_crm(SyntheticConfig(customers=12_000, seed=5, truth_customers=12_000), out)
+
+
+def read_table(directory: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(directory / f"{name}.parquet")
