@@ -145,11 +145,20 @@ def _load_table(
     bad_rows = _rows(problems)
     result.problems.extend(problems)
     result.rejected[name] = _quarantine_rows(raw, problems)
-    accepted = parsed.drop(index=bad_rows).reset_index(drop=True)
+    accepted = _in_time_order(parsed.drop(index=bad_rows), name)
     result.reports.append(
         TableReport(name, file, read=len(raw), accepted=len(accepted), rejected=len(bad_rows))
     )
     return accepted
+
+
+def _in_time_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Events and outcomes sorted by (customer_id, ts): features then need no sort of their own."""
+    if table not in ("events", "outcomes") or frame.empty:
+        return frame.reset_index(drop=True)
+    ts = frame["ts"].to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT"))
+    order = np.lexsort((ts, frame["customer_id"].cat.codes.to_numpy()))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _rows(problems: list[Problem]) -> list[int]:

@@ -92,12 +92,17 @@ def _to_bool(values: pd.Series) -> pd.Series:
 
 
 def _to_category(values: pd.Series) -> pd.Series:
-    if isinstance(values.dtype, pd.CategoricalDtype):
+    """Categorical with text categories in sorted order (so codes sort like the text)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return _to_string(values).astype("category")
+    values = values.cat.remove_unused_categories()
+    categories = values.cat.categories
+    if categories.dtype != "str":
+        values = values.cat.rename_categories(categories.astype("str"))
         categories = values.cat.categories
-        if categories.dtype == "str":
-            return values.cat.remove_unused_categories()
-        return values.cat.rename_categories(categories.astype("str"))
-    return _to_string(values).astype("category")
+    if not categories.is_monotonic_increasing:
+        values = values.cat.reorder_categories(categories.sort_values())
+    return values
 
 
 def _to_string(values: pd.Series) -> pd.Series:

@@ -54,7 +54,7 @@ EVENTS = TableSpec(
     name="events",
     description="one row per behaviour event",
     columns=(
-        ColumnSpec("customer_id", "string", required=True, nullable=False),
+        ColumnSpec("customer_id", "category", required=True, nullable=False),
         ColumnSpec("ts", "timestamp", required=True, nullable=False),
         ColumnSpec("event_type", "category", required=True, nullable=False),
         ColumnSpec("channel", "category"),
@@ -77,7 +77,7 @@ OUTCOMES = TableSpec(
     name="outcomes",
     description="one row per conversion or purchase",
     columns=(
-        ColumnSpec("customer_id", "string", required=True, nullable=False),
+        ColumnSpec("customer_id", "category", required=True, nullable=False),
         ColumnSpec("ts", "timestamp", required=True, nullable=False),
         ColumnSpec("offer_id", "string"),
         ColumnSpec("value", "float"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -94,7 +95,7 @@ def _after_created_check(ref: Reference) -> pa.Check:
     tolerance = ref.created_at_tolerance
 
     def after_created(df: pd.DataFrame) -> pd.Series:
-        start = df["customer_id"].map(created) - tolerance
+        start = lookup(df["customer_id"], created) - tolerance
         return ~(df["ts"] < start).fillna(False).astype(bool)
 
     return pa.Check(
@@ -102,6 +103,17 @@ def _after_created_check(ref: Reference) -> pa.Check:
         name="not_before_customer_created_at",
         error="not_before_customer_created_at",
     )
+
+
+def lookup(keys: pd.Series, mapping: pd.Series) -> pd.Series:
+    """``mapping[key]`` for each key (NaT/NaN where unknown), fast for categorical keys."""
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        per_category = mapping.reindex(keys.cat.categories.astype("str"))
+        codes = keys.cat.codes.to_numpy()
+        picked = per_category.iloc[np.where(codes >= 0, codes, 0)].reset_index(drop=True)
+        picked[codes < 0] = None
+        return picked.set_axis(keys.index)
+    return keys.map(mapping)
 
 
 def table_schema(table: str, columns: list[str], ref: Reference) -> pa.DataFrameSchema:

@@ -1,0 +1,190 @@
+"""Declarative feature definitions: named, typed, versioned feature sets read from YAML.
+
+A feature set file (``features/conversion_v1.yaml``) lists aggregations of a customer's
+events over time windows, profile attributes, and derived features. Each definition
+expands to one or more concrete features (one per window), each with a description in
+German and English that the service turns into a reason sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from leadscore.errors import InputError
+
+Agg = Literal["count", "sum", "distinct_count", "days_since_last", "days_since_created", "trend"]
+Window = int | Literal["all"]
+LANGUAGES = ("en", "de")
+EVENT_FILTER_COLUMNS = ("event_type", "channel", "offer_id", "campaign")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Description(_Strict):
+    """A sentence per language; ``{value}`` is the feature's value, ``{window}`` its days."""
+
+    en: str
+    de: str
+
+    def render(self, lang: str, **values: object) -> str:
+        return getattr(self, lang).format(**values)
+
+
+class EventFilter(_Strict):
+    """Which events an aggregation reads (values of the same column are alternatives)."""
+
+    event_type: list[str] | None = None
+    channel: list[str] | None = None
+    offer_id: list[str] | None = None
+    campaign: list[str] | None = None
+
+    def items(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(c, tuple(v)) for c in EVENT_FILTER_COLUMNS if (v := getattr(self, c))]
+
+
+class FeatureDefinition(_Strict):
+    """One aggregation of events; ``windows`` expands it into one feature per window."""
+
+    name: str
+    agg: Agg
+    where: EventFilter = EventFilter()
+    windows: list[Window] = Field(default_factory=list)
+    column: str | None = Field(None, description="the column that sum / distinct_count read")
+    short: int | None = Field(None, description="trend: the recent window in days")
+    long: int | None = Field(None, description="trend: the reference window in days")
+    description: Description
+
+    @field_validator("name")
+    @classmethod
+    def _snake_case(cls, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError(f"'{name}' must be lower snake_case (letters, digits, _)")
+        return name
+
+    @field_validator("windows")
+    @classmethod
+    def _positive(cls, windows: list[Window]) -> list[Window]:
+        if any(w != "all" and w <= 0 for w in windows):
+            raise ValueError("windows are positive numbers of days, or 'all'")
+        return windows
+
+    @model_validator(mode="after")
+    def _fits_agg(self) -> FeatureDefinition:
+        windowed = self.agg in ("count", "sum", "distinct_count")
+        if windowed and not self.windows:
+            raise ValueError(f"agg '{self.agg}' needs windows, e.g. [7, 30, 90]")
+        if not windowed and self.windows:
+            raise ValueError(f"agg '{self.agg}' takes no windows")
+        if self.agg == "sum" and self.column != "value":
+            raise ValueError("agg 'sum' reads the events' numeric column: set column: value")
+        if self.agg == "distinct_count" and self.column not in EVENT_FILTER_COLUMNS:
+            raise ValueError(f"agg 'distinct_count' needs column: one of {EVENT_FILTER_COLUMNS}")
+        if self.agg == "trend" and not (self.short and self.long and self.short < self.long):
+            raise ValueError("agg 'trend' needs short and long windows in days, short < long")
+        return self
+
+
+class ProfileSpec(_Strict):
+    """Which customer attributes pass through as features."""
+
+    include: Literal["all"] | list[str] = "all"
+    exclude: list[str] = Field(default_factory=list)
+    descriptions: dict[str, Description] = Field(default_factory=dict)
+
+
+class FeatureSetDefinition(_Strict):
+    """A named, versioned feature set, as written in ``features/<name>_v<version>.yaml``."""
+
+    name: str
+    version: int = Field(ge=1)
+    description: str = ""
+    dedupe_within_seconds: float = Field(
+        0, ge=0, description="count an event repeated this soon (same type, channel, offer) once"
+    )
+    profile: ProfileSpec | None = ProfileSpec()
+    features: list[FeatureDefinition] = Field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}_v{self.version}"
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> FeatureSetDefinition:
+        names = [f.name for f in self.features]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"feature names must be unique; repeated: {duplicated}")
+        return self
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One concrete column of a feature table."""
+
+    name: str
+    definition: FeatureDefinition | None  # None for profile attributes
+    window: Window | None
+    description: Description
+
+    def sentence(self, lang: str, value: object) -> str:
+        window = "" if self.window in (None, "all") else self.window
+        return self.description.render(lang, value=value, window=window)
+
+
+def expand(definition: FeatureDefinition) -> list[Feature]:
+    """The concrete features of one definition: ``pricing_page_views_7d``, ``..._30d``."""
+    if not definition.windows:
+        return [Feature(definition.name, definition, None, definition.description)]
+    return [
+        Feature(f"{definition.name}_{_window_suffix(w)}", definition, w, definition.description)
+        for w in definition.windows
+    ]
+
+
+def _window_suffix(window: Window) -> str:
+    return "all" if window == "all" else f"{window}d"
+
+
+def profile_description(column: str) -> Description:
+    label = column.replace("_", " ").replace(".", " ")
+    return Description(en=f"{label}: {{value}}", de=f"{label}: {{value}}")
+
+
+def load_feature_set(
+    name_or_path: str | Path, *, directory: Path = Path("features")
+) -> FeatureSetDefinition:
+    """A feature set by id (``conversion_v1``, looked up in ``directory``) or by file path."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = directory / f"{name_or_path}.yaml"
+    if not path.exists():
+        available = sorted(p.stem for p in directory.glob("*.yaml")) if directory.is_dir() else []
+        raise InputError(
+            f"{path}: no such feature set; available in {directory}/: {available or 'none'}"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        definition = FeatureSetDefinition.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        lines = [
+            f"  - {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        raise InputError(f"{path}: invalid feature set:\n" + "\n".join(lines)) from None
+    if path.stem != definition.id:
+        raise InputError(
+            f"{path}: file name must be '{definition.id}.yaml' (name '{definition.name}', "
+            f"version {definition.version}), so that versions never overwrite each other"
+        )
+    return definition

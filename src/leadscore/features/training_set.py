@@ -1,0 +1,170 @@
+"""Feature tables for training (with labels and a leakage audit) and for scoring."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from leadscore.errors import InputError
+from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC, leakage_audit
+from leadscore.features.builder import build_features, feature_columns
+from leadscore.features.definitions import Feature, FeatureSetDefinition
+from leadscore.features.spine import (
+    converted_within,
+    creation_spine,
+    data_end,
+    default_snapshot_dates,
+    snapshot_spine,
+)
+from leadscore.loading import CanonicalData
+from leadscore.source_config import FlagLabel
+
+LABEL = "label"
+METADATA_KEY = b"leadscore"
+
+
+@dataclass
+class FeatureTable:
+    """Features (and, for training, labels) with what is needed to read them."""
+
+    frame: pd.DataFrame
+    features: list[Feature]
+    feature_set: FeatureSetDefinition
+    horizon_days: int | None = None
+    audit: pd.DataFrame | None = None
+    censored_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def has_label(self) -> bool:
+        return LABEL in self.frame.columns
+
+
+def is_flat(data: CanonicalData) -> bool:
+    """A flat export: one row per lead with a converted flag and no behaviour over time."""
+    return isinstance(data.source.label, FlagLabel)
+
+
+def build_feature_table(
+    data: CanonicalData,
+    feature_set: FeatureSetDefinition,
+    *,
+    as_of: Sequence[pd.Timestamp] | None = None,
+    horizon_days: int | None = None,
+    suspicious_auc: float = DEFAULT_SUSPICIOUS_AUC,
+) -> FeatureTable:
+    """Build features as of the given moments; with ``horizon_days``, a labelled training set.
+
+    Flat exports get one row per lead at its creation, labelled by the converted flag.
+    Without dates, training sets use snapshots every four weeks; scoring uses 'now'.
+    """
+    post_outcome = data.source.post_outcome_columns
+    features = feature_columns(feature_set, data.customers, post_outcome_columns=post_outcome)
+    notes: list[str] = []
+    if is_flat(data):
+        if as_of:
+            notes.append("flat source: --as-of ignored; one row per lead at its creation")
+        spine = creation_spine(data.customers)
+    else:
+        dates = list(as_of or [])
+        if not dates:
+            dates = (
+                default_snapshot_dates(data, horizon_days=horizon_days)
+                if horizon_days
+                else [pd.Timestamp.now(tz="UTC")]
+            )
+        if not dates:
+            raise InputError(
+                "the data is too short for a training set: it needs 12 weeks of history "
+                f"plus the {horizon_days}-day horizon; pass --as-of dates"
+            )
+        spine = snapshot_spine(data.customers, dates)
+    censored = 0
+    if horizon_days is not None and not is_flat(data):
+        open_window = spine["as_of"] + pd.Timedelta(days=horizon_days) > data_end(data)
+        censored = int(open_window.sum())
+        spine = spine[~open_window.to_numpy()].reset_index(drop=True)
+    if spine.empty:
+        raise InputError("no (customer, as-of) points: every customer was created after the dates")
+    frame = build_features(
+        data.customers, data.events, spine, feature_set, post_outcome_columns=post_outcome
+    )
+    table = FeatureTable(frame, features, feature_set, horizon_days, None, censored, notes)
+    if horizon_days is None and not is_flat(data):
+        return table
+    label = _label(data, spine, horizon_days)
+    frame[LABEL] = label
+    table.audit = leakage_audit(
+        frame,
+        table.feature_names,
+        label,
+        post_outcome=_post_outcome_values(data, spine),
+        suspicious_auc=suspicious_auc,
+    )
+    return table
+
+
+def _label(data: CanonicalData, spine: pd.DataFrame, horizon_days: int | None) -> np.ndarray:
+    if is_flat(data):
+        converted = data.customers.set_index("customer_id")["converted"]
+        return converted.reindex(spine["customer_id"]).to_numpy(dtype=bool)
+    return converted_within(spine, data.outcomes, horizon_days=horizon_days)
+
+
+def _post_outcome_values(data: CanonicalData, spine: pd.DataFrame) -> pd.DataFrame | None:
+    """Post-outcome fields aligned to the spine, from customers or (first) outcome rows."""
+    columns = {}
+    outcomes = data.outcomes.drop_duplicates("customer_id").set_index("customer_id")
+    customers = data.customers.set_index("customer_id")
+    for name in data.source.post_outcome_columns:
+        for table in (customers, outcomes):
+            if name in table.columns:
+                columns[name] = table[name].reindex(spine["customer_id"]).reset_index(drop=True)
+                break
+    return pd.DataFrame(columns) if columns else None
+
+
+def write_feature_table(table: FeatureTable, path: Path) -> list[Path]:
+    """Parquet with the feature set and descriptions in its metadata; the audit beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrow = pa.Table.from_pandas(table.frame, preserve_index=False)
+    meta = {
+        "feature_set": table.feature_set.id,
+        "horizon_days": table.horizon_days,
+        "features": {
+            f.name: {"en": f.description.en, "de": f.description.de, "window": f.window}
+            for f in table.features
+        },
+    }
+    existing = arrow.schema.metadata or {}
+    arrow = arrow.replace_schema_metadata({**existing, METADATA_KEY: json.dumps(meta).encode()})
+    pq.write_table(arrow, path)
+    written = [path]
+    if table.audit is not None:
+        audit_path = audit_path_for(path)
+        table.audit.to_csv(audit_path, index=False)
+        written.append(audit_path)
+    return written
+
+
+def audit_path_for(path: Path) -> Path:
+    return path.with_name(path.stem + ".audit.csv")
+
+
+def read_feature_metadata(path: Path) -> dict:
+    """The feature set id, horizon and feature descriptions stored with a feature table."""
+    metadata = pq.read_schema(path).metadata or {}
+    if METADATA_KEY not in metadata:
+        raise InputError(f"{path}: not a leadscore feature table (no feature set metadata)")
+    return json.loads(metadata[METADATA_KEY])
