@@ -23,7 +23,8 @@ env: $(VENV)/.installed  ## create or update the environment in .venv from uv.lo
 demo: env  ## run the main job on the built-in synthetic data
 	$(BIN)/leadscore generate --out $(DEMO_DIR) --customers $(DEMO_CUSTOMERS) --seed 42
 	$(BIN)/leadscore validate $(DEMO_DIR)
-	@echo "demo: generated and validated a synthetic CRM in $(DEMO_DIR)/ (features, training and serving follow as they land)"
+	$(BIN)/leadscore features $(DEMO_DIR) --out $(DEMO_DIR)/features/train.parquet --label
+	@echo "demo: generated and validated a synthetic CRM and built its training set in $(DEMO_DIR)/ (training and serving follow as they land)"
 
 test: env  ## lint, then run every test
 	$(BIN)/ruff check .
@@ -39,6 +40,7 @@ format: env
 
 bench: env  ## speed benchmarks (figures go to the README)
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_features.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) .pytest_cache .ruff_cache

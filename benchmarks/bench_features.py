@@ -127,19 +127,23 @@ def main() -> None:
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    full_set = load_feature_set(HERE.parent / "features" / "conversion_v1.yaml")
+    t_full, _ = best_of(1, lambda: build_features(customers, events, spine_twelve, full_set))
+
     ratio_duckdb, ratio_twelve = t_one / t_duckdb, t_twelve / t_one
-    print(f"events / customers          {len(events):,} / {len(customers):,}")
-    print(f"features per row            {len(names)} windowed counts (equal to DuckDB's)")
-    print(f"DuckDB one snapshot         {t_duckdb:6.2f} s")
-    print(
-        f"leadscore one snapshot      {t_one:6.2f} s   ratio {ratio_duckdb:.2f} (target <= {RATIO_DUCKDB})"
-    )
-    print(
-        f"leadscore 12 snapshots      {t_twelve:6.2f} s   ratio {ratio_twelve:.2f} (target <= {RATIO_TWELVE}); {len(spine_twelve):,} rows"
-    )
-    print(
-        f"peak memory, 12 snapshots   {peak / 2**20:,.0f} MiB allocated by the build; process peak RSS {rss:,.0f} MiB"
-    )
+    rows = [
+        ("events / customers", f"{len(events):,} / {len(customers):,}"),
+        ("features per row", f"{len(names)} windowed counts, equal to DuckDB's"),
+        ("DuckDB, one snapshot", f"{t_duckdb:.2f} s"),
+        ("leadscore, one snapshot", f"{t_one:.2f} s = {ratio_duckdb:.2f}x DuckDB"),
+        ("leadscore, 12 snapshots", f"{t_twelve:.2f} s = {ratio_twelve:.2f}x one snapshot"),
+        ("conversion_v1, 12 snapshots", f"{t_full:.2f} s ({len(spine_twelve):,} rows)"),
+        ("peak memory, 12 snapshots", f"{peak / 2**20:,.0f} MiB allocated by the build"),
+        ("process peak RSS", f"{rss:,.0f} MiB (data generation included)"),
+    ]
+    for label, value in rows:
+        print(f"{label:<30}{value}")
+    print(f"targets: one snapshot <= {RATIO_DUCKDB}x DuckDB, 12 snapshots <= {RATIO_TWELVE}x one")
     if ratio_duckdb > RATIO_DUCKDB or ratio_twelve > RATIO_TWELVE:
         raise SystemExit("target missed")
 

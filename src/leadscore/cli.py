@@ -11,9 +11,12 @@ import typer
 from rich.console import Console
 
 from leadscore.errors import InputError
+from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table, write_feature_table
 from leadscore.loading import load_source, require_loaded, write_canonical, write_quarantine
 from leadscore.problems import problems_frame
-from leadscore.reporting import print_load_result
+from leadscore.reporting import print_feature_table, print_load_result
 from leadscore.source_config import resolve_source
 
 app = typer.Typer(
@@ -117,6 +120,65 @@ def load(
         f"accepted rows written to [bold]{out}[/]; {rejected:,} rejected rows with reasons in "
         f"{', '.join(str(p) for p in paths) or '-'}"
     )
+
+
+@app.command()
+def features(
+    source: SourceArg,
+    out: Annotated[Path, typer.Option(help="feature table to write (.parquet)")],
+    as_of: Annotated[
+        list[datetime] | None,
+        typer.Option(help="build features as of this UTC moment; repeat for several"),
+    ] = None,
+    feature_set: Annotated[
+        str, typer.Option(help="feature set id in --features-dir, or a path to its YAML")
+    ] = "conversion_v1",
+    features_dir: Annotated[Path, typer.Option(help="folder of feature sets")] = Path("features"),
+    label: Annotated[
+        bool,
+        typer.Option(
+            "--label/--no-label",
+            help="add the label 'converted in (as_of, as_of + horizon]' and audit for leakage",
+        ),
+    ] = False,
+    horizon_days: Annotated[int, typer.Option(min=1, help="label horizon in days")] = 30,
+    suspicious_auc: Annotated[
+        float, typer.Option(min=0.5, max=1.0, help="flag features with a higher single AUC")
+    ] = DEFAULT_SUSPICIOUS_AUC,
+    spine: Annotated[
+        str,
+        typer.Option(
+            help="auto | snapshots | creation: periodic snapshots, or one row per lead at its "
+            "creation (auto: creation when the source has no events)"
+        ),
+    ] = "auto",
+    now: NowOption = None,
+) -> None:
+    """Build a feature table: as of now for scoring, or a labelled training set (--label)."""
+    if spine not in ("auto", "snapshots", "creation"):
+        raise typer.BadParameter("use auto, snapshots or creation", param_hint="--spine")
+    if out.suffix != ".parquet":
+        _fail(f"{out}: the feature table is written as Parquet; name it *.parquet")
+    try:
+        definition = load_feature_set(feature_set, directory=features_dir)
+        result = load_source(resolve_source(source), now=_now(now))
+        data = require_loaded(result)
+        with console.status(f"building {definition.id} features ..."):
+            table = build_feature_table(
+                data,
+                definition,
+                as_of=[_now(d) for d in as_of or []],
+                horizon_days=horizon_days if label else None,
+                suspicious_auc=suspicious_auc,
+                spine_kind=spine,
+            )
+    except InputError as exc:
+        _fail(str(exc))
+    rejected = sum(r.rejected for r in result.reports)
+    if rejected:
+        console.print(f"[yellow]{rejected:,} rejected input rows left out[/] (leadscore validate)")
+    paths = write_feature_table(table, out)
+    print_feature_table(table, paths, console)
 
 
 def main() -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 from rich.table import Table
 
+from leadscore.features.training_set import FeatureTable
 from leadscore.loading import LoadResult
 from leadscore.problems import group_problems
 
@@ -33,3 +36,45 @@ def print_load_result(result: LoadResult, console: Console) -> None:
             highlight=False,
             soft_wrap=True,
         )
+
+
+def print_feature_table(table: FeatureTable, paths: list[Path], console: Console) -> None:
+    """What was built, the label rate, and the leakage audit's findings."""
+    frame = table.frame
+    dates = frame["as_of"].nunique()
+    console.print(
+        f"{table.feature_set.id}: {len(frame):,} rows x {len(table.features)} features, "
+        f"{dates:,} as-of moment(s), {frame['customer_id'].nunique():,} customers",
+        highlight=False,
+    )
+    for note in table.notes:
+        console.print(f"note: {note}")
+    if table.has_label:
+        horizon = f"within {table.horizon_days} days" if table.horizon_days else "(flag column)"
+        console.print(f"label: {frame['label'].mean():.2%} converted {horizon}")
+    if table.censored_rows:
+        console.print(
+            f"left out {table.censored_rows:,} rows whose {table.horizon_days}-day label "
+            "window reaches past the end of the data"
+        )
+    if table.audit is not None:
+        _print_audit(table.audit, console)
+    console.print("written: " + ", ".join(str(p) for p in paths))
+
+
+def _print_audit(audit, console: Console) -> None:
+    audit_table = Table(title="Leakage audit (strongest single fields)", title_justify="left")
+    for column in ("field", "kind", "single AUC", "flag", "action"):
+        audit_table.add_column(column, overflow="fold")
+    shown = audit[audit["flagged"]].head(10)
+    shown = shown if len(shown) else audit.head(0)
+    strongest = audit[~audit["flagged"]].head(5)
+    for row in [*shown.itertuples(), *strongest.itertuples()]:
+        audit_table.add_row(
+            row.field,
+            row.kind,
+            f"{row.single_feature_auc:.3f}",
+            "[red]flagged[/]" if row.flagged else "ok",
+            row.action,
+        )
+    console.print(audit_table)

@@ -56,7 +56,7 @@ def leakage_audit(
                     if flagged
                     else ""
                 ),
-                "action": "kept; check how it is recorded" if flagged else "kept",
+                "action": "kept: check how it is recorded" if flagged else "kept",
             }
         )
     for name in [] if post_outcome is None else post_outcome.columns:
@@ -68,7 +68,7 @@ def leakage_audit(
                 "single_feature_auc": round(auc, 4),
                 "flagged": True,
                 "reason": "known only after the outcome (source config: post_outcome_columns)",
-                "action": "excluded",
+                "action": "excluded: known only after the outcome",
             }
         )
     audit = pd.DataFrame(

@@ -145,7 +145,7 @@ def build_timeline(
         codes, times, values = codes[known], times[known], values[known]
         columns = {c: v.take(known) for c, v in columns.items()}
     if dedupe_within_seconds > 0 and len(codes) > 1:
-        keep = ~_near_repeats(codes, times, columns, dedupe_within_seconds)
+        keep = ~_near_repeats(codes, times, columns, values, dedupe_within_seconds)
         codes, times, values = codes[keep], times[keep], values[keep]
         columns = {c: v.take(keep) for c, v in columns.items()}
     lowest = min(earliest_us, int(times.min()) if len(times) else earliest_us)
@@ -179,16 +179,23 @@ def _canonical_order(
 
 
 def _near_repeats(
-    codes: np.ndarray, times: np.ndarray, columns: dict[str, CodedColumn], seconds: float
+    codes: np.ndarray,
+    times: np.ndarray,
+    columns: dict[str, CodedColumn],
+    values: np.ndarray,
+    seconds: float,
 ) -> np.ndarray:
-    """Events that repeat an event of the same customer, type, channel and offer within
-    ``seconds`` (double-fired tracking), whatever else happened in between."""
-    group = codes.astype(np.int64)
+    """Events that repeat an identical earlier event (same customer, type, channel, offer
+    and value) within ``seconds``, as double-fired tracking produces."""
+    parts = [(codes.astype(np.int64), int(codes.max()) + 1 if len(codes) else 1)]
     for name in ("event_type", "channel", "offer_id"):
         if name in columns:
             column = columns[name]
-            group = group * (len(column.categories) + 1) + (column.codes + 1)
-    order = np.argsort(group, kind="stable")  # stable: keeps time order within a group
+            parts.append((column.codes.astype(np.int64) + 1, len(column.categories) + 1))
+    value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parts.append((value_codes.astype(np.int64) + 1, len(uniques) + 1))
+    group = _group_ids(parts)
+    order = np.lexsort((times, group))
     grouped, when = group[order], times[order]
     repeat_sorted = np.zeros(len(codes), dtype=bool)
     repeat_sorted[1:] = (grouped[1:] == grouped[:-1]) & (
@@ -197,3 +204,17 @@ def _near_repeats(
     repeat = np.empty_like(repeat_sorted)
     repeat[order] = repeat_sorted
     return repeat
+
+
+def _group_ids(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One int64 per row that is equal exactly when all parts are (mixed radix)."""
+    capacity = 1
+    for _, size in parts:
+        capacity *= size
+    if capacity < 2**62:
+        group = np.zeros(len(parts[0][0]), dtype=np.int64)
+        for part, size in parts:
+            group = group * size + part
+        return group
+    stacked = np.stack([p for p, _ in parts], axis=1)
+    return np.unique(stacked, axis=0, return_inverse=True)[1].ravel().astype(np.int64)

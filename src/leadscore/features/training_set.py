@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,8 @@ from leadscore.features.spine import (
 from leadscore.loading import CanonicalData
 from leadscore.source_config import FlagLabel
 
+SpineKind = Literal["auto", "snapshots", "creation"]
+
 LABEL = "label"
 METADATA_KEY = b"leadscore"
 
@@ -37,7 +40,7 @@ class FeatureTable:
     frame: pd.DataFrame
     features: list[Feature]
     feature_set: FeatureSetDefinition
-    horizon_days: int | None = None
+    horizon_days: int | None = None  # 0: the label is a flag, not a window
     audit: pd.DataFrame | None = None
     censored_rows: int = 0
     notes: list[str] = field(default_factory=list)
@@ -56,6 +59,19 @@ def is_flat(data: CanonicalData) -> bool:
     return isinstance(data.source.label, FlagLabel)
 
 
+def at_creation(data: CanonicalData, spine: SpineKind) -> bool:
+    """Whether to build one row per lead at its creation rather than periodic snapshots.
+
+    'auto' does so for sources without behaviour events (flat exports, lead lists with
+    outcomes): their only moment of interest is when the lead came in.
+    """
+    if is_flat(data):
+        return True
+    if spine == "auto":
+        return data.events.empty
+    return spine == "creation"
+
+
 def build_feature_table(
     data: CanonicalData,
     feature_set: FeatureSetDefinition,
@@ -63,18 +79,22 @@ def build_feature_table(
     as_of: Sequence[pd.Timestamp] | None = None,
     horizon_days: int | None = None,
     suspicious_auc: float = DEFAULT_SUSPICIOUS_AUC,
+    spine_kind: SpineKind = "auto",
 ) -> FeatureTable:
     """Build features as of the given moments; with ``horizon_days``, a labelled training set.
 
-    Flat exports get one row per lead at its creation, labelled by the converted flag.
-    Without dates, training sets use snapshots every four weeks; scoring uses 'now'.
+    Flat exports get one row per lead at its creation, labelled by the converted flag, and
+    so do sources without events unless ``spine_kind`` says 'snapshots'. Otherwise, without
+    dates, training sets use snapshots every four weeks and scoring uses 'now'.
     """
     post_outcome = data.source.post_outcome_columns
     features = feature_columns(feature_set, data.customers, post_outcome_columns=post_outcome)
     notes: list[str] = []
     if is_flat(data):
+        horizon_days = None if horizon_days is None else 0
+    if at_creation(data, spine_kind):
         if as_of:
-            notes.append("flat source: --as-of ignored; one row per lead at its creation")
+            notes.append("as-of dates ignored: one row per lead at its creation")
         spine = creation_spine(data.customers)
     else:
         dates = list(as_of or [])
@@ -91,7 +111,7 @@ def build_feature_table(
             )
         spine = snapshot_spine(data.customers, dates)
     censored = 0
-    if horizon_days is not None and not is_flat(data):
+    if horizon_days:
         open_window = spine["as_of"] + pd.Timedelta(days=horizon_days) > data_end(data)
         censored = int(open_window.sum())
         spine = spine[~open_window.to_numpy()].reset_index(drop=True)
@@ -101,7 +121,7 @@ def build_feature_table(
         data.customers, data.events, spine, feature_set, post_outcome_columns=post_outcome
     )
     table = FeatureTable(frame, features, feature_set, horizon_days, None, censored, notes)
-    if horizon_days is None and not is_flat(data):
+    if horizon_days is None:
         return table
     label = _label(data, spine, horizon_days)
     frame[LABEL] = label
