@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,11 @@ from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import build_feature_table, write_feature_table
 from leadscore.loading import load_source, require_loaded, write_canonical, write_quarantine
 from leadscore.problems import problems_frame
-from leadscore.reporting import print_feature_table, print_load_result
+from leadscore.reporting import (
+    print_feature_table,
+    print_load_result,
+    print_training_result,
+)
 from leadscore.source_config import resolve_source
 
 app = typer.Typer(
@@ -179,6 +184,73 @@ def features(
         console.print(f"[yellow]{rejected:,} rejected input rows left out[/] (leadscore validate)")
     paths = write_feature_table(table, out)
     print_feature_table(table, paths, console)
+
+
+class ModelKind(StrEnum):
+    conversion = "conversion"
+    nbo = "nbo"
+
+
+DEFAULT_CONFIGS = Path("training") / "configs"
+
+
+@app.command()
+def train(
+    kind: Annotated[ModelKind, typer.Argument(help="which model to train")],
+    config: Annotated[
+        Path | None,
+        typer.Option(help="training config (default: training/configs/<kind>.yaml)"),
+    ] = None,
+    source: Annotated[
+        Path | None, typer.Option(help="data source, overriding the config's 'source'")
+    ] = None,
+    features_file: Annotated[
+        Path | None,
+        typer.Option("--features", help="a labelled feature table built by 'leadscore features'"),
+    ] = None,
+) -> None:
+    """Train, evaluate against baselines, log to MLflow and register as challenger."""
+    from leadscore.modeling.config import load_training_config
+    from leadscore.modeling.jobs import run_job
+
+    path = config or DEFAULT_CONFIGS / f"{kind.value}.yaml"
+    try:
+        settings = load_training_config(path, source=None if source is None else source.resolve())
+        if settings.model != kind.value:
+            _fail(f"{path} configures a '{settings.model}' model, not '{kind.value}'")
+        with console.status(f"training the {kind.value} model ..."):
+            result = run_job(settings, features_file=features_file)
+    except InputError as exc:
+        _fail(str(exc))
+    print_training_result(result, console)
+
+
+@app.command()
+def promote(
+    kind: Annotated[ModelKind, typer.Argument(help="which model's champion to move")],
+    config: Annotated[
+        Path | None, typer.Option(help="training config naming the registered model")
+    ] = None,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="give the champion alias back to the previous one")
+    ] = False,
+    auc_tolerance: Annotated[
+        float, typer.Option(help="how much AUC the challenger may lose")
+    ] = 0.002,
+) -> None:
+    """Move 'champion' to the challenger if it beats the champion on the same test set."""
+    from leadscore.modeling.config import load_training_config
+    from leadscore.modeling.gate import promote_challenger, roll_back
+
+    path = config or DEFAULT_CONFIGS / f"{kind.value}.yaml"
+    try:
+        name = load_training_config(path).model_name
+        decision = roll_back(name) if rollback else promote_challenger(name, auc_tolerance)
+    except InputError as exc:
+        _fail(str(exc))
+    console.print(decision.message, highlight=False)
+    if not decision.promoted:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

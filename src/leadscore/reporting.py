@@ -78,3 +78,63 @@ def _print_audit(audit, console: Console) -> None:
             row.action,
         )
     console.print(audit_table)
+
+
+def print_training_result(result, console: Console) -> None:
+    """Metrics against baselines (and the oracle), grades, and where the run is."""
+    evaluation, run = result.evaluation, result.run
+    if result.kind == "conversion":
+        _print_conversion(evaluation, console)
+    else:
+        _print_nbo(evaluation, console)
+    champion = " and champion (first model)" if run.became_champion else ""
+    console.print(
+        f"logged run {run.run_id} in experiment '{run.experiment}'; registered "
+        f"{run.model_name} version {run.version} as challenger{champion}",
+        highlight=False,
+    )
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+    console.print(f"[dim]time: {timing}[/]")
+
+
+def _print_conversion(evaluation, console: Console) -> None:
+    table = Table(title="Conversion model, test set", title_justify="left")
+    names = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_at_10pct")
+    table.add_column("model")
+    for name in names:
+        table.add_column(name, justify="right")
+    rows = {"leadscore": evaluation.metrics, **evaluation.baselines}
+    for model, values in rows.items():
+        table.add_row(model, *(f"{values[n]:.4f}" if n in values else "-" for n in names))
+    console.print(table)
+    if evaluation.oracle:
+        o = evaluation.oracle
+        console.print(
+            f"oracle (ground truth) AUC {o['oracle_auc']:.4f} on the same {int(o['rows']):,} rows; "
+            f"model {o['model_auc_same_rows']:.4f}; gap {o['gap']:.4f}"
+        )
+    grades = Table(title="Grades (test set)", title_justify="left")
+    for column in ("grade", "min score", "leads", "conversion rate"):
+        grades.add_column(column, justify="right")
+    for row in evaluation.per_grade.itertuples():
+        grades.add_row(
+            row.grade, str(row.min_score), f"{row.leads:,}", f"{row.conversion_rate:.2%}"
+        )
+    console.print(grades)
+
+
+def _print_nbo(evaluation, console: Console) -> None:
+    table = Table(title="Next-best-offer ranking, test set", title_justify="left")
+    names = ("rows", "hit_rate_at_1", "hit_rate_at_3", "map_at_3", "ndcg_at_3")
+    table.add_column("ranking")
+    for name in names:
+        table.add_column(name, justify="right")
+    for ranking, values in evaluation.rankings.items():
+        table.add_row(
+            ranking,
+            *(
+                f"{values[n]:,.0f}" if n == "rows" else f"{values[n]:.4f}" if n in values else "-"
+                for n in names
+            ),
+        )
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Conversion and next-best-offer models: training, calibration, evaluation."""

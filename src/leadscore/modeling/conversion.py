@@ -1,0 +1,245 @@
+"""Training and honest evaluation of the conversion model."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from leadscore.errors import InputError
+from leadscore.features.training_set import LABEL, FeatureTable
+from leadscore.modeling.baselines import fit_logistic, points_score, predict_logistic
+from leadscore.modeling.calibration import GRADES, fit_calibrator, grade, grade_thresholds, score
+from leadscore.modeling.config import TrainingConfig
+from leadscore.modeling.metrics import lift_at, probability_metrics
+from leadscore.modeling.propensity import FeatureEncoder, PropensityModel
+from leadscore.modeling.splits import Split, stratified_split, time_split
+
+SHAP_SAMPLE = 1000
+
+
+@dataclass
+class Evaluation:
+    """Everything a data scientist needs to judge one trained model."""
+
+    model: PropensityModel
+    split: Split
+    split_ranges: dict[str, str]
+    metrics: dict[str, float]
+    baselines: dict[str, dict[str, float]]
+    oracle: dict[str, float] | None
+    per_grade: pd.DataFrame
+    test: pd.DataFrame  # test rows: ids, features, label, model probability
+    baseline_scores: dict[str, np.ndarray]
+    shap_values: np.ndarray
+    shap_rows: pd.DataFrame
+    calibration_losses: dict[str, float]
+    best_iteration: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def make_split(table: FeatureTable, config: TrainingConfig) -> Split:
+    frame = table.frame
+    if config.split.kind == "stratified":
+        return stratified_split(
+            frame[LABEL].to_numpy(),
+            validation=config.split.validation,
+            test=config.split.test,
+            seed=config.seed,
+        )
+    return time_split(
+        frame["as_of"],
+        validation=config.split.validation,
+        test=config.split.test,
+        horizon_days=table.horizon_days or 0,
+    )
+
+
+def check_enough_data(label: np.ndarray, config: TrainingConfig, part: str = "training") -> None:
+    positives, negatives = int(label.sum()), int((~label).sum())
+    missing = []
+    if positives < config.min_positives:
+        missing.append(f"{positives} positives (need {config.min_positives})")
+    if negatives < config.min_negatives:
+        missing.append(f"{negatives} negatives (need {config.min_negatives})")
+    if missing:
+        raise InputError(
+            f"not enough data to train: the {part} period has {' and '.join(missing)}. "
+            "Add history, lengthen --horizon-days, or lower min_positives in the config."
+        )
+
+
+def fit_booster(
+    matrix: np.ndarray,
+    label: np.ndarray,
+    split: Split,
+    encoder: FeatureEncoder,
+    config: TrainingConfig,
+) -> lgb.Booster:
+    train_label = label[split.train]
+    params = config.lightgbm.params(
+        seed=config.seed, positives=int(train_label.sum()), negatives=int((~train_label).sum())
+    )
+    common = {"feature_name": encoder.features, "categorical_feature": encoder.categorical_index}
+    train = lgb.Dataset(matrix[split.train], train_label, **common, params={"verbosity": -1})
+    valid = lgb.Dataset(
+        matrix[split.validation], label[split.validation], reference=train, **common
+    )
+    return lgb.train(
+        params,
+        train,
+        num_boost_round=config.lightgbm.num_boost_round,
+        valid_sets=[valid],
+        valid_names=["validation"],
+        callbacks=[
+            lgb.early_stopping(
+                config.lightgbm.early_stopping_rounds, first_metric_only=True, verbose=False
+            )
+        ],
+    )
+
+
+def train_conversion(
+    table: FeatureTable, config: TrainingConfig, truth: pd.DataFrame | None = None
+) -> Evaluation:
+    """Fit, calibrate and grade on train/validation; report on test against baselines."""
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+    frame, features = table.frame, table.feature_names
+    label = frame[LABEL].to_numpy(dtype=bool)
+    split = make_split(table, config)
+    check_enough_data(label[split.train], config)
+    check_enough_data(label[split.validation], config, "validation")
+    encoder = FeatureEncoder.fit(frame, features)
+    matrix = encoder.matrix(frame)
+    timings["prepare"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    booster = fit_booster(matrix, label, split, encoder, config)
+    timings["lightgbm"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    valid_margin = booster.predict(matrix[split.validation], raw_score=True)
+    calibrator, losses = fit_calibrator(valid_margin, label[split.validation], config.calibration)
+    valid_probability = calibrator(valid_margin)
+    bands = grade_thresholds(valid_probability, config.grades.model_dump())
+    model = PropensityModel(
+        booster,
+        encoder,
+        calibrator,
+        {
+            "kind": "conversion",
+            "feature_set": table.feature_set.id,
+            "horizon_days": table.horizon_days,
+            "grades": bands,
+            "best_iteration": booster.best_iteration,
+        },
+    )
+    test_probability = model.probability(matrix[split.test])
+    test_label = label[split.test]
+    metrics = probability_metrics(test_label, test_probability)
+    test = frame.iloc[split.test].reset_index(drop=True)
+    test["probability"] = test_probability
+    per_grade = grade_table(test_probability, test_label, bands)
+    timings["calibrate_evaluate"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    baseline_scores = _baselines(frame, label, features, split, config)
+    baselines = {
+        name: _ranking_or_probability_metrics(test_label, values, name)
+        for name, values in baseline_scores.items()
+    }
+    timings["baselines"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    sample = np.random.default_rng(config.seed).permutation(len(split.test))[:SHAP_SAMPLE]
+    shap_values = model.contributions(matrix[split.test][np.sort(sample)])
+    timings["shap"] = time.perf_counter() - clock
+
+    return Evaluation(
+        model=model,
+        split=split,
+        split_ranges=split.describe(frame["as_of"]),
+        metrics=metrics,
+        baselines=baselines,
+        oracle=oracle_comparison(test, truth),
+        per_grade=per_grade,
+        test=test,
+        baseline_scores=baseline_scores,
+        shap_values=shap_values,
+        shap_rows=test.iloc[np.sort(sample)][features].reset_index(drop=True),
+        calibration_losses=losses,
+        best_iteration=booster.best_iteration,
+        timings=timings,
+    )
+
+
+def _baselines(frame, label, features, split, config) -> dict[str, np.ndarray]:
+    test = frame.iloc[split.test]
+    scores = {}
+    if config.rules_baseline.points:
+        scores["rules_points"] = points_score(
+            test, config.rules_baseline.points, config.rules_baseline.cap_per_rule
+        )
+    logistic = fit_logistic(
+        frame.iloc[split.train],
+        label[split.train],
+        features,
+        max_rows=config.logistic_max_rows,
+        seed=config.seed,
+    )
+    scores["logistic_regression"] = predict_logistic(logistic, test, features)
+    return scores
+
+
+def _ranking_or_probability_metrics(label: np.ndarray, values: np.ndarray, name: str) -> dict:
+    if name == "logistic_regression":
+        return probability_metrics(label, values)
+    return {  # points are a ranking, not a probability
+        "roc_auc": float(roc_auc_score(label, values)),
+        "pr_auc": float(average_precision_score(label, values)),
+        "lift_at_10pct": lift_at(label, values),
+    }
+
+
+def grade_table(probability: np.ndarray, label: np.ndarray, bands: dict[str, int]) -> pd.DataFrame:
+    grades = grade(score(probability), bands)
+    rows = []
+    for g in GRADES:
+        chosen = grades == g
+        rows.append(
+            {
+                "grade": g,
+                "min_score": bands[g],
+                "leads": int(chosen.sum()),
+                "share": float(chosen.mean()),
+                "conversions": int(label[chosen].sum()),
+                "conversion_rate": float(label[chosen].mean()) if chosen.any() else float("nan"),
+                "mean_probability": float(probability[chosen].mean())
+                if chosen.any()
+                else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def oracle_comparison(test: pd.DataFrame, truth: pd.DataFrame | None) -> dict[str, float] | None:
+    """On synthetic data: the true probability's AUC on the same test rows, and the gap."""
+    if truth is None:
+        return None
+    keyed = test[["customer_id", "as_of", LABEL, "probability"]].astype({"customer_id": "str"})
+    joined = keyed.merge(truth, on=["customer_id", "as_of"], how="inner")
+    if joined.empty or joined[LABEL].nunique() < 2:
+        return None
+    model_auc = roc_auc_score(joined[LABEL], joined["probability"])
+    oracle_auc = roc_auc_score(joined[LABEL], joined["true_probability"])
+    return {
+        "rows": float(len(joined)),
+        "oracle_auc": float(oracle_auc),
+        "model_auc_same_rows": float(model_auc),
+        "gap": float(oracle_auc - model_auc),
+    }

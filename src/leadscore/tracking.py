@@ -1,0 +1,223 @@
+"""Everything that talks to MLflow: runs, artifacts, the registry and its aliases.
+
+The embedded default is a SQLite store (``mlflow.db``) and an artifact folder
+(``mlruns/``) in the working directory; ``MLFLOW_TRACKING_URI`` points at a server.
+Models are logged as a pyfunc whose artifacts are leadscore's own model files, so they
+load back natively (``load_registered``) with their categories and calibration intact.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+
+from leadscore.errors import InputError
+from leadscore.modeling.registry import load_model_dir
+
+CHALLENGER = "challenger"
+CHAMPION = "champion"
+HISTORY_TAG = "leadscore.champion_history"
+MODEL_ARTIFACT = "leadscore_model"
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+
+
+def _client() -> mlflow.MlflowClient:
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="mlflow")
+    mlflow.set_tracking_uri(tracking_uri())
+    return mlflow.MlflowClient()
+
+
+def _experiment(client: mlflow.MlflowClient, name: str) -> str:
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = None
+    if "MLFLOW_TRACKING_URI" not in os.environ:
+        location = (Path.cwd() / "mlruns").as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+@dataclass(frozen=True)
+class RegisteredRun:
+    run_id: str
+    model_name: str
+    version: str
+    became_champion: bool
+    experiment: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a training job hands over to be logged."""
+
+    kind: str
+    model_dir: Path  # leadscore's own model files
+    params: dict[str, object]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    figures: dict[str, object]
+    texts: dict[str, str]  # artifact path -> text (model card, audit)
+    frames: dict[str, pd.DataFrame]  # artifact path -> table (test set for the gate)
+    signature_example: tuple[pd.DataFrame, pd.DataFrame] | None = None  # model input, output
+
+    @property
+    def signature(self):
+        if self.signature_example is None:
+            return None
+        return mlflow.models.infer_signature(*self.signature_example)
+
+
+class LeadscorePyfunc(mlflow.pyfunc.PythonModel):
+    """Generic pyfunc access for other tools; leadscore itself loads its files natively."""
+
+    def load_context(self, context) -> None:
+        self.model = load_model_dir(Path(context.artifacts[MODEL_ARTIFACT]))
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        return self.model.predict_frame(model_input)
+
+
+def log_training_run(record: RunRecord, *, experiment: str, model_name: str) -> RegisteredRun:
+    """Log a run with everything in ``record``, register the model as challenger (and as
+    champion if there is none yet)."""
+    client = _client()
+    experiment_id = _experiment(client, experiment)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{record.kind}") as run:
+        mlflow.log_params({k: _param(v) for k, v in record.params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in record.metrics.items() if v == v})
+        mlflow.set_tags(record.tags)
+        for name, figure in record.figures.items():
+            mlflow.log_figure(figure, f"plots/{name}")
+        for path, text in record.texts.items():
+            mlflow.log_text(text, path)
+        with tempfile.TemporaryDirectory() as tmp:
+            for path, frame in record.frames.items():
+                local = Path(tmp) / Path(path).name
+                frame.to_parquet(local, index=False)
+                mlflow.log_artifact(str(local), str(Path(path).parent))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=LeadscorePyfunc(),
+            artifacts={MODEL_ARTIFACT: str(record.model_dir)},
+            pip_requirements=["leadscore", "lightgbm", "pandas", "numpy"],
+            signature=record.signature,
+            registered_model_name=model_name,
+        )
+    version = str(info.registered_model_version)
+    client.set_registered_model_alias(model_name, CHALLENGER, version)
+    became_champion = False
+    if _alias_version(client, model_name, CHAMPION) is None:
+        _set_champion(client, model_name, version)
+        became_champion = True
+    return RegisteredRun(run.info.run_id, model_name, version, became_champion, experiment)
+
+
+def _param(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _alias_version(client, model_name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException:
+        return None
+
+
+def _set_champion(client, model_name: str, version: str) -> None:
+    client.set_registered_model_alias(model_name, CHAMPION, version)
+    history = _history(client, model_name)
+    client.set_registered_model_tag(model_name, HISTORY_TAG, ",".join([*history, version]))
+
+
+def _history(client, model_name: str) -> list[str]:
+    tags = client.get_registered_model(model_name).tags
+    raw = tags.get(HISTORY_TAG, "")
+    return [v for v in raw.split(",") if v]
+
+
+@dataclass(frozen=True)
+class ModelHandle:
+    """A registered model version, downloaded: its files, run and metrics."""
+
+    model_name: str
+    version: str
+    alias: str | None
+    run_id: str
+    directory: Path
+    metrics: dict[str, float]
+
+
+def fetch(model_name: str, alias: str, *, into: Path | None = None) -> ModelHandle:
+    """Download the version behind ``alias`` (champion or challenger) with its model files."""
+    client = _client()
+    version = _alias_version(client, model_name, alias)
+    if version is None:
+        raise InputError(
+            f"no '{alias}' model registered as '{model_name}' in {tracking_uri()}; "
+            f"train one first (leadscore train)"
+        )
+    return _fetch_version(client, model_name, version, alias, into)
+
+
+def _fetch_version(client, model_name, version, alias, into) -> ModelHandle:
+    meta = client.get_model_version(model_name, version)
+    target = Path(into or tempfile.mkdtemp(prefix="leadscore-model-"))
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{model_name}/{version}", dst_path=str(target)
+    )
+    model_dir = Path(local) / "artifacts" / MODEL_ARTIFACT
+    run = client.get_run(meta.run_id)
+    return ModelHandle(model_name, version, alias, meta.run_id, model_dir, dict(run.data.metrics))
+
+
+def download_run_table(run_id: str, path: str) -> pd.DataFrame:
+    _client()
+    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path)
+    return pd.read_parquet(local)
+
+
+def aliases(model_name: str) -> dict[str, str | None]:
+    client = _client()
+    return {a: _alias_version(client, model_name, a) for a in (CHAMPION, CHALLENGER)}
+
+
+def move_champion(model_name: str, version: str) -> None:
+    client = _client()
+    _set_champion(client, model_name, version)
+
+
+def rollback_champion(model_name: str) -> tuple[str, str]:
+    """Give the champion alias back to the version before the current one."""
+    client = _client()
+    history = _history(client, model_name)
+    if len(history) < 2:
+        raise InputError(f"'{model_name}' has no earlier champion to roll back to")
+    current, previous = history[-1], history[-2]
+    client.set_registered_model_alias(model_name, CHAMPION, previous)
+    client.set_registered_model_tag(model_name, HISTORY_TAG, ",".join(history[:-1]))
+    return current, previous
