@@ -100,9 +100,10 @@ def print_training_result(result, console: Console) -> None:
 def _print_conversion(evaluation, console: Console) -> None:
     table = Table(title="Conversion model, test set", title_justify="left")
     names = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_at_10pct")
-    table.add_column("model")
-    for name in names:
-        table.add_column(name, justify="right")
+    headers = ("AUC", "PR AUC", "log loss", "Brier", "ECE", "lift@10%")
+    table.add_column("model", no_wrap=True, min_width=19)
+    for header in headers:
+        table.add_column(header, justify="right")
     rows = {"leadscore": evaluation.metrics, **evaluation.baselines}
     for model, values in rows.items():
         table.add_row(model, *(f"{values[n]:.4f}" if n in values else "-" for n in names))
@@ -126,9 +127,9 @@ def _print_conversion(evaluation, console: Console) -> None:
 def _print_nbo(evaluation, console: Console) -> None:
     table = Table(title="Next-best-offer ranking, test set", title_justify="left")
     names = ("rows", "hit_rate_at_1", "hit_rate_at_3", "map_at_3", "ndcg_at_3")
-    table.add_column("ranking")
-    for name in names:
-        table.add_column(name, justify="right")
+    table.add_column("ranking", no_wrap=True, min_width=19)
+    for header in ("rows", "hit@1", "hit@3", "MAP@3", "NDCG@3"):
+        table.add_column(header, justify="right")
     for ranking, values in evaluation.rankings.items():
         table.add_row(
             ranking,

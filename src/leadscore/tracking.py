@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import warnings
@@ -82,22 +83,20 @@ class RunRecord:
     figures: dict[str, object]
     texts: dict[str, str]  # artifact path -> text (model card, audit)
     frames: dict[str, pd.DataFrame]  # artifact path -> table (test set for the gate)
-    signature_example: tuple[pd.DataFrame, pd.DataFrame] | None = None  # model input, output
-
-    @property
-    def signature(self):
-        if self.signature_example is None:
-            return None
-        return mlflow.models.infer_signature(*self.signature_example)
 
 
 class LeadscorePyfunc(mlflow.pyfunc.PythonModel):
-    """Generic pyfunc access for other tools; leadscore itself loads its files natively."""
+    """Generic pyfunc access for other tools; leadscore itself loads its files natively.
 
-    def load_context(self, context) -> None:
+    No signature on purpose: MLflow's schema enforcement refuses pandas categoricals,
+    which LightGBM needs. The model encodes categories itself (text or categorical in,
+    unseen values become missing), so it takes feature frames as they come.
+    """
+
+    def load_context(self, context):  # untyped: MLflow reads type hints as a schema
         self.model = load_model_dir(Path(context.artifacts[MODEL_ARTIFACT]))
 
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+    def predict(self, context, model_input, params=None):
         return self.model.predict_frame(model_input)
 
 
@@ -119,14 +118,16 @@ def log_training_run(record: RunRecord, *, experiment: str, model_name: str) -> 
                 local = Path(tmp) / Path(path).name
                 frame.to_parquet(local, index=False)
                 mlflow.log_artifact(str(local), str(Path(path).parent))
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=LeadscorePyfunc(),
-            artifacts={MODEL_ARTIFACT: str(record.model_dir)},
-            pip_requirements=["leadscore", "lightgbm", "pandas", "numpy"],
-            signature=record.signature,
-            registered_model_name=model_name,
-        )
+            # MLflow keeps the folder's own name: give it a fixed one to find it again
+            model_dir = Path(tmp) / MODEL_ARTIFACT
+            shutil.copytree(record.model_dir, model_dir)
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=LeadscorePyfunc(),
+                artifacts={MODEL_ARTIFACT: str(model_dir)},
+                pip_requirements=["leadscore", "lightgbm", "pandas", "numpy"],
+                registered_model_name=model_name,
+            )
     version = str(info.registered_model_version)
     client.set_registered_model_alias(model_name, CHALLENGER, version)
     became_champion = False

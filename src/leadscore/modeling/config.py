@@ -101,11 +101,16 @@ class NBOConfig(_Strict):
     rules: list[EligibilityRule] = Field(default_factory=list)
     sales_ready_grades: list[str] = Field(default_factory=lambda: ["A", "B"])
     max_offers: int = Field(3, ge=1)
+    owned_features: dict[str, str] = Field(
+        default_factory=dict, description="offer -> feature whose value > 0 means 'owns it'"
+    )
     contact_cap: int | None = Field(
         None, description="no offer to a customer who already got this many in the period"
     )
     contact_period_days: int = 30
-    offer_event_type: str = Field("offer_sent", description="events that record offers made")
+    contact_feature: str = Field(
+        "offers_sent_30d", description="feature counting offers made in the period"
+    )
     engagement_event_types: list[str] = Field(
         default_factory=lambda: ["download", "webinar_attended"],
         description="events with an offer_id that count as taking a nurture offer",

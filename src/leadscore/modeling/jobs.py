@@ -127,7 +127,6 @@ def run_conversion(config: TrainingConfig, *, features_file: Path | None = None)
                     else table.audit.to_csv(index=False),
                 },
                 frames={TEST_TABLE: _test_table(evaluation, table)},
-                signature_example=_example(ConversionPredictor(evaluation.model), evaluation),
             ),
             experiment=config.experiment,
             model_name=config.model_name,
@@ -176,8 +175,3 @@ def run_job(config: TrainingConfig, *, features_file: Path | None = None) -> Job
     from leadscore.modeling.nbo import run_nbo
 
     return run_nbo(config, features_file=features_file)
-
-
-def _example(predictor, evaluation) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rows = evaluation.test[predictor.model.features].head(5)
-    return rows, predictor.predict_frame(rows)

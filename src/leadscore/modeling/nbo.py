@@ -1,0 +1,414 @@
+"""Next-best-offer: one calibrated propensity model per offer, ranked by expected value.
+
+Products are modelled as "buys this product within the horizon", nurture offers as
+"engages with this content within the horizon" (downloads, webinar attendance). One model
+per offer rather than one model with offer features: the two kinds of label come from
+different processes, and every offer of the catalog has enough positives of its own.
+Eligibility (owned products, profile rules, contact caps) and the sales-ready split
+(products for sales-ready leads, nurture content for the rest) apply when ranking.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import log_loss
+
+from leadscore.errors import InputError
+from leadscore.features.spine import converted_within
+from leadscore.features.training_set import FeatureTable
+from leadscore.loading import CanonicalData
+from leadscore.modeling.calibration import fit_calibrator
+from leadscore.modeling.config import NBOConfig, TrainingConfig
+from leadscore.modeling.conversion import fit_booster, make_split
+from leadscore.modeling.metrics import ranking_metrics
+from leadscore.modeling.propensity import FeatureEncoder, PropensityModel
+
+NBO_FILE = "nbo.json"
+LABEL_PREFIX = "label__"
+
+
+def offer_labels(
+    data: CanonicalData, spine: pd.DataFrame, horizon_days: int, config: NBOConfig
+) -> pd.DataFrame:
+    """Per offer: did the customer take it (buy it, or engage with it) in the horizon?"""
+    offers = data.offers
+    labels = {}
+    for offer in offers.itertuples():
+        if offer.kind == "product":
+            taken = data.outcomes[data.outcomes["offer_id"].astype("object") == offer.offer_id]
+        else:
+            events = data.events
+            chosen = events["event_type"].astype("object").isin(config.engagement_event_types)
+            taken = events[chosen & (events["offer_id"].astype("object") == offer.offer_id)]
+        labels[f"{LABEL_PREFIX}{offer.offer_id}"] = converted_within(
+            spine, taken[["customer_id", "ts"]], horizon_days=horizon_days
+        )
+    return pd.DataFrame(labels)
+
+
+@dataclass
+class NBOModel:
+    """Per-offer propensity models, the catalog, and the rules that decide eligibility."""
+
+    offers: pd.DataFrame  # offer_id, name, kind, value
+    models: dict[str, PropensityModel]
+    priors: dict[str, float]  # offers with too few positives: their base rate
+    config: NBOConfig
+    features: list[str]
+    kind: str = "nbo"
+
+    @property
+    def encoder(self) -> FeatureEncoder:
+        return next(iter(self.models.values())).encoder
+
+    def propensities(self, matrix: np.ndarray) -> np.ndarray:
+        """(rows, offers) calibrated probabilities, in catalog order."""
+        out = np.empty((len(matrix), len(self.offers)))
+        for j, offer in enumerate(self.offers["offer_id"]):
+            model = self.models.get(offer)
+            out[:, j] = model.probability(matrix) if model else self.priors[offer]
+        return out
+
+    def eligible(self, frame: pd.DataFrame, sales_ready: np.ndarray | None = None) -> np.ndarray:
+        """(rows, offers) mask: owned products, profile rules, contact cap, sales readiness."""
+        n = len(frame)
+        mask = np.ones((n, len(self.offers)), dtype=bool)
+        kinds = self.offers["kind"].to_numpy()
+        for j, offer in enumerate(self.offers["offer_id"]):
+            owned = self.config.owned_features.get(offer)
+            if self.config.exclude_owned and owned in frame.columns:
+                mask[:, j] &= ~(
+                    pd.to_numeric(frame[owned], errors="coerce").fillna(0) > 0
+                ).to_numpy()
+            for rule in self.config.rules:
+                if rule.offer_id != offer:
+                    continue
+                for column, allowed in rule.requires.items():
+                    if column in frame.columns:
+                        mask[:, j] &= frame[column].astype("object").isin(allowed).to_numpy()
+        cap = self.config.contact_cap
+        if cap is not None and self.config.contact_feature in frame.columns:
+            sent = pd.to_numeric(frame[self.config.contact_feature], errors="coerce").fillna(0)
+            mask[(sent >= cap).to_numpy(), :] = False
+        if sales_ready is not None:
+            mask[:, kinds == "product"] &= sales_ready[:, None]
+            mask[:, kinds != "product"] &= ~sales_ready[:, None]
+        return mask
+
+    def rank(self, propensity: np.ndarray, eligible: np.ndarray) -> list[list[dict]]:
+        """Per row, up to ``max_offers`` eligible offers by expected value."""
+        values = self.offers["value"].to_numpy(dtype=float)
+        expected = np.where(eligible, propensity * values, -np.inf)
+        order = np.argsort(-expected, axis=1, kind="stable")[:, : self.config.max_offers]
+        out = []
+        for i, row in enumerate(order):
+            chosen = [j for j in row if eligible[i, j]]
+            out.append(
+                [
+                    {
+                        "offer_id": self.offers["offer_id"].iat[j],
+                        "name": self.offers["name"].iat[j],
+                        "kind": self.offers["kind"].iat[j],
+                        "propensity": float(propensity[i, j]),
+                        "expected_value": float(propensity[i, j] * values[j]),
+                    }
+                    for j in chosen
+                ]
+            )
+        return out
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        propensity = self.propensities(self.encoder.matrix(frame))
+        return pd.DataFrame(
+            propensity, columns=[f"propensity__{o}" for o in self.offers["offer_id"]]
+        )
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for offer, model in self.models.items():
+            model.save(directory / "offers" / offer)
+        meta = {
+            "offers": self.offers.to_dict(orient="records"),
+            "priors": self.priors,
+            "config": self.config.model_dump(mode="json"),
+            "features": self.features,
+        }
+        (directory / NBO_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> NBOModel:
+        meta = json.loads((directory / NBO_FILE).read_text())
+        offers = pd.DataFrame(meta["offers"])
+        models = {
+            o: PropensityModel.load(directory / "offers" / o)
+            for o in offers["offer_id"]
+            if (directory / "offers" / o).exists()
+        }
+        return cls(
+            offers,
+            models,
+            meta["priors"],
+            NBOConfig.model_validate(meta["config"]),
+            meta["features"],
+        )
+
+
+@dataclass
+class NBOEvaluation:
+    model: NBOModel
+    rankings: dict[str, dict[str, float]]
+    per_offer: pd.DataFrame
+    split_ranges: dict[str, str]
+    test: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def train_nbo(
+    table: FeatureTable,
+    labels: pd.DataFrame,
+    offers: pd.DataFrame,
+    config: TrainingConfig,
+    affinity: pd.DataFrame | None = None,
+) -> NBOEvaluation:
+    frame, features = table.frame, table.feature_names
+    split = make_split(table, config)
+    encoder = FeatureEncoder.fit(frame, features)
+    matrix = encoder.matrix(frame)
+    models, priors, rows = {}, {}, []
+    for offer in offers.itertuples():
+        label = labels[f"{LABEL_PREFIX}{offer.offer_id}"].to_numpy(dtype=bool)
+        positives = int(label[split.train].sum())
+        priors[offer.offer_id] = float(label[split.train].mean())
+        enough = positives >= config.min_positives and label[split.validation].sum() > 0
+        row = {"offer_id": offer.offer_id, "kind": offer.kind, "train_positives": positives}
+        if enough:
+            booster = fit_booster(matrix, label, split, encoder, config)
+            margin = booster.predict(matrix[split.validation], raw_score=True)
+            calibrator, _ = fit_calibrator(margin, label[split.validation], config.calibration)
+            models[offer.offer_id] = PropensityModel(
+                booster,
+                encoder,
+                calibrator,
+                {
+                    "kind": "nbo_offer",
+                    "offer_id": offer.offer_id,
+                    "feature_set": table.feature_set.id,
+                },
+            )
+            row["trees"] = booster.best_iteration
+        else:
+            row["trees"] = 0  # too few positives: the offer's base rate stands in
+        rows.append(row)
+    model = NBOModel(offers.reset_index(drop=True), models, priors, config.nbo, features)
+    test = frame.iloc[split.test].reset_index(drop=True)
+    test_labels = labels.iloc[split.test].reset_index(drop=True)
+    propensity = model.propensities(matrix[split.test])
+    per_offer = pd.DataFrame(rows)
+    per_offer["test_log_loss"] = [
+        float(
+            log_loss(
+                test_labels[f"{LABEL_PREFIX}{o}"],
+                np.clip(propensity[:, j], 1e-6, 1 - 1e-6),
+                labels=[0, 1],
+            )
+        )
+        for j, o in enumerate(offers["offer_id"])
+    ]
+    rankings = evaluate_rankings(
+        model, test, test_labels, propensity, labels.iloc[split.train], affinity, config.seed
+    )
+    return NBOEvaluation(
+        model,
+        rankings,
+        per_offer,
+        split.describe(frame["as_of"]),
+        pd.concat([test[["customer_id", "as_of", *features]], test_labels], axis=1),
+    )
+
+
+def evaluate_rankings(
+    model: NBOModel,
+    test: pd.DataFrame,
+    test_labels: pd.DataFrame,
+    propensity: np.ndarray,
+    train_labels: pd.DataFrame,
+    affinity: pd.DataFrame | None,
+    seed: int,
+) -> dict[str, dict[str, float]]:
+    """Hit rates, MAP and NDCG at 3 for products (rows with a purchase) and nurture content
+    (rows with an engagement), against popularity, random and, on synthetic data, the oracle."""
+    offers = model.offers["offer_id"].to_numpy()
+    kinds = model.offers["kind"].to_numpy()
+    taken = test_labels[[f"{LABEL_PREFIX}{o}" for o in offers]].to_numpy(dtype=bool)
+    eligible = model.eligible(test)
+    popularity = train_labels[[f"{LABEL_PREFIX}{o}" for o in offers]].to_numpy().mean(axis=0)
+    random = np.random.default_rng(seed).random(propensity.shape)
+    scores = {
+        "model": propensity,
+        "popularity": np.broadcast_to(popularity, propensity.shape),
+        "random": random,
+    }
+    if affinity is not None:
+        scores["oracle"] = _oracle_scores(test, affinity, offers)
+    out = {}
+    for kind_name, kind_mask in (("products", kinds == "product"), ("nurture", kinds != "product")):
+        for name, values in scores.items():
+            if values is None:
+                continue
+            relevant, ranked = [], []
+            for i in range(len(test)):
+                allowed = np.flatnonzero(kind_mask & eligible[i] & np.isfinite(values[i]))
+                truth = {offers[j] for j in allowed if taken[i, j]}
+                if not truth:
+                    continue
+                order = allowed[np.argsort(-values[i, allowed], kind="stable")]
+                relevant.append(truth)
+                ranked.append([offers[j] for j in order])
+            out[f"{kind_name}/{name}"] = ranking_metrics(relevant, ranked, k=3)
+    return out
+
+
+def _oracle_scores(test: pd.DataFrame, affinity: pd.DataFrame, offers: np.ndarray) -> np.ndarray:
+    table = affinity.pivot(index="customer_id", columns="offer_id", values="affinity")
+    table = table.reindex(columns=offers)
+    values = table.reindex(test["customer_id"].astype("str")).to_numpy(dtype=float)
+    return np.where(np.isnan(values), -np.inf, values)  # rows without truth rank nothing
+
+
+def nbo_gate(
+    old: NBOModel,
+    new: NBOModel,
+    test: pd.DataFrame,
+    challenger: str,
+    champion: str,
+    tolerance: float = 0.002,
+):
+    labels = test[[c for c in test.columns if c.startswith(LABEL_PREFIX)]]
+    results = {}
+    for name, model in (("champion", old), ("challenger", new)):
+        matrix = model.encoder.matrix(test)
+        propensity = model.propensities(matrix)
+        ranks = evaluate_rankings(model, test, labels, propensity, labels, None, 0)
+        losses = [
+            log_loss(
+                labels[f"{LABEL_PREFIX}{o}"],
+                np.clip(propensity[:, j], 1e-6, 1 - 1e-6),
+                labels=[0, 1],
+            )
+            for j, o in enumerate(model.offers["offer_id"])
+        ]
+        results[name] = (ranks["products/model"].get("map_at_3", 0.0), float(np.mean(losses)))
+    (new_map, new_loss), (old_map, old_loss) = results["challenger"], results["champion"]
+    reasons = []
+    if new_map < old_map - tolerance:
+        reasons.append(f"product MAP@3 {new_map:.4f} is worse than the champion's {old_map:.4f}")
+    if not new_loss < old_loss:
+        reasons.append(
+            f"mean log loss {new_loss:.5f} is not better than the champion's {old_loss:.5f}"
+        )
+    summary = (
+        f"on {len(test):,} test rows: challenger v{challenger} MAP@3 {new_map:.4f}, log loss "
+        f"{new_loss:.5f}; champion v{champion} MAP@3 {old_map:.4f}, log loss {old_loss:.5f}"
+    )
+    return not reasons, reasons, summary
+
+
+def run_nbo(config: TrainingConfig, *, features_file: Path | None = None):
+    from leadscore import tracking
+    from leadscore.features.definitions import load_feature_set
+    from leadscore.features.training_set import build_feature_table
+    from leadscore.modeling.jobs import JobResult, file_digest, load_data
+
+    if features_file is not None:
+        raise InputError("the nbo job builds its own per-offer labels: leave out --features")
+    timings = {}
+    clock = time.perf_counter()
+    data, files = load_data(config)
+    feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
+    table = build_feature_table(
+        data, feature_set, horizon_days=config.horizon_days, spine_kind=config.spine
+    )
+    labels = offer_labels(
+        data, table.frame[["customer_id", "as_of"]], config.horizon_days, config.nbo
+    )
+    timings["features"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    affinity_path = config.path(config.source) / "ground_truth" / "offer_affinity.parquet"
+    affinity = pd.read_parquet(affinity_path) if affinity_path.exists() else None
+    offers = data.offers[["offer_id", "name", "kind", "value"]].astype({"offer_id": "str"})
+    if config.nbo.offers:
+        offers = offers[offers["offer_id"].isin(config.nbo.offers)]
+    evaluation = train_nbo(table, labels, offers, config, affinity)
+    timings["train_evaluate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    metrics = {
+        f"{name.replace('/', '_')}_{k}": v
+        for name, values in evaluation.rankings.items()
+        for k, v in values.items()
+    }
+    for row in evaluation.per_offer.itertuples():
+        metrics[f"offer_{row.offer_id}_test_log_loss"] = row.test_log_loss
+    card = _card(evaluation, table)
+    with tempfile.TemporaryDirectory() as tmp:
+        evaluation.model.save(Path(tmp))
+        run = tracking.log_training_run(
+            tracking.RunRecord(
+                kind="nbo",
+                model_dir=Path(tmp),
+                params={
+                    "feature_set": feature_set.id,
+                    "horizon_days": config.horizon_days,
+                    "offers": ",".join(offers["offer_id"]),
+                    "seed": config.seed,
+                    "max_offers": config.nbo.max_offers,
+                },
+                metrics=metrics,
+                tags={
+                    "feature_set": feature_set.id,
+                    "data_hash": file_digest(files),
+                    "git_commit": tracking.git_commit(),
+                },
+                figures={},
+                texts={
+                    "model_card.md": card,
+                    "per_offer.csv": evaluation.per_offer.to_csv(index=False),
+                },
+                frames={"evaluation/test.parquet": evaluation.test},
+            ),
+            experiment=config.experiment,
+            model_name=config.model_name,
+        )
+    timings["track"] = time.perf_counter() - clock
+    return JobResult("nbo", evaluation, table, run, timings)
+
+
+def _card(evaluation: NBOEvaluation, table: FeatureTable) -> str:
+    from leadscore.modeling.card import markdown_table
+
+    rankings = pd.DataFrame(evaluation.rankings).T.reset_index(names="ranking")
+    return "\n".join(
+        [
+            "# Model card: next-best offer",
+            "",
+            f"Feature set `{table.feature_set.id}`; one calibrated LightGBM per offer; offers "
+            "ranked by expected value (propensity x value) among eligible offers.",
+            "",
+            "Split: " + "; ".join(f"{k}: {v}" for k, v in evaluation.split_ranges.items()),
+            "",
+            "## Ranking quality on the test set",
+            "",
+            markdown_table(rankings.round(4)),
+            "",
+            "## Offers",
+            "",
+            markdown_table(evaluation.per_offer.round(4)),
+            "",
+        ]
+    )

@@ -1,0 +1,215 @@
+"""Training jobs against a real MLflow store: tracking, registry, gate, reproducibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from leadscore import tracking
+from leadscore.cli import app
+from leadscore.errors import InputError
+from leadscore.modeling.config import NBOConfig, load_training_config
+from leadscore.modeling.conversion import train_conversion
+from leadscore.modeling.jobs import prepare_table, run_job
+from leadscore.modeling.nbo import NBOModel
+from leadscore.modeling.registry import ConversionPredictor, load_model_dir
+from leadscore.synthetic import GeneratedCRM
+
+REPO = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh embedded MLflow store (SQLite + artifact folder) in a working directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path
+
+
+def _config(crm: GeneratedCRM, kind: str = "conversion", **changes):
+    config = load_training_config(
+        REPO / "training" / "configs" / f"{kind}.yaml", source=crm.directory
+    )
+    return config.model_copy(update=changes)
+
+
+def test_conversion_job_logs_registers_and_loads_back(small_crm: GeneratedCRM, store: Path) -> None:
+    result = run_job(_config(small_crm))
+    run = mlflow.MlflowClient(tracking_uri=tracking.tracking_uri()).get_run(result.run.run_id)
+    metrics = run.data.metrics
+    for name in (
+        "test_roc_auc",
+        "test_pr_auc",
+        "test_log_loss",
+        "test_brier",
+        "test_ece",
+        "test_lift_at_10pct",
+        "baseline_logistic_regression_roc_auc",
+        "baseline_rules_points_roc_auc",
+        "oracle_oracle_auc",
+        "oracle_gap",
+        "grade_A_conversion_rate",
+    ):
+        assert name in metrics, name
+    assert run.data.tags["feature_set"] == "conversion_v1"
+    assert len(run.data.tags["data_hash"]) == 16 and run.data.tags["git_commit"]
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "plots")}
+    assert artifacts == {
+        f"plots/{n}"
+        for n in (
+            "roc.png",
+            "calibration.png",
+            "cumulative_gains.png",
+            "conversion_per_grade.png",
+            "shap_summary.png",
+        )
+    }
+    card = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card.md")
+    assert "Test metrics against baselines" in card and "Grades" in card and "oracle AUC" in card
+    assert (store / "mlflow.db").exists() and (store / "mlruns").is_dir()
+
+    assert tracking.aliases("leadscore-conversion") == {"champion": "1", "challenger": "1"}
+    handle = tracking.fetch("leadscore-conversion", "champion")
+    loaded = load_model_dir(handle.directory)
+    test = result.evaluation.test
+    np.testing.assert_allclose(
+        loaded.predict_frame(test)["probability"], test["probability"], rtol=1e-12
+    )
+    # the generic pyfunc flavour restores categories too
+    pyfunc = mlflow.pyfunc.load_model("models:/leadscore-conversion@champion")
+    predicted = pyfunc.predict(test[loaded.model.features].head(50))
+    np.testing.assert_allclose(predicted["probability"], test["probability"].head(50), rtol=1e-12)
+
+
+def test_same_data_config_and_seed_give_identical_model_files(
+    small_crm: GeneratedCRM, tmp_path: Path
+) -> None:
+    config = _config(small_crm)
+    table, _, _ = prepare_table(config, None)
+    for name in ("a", "b"):
+        evaluation = train_conversion(table, config)
+        ConversionPredictor(evaluation.model).save(tmp_path / name)
+        (tmp_path / f"{name}.metrics").write_text(repr(sorted(evaluation.metrics.items())))
+    for file in ("booster.txt", "model.json"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+    assert (tmp_path / "a.metrics").read_text() == (tmp_path / "b.metrics").read_text()
+
+
+def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
+    small_crm: GeneratedCRM, store: Path
+) -> None:
+    weak = _config(small_crm).lightgbm.model_copy(update={"num_boost_round": 2})
+    config = str(REPO / "training" / "configs" / "conversion.yaml")
+    run_job(_config(small_crm, lightgbm=weak))  # v1: the first model becomes champion
+    run_job(_config(small_crm))  # v2: properly trained challenger
+
+    promoted = runner.invoke(app, ["promote", "conversion", "--config", config])
+    assert promoted.exit_code == 0, promoted.output
+    assert "promoted version 2" in promoted.output
+    assert tracking.aliases("leadscore-conversion")["champion"] == "2"
+
+    run_job(_config(small_crm, lightgbm=weak, seed=7))  # v3: deliberately worse
+    refused = runner.invoke(app, ["promote", "conversion", "--config", config])
+    assert refused.exit_code == 1
+    assert "refused" in refused.output and "log loss" in refused.output
+    assert tracking.aliases("leadscore-conversion") == {"champion": "2", "challenger": "3"}
+
+    back = runner.invoke(app, ["promote", "conversion", "--config", config, "--rollback"])
+    assert back.exit_code == 0 and "version 1 again" in back.output
+    assert tracking.aliases("leadscore-conversion")["champion"] == "1"
+    again = runner.invoke(app, ["promote", "conversion", "--config", config, "--rollback"])
+    assert again.exit_code == 1 and "no earlier champion" in again.output
+
+
+def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM) -> None:
+    config = _config(small_crm, min_positives=100_000)
+    table, _, _ = prepare_table(config, None)
+    with pytest.raises(InputError, match=r"positives \(need 100000\)"):
+        train_conversion(table, config)
+
+
+def test_train_command_prints_metrics_and_registry(small_crm: GeneratedCRM, store: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "conversion",
+            "--config",
+            str(REPO / "training/configs/conversion.yaml"),
+            "--source",
+            str(small_crm.directory),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "logistic_regression" in result.output and "rules_points" in result.output
+    assert "oracle (ground truth) AUC" in result.output
+    assert "version 1 as challenger and champion" in result.output
+
+
+def test_nbo_job_ranks_offers_and_beats_random(small_crm: GeneratedCRM, store: Path) -> None:
+    result = run_job(_config(small_crm, kind="nbo"))
+    rankings = result.evaluation.rankings
+    for kind in ("products", "nurture"):
+        for name in ("model", "popularity", "random"):
+            assert rankings[f"{kind}/{name}"]["rows"] > 20
+    assert "products/oracle" in rankings
+    assert rankings["products/model"]["map_at_3"] > rankings["products/random"]["map_at_3"]
+    handle = tracking.fetch("leadscore-nbo", "champion")
+    loaded = load_model_dir(handle.directory)
+    assert isinstance(loaded, NBOModel) and len(loaded.models) >= 5
+
+
+def _nbo_model() -> NBOModel:
+    offers = pd.DataFrame(
+        {
+            "offer_id": ["P1", "P2", "N1"],
+            "name": ["One", "Two", "Guide"],
+            "kind": ["product", "product", "nurture"],
+            "value": [1000.0, 100.0, 10.0],
+        }
+    )
+    config = NBOConfig.model_validate(
+        {
+            "owned_features": {"P1": "p1_bought"},
+            "contact_cap": 2,
+            "contact_feature": "offers_sent_30d",
+            "rules": [{"offer_id": "P2", "requires": {"company_size": ["1000+"]}}],
+        }
+    )
+    return NBOModel(offers, {}, {"P1": 0.01, "P2": 0.5, "N1": 0.2}, config, [])
+
+
+def test_eligibility_owned_rules_cap_and_sales_readiness() -> None:
+    model = _nbo_model()
+    frame = pd.DataFrame(
+        {
+            "p1_bought": [0, 1, 0, 0],
+            "company_size": ["1000+", "1000+", "1-10", "1000+"],
+            "offers_sent_30d": [0, 0, 0, 2],
+        }
+    )
+    mask = model.eligible(frame)
+    assert mask.tolist() == [
+        [True, True, True],  # nothing owned, big company
+        [False, True, True],  # owns P1
+        [True, False, True],  # too small for P2
+        [False, False, False],  # contact cap reached
+    ]
+    ready = model.eligible(frame, sales_ready=np.array([True, True, False, False]))
+    assert ready[0].tolist() == [True, True, False]  # sales-ready: products only
+    assert ready[2].tolist() == [False, False, True]  # not ready: nurture only
+
+
+def test_offers_rank_by_expected_value() -> None:
+    model = _nbo_model()
+    propensity = np.array([[0.01, 0.5, 0.2]])
+    ranked = model.rank(propensity, np.ones((1, 3), dtype=bool))[0]
+    # expected values: P1 10, P2 50, N1 2
+    assert [o["offer_id"] for o in ranked] == ["P2", "P1", "N1"]
+    assert ranked[0]["expected_value"] == pytest.approx(50.0)
