@@ -24,7 +24,18 @@ demo: env  ## run the main job on the built-in synthetic data
 	$(BIN)/leadscore generate --out $(DEMO_DIR) --customers $(DEMO_CUSTOMERS) --seed 42
 	$(BIN)/leadscore validate $(DEMO_DIR)
 	$(BIN)/leadscore features $(DEMO_DIR) --out $(DEMO_DIR)/features/train.parquet --label
-	@echo "demo: generated and validated a synthetic CRM and built its training set in $(DEMO_DIR)/ (training and serving follow as they land)"
+	$(BIN)/leadscore train conversion --features $(DEMO_DIR)/features/train.parquet
+	$(BIN)/leadscore train nbo
+	$(BIN)/leadscore promote conversion || echo "demo: the champion stays (reason above)"
+	$(BIN)/leadscore promote nbo || echo "demo: the champion stays (reason above)"
+	$(BIN)/leadscore features $(DEMO_DIR) --out $(DEMO_DIR)/features/store.parquet \
+	    --feature-set nbo_v1 --as-of 2026-06-29T00:00:00
+	$(BIN)/python -c "import pandas as pd; pd.read_parquet('$(DEMO_DIR)/features/store.parquet').head(1).to_parquet('$(DEMO_DIR)/features/one.parquet')"
+	$(BIN)/leadscore score --input $(DEMO_DIR)/features/one.parquet --out $(DEMO_DIR)/one_score.jsonl --lang de --top-k 3
+	$(BIN)/python -m json.tool $(DEMO_DIR)/one_score.jsonl
+	@echo "demo: models trained and promoted (MLflow store: mlflow.db, open it with"
+	@echo "      .venv/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db); serve them with"
+	@echo "      LEADSCORE_API_KEYS=change-me .venv/bin/leadscore serve --feature-store $(DEMO_DIR)/features/store.parquet"
 
 test: env  ## lint, then run every test
 	$(BIN)/ruff check .

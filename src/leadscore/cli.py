@@ -253,5 +253,71 @@ def promote(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def score(
+    input_file: Annotated[
+        Path, typer.Option("--input", help="feature table (.parquet) from 'leadscore features'")
+    ],
+    out: Annotated[Path, typer.Option(help="results, one JSON object per lead (.jsonl)")],
+    lang: Annotated[str, typer.Option(help="language of the reasons: de or en")] = "en",
+    top_k: Annotated[int, typer.Option(min=0, max=50, help="reasons per lead")] = 5,
+    conversion_model: Annotated[
+        str, typer.Option(help="registered model")
+    ] = "leadscore-conversion",
+    nbo_model: Annotated[
+        str, typer.Option(help="registered model ('' for none)")
+    ] = "leadscore-nbo",
+    batch_size: Annotated[int, typer.Option(min=1)] = 1000,
+) -> None:
+    """Score a feature table in batch with the champion models: scores, reasons, offers."""
+    import json
+
+    from rich.progress import Progress
+
+    from leadscore.scoring import load_champions
+
+    if lang not in ("de", "en"):
+        raise typer.BadParameter("use de or en", param_hint="--lang")
+    try:
+        if not input_file.exists():
+            raise InputError(f"{input_file}: no such feature table")
+        scorer, versions = load_champions(conversion_model, nbo_model or None, None)
+        frame = pd.read_parquet(input_file)
+    except InputError as exc:
+        _fail(str(exc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle, Progress(console=console) as progress:
+        task = progress.add_task("scoring", total=len(frame))
+        for start in range(0, len(frame), batch_size):
+            chunk = frame.iloc[start : start + batch_size].reset_index(drop=True)
+            for result in scorer.score_frame(chunk, lang=lang, top_k=top_k):
+                handle.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
+            progress.advance(task, len(chunk))
+    console.print(f"scored {len(frame):,} leads with {versions} into {out}")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="HTTP port")] = 3000,
+    feature_store: Annotated[
+        Path | None, typer.Option(help="feature table of known customers (as of now)")
+    ] = None,
+) -> None:
+    """Start the BentoML service on the champion models (Ctrl-C stops it)."""
+    import os
+    import subprocess
+    import sys
+
+    service_dir = Path(__file__).resolve().parents[2] / "serving"
+    if not (service_dir / "service.py").exists():
+        _fail(f"{service_dir}/service.py not found: run from a leadscore checkout")
+    env = dict(os.environ)
+    if feature_store is not None:
+        env["LEADSCORE_FEATURE_STORE"] = str(feature_store.resolve())
+    env.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{Path.cwd() / 'mlflow.db'}")
+    command = [sys.executable, "-m", "bentoml", "serve", "service:LeadScoring", "--port", str(port)]
+    raise typer.Exit(subprocess.call(command, cwd=service_dir, env=env))
+
+
 def main() -> None:
     app()

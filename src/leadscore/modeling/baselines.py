@@ -59,7 +59,7 @@ def fit_logistic(
             ),
         ]
     )
-    model = Pipeline([("prepare", prepare), ("fit", LogisticRegression(C=1.0, max_iter=500))])
+    model = Pipeline([("prepare", prepare), ("fit", LogisticRegression(C=1.0, max_iter=300))])
     model.fit(_as_objects(frame[features], categorical), label)
     return model
 

@@ -19,8 +19,8 @@ class SplitConfig(_Strict):
     kind: Literal["time", "stratified"] = Field(
         "time", description="stratified only to compare with published figures"
     )
-    validation: float = Field(0.15, gt=0, lt=0.5)
-    test: float = Field(0.15, gt=0, lt=0.5)
+    validation: float = Field(0.1, gt=0, lt=0.5)
+    test: float = Field(0.1, gt=0, lt=0.5)
 
 
 class LightGBMConfig(_Strict):
@@ -133,7 +133,7 @@ class TrainingConfig(_Strict):
     min_negatives: int = 40
     rules_baseline: RulesBaseline = RulesBaseline()
     logistic_max_rows: int = Field(
-        50_000, description="rows the logistic baseline learns from (a sample beyond that)"
+        20_000, description="rows the logistic baseline learns from (a sample beyond that)"
     )
     nbo: NBOConfig = NBOConfig()
     experiment: str = "leadscore"

@@ -19,7 +19,7 @@ from leadscore.modeling.metrics import lift_at, probability_metrics
 from leadscore.modeling.propensity import FeatureEncoder, PropensityModel
 from leadscore.modeling.splits import Split, stratified_split, time_split
 
-SHAP_SAMPLE = 1000
+SHAP_SAMPLE = 500
 
 
 @dataclass
@@ -40,6 +40,17 @@ class Evaluation:
     calibration_losses: dict[str, float]
     best_iteration: int
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def self_description(table: FeatureTable) -> dict:
+    """What a model needs to explain itself and to build its features from raw records."""
+    return {
+        "descriptions": {
+            f.name: {"en": f.description.en, "de": f.description.de, "window": f.window}
+            for f in table.features
+        },
+        "feature_set_definition": table.feature_set.model_dump(mode="json"),
+    }
 
 
 def make_split(table: FeatureTable, config: TrainingConfig) -> Split:
@@ -137,6 +148,7 @@ def train_conversion(
             "horizon_days": table.horizon_days,
             "grades": bands,
             "best_iteration": booster.best_iteration,
+            **self_description(table),
         },
     )
     test_probability = model.probability(matrix[split.test])
@@ -185,12 +197,12 @@ def _baselines(frame, label, features, split, config) -> dict[str, np.ndarray]:
         scores["rules_points"] = points_score(
             test, config.rules_baseline.points, config.rules_baseline.cap_per_rule
         )
+    rows = split.train
+    if len(rows) > config.logistic_max_rows:  # sample positions first: copying all is slow
+        rng = np.random.default_rng(config.seed)
+        rows = np.sort(rng.choice(rows, config.logistic_max_rows, replace=False))
     logistic = fit_logistic(
-        frame.iloc[split.train],
-        label[split.train],
-        features,
-        max_rows=config.logistic_max_rows,
-        seed=config.seed,
+        frame.iloc[rows], label[rows], features, max_rows=config.logistic_max_rows, seed=config.seed
     )
     scores["logistic_regression"] = predict_logistic(logistic, test, features)
     return scores

@@ -26,7 +26,7 @@ from leadscore.features.training_set import FeatureTable
 from leadscore.loading import CanonicalData
 from leadscore.modeling.calibration import fit_calibrator
 from leadscore.modeling.config import NBOConfig, TrainingConfig
-from leadscore.modeling.conversion import fit_booster, make_split
+from leadscore.modeling.conversion import fit_booster, make_split, self_description
 from leadscore.modeling.metrics import ranking_metrics
 from leadscore.modeling.propensity import FeatureEncoder, PropensityModel
 
@@ -200,6 +200,7 @@ def train_nbo(
                     "kind": "nbo_offer",
                     "offer_id": offer.offer_id,
                     "feature_set": table.feature_set.id,
+                    **self_description(table),
                 },
             )
             row["trees"] = booster.best_iteration

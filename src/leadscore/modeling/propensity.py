@@ -76,15 +76,18 @@ class FeatureEncoder:
         missing = [f for f in self.features if f not in frame.columns]
         if missing:
             raise InputError(f"feature table lacks the model's features: {missing[:10]}")
-        numeric = [f for f in self.features if f not in self.categories]
-        out = np.empty((len(frame), len(self.features)), dtype=np.float64)
-        if numeric:  # one block conversion: much faster than column by column
-            block = frame[numeric].apply(pd.to_numeric, errors="coerce")
-            positions = [self.features.index(f) for f in numeric]
-            out[:, positions] = block.to_numpy(dtype=np.float64, na_value=np.nan)
-        for name in self.categories:
-            out[:, self.features.index(name)] = self._codes(frame[name], name)
-        return out
+        # one DataFrame of float-able columns, converted once: a single allocation
+        columns = {}
+        for name in self.features:
+            column = frame[name]
+            if name in self.categories:
+                columns[name] = self._codes(column, name)
+            elif pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+                columns[name] = column.to_numpy()
+            else:
+                columns[name] = pd.to_numeric(column, errors="coerce").to_numpy()
+        block = pd.DataFrame(columns, copy=False)
+        return block.to_numpy(dtype=np.float64, na_value=np.nan)
 
     def _codes(self, column: pd.Series, name: str) -> np.ndarray:
         levels = self.categories[name]

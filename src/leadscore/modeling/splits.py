@@ -49,7 +49,9 @@ def time_split(as_of: pd.Series, *, validation: float, test: float, horizon_days
     for part in ("train", "validation", "test"):
         if len(getattr(split, part)) == 0:
             raise InputError(
-                f"the time split leaves no {part} rows; use more as-of dates or a shorter horizon"
+                f"the time split leaves no {part} rows: rows whose label window reaches into "
+                "the next part are left out. Give that part a larger share (split in the "
+                "training config), add as-of dates, or shorten the horizon"
             )
     return split
 

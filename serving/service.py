@@ -1,0 +1,66 @@
+"""BentoML service: wiring only. The logic lives in leadscore.api and leadscore.scoring.
+
+Configuration (environment):
+  LEADSCORE_API_KEYS         comma-separated API keys (or LEADSCORE_API_KEYS_FILE)
+  LEADSCORE_FEATURE_STORE    feature table (Parquet) of known customers, as of now
+  LEADSCORE_CONVERSION_MODEL registered model name (default leadscore-conversion)
+  LEADSCORE_NBO_MODEL        registered model name (default leadscore-nbo; '' for none)
+  LEADSCORE_RELOAD_SECONDS   how often to look for a new champion (default 10; 0: never)
+  MLFLOW_TRACKING_URI        the registry (default: mlflow.db in the working directory)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import bentoml
+from bentoml.exceptions import BadInput
+from pydantic import Field
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from leadscore.api import MAX_BATCH, ApiKeyMiddleware, Lead, LeadResult, ModelWatcher, score_leads
+from leadscore.errors import InputError
+from leadscore.scoring import champion_versions, load_champions
+
+CONVERSION = os.environ.get("LEADSCORE_CONVERSION_MODEL", "leadscore-conversion")
+NBO = os.environ.get("LEADSCORE_NBO_MODEL", "leadscore-nbo") or None
+STORE = os.environ.get("LEADSCORE_FEATURE_STORE")
+RELOAD = float(os.environ.get("LEADSCORE_RELOAD_SECONDS", "10"))
+
+status_app = Starlette()
+
+
+@bentoml.service(name="leadscore", traffic={"timeout": 60})
+class LeadScoring:
+    def __init__(self) -> None:
+        self.watcher = ModelWatcher(
+            lambda: load_champions(CONVERSION, NBO, Path(STORE) if STORE else None),
+            lambda: champion_versions(CONVERSION, NBO),
+            RELOAD,
+        )
+        self.watcher.start()
+        status_app.router.routes.append(Route("/", self.model_status))
+
+    async def model_status(self, request) -> JSONResponse:
+        return JSONResponse(self.watcher.state.status())
+
+    @bentoml.api(route="/score")
+    def score(
+        self,
+        leads: Annotated[list[Lead], Field(min_length=1, max_length=MAX_BATCH)],
+        lang: Literal["de", "en"] = "en",
+        top_k: Annotated[int, Field(ge=0, le=50)] = 5,
+    ) -> list[LeadResult]:
+        """Scores with reasons and next-best offers for 1 to LEADSCORE_MAX_BATCH leads."""
+        try:
+            return score_leads(self.watcher.state.scorer, leads, lang=lang, top_k=top_k)
+        except InputError as exc:  # bad input is the caller's to fix: 400, never 500
+            raise BadInput(str(exc)) from None
+
+
+LeadScoring.add_asgi_middleware(ApiKeyMiddleware)
+LeadScoring.mount_asgi_app(status_app, path="/model-status")

@@ -1,0 +1,224 @@
+"""The HTTP contract (pydantic models), API-key checking, and the model state the service
+serves from, with hot swapping of new champions.
+
+Wired into BentoML by ``serving/service.py``; nothing here depends on BentoML.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from leadscore.errors import InputError
+
+log = logging.getLogger("leadscore.service")
+MAX_BATCH = int(os.environ.get("LEADSCORE_MAX_BATCH", "1000"))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Event(_Strict):
+    ts: str = Field(description="ISO 8601 timestamp, with offset or in UTC")
+    event_type: str = Field(min_length=1)
+    channel: str | None = None
+    offer_id: str | None = None
+    value: float | None = None
+    campaign: str | None = None
+
+
+class Lead(_Strict):
+    """A known customer by id, or a full record: profile attributes plus recent events."""
+
+    customer_id: str | None = Field(None, min_length=1, max_length=200)
+    created_at: str | None = Field(None, description="when the lead came in (ISO 8601)")
+    profile: dict[str, str | float | int | bool | None] | None = None
+    events: list[Event] | None = Field(None, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _id_or_record(self) -> Lead:
+        if self.customer_id is None and self.profile is None and self.events is None:
+            raise ValueError("a lead needs a customer_id, or a profile and/or events")
+        return self
+
+    @property
+    def is_record(self) -> bool:
+        return self.profile is not None or self.events is not None
+
+
+class Reason(BaseModel):
+    feature: str
+    value: Any = None
+    impact: float
+    direction: Literal["up", "down"]
+    text: str
+
+
+class Offer(BaseModel):
+    offer_id: str
+    name: str
+    kind: Literal["product", "nurture"]
+    propensity: float
+    expected_value: float
+    reasons: list[Reason]
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+    alias: str
+
+
+class LeadResult(BaseModel):
+    customer_id: str | None
+    probability: float
+    score: int
+    grade: Literal["A", "B", "C", "D"]
+    reasons: list[Reason]
+    next_best_offers: list[Offer]
+    model: ModelRef
+
+
+def api_keys() -> set[str]:
+    """Keys from LEADSCORE_API_KEYS (comma-separated) and/or LEADSCORE_API_KEYS_FILE."""
+    keys = {k.strip() for k in os.environ.get("LEADSCORE_API_KEYS", "").split(",") if k.strip()}
+    path = os.environ.get("LEADSCORE_API_KEYS_FILE")
+    if path:
+        keys |= {line.strip() for line in Path(path).read_text().splitlines() if line.strip()}
+    return keys
+
+
+def authorized(header: str | None, keys: set[str]) -> bool:
+    """Constant-time check of 'Bearer <key>' against every configured key."""
+    if not header or not header.startswith("Bearer ") or not keys:
+        return False
+    given = header[len("Bearer ") :].encode()
+    matches = [hmac.compare_digest(given, key.encode()) for key in keys]
+    return any(matches)
+
+
+class ApiKeyMiddleware:
+    """ASGI middleware: 401 on protected routes without a valid bearer key; keys are never
+    logged. Health, readiness, metrics and the API docs stay open."""
+
+    OPEN = ("/healthz", "/readyz", "/livez", "/metrics", "/docs", "/docs.json", "/model-status")
+
+    def __init__(self, app, keys: set[str] | None = None) -> None:
+        self.app = app
+        self.keys = api_keys() if keys is None else keys
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or self._open(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        header = headers.get(b"authorization", b"").decode("latin-1") or None
+        if authorized(header, self.keys):
+            await self.app(scope, receive, send)
+            return
+        body = b'{"error": "missing or invalid API key: send Authorization: Bearer <key>"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"www-authenticate", b"Bearer"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _open(self, path: str) -> bool:
+        return path == "/" or any(path.startswith(p) for p in self.OPEN)
+
+
+@dataclass
+class ServingState:
+    """The Scorer in use, swapped atomically when a new champion appears."""
+
+    scorer: Any
+    versions: dict[str, str]
+    last_error: str | None = None
+    checked_at: float = 0.0
+
+    def status(self) -> dict:
+        return {
+            "ready": self.scorer is not None,
+            "models": self.versions,
+            "last_reload_error": self.last_error,
+        }
+
+
+class ModelWatcher:
+    """Loads the champions, and keeps checking for new ones in a background thread.
+
+    A failed load keeps the old models serving and records why; requests never wait for
+    a load, they use whichever Scorer is current when they start.
+    """
+
+    def __init__(self, load, current_versions, interval: float) -> None:
+        self._load = load  # () -> (scorer, versions)
+        self._versions = current_versions  # () -> versions
+        self.interval = interval
+        scorer, versions = load()
+        self.state = ServingState(scorer, versions)
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        if self.interval > 0:
+            threading.Thread(target=self._watch, name="champion-watcher", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> None:
+        try:
+            wanted = self._versions()
+            if wanted == self.state.versions:
+                return
+            scorer, versions = self._load()
+            self.state = ServingState(scorer, versions)
+            log.info("now serving %s", versions)
+        except Exception as exc:  # keep serving the old models, and say why
+            self.state.last_error = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "reloading the champion failed; still serving %s: %s", self.state.versions, exc
+            )
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check()
+
+
+def score_leads(scorer, leads: list[Lead], *, lang: str, top_k: int) -> list[dict]:
+    """Known ids from the feature store, records through the feature builder, in order."""
+    if len(leads) > MAX_BATCH:
+        raise InputError(f"leads: {len(leads)} leads in one request; at most {MAX_BATCH}")
+    known = [i for i, lead in enumerate(leads) if not lead.is_record]
+    records = [i for i, lead in enumerate(leads) if lead.is_record]
+    results: list[dict | None] = [None] * len(leads)
+    if known:
+        if scorer.store is None:
+            raise InputError("no feature store loaded: send full records (profile and events)")
+        rows = scorer.store.rows([leads[i].customer_id for i in known])
+        for i, result in zip(known, scorer.score_frame(rows, lang=lang, top_k=top_k), strict=True):
+            results[i] = result
+    if records:
+        payload = [leads[i].model_dump(exclude_none=True) for i in records]
+        frame = scorer.features_for_records(payload, now=pd.Timestamp.now(tz="UTC"))
+        for i, result in zip(
+            records, scorer.score_frame(frame, lang=lang, top_k=top_k), strict=True
+        ):
+            result["customer_id"] = leads[i].customer_id
+            results[i] = result
+    return results  # type: ignore[return-value]

@@ -1,0 +1,242 @@
+"""The Scorer: one object that turns leads into explained scores and next-best offers.
+
+Shared by batch scoring (``leadscore score``) and the BentoML service. A lead is either a
+known ``customer_id`` (features come from the feature store: a feature table as of now)
+or a full record (profile attributes plus recent events, from which the Scorer builds
+features with the same builder as training).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadscore.errors import InputError
+from leadscore.explain import top_reasons
+from leadscore.features.builder import build_features
+from leadscore.features.definitions import Description, FeatureSetDefinition
+from leadscore.modeling.calibration import grade, score
+from leadscore.modeling.nbo import NBOModel
+from leadscore.modeling.propensity import PropensityModel
+from leadscore.modeling.registry import ConversionPredictor
+
+OFFER_REASONS = 3
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    alias: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, "alias": self.alias}
+
+
+@dataclass
+class FeatureStore:
+    """Features of known customers as of one moment, for lookups by id."""
+
+    frame: pd.DataFrame  # indexed by customer_id
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> FeatureStore:
+        latest = table.sort_values("as_of").drop_duplicates("customer_id", keep="last")
+        return cls(latest.set_index(latest["customer_id"].astype("str")))
+
+    def rows(self, customer_ids: list[str]) -> pd.DataFrame:
+        missing = [c for c in customer_ids if c not in self.frame.index]
+        if missing:
+            raise UnknownCustomers(missing)
+        return self.frame.loc[customer_ids].reset_index(drop=True)
+
+
+class UnknownCustomers(InputError):
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+        super().__init__(f"unknown customer_id(s): {ids[:10]}; send the full record instead")
+
+
+def _descriptions(model: PropensityModel) -> dict[str, tuple[Description, object]]:
+    raw = model.metadata.get("descriptions", {})
+    out = {}
+    for name in model.features:
+        info = raw.get(name) or {
+            "en": f"{name}: {{value}}",
+            "de": f"{name}: {{value}}",
+            "window": None,
+        }
+        out[name] = (Description(en=info["en"], de=info["de"]), info.get("window"))
+    return out
+
+
+@dataclass
+class Scorer:
+    conversion: ConversionPredictor
+    nbo: NBOModel | None = None
+    store: FeatureStore | None = None
+    conversion_info: ModelInfo = ModelInfo("conversion", "local", "none")
+    nbo_info: ModelInfo | None = None
+    _texts: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._texts = {"conversion": _descriptions(self.conversion.model)}
+        if self.nbo is not None:
+            self._texts |= {o: _descriptions(m) for o, m in self.nbo.models.items()}
+
+    @property
+    def feature_set(self) -> FeatureSetDefinition:
+        return FeatureSetDefinition.model_validate(
+            self.conversion.model.metadata["feature_set_definition"]
+        )
+
+    def score_frame(self, frame: pd.DataFrame, *, lang: str = "en", top_k: int = 5) -> list[dict]:
+        """Explained scores (and offers) for feature rows, vectorised over the batch."""
+        model = self.conversion.model
+        matrix = model.encoder.matrix(frame)
+        contributions = model.contributions(matrix)
+        margin = contributions.sum(axis=1)
+        probability = model.calibrator(margin)
+        scores = score(probability)
+        grades = grade(scores, self.conversion.bands)
+        offers = self._offers(frame, grades, lang) if self.nbo is not None else [[]] * len(frame)
+        values = frame[model.features].to_numpy(dtype=object)
+        results = []
+        for i in range(len(frame)):
+            reasons = top_reasons(
+                contributions[i],
+                model.features,
+                list(values[i]),
+                self._texts["conversion"],
+                top_k=top_k,
+                lang=lang,
+            )
+            results.append(
+                {
+                    "customer_id": str(frame["customer_id"].iat[i])
+                    if "customer_id" in frame
+                    else None,
+                    "probability": float(probability[i]),
+                    "score": int(scores[i]),
+                    "grade": str(grades[i]),
+                    "base_value": float(contributions[i, -1]),
+                    "margin": float(margin[i]),
+                    "reasons": [r.as_dict() for r in reasons],
+                    "next_best_offers": offers[i],
+                    "model": self.conversion_info.as_dict(),
+                }
+            )
+        return results
+
+    def _offers(self, frame: pd.DataFrame, grades: np.ndarray, lang: str) -> list[list[dict]]:
+        nbo = self.nbo
+        matrix = nbo.encoder.matrix(frame)
+        propensity = nbo.propensities(matrix)
+        ready = np.isin(grades, nbo.config.sales_ready_grades)
+        ranked = nbo.rank(propensity, nbo.eligible(frame, sales_ready=ready))
+        values = frame[nbo.features].to_numpy(dtype=object)
+        for i, offers in enumerate(ranked):
+            for offer in offers:
+                model = nbo.models.get(offer["offer_id"])
+                if model is None:
+                    offer["reasons"] = []
+                    continue
+                contributions = model.contributions(matrix[i : i + 1])[0]
+                offer["reasons"] = [
+                    r.as_dict()
+                    for r in top_reasons(
+                        contributions,
+                        model.features,
+                        list(values[i]),
+                        self._texts[offer["offer_id"]],
+                        top_k=OFFER_REASONS,
+                        lang=lang,
+                    )
+                ]
+        return ranked
+
+    def features_for_records(self, records: list[dict], *, now: pd.Timestamp) -> pd.DataFrame:
+        """Features built from full records (profile + events) with the training builder."""
+        customers, events = [], []
+        for i, record in enumerate(records):
+            customer_id = record.get("customer_id") or f"record-{i}"
+            profile = dict(record.get("profile") or {})
+            created = pd.Timestamp(record.get("created_at") or now)
+            customers.append({"customer_id": customer_id, "created_at": created, **profile})
+            for event in record.get("events") or []:
+                events.append({"customer_id": customer_id, **event})
+        customer_frame = pd.DataFrame(customers)
+        customer_frame["created_at"] = pd.to_datetime(
+            customer_frame["created_at"], utc=True, format="ISO8601"
+        )
+        for column, levels in self.conversion.model.encoder.categories.items():
+            if column in customer_frame.columns:
+                customer_frame[column] = pd.Categorical(customer_frame[column], categories=levels)
+        event_frame = pd.DataFrame(
+            events,
+            columns=["customer_id", "ts", "event_type", "channel", "offer_id", "value", "campaign"],
+        )
+        event_frame["ts"] = pd.to_datetime(event_frame["ts"], utc=True, format="ISO8601")
+        event_frame["value"] = pd.to_numeric(event_frame["value"], errors="coerce")
+        for column in ("event_type", "channel", "offer_id", "campaign"):
+            event_frame[column] = event_frame[column].astype("category")
+        spine = pd.DataFrame({"customer_id": customer_frame["customer_id"], "as_of": now})
+        spine["as_of"] = pd.to_datetime(spine["as_of"], utc=True)
+        definition = self._union_feature_set()
+        return build_features(customer_frame, event_frame, spine, definition, n_jobs=1)
+
+    def _union_feature_set(self) -> FeatureSetDefinition:
+        definition = self.feature_set
+        if self.nbo is None or not self.nbo.models:
+            return definition
+        nbo_meta = next(iter(self.nbo.models.values())).metadata["feature_set_definition"]
+        other = FeatureSetDefinition.model_validate(nbo_meta)
+        known = {d.name for d in definition.features}
+        extra = [d for d in other.features if d.name not in known]
+        return definition.model_copy(update={"features": [*definition.features, *extra]})
+
+
+def champion_versions(conversion_name: str, nbo_name: str | None) -> dict[str, str]:
+    """Which versions hold the champion alias now (cheap: one registry query each)."""
+    from leadscore import tracking
+
+    versions = {"conversion": tracking.aliases(conversion_name)[tracking.CHAMPION] or "none"}
+    if nbo_name:
+        versions["nbo"] = tracking.aliases(nbo_name)[tracking.CHAMPION] or "none"
+    return versions
+
+
+def load_champions(
+    conversion_name: str, nbo_name: str | None, store_path: Path | None
+) -> tuple[Scorer, dict[str, str]]:
+    """A Scorer on the champion models from the MLflow registry, and their versions."""
+    from leadscore import tracking
+    from leadscore.modeling.registry import load_model_dir
+
+    handle = tracking.fetch(conversion_name, tracking.CHAMPION)
+    conversion = load_model_dir(handle.directory)
+    nbo, nbo_info = None, None
+    versions = {"conversion": handle.version}
+    if nbo_name and tracking.aliases(nbo_name)[tracking.CHAMPION] is not None:
+        nbo_handle = tracking.fetch(nbo_name, tracking.CHAMPION)
+        nbo = load_model_dir(nbo_handle.directory)
+        nbo_info = ModelInfo(nbo_name, nbo_handle.version, tracking.CHAMPION)
+        versions["nbo"] = nbo_handle.version
+    elif nbo_name:
+        versions["nbo"] = "none"
+    store = None
+    if store_path is not None:
+        if not store_path.exists():
+            raise InputError(f"{store_path}: no feature table for known customers")
+        store = FeatureStore.from_table(pd.read_parquet(store_path))
+    scorer = Scorer(
+        conversion,
+        nbo,
+        store,
+        ModelInfo(conversion_name, handle.version, tracking.CHAMPION),
+        nbo_info,
+    )
+    return scorer, versions

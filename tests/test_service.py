@@ -1,0 +1,194 @@
+"""The BentoML service over real HTTP: a real `bentoml serve`, a real MLflow registry."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from leadscore import tracking
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table, write_feature_table
+from leadscore.loading import load_source, require_loaded
+from leadscore.modeling.config import load_training_config
+from leadscore.modeling.jobs import run_job
+from leadscore.source_config import canonical_source
+from leadscore.synthetic import GeneratedCRM
+from tests.conftest import NOW
+
+REPO = Path(__file__).resolve().parents[1]
+KEY = "test-key-7f3a"
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def service(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    home = tmp_path_factory.mktemp("service")
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    old_cwd, old_uri = Path.cwd(), os.environ.get("MLFLOW_TRACKING_URI")
+    os.chdir(home)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        for kind in ("conversion", "nbo"):
+            config = load_training_config(
+                REPO / "training/configs" / f"{kind}.yaml", source=small_crm.directory
+            )
+            run_job(config.model_copy(update={"experiment": "service-test"}))
+        data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+        store = build_feature_table(
+            data,
+            load_feature_set("nbo_v1", directory=REPO / "features"),
+            as_of=[pd.Timestamp("2026-06-29", tz="UTC")],
+        )
+        write_feature_table(store, home / "store.parquet")
+        port = _free_port()
+        env = {
+            **os.environ,
+            "LEADSCORE_API_KEYS": f"other-key,{KEY}",
+            "LEADSCORE_FEATURE_STORE": str(home / "store.parquet"),
+            "LEADSCORE_RELOAD_SECONDS": "1",
+            "MLFLOW_TRACKING_URI": uri,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bentoml", "serve", "service:LeadScoring", "--port", str(port)],
+            cwd=REPO / "serving",
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(process.stdout.read().decode())
+            time.sleep(0.5)
+        else:
+            process.kill()
+            raise RuntimeError("service did not become ready: " + process.stdout.read().decode())
+        ids = store.frame["customer_id"].astype(str).tolist()
+        yield {"url": url, "ids": ids, "source": small_crm, "home": home, "log": process}
+        process.terminate()
+        process.wait(timeout=30)
+    finally:
+        os.chdir(old_cwd)
+        if old_uri is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+
+
+def _post(service: dict, body: dict, key: str | None = KEY) -> httpx.Response:
+    headers = {} if key is None else {"Authorization": f"Bearer {key}"}
+    return httpx.post(f"{service['url']}/score", json=body, headers=headers, timeout=30)
+
+
+def test_scoring_needs_a_valid_key_health_does_not(service: dict) -> None:
+    body = {"leads": [{"customer_id": service["ids"][0]}]}
+    assert _post(service, body, key=None).status_code == 401
+    assert _post(service, body, key="wrong").status_code == 401
+    assert _post(service, body).status_code == 200
+    for path in ("/healthz", "/readyz", "/metrics", "/model-status"):
+        assert (
+            httpx.get(service["url"] + path, timeout=10, follow_redirects=True).status_code == 200
+        ), path
+
+
+def test_known_customers_get_explained_scores_and_offers(service: dict) -> None:
+    ids = service["ids"][:3]
+    for lang, word in (("de", "Tagen"), ("en", "days")):
+        response = _post(
+            service, {"leads": [{"customer_id": i} for i in ids], "lang": lang, "top_k": 4}
+        )
+        assert response.status_code == 200, response.text
+        results = response.json()
+        assert [r["customer_id"] for r in results] == ids
+        for result in results:
+            assert 0 <= result["probability"] <= 1 and result["grade"] in "ABCD"
+            assert result["score"] == round(result["probability"] * 100)
+            assert 1 <= len(result["reasons"]) <= 4
+            assert result["model"] == {
+                "name": "leadscore-conversion",
+                "version": "1",
+                "alias": "champion",
+            }
+            assert len(result["next_best_offers"]) <= 3
+        assert any(word in r["text"] for res in results for r in res["reasons"])
+
+
+def test_full_record_is_scored(service: dict) -> None:
+    lead = {
+        "customer_id": "NEW-1",
+        "created_at": "2026-05-01T09:00:00+02:00",
+        "profile": {
+            "industry": "software",
+            "company_size": "51-200",
+            "country": "DE",
+            "lead_source": "webinar",
+        },
+        "events": [
+            {"ts": "2026-06-20T10:00:00Z", "event_type": "pricing_page_view", "channel": "web"},
+            {
+                "ts": "2026-06-22T10:00:00Z",
+                "event_type": "quote_request",
+                "offer_id": "O-ANALYTICS",
+            },
+        ],
+    }
+    response = _post(service, {"leads": [lead], "lang": "de"})
+    assert response.status_code == 200, response.text
+    assert response.json()[0]["customer_id"] == "NEW-1"
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"leads": []}, "leads"),
+        ({"leads": [{}]}, "customer_id"),
+        ({"leads": [{"customer_id": "C-0000001"}], "lang": "fr"}, "lang"),
+        ({"leads": [{"customer_id": "C-0000001"}], "top_k": -1}, "top_k"),
+        ({"leads": [{"customer_id": "NOPE-42"}]}, "NOPE-42"),
+        ({"leads": [{"customer_id": "x", "events": [{"ts": "2026-01-01"}]}]}, "event_type"),
+        ({"leads": [{"customer_id": "C-0000001"}] * 1001}, "leads"),
+        ({"lead": []}, "leads"),
+    ],
+)
+def test_bad_input_gets_a_4xx_naming_the_field(service: dict, body: dict, needle: str) -> None:
+    response = _post(service, body)
+    assert 400 <= response.status_code < 500, response.text
+    assert needle in response.text
+
+
+def test_new_champion_is_picked_up_without_failed_requests(service: dict) -> None:
+    config = load_training_config(
+        REPO / "training/configs/conversion.yaml", source=service["source"].directory
+    ).model_copy(update={"experiment": "service-test", "seed": 3})
+    run_job(config)  # version 2, challenger
+    tracking.move_champion("leadscore-conversion", "2")
+    body = {"leads": [{"customer_id": service["ids"][0]}]}
+    versions, deadline = set(), time.time() + 60
+    while time.time() < deadline and "2" not in versions:
+        response = _post(service, body)
+        assert response.status_code == 200, response.text
+        versions.add(response.json()[0]["model"]["version"])
+    assert "2" in versions
+    status = httpx.get(service["url"] + "/model-status/", timeout=10).json()
+    assert status["models"]["conversion"] == "2" and status["last_reload_error"] is None
