@@ -22,7 +22,15 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from leadscore.api import MAX_BATCH, ApiKeyMiddleware, Lead, LeadResult, ModelWatcher, score_leads
+from leadscore.api import (
+    MAX_BATCH,
+    ApiKeyMiddleware,
+    FieldErrorsMiddleware,
+    Lead,
+    LeadResult,
+    ModelWatcher,
+    score_leads,
+)
 from leadscore.errors import InputError
 from leadscore.scoring import champion_versions, load_champions
 
@@ -62,5 +70,6 @@ class LeadScoring:
             raise BadInput(str(exc)) from None
 
 
+LeadScoring.add_asgi_middleware(FieldErrorsMiddleware)
 LeadScoring.add_asgi_middleware(ApiKeyMiddleware)
 LeadScoring.mount_asgi_app(status_app, path="/model-status")

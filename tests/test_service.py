@@ -87,7 +87,10 @@ def service(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -
         ids = store.frame["customer_id"].astype(str).tolist()
         yield {"url": url, "ids": ids, "source": small_crm, "home": home, "log": process}
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
     finally:
         os.chdir(old_cwd)
         if old_uri is None:

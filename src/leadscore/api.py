@@ -7,6 +7,7 @@ Wired into BentoML by ``serving/service.py``; nothing here depends on BentoML.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import threading
@@ -140,6 +141,64 @@ class ApiKeyMiddleware:
 
     def _open(self, path: str) -> bool:
         return path == "/" or any(path.startswith(p) for p in self.OPEN)
+
+
+class FieldErrorsMiddleware:
+    """Rewrites BentoML's 400 bodies so that ``detail`` is one readable string naming each
+    field ("leads.0.customer_id: ..."), as the service's OpenAPI document declares it
+    (BentoML documents a string but sends pydantic's list)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message) -> None:
+            if message["type"] == "http.response.start":
+                if message["status"] != 400:
+                    start["pass"] = True
+                    await send(message)
+                    return
+                start.update(message)
+                return
+            if start.get("pass"):
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = _readable_detail(b"".join(chunks))
+            headers = [
+                (k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"
+            ]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, capture)
+
+
+def _readable_detail(body: bytes) -> bytes:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(payload, list):  # errors raised inside the API arrive as a list
+        errors = [e.get("error", str(e)) if isinstance(e, dict) else str(e) for e in payload]
+        payload = {"error": "; ".join(errors)}
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    if isinstance(detail, list):
+        parts = []
+        for error in detail:
+            where = ".".join(str(p) for p in error.get("loc", []))
+            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        payload["detail"] = "; ".join(parts)
+    return json.dumps(payload).encode()
 
 
 @dataclass
