@@ -33,7 +33,7 @@ demo: env  ## run the main job on the built-in synthetic data
 	$(BIN)/python -c "import pandas as pd; pd.read_parquet('$(DEMO_DIR)/features/store.parquet').head(1).to_parquet('$(DEMO_DIR)/features/one.parquet')"
 	$(BIN)/leadscore score --input $(DEMO_DIR)/features/one.parquet --out $(DEMO_DIR)/one_score.jsonl --lang de --top-k 3
 	$(BIN)/python -m json.tool $(DEMO_DIR)/one_score.jsonl
-	@echo "demo: models trained and promoted (MLflow store: mlflow.db, open it with"
+	@echo "demo: models trained; the champions are in the MLflow store mlflow.db (open it with"
 	@echo "      .venv/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db); serve them with"
 	@echo "      LEADSCORE_API_KEYS=change-me .venv/bin/leadscore serve --feature-store $(DEMO_DIR)/features/store.parquet"
 
