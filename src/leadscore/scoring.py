@@ -17,13 +17,26 @@ import pandas as pd
 from leadscore.errors import InputError
 from leadscore.explain import top_reasons
 from leadscore.features.builder import build_features
-from leadscore.features.definitions import Description, FeatureSetDefinition
+from leadscore.features.definitions import Description, FeatureSetDefinition, expand
 from leadscore.modeling.calibration import grade, score
 from leadscore.modeling.nbo import NBOModel
 from leadscore.modeling.propensity import PropensityModel
 from leadscore.modeling.registry import ConversionPredictor
 
 OFFER_REASONS = 3
+
+
+def _moment(value: object, field: str) -> pd.Timestamp | None:
+    """A UTC timestamp from ISO 8601 text; None stays None; anything else names the field."""
+    if value is None:
+        return None
+    try:
+        moment = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        raise InputError(f"{field}: {value!r} is not an ISO 8601 timestamp") from None
+    if moment is pd.NaT or pd.isna(moment):
+        raise InputError(f"{field}: {value!r} is not an ISO 8601 timestamp")
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 @dataclass(frozen=True)
@@ -159,34 +172,59 @@ class Scorer:
         return ranked
 
     def features_for_records(self, records: list[dict], *, now: pd.Timestamp) -> pd.DataFrame:
-        """Features built from full records (profile + events) with the training builder."""
+        """Features built from full records (profile + events) with the training builder.
+
+        Profile fields the models know but a record lacks count as missing; timestamps
+        that cannot be read are an InputError naming the lead and field.
+        """
         customers, events = [], []
         for i, record in enumerate(records):
             customer_id = record.get("customer_id") or f"record-{i}"
             profile = dict(record.get("profile") or {})
-            created = pd.Timestamp(record.get("created_at") or now)
-            customers.append({"customer_id": customer_id, "created_at": created, **profile})
-            for event in record.get("events") or []:
-                events.append({"customer_id": customer_id, **event})
+            created = _moment(record.get("created_at"), f"leads[{i}].created_at") or now
+            customers.append({**profile, "customer_id": customer_id, "created_at": created})
+            for j, event in enumerate(record.get("events") or []):
+                ts = _moment(event.get("ts"), f"leads[{i}].events[{j}].ts")
+                events.append({**event, "customer_id": customer_id, "ts": ts})
         customer_frame = pd.DataFrame(customers)
-        customer_frame["created_at"] = pd.to_datetime(
-            customer_frame["created_at"], utc=True, format="ISO8601"
-        )
-        for column, levels in self.conversion.model.encoder.categories.items():
-            if column in customer_frame.columns:
-                customer_frame[column] = pd.Categorical(customer_frame[column], categories=levels)
+        customer_frame["created_at"] = pd.to_datetime(customer_frame["created_at"], utc=True)
+        for column, levels in self._categories().items():
+            if column in customer_frame:
+                text = customer_frame[column].astype("object")
+                values = text.where(text.notna(), None).map(lambda v: v if v is None else str(v))
+            else:
+                values = [None] * len(customer_frame)
+            customer_frame[column] = pd.Categorical(values, categories=levels)
         event_frame = pd.DataFrame(
             events,
             columns=["customer_id", "ts", "event_type", "channel", "offer_id", "value", "campaign"],
         )
-        event_frame["ts"] = pd.to_datetime(event_frame["ts"], utc=True, format="ISO8601")
+        event_frame["ts"] = pd.to_datetime(event_frame["ts"], utc=True)
         event_frame["value"] = pd.to_numeric(event_frame["value"], errors="coerce")
         for column in ("event_type", "channel", "offer_id", "campaign"):
             event_frame[column] = event_frame[column].astype("category")
         spine = pd.DataFrame({"customer_id": customer_frame["customer_id"], "as_of": now})
         spine["as_of"] = pd.to_datetime(spine["as_of"], utc=True)
         definition = self._union_feature_set()
-        return build_features(customer_frame, event_frame, spine, definition, n_jobs=1)
+        features = build_features(customer_frame, event_frame, spine, definition, n_jobs=1)
+        for name in self._profile_numbers():
+            if name not in features.columns:
+                features[name] = float("nan")
+        return features
+
+    def _categories(self) -> dict[str, list[str]]:
+        categories = dict(self.conversion.model.encoder.categories)
+        if self.nbo is not None and self.nbo.models:
+            categories |= self.nbo.encoder.categories
+        return categories
+
+    def _profile_numbers(self) -> list[str]:
+        """Numeric features a record may omit (profile columns that are not built)."""
+        built = {f.name for d in self._union_feature_set().features for f in expand(d)}
+        names = list(self.conversion.model.features)
+        if self.nbo is not None:
+            names += self.nbo.features
+        return [n for n in dict.fromkeys(names) if n not in built and n not in self._categories()]
 
     def _union_feature_set(self) -> FeatureSetDefinition:
         definition = self.feature_set
