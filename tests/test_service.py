@@ -195,4 +195,3 @@ def test_new_champion_is_picked_up_without_failed_requests(service: dict) -> Non
     assert "2" in versions
     status = httpx.get(service["url"] + "/model-status/", timeout=10).json()
     assert status["models"]["conversion"] == "2" and status["last_reload_error"] is None
-
