@@ -9,6 +9,7 @@ features with the same builder as training).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -188,7 +189,7 @@ class Scorer:
                 events.append({**event, "customer_id": customer_id, "ts": ts})
         customer_frame = pd.DataFrame(customers)
         customer_frame["created_at"] = pd.to_datetime(customer_frame["created_at"], utc=True)
-        for column, levels in self._categories().items():
+        for column, levels in self._categories.items():
             if column in customer_frame:
                 text = customer_frame[column].astype("object")
                 values = text.where(text.notna(), None).map(lambda v: v if v is None else str(v))
@@ -205,28 +206,33 @@ class Scorer:
             event_frame[column] = event_frame[column].astype("category")
         spine = pd.DataFrame({"customer_id": customer_frame["customer_id"], "as_of": now})
         spine["as_of"] = pd.to_datetime(spine["as_of"], utc=True)
-        definition = self._union_feature_set()
+        definition = self._record_feature_set
         features = build_features(customer_frame, event_frame, spine, definition, n_jobs=1)
-        for name in self._profile_numbers():
+        for name in self._profile_numbers:
             if name not in features.columns:
                 features[name] = float("nan")
         return features
 
+    @cached_property
     def _categories(self) -> dict[str, list[str]]:
         categories = dict(self.conversion.model.encoder.categories)
         if self.nbo is not None and self.nbo.models:
             categories |= self.nbo.encoder.categories
         return categories
 
+    @cached_property
     def _profile_numbers(self) -> list[str]:
         """Numeric features a record may omit (profile columns that are not built)."""
-        built = {f.name for d in self._union_feature_set().features for f in expand(d)}
+        built = {f.name for d in self._record_feature_set.features for f in expand(d)}
         names = list(self.conversion.model.features)
         if self.nbo is not None:
             names += self.nbo.features
-        return [n for n in dict.fromkeys(names) if n not in built and n not in self._categories()]
+        categorical = self._categories
+        return [n for n in dict.fromkeys(names) if n not in built and n not in categorical]
 
-    def _union_feature_set(self) -> FeatureSetDefinition:
+    @cached_property
+    def _record_feature_set(self) -> FeatureSetDefinition:
+        """Both models' feature sets in one, to build every feature a record needs once."""
         definition = self.feature_set
         if self.nbo is None or not self.nbo.models:
             return definition
