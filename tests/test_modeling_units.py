@@ -8,7 +8,10 @@ import pytest
 
 from leadscore.errors import InputError
 from leadscore.modeling.calibration import fit_calibrator, grade, grade_thresholds, score
+from leadscore.modeling.config import TrainingConfig
+from leadscore.modeling.conversion import fit_booster
 from leadscore.modeling.metrics import expected_calibration_error, lift_at, ranking_metrics
+from leadscore.modeling.propensity import FeatureEncoder
 from leadscore.modeling.splits import stratified_split, time_split
 
 
@@ -79,3 +82,21 @@ def test_stratified_split_keeps_the_positive_rate() -> None:
     split = stratified_split(label, validation=0.1, test=0.2, seed=0)
     assert label[split.test].mean() == pytest.approx(0.1, abs=0.01)
     assert len(set(split.train) & set(split.test)) == 0
+
+
+def test_validation_scores_kept_from_training_equal_a_fresh_prediction() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6000, 4))
+    x[:, 3] = rng.integers(0, 3, 6000)  # a categorical code column
+    label = rng.random(6000) < 1 / (1 + np.exp(-(x[:, 0] + 0.5 * x[:, 3] - 2)))
+    split = stratified_split(label, validation=0.2, test=0.2, seed=1)
+    encoder = FeatureEncoder(["a", "b", "c", "segment"], {"segment": ["x", "y", "z"]})
+    config = TrainingConfig(
+        model="conversion",
+        source="unused",
+        lightgbm={"num_boost_round": 200, "early_stopping_rounds": 10, "min_data_in_leaf": 20},
+    )
+    fitted = fit_booster(x, label, split, encoder, config)
+    fresh = fitted.booster.predict(x[split.validation], raw_score=True)
+    assert fitted.booster.best_iteration < 200  # stopped early: later rounds were dropped
+    np.testing.assert_allclose(fitted.validation_margin, fresh, atol=1e-9)

@@ -84,13 +84,54 @@ def check_enough_data(label: np.ndarray, config: TrainingConfig, part: str = "tr
         )
 
 
+class _ValidationScores:
+    """Keeps LightGBM's own validation predictions from the best iteration so far.
+
+    LightGBM scores the validation set incrementally while it trains (for early
+    stopping); keeping those scores spares predicting the validation set once more
+    for calibration. Runs before early stopping (order 30), so the last round counts.
+    """
+
+    order = 25
+
+    def __init__(self, metric: str) -> None:
+        self.metric = metric
+        self.best: float | None = None
+        self.latest: np.ndarray | None = None
+        self.probability: np.ndarray | None = None
+
+    def feval(self, predictions: np.ndarray, _data: lgb.Dataset) -> tuple[str, float, bool]:
+        self.latest = predictions  # LightGBM's buffer: copied only when the round is best
+        return "validation_scores_kept", 0.0, False
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        for data_name, metric, value, higher_is_better, *_ in env.evaluation_result_list:
+            if data_name != "validation" or metric != self.metric:
+                continue
+            # strictly better, as early stopping counts it
+            if self.best is None or (value > self.best if higher_is_better else value < self.best):
+                self.best = value
+                self.probability = np.array(self.latest, dtype=np.float64)
+
+    def margin(self) -> np.ndarray:
+        """Raw scores (log odds), as ``booster.predict(raw_score=True)`` gives them."""
+        p = np.clip(self.probability, 1e-300, 1 - 1e-16)
+        return np.log(p) - np.log1p(-p)
+
+
+@dataclass
+class FittedBooster:
+    booster: lgb.Booster
+    validation_margin: np.ndarray  # at the best iteration, from training itself
+
+
 def fit_booster(
     matrix: np.ndarray,
     label: np.ndarray,
     split: Split,
     encoder: FeatureEncoder,
     config: TrainingConfig,
-) -> lgb.Booster:
+) -> FittedBooster:
     train_label = label[split.train]
     params = config.lightgbm.params(
         seed=config.seed, positives=int(train_label.sum()), negatives=int((~train_label).sum())
@@ -100,18 +141,22 @@ def fit_booster(
     valid = lgb.Dataset(
         matrix[split.validation], label[split.validation], reference=train, **common
     )
-    return lgb.train(
+    kept = _ValidationScores(params["metric"])
+    booster = lgb.train(
         params,
         train,
         num_boost_round=config.lightgbm.num_boost_round,
         valid_sets=[valid],
         valid_names=["validation"],
+        feval=kept.feval,
         callbacks=[
+            kept,
             lgb.early_stopping(
                 config.lightgbm.early_stopping_rounds, first_metric_only=True, verbose=False
-            )
+            ),
         ],
     )
+    return FittedBooster(booster, kept.margin())
 
 
 def train_conversion(
@@ -130,11 +175,11 @@ def train_conversion(
     timings["prepare"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    booster = fit_booster(matrix, label, split, encoder, config)
+    fitted = fit_booster(matrix, label, split, encoder, config)
+    booster, valid_margin = fitted.booster, fitted.validation_margin
     timings["lightgbm"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    valid_margin = booster.predict(matrix[split.validation], raw_score=True)
     calibrator, losses = fit_calibrator(valid_margin, label[split.validation], config.calibration)
     valid_probability = calibrator(valid_margin)
     bands = grade_thresholds(valid_probability, config.grades.model_dump())

@@ -91,7 +91,7 @@ def ground_truth(config: TrainingConfig) -> pd.DataFrame | None:
 
 def run_conversion(config: TrainingConfig, *, features_file: Path | None = None) -> JobResult:
     from leadscore import tracking
-    from leadscore.modeling.plots import conversion_figures
+    from leadscore.modeling.plots import close_figures, conversion_figures
 
     timings = {}
     clock = time.perf_counter()
@@ -131,6 +131,7 @@ def run_conversion(config: TrainingConfig, *, features_file: Path | None = None)
             experiment=config.experiment,
             model_name=config.model_name,
         )
+    close_figures(figures)
     timings["track"] = time.perf_counter() - clock
     return JobResult("conversion", evaluation, table, run, timings)
 

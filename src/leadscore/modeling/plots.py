@@ -103,3 +103,9 @@ def _shap(evaluation: Evaluation) -> Figure:
     figure.suptitle("What drives the score (SHAP, test sample)")
     figure.tight_layout()
     return figure
+
+
+def close_figures(figures: dict[str, Figure]) -> None:
+    """Release figures once written: pyplot keeps every figure until it is closed."""
+    for figure in figures.values():
+        plt.close(figure)
