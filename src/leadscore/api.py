@@ -56,6 +56,14 @@ class Lead(_Strict):
         return self.profile is not None or self.events is not None
 
 
+class ScoreRequest(_Strict):
+    """The body of ``POST /score``."""
+
+    leads: list[Lead] = Field(min_length=1, max_length=MAX_BATCH)
+    lang: Literal["de", "en"] = "en"
+    top_k: int = Field(5, ge=0, le=50)
+
+
 class Reason(BaseModel):
     feature: str
     value: Any = None
@@ -267,10 +275,8 @@ def score_leads(scorer, leads: list[Lead], *, lang: str, top_k: int) -> list[dic
     records = [i for i, lead in enumerate(leads) if lead.is_record]
     results: list[dict | None] = [None] * len(leads)
     if known:
-        if scorer.store is None:
-            raise InputError("no feature store loaded: send full records (profile and events)")
-        rows = scorer.store.rows([leads[i].customer_id for i in known])
-        for i, result in zip(known, scorer.score_frame(rows, lang=lang, top_k=top_k), strict=True):
+        ids = [leads[i].customer_id for i in known]
+        for i, result in zip(known, scorer.score_ids(ids, lang=lang, top_k=top_k), strict=True):
             results[i] = result
     if records:
         payload = [leads[i].model_dump(exclude_none=True) for i in records]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leadscore.features.definitions import Description
+from leadscore.modeling.propensity import FeatureEncoder
 
 LANGUAGES = ("en", "de")
 
@@ -53,14 +54,18 @@ def sentence(description: Description, window: object, value: object, lang: str)
 
 def top_reasons(
     contributions: np.ndarray,
-    names: list[str],
-    values: list[object],
+    encoder: FeatureEncoder,
+    row: np.ndarray,
     descriptions: dict[str, tuple[Description, object]],
     *,
     top_k: int,
     lang: str,
 ) -> list[Reason]:
-    """The ``top_k`` largest impacts by size, pushing up or down, as sentences."""
+    """The ``top_k`` largest impacts by size, pushing up or down, as sentences.
+
+    ``row`` is the lead's encoded feature row; values are decoded only for the reasons.
+    """
+    names = encoder.features
     impacts = contributions[: len(names)]
     order = np.argsort(-np.abs(impacts), kind="stable")[:top_k]
     reasons = []
@@ -68,21 +73,14 @@ def top_reasons(
         if impacts[j] == 0:
             break
         description, window = descriptions[names[j]]
+        value = encoder.value(j, row[j])
         reasons.append(
             Reason(
                 feature=names[j],
-                value=_plain(values[j]),
+                value=value,
                 impact=round(float(impacts[j]), 6),
                 direction="up" if impacts[j] > 0 else "down",
-                text=sentence(description, window, values[j], lang),
+                text=sentence(description, window, value, lang),
             )
         )
     return reasons
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

@@ -61,11 +61,20 @@ class FeatureStore:
         latest = table.sort_values("as_of").drop_duplicates("customer_id", keep="last")
         return cls(latest.set_index(latest["customer_id"].astype("str")))
 
-    def rows(self, customer_ids: list[str]) -> pd.DataFrame:
-        missing = [c for c in customer_ids if c not in self.frame.index]
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {customer: i for i, customer in enumerate(self.frame.index)}
+
+    def positions(self, customer_ids: list[str]) -> np.ndarray:
+        """Row positions of the given customers; unknown ids are an UnknownCustomers error."""
+        index = self._positions
+        missing = [c for c in customer_ids if c not in index]
         if missing:
             raise UnknownCustomers(missing)
-        return self.frame.loc[customer_ids].reset_index(drop=True)
+        return np.fromiter((index[c] for c in customer_ids), dtype=np.intp, count=len(customer_ids))
+
+    def rows(self, customer_ids: list[str]) -> pd.DataFrame:
+        return self.frame.iloc[self.positions(customer_ids)].reset_index(drop=True)
 
 
 class UnknownCustomers(InputError):
@@ -87,6 +96,26 @@ def _descriptions(model: PropensityModel) -> dict[str, tuple[Description, object
     return out
 
 
+@dataclass(frozen=True)
+class EncodedLeads:
+    """Leads as the models read them: one matrix per model, and what the offer rules allow
+    (everything but sales readiness). Built once per request, or once for the whole
+    feature store, so that scoring a known customer touches no pandas at all."""
+
+    customer_ids: list[str | None]
+    conversion: np.ndarray
+    nbo: np.ndarray | None
+    allowed: np.ndarray | None
+
+    def take(self, positions: np.ndarray) -> EncodedLeads:
+        return EncodedLeads(
+            [self.customer_ids[i] for i in positions],
+            self.conversion[positions],
+            None if self.nbo is None else self.nbo[positions],
+            None if self.allowed is None else self.allowed[positions],
+        )
+
+
 @dataclass
 class Scorer:
     conversion: ConversionPredictor
@@ -95,11 +124,16 @@ class Scorer:
     conversion_info: ModelInfo = ModelInfo("conversion", "local", "none")
     nbo_info: ModelInfo | None = None
     _texts: dict = field(default_factory=dict, init=False, repr=False)
+    _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._texts = {"conversion": _descriptions(self.conversion.model)}
+        if self.nbo is not None and not self.nbo.models:
+            self.nbo = None  # no offer could be modelled: nothing to rank
         if self.nbo is not None:
             self._texts |= {o: _descriptions(m) for o, m in self.nbo.models.items()}
+        if self.store is not None:  # encoded once at load, not per request
+            self._store_leads = self.encode(self.store.frame.reset_index(drop=True))
 
     @property
     def feature_set(self) -> FeatureSetDefinition:
@@ -107,32 +141,51 @@ class Scorer:
             self.conversion.model.metadata["feature_set_definition"]
         )
 
+    def encode(self, frame: pd.DataFrame) -> EncodedLeads:
+        ids = (
+            frame["customer_id"].astype("object").map(str).tolist()
+            if "customer_id" in frame
+            else [None] * len(frame)
+        )
+        conversion = self.conversion.model.encoder.matrix(frame)
+        if self.nbo is None:
+            return EncodedLeads(ids, conversion, None, None)
+        return EncodedLeads(
+            ids, conversion, self.nbo.encoder.matrix(frame), self.nbo.allowed(frame)
+        )
+
     def score_frame(self, frame: pd.DataFrame, *, lang: str = "en", top_k: int = 5) -> list[dict]:
         """Explained scores (and offers) for feature rows, vectorised over the batch."""
+        return self.score_encoded(self.encode(frame), lang=lang, top_k=top_k)
+
+    def score_ids(self, customer_ids: list[str], *, lang: str = "en", top_k: int = 5) -> list[dict]:
+        """Explained scores for known customers, from the feature store."""
+        if self.store is None or self._store_leads is None:
+            raise InputError("no feature store loaded: send full records (profile and events)")
+        leads = self._store_leads.take(self.store.positions(customer_ids))
+        return self.score_encoded(leads, lang=lang, top_k=top_k)
+
+    def score_encoded(self, leads: EncodedLeads, *, lang: str, top_k: int) -> list[dict]:
         model = self.conversion.model
-        matrix = model.encoder.matrix(frame)
-        contributions = model.contributions(matrix)
+        contributions = model.contributions(leads.conversion)
         margin = contributions.sum(axis=1)
         probability = model.calibrator(margin)
         scores = score(probability)
         grades = grade(scores, self.conversion.bands)
-        offers = self._offers(frame, grades, lang) if self.nbo is not None else [[]] * len(frame)
-        values = frame[model.features].to_numpy(dtype=object)
+        offers = (
+            self._offers(leads, grades, lang)
+            if self.nbo is not None
+            else [[] for _ in leads.customer_ids]
+        )
+        texts = self._texts["conversion"]
         results = []
-        for i in range(len(frame)):
+        for i, customer_id in enumerate(leads.customer_ids):
             reasons = top_reasons(
-                contributions[i],
-                model.features,
-                list(values[i]),
-                self._texts["conversion"],
-                top_k=top_k,
-                lang=lang,
+                contributions[i], model.encoder, leads.conversion[i], texts, top_k=top_k, lang=lang
             )
             results.append(
                 {
-                    "customer_id": str(frame["customer_id"].iat[i])
-                    if "customer_id" in frame
-                    else None,
+                    "customer_id": customer_id,
                     "probability": float(probability[i]),
                     "score": int(scores[i]),
                     "grade": str(grades[i]),
@@ -145,27 +198,34 @@ class Scorer:
             )
         return results
 
-    def _offers(self, frame: pd.DataFrame, grades: np.ndarray, lang: str) -> list[list[dict]]:
+    def _offers(self, leads: EncodedLeads, grades: np.ndarray, lang: str) -> list[list[dict]]:
         nbo = self.nbo
-        matrix = nbo.encoder.matrix(frame)
-        propensity = nbo.propensities(matrix)
+        propensity = nbo.propensities(leads.nbo)
         ready = np.isin(grades, nbo.config.sales_ready_grades)
-        ranked = nbo.rank(propensity, nbo.eligible(frame, sales_ready=ready))
-        values = frame[nbo.features].to_numpy(dtype=object)
+        ranked = nbo.rank(propensity, nbo.for_readiness(leads.allowed, ready))
+        # one TreeSHAP call per offer for all leads it is offered to, not one per lead
+        offered: dict[str, list[dict]] = {}
+        rows: dict[str, list[int]] = {}
         for i, offers in enumerate(ranked):
             for offer in offers:
-                model = nbo.models.get(offer["offer_id"])
-                if model is None:
+                offered.setdefault(offer["offer_id"], []).append(offer)
+                rows.setdefault(offer["offer_id"], []).append(i)
+        for offer_id, chosen in offered.items():
+            model = nbo.models.get(offer_id)
+            if model is None:  # an offer without a model ranks by its base rate
+                for offer in chosen:
                     offer["reasons"] = []
-                    continue
-                contributions = model.contributions(matrix[i : i + 1])[0]
+                continue
+            matrix = leads.nbo[rows[offer_id]]
+            contributions = model.contributions(matrix)
+            for k, offer in enumerate(chosen):
                 offer["reasons"] = [
                     r.as_dict()
                     for r in top_reasons(
-                        contributions,
-                        model.features,
-                        list(values[i]),
-                        self._texts[offer["offer_id"]],
+                        contributions[k],
+                        model.encoder,
+                        matrix[k],
+                        self._texts[offer_id],
                         top_k=OFFER_REASONS,
                         lang=lang,
                     )

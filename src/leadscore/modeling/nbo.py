@@ -78,9 +78,13 @@ class NBOModel:
 
     def eligible(self, frame: pd.DataFrame, sales_ready: np.ndarray | None = None) -> np.ndarray:
         """(rows, offers) mask: owned products, profile rules, contact cap, sales readiness."""
-        n = len(frame)
-        mask = np.ones((n, len(self.offers)), dtype=bool)
-        kinds = self.offers["kind"].to_numpy()
+        mask = self.allowed(frame)
+        return mask if sales_ready is None else self.for_readiness(mask, sales_ready)
+
+    def allowed(self, frame: pd.DataFrame) -> np.ndarray:
+        """(rows, offers) mask of what the rules allow: owned products, profile rules and
+        the contact cap (everything but sales readiness, which needs the score)."""
+        mask = np.ones((len(frame), len(self.offers)), dtype=bool)
         for j, offer in enumerate(self.offers["offer_id"]):
             owned = self.config.owned_features.get(offer)
             if self.config.exclude_owned and owned in frame.columns:
@@ -97,29 +101,35 @@ class NBOModel:
         if cap is not None and self.config.contact_feature in frame.columns:
             sent = pd.to_numeric(frame[self.config.contact_feature], errors="coerce").fillna(0)
             mask[(sent >= cap).to_numpy(), :] = False
-        if sales_ready is not None:
-            mask[:, kinds == "product"] &= sales_ready[:, None]
-            mask[:, kinds != "product"] &= ~sales_ready[:, None]
+        return mask
+
+    def for_readiness(self, allowed: np.ndarray, sales_ready: np.ndarray) -> np.ndarray:
+        """Products for sales-ready leads, nurture content for the others."""
+        is_product = self.offers["kind"].to_numpy() == "product"
+        mask = allowed.copy()
+        mask[:, is_product] &= sales_ready[:, None]
+        mask[:, ~is_product] &= ~sales_ready[:, None]
         return mask
 
     def rank(self, propensity: np.ndarray, eligible: np.ndarray) -> list[list[dict]]:
         """Per row, up to ``max_offers`` eligible offers by expected value."""
         values = self.offers["value"].to_numpy(dtype=float)
+        ids, names, kinds = (self.offers[c].tolist() for c in ("offer_id", "name", "kind"))
         expected = np.where(eligible, propensity * values, -np.inf)
         order = np.argsort(-expected, axis=1, kind="stable")[:, : self.config.max_offers]
         out = []
         for i, row in enumerate(order):
-            chosen = [j for j in row if eligible[i, j]]
             out.append(
                 [
                     {
-                        "offer_id": self.offers["offer_id"].iat[j],
-                        "name": self.offers["name"].iat[j],
-                        "kind": self.offers["kind"].iat[j],
+                        "offer_id": ids[j],
+                        "name": names[j],
+                        "kind": kinds[j],
                         "propensity": float(propensity[i, j]),
                         "expected_value": float(propensity[i, j] * values[j]),
                     }
-                    for j in chosen
+                    for j in row
+                    if eligible[i, j]
                 ]
             )
         return out
@@ -189,9 +199,11 @@ def train_nbo(
         enough = positives >= config.min_positives and label[split.validation].sum() > 0
         row = {"offer_id": offer.offer_id, "kind": offer.kind, "train_positives": positives}
         if enough:
-            booster = fit_booster(matrix, label, split, encoder, config)
-            margin = booster.predict(matrix[split.validation], raw_score=True)
-            calibrator, _ = fit_calibrator(margin, label[split.validation], config.calibration)
+            fitted = fit_booster(matrix, label, split, encoder, config)
+            booster = fitted.booster
+            calibrator, _ = fit_calibrator(
+                fitted.validation_margin, label[split.validation], config.calibration
+            )
             models[offer.offer_id] = PropensityModel(
                 booster,
                 encoder,

@@ -98,6 +98,16 @@ class FeatureEncoder:
             codes = pd.Categorical(text, categories=levels).codes
         return np.where(codes >= 0, codes, np.nan)
 
+    def value(self, j: int, encoded: float) -> str | int | float | None:
+        """Feature ``j``'s value as a person reads it, back from its encoded form."""
+        if np.isnan(encoded):
+            return None
+        levels = self.categories.get(self.features[j])
+        if levels is not None:
+            return levels[int(encoded)]
+        number = float(encoded)
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
     def row(self, record: dict) -> np.ndarray:
         """One record (feature name -> value) as a 1 x n matrix, without pandas."""
         out = np.full((1, len(self.features)), np.nan)

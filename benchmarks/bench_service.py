@@ -1,0 +1,228 @@
+"""Benchmark: the BentoML service against a minimal Starlette app doing the same work.
+
+Targets (issue: serving), load from a separate process (wrk: ``apt-get install wrk``):
+- one lead per request, concurrency 1: the service's p99 at most 2x the floor's p99;
+- concurrency 16: the service's throughput at least 50 % of the floor's;
+- a batch of 1,000 leads: explained leads per second at least LightGBM ``pred_contrib``'s
+  rows per second on the same conversion model (same machine, same run).
+The floor (``service_floor.py``) validates the request with the same models, scores with
+the same Scorer and validates and writes the same response, under plain uvicorn.
+
+    .venv/bin/python benchmarks/bench_service.py [--customers 20000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table, write_feature_table
+from leadscore.loading import load_source, require_loaded
+from leadscore.modeling.config import load_training_config
+from leadscore.modeling.jobs import run_job
+from leadscore.scoring import load_champions
+from leadscore.source_config import canonical_source
+from leadscore.synthetic import SyntheticConfig, generate_crm
+
+REPO = Path(__file__).resolve().parents[1]
+KEY = "bench-key"
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(root: Path, customers: int) -> tuple[Path, list[str]]:
+    """Synthetic CRM, both models trained and champion, a feature store as of the end."""
+    generate_crm(SyntheticConfig(customers=customers, seed=11), root / "crm")
+    for kind in ("conversion", "nbo"):
+        config = load_training_config(REPO / f"training/configs/{kind}.yaml", source=root / "crm")
+        run_job(config)
+    data = require_loaded(load_source(canonical_source(root / "crm")))
+    last = data.events["ts"].max().normalize()
+    store = build_feature_table(
+        data, load_feature_set("nbo_v1", directory=REPO / "features"), as_of=[last]
+    )
+    write_feature_table(store, root / "store.parquet")
+    return root / "store.parquet", store.frame["customer_id"].astype(str).tolist()
+
+
+def start(command: list[str], cwd: Path, env: dict, url: str) -> subprocess.Popen:
+    log = open(Path(env["BENCH_LOGS"]) / f"{Path(command[2]).name}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{command} exited; see {log.name}")
+        try:
+            response = httpx.post(
+                f"{url}/score",
+                json={"leads": [{"customer_id": "nobody"}]},
+                headers={"Authorization": f"Bearer {KEY}"},
+                timeout=5,
+            )
+            if response.status_code == 400:  # up, models loaded, unknown id refused
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise SystemExit(f"{command} did not come up; see {log.name}")
+
+
+def wrk(url: str, body: dict, *, connections: int, seconds: int, script_dir: Path) -> dict:
+    script = script_dir / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(json.dumps(body))}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {KEY}"\n'
+    )
+    threads = min(connections, 2)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    output = subprocess.run(
+        [*command, "-s", str(script), f"{url}/score"], capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50, p99 = (
+        float(m.group(1)) * UNITS[m.group(2)]
+        for m in (re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", output) for p in (50, 99))
+    )
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rate": rate,
+        "p50": p50,
+        "p99": p99,
+        "failed": int(failed.group(1)) if failed else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+def batch_rate(url: str, ids: list[str], repeats: int = 5) -> float:
+    body = {"leads": [{"customer_id": c} for c in ids], "lang": "de", "top_k": 5}
+    headers = {"Authorization": f"Bearer {KEY}"}
+    times = []
+    with httpx.Client(timeout=120) as client:
+        for _ in range(repeats + 1):
+            started = time.perf_counter()
+            response = client.post(f"{url}/score", json=body, headers=headers)
+            times.append(time.perf_counter() - started)
+            response.raise_for_status()
+            assert len(response.json()) == len(ids)
+    return len(ids) / statistics.median(times[1:])
+
+
+def pred_contrib_rate(store: Path, ids: list[str], repeats: int = 5) -> float:
+    """LightGBM's own TreeSHAP on the champion conversion model, rows per second."""
+    scorer, _ = load_champions("leadscore-conversion", None, store)
+    model = scorer.conversion.model
+    matrix = model.encoder.matrix(scorer.store.rows(ids))
+    times = []
+    for _ in range(repeats + 1):
+        started = time.perf_counter()
+        model.booster.predict(matrix, pred_contrib=True)
+        times.append(time.perf_counter() - started)
+    return len(ids) / statistics.median(times[1:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed as the load generator: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
+        os.chdir(root)
+        store, ids = prepare(root, args.customers)
+        env = {
+            **os.environ,
+            "LEADSCORE_API_KEYS": KEY,
+            "LEADSCORE_FEATURE_STORE": str(store),
+            "LEADSCORE_RELOAD_SECONDS": "0",
+            "BENCH_LOGS": str(root),
+        }
+        ports = {"service": free_port(), "floor": free_port()}
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        service = [sys.executable, "-m", "bentoml", "serve", "service:LeadScoring"]
+        floor = [sys.executable, "-m", "uvicorn", "service_floor:app", "--no-access-log"]
+        processes = [
+            start(
+                [*service, "--port", str(ports["service"])], REPO / "serving", env, urls["service"]
+            ),
+            start(
+                [*floor, "--log-level", "warning", "--port", str(ports["floor"])],
+                REPO / "benchmarks",
+                env,
+                urls["floor"],
+            ),
+        ]
+        try:
+            one = {"leads": [{"customer_id": ids[len(ids) // 2]}], "lang": "de", "top_k": 5}
+            runs = {}
+            for connections in (1, 16):
+                for name in ("floor", "service"):
+                    runs[name, connections] = wrk(
+                        urls[name],
+                        one,
+                        connections=connections,
+                        seconds=args.seconds,
+                        script_dir=root,
+                    )
+            batch_ids = ids[:1000]
+            batch = {name: batch_rate(urls[name], batch_ids) for name in ("floor", "service")}
+            reference = pred_contrib_rate(store, batch_ids)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
+    report(runs, batch, reference)
+
+
+def report(runs: dict, batch: dict, reference: float) -> None:
+    p99_ratio = runs["service", 1]["p99"] / runs["floor", 1]["p99"]
+    rate_share = runs["service", 16]["rate"] / runs["floor", 16]["rate"]
+    batch_ratio = batch["service"] / reference
+    table = pd.DataFrame(
+        [
+            {"target": name, "concurrency": c, **{k: v for k, v in run.items()}}
+            for (name, c), run in runs.items()
+        ]
+    )
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    print(f"p99 at concurrency 1: service {p99_ratio:.2f}x the floor (target <= 2)")
+    print(f"throughput at concurrency 16: service {rate_share:.0%} of the floor (target >= 50%)")
+    print(
+        f"batch of 1,000: service {batch['service']:,.0f} explained leads/s, floor "
+        f"{batch['floor']:,.0f}; pred_contrib alone {reference:,.0f} rows/s: "
+        f"{batch_ratio:.2f}x (target >= 1)"
+    )
+    failed = sum(run["failed"] for run in runs.values())
+    if failed:
+        print(f"{failed} requests failed")
+    if p99_ratio > 2 or rate_share < 0.5 or batch_ratio < 1 or failed:
+        raise SystemExit("target missed")
+
+
+if __name__ == "__main__":
+    main()
