@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -11,24 +11,6 @@ from leadscore.features.definitions import Description
 from leadscore.modeling.propensity import FeatureEncoder
 
 LANGUAGES = ("en", "de")
-
-
-@dataclass(frozen=True)
-class Reason:
-    feature: str
-    value: object
-    impact: float
-    direction: str
-    text: str
-
-    def as_dict(self) -> dict:
-        return {
-            "feature": self.feature,
-            "value": self.value,
-            "impact": self.impact,
-            "direction": self.direction,
-            "text": self.text,
-        }
 
 
 def format_value(value: object, lang: str) -> str:
@@ -47,40 +29,46 @@ def format_value(value: object, lang: str) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=65_536)  # the same few values recur across leads: render each once
 def sentence(description: Description, window: object, value: object, lang: str) -> str:
     days = "" if window in (None, "all") else window
     return description.render(lang, value=format_value(value, lang), window=days)
 
 
-def top_reasons(
+def reasons_for_rows(
     contributions: np.ndarray,
     encoder: FeatureEncoder,
-    row: np.ndarray,
+    matrix: np.ndarray,
     descriptions: dict[str, tuple[Description, object]],
     *,
     top_k: int,
     lang: str,
-) -> list[Reason]:
-    """The ``top_k`` largest impacts by size, pushing up or down, as sentences.
+) -> list[list[dict]]:
+    """Per row, the ``top_k`` largest impacts by size, pushing up or down, as sentences.
 
-    ``row`` is the lead's encoded feature row; values are decoded only for the reasons.
+    ``matrix`` holds the rows' encoded features; values are decoded only for the reasons.
     """
     names = encoder.features
-    impacts = contributions[: len(names)]
-    order = np.argsort(-np.abs(impacts), kind="stable")[:top_k]
-    reasons = []
-    for j in order:
-        if impacts[j] == 0:
-            break
-        description, window = descriptions[names[j]]
-        value = encoder.value(j, row[j])
-        reasons.append(
-            Reason(
-                feature=names[j],
-                value=value,
-                impact=round(float(impacts[j]), 6),
-                direction="up" if impacts[j] > 0 else "down",
-                text=sentence(description, window, value, lang),
+    impacts = contributions[:, : len(names)]
+    top_k = min(top_k, len(names))
+    order = np.argsort(-np.abs(impacts), axis=1, kind="stable")[:, :top_k]
+    out = []
+    for i in range(len(impacts)):
+        reasons = []
+        for j in order[i]:
+            impact = float(impacts[i, j])
+            if impact == 0:
+                break
+            description, window = descriptions[names[j]]
+            value = encoder.value(j, matrix[i, j])
+            reasons.append(
+                {
+                    "feature": names[j],
+                    "value": value,
+                    "impact": round(impact, 6),
+                    "direction": "up" if impact > 0 else "down",
+                    "text": sentence(description, window, value, lang),
+                }
             )
-        )
-    return reasons
+        out.append(reasons)
+    return out

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.errors import InputError
-from leadscore.explain import top_reasons
+from leadscore.explain import reasons_for_rows
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import Description, FeatureSetDefinition, expand
 from leadscore.modeling.calibration import grade, score
@@ -128,10 +128,13 @@ class Scorer:
 
     def __post_init__(self) -> None:
         self._texts = {"conversion": _descriptions(self.conversion.model)}
+        self.conversion.model.use_fast_treeshap()
         if self.nbo is not None and not self.nbo.models:
             self.nbo = None  # no offer could be modelled: nothing to rank
         if self.nbo is not None:
             self._texts |= {o: _descriptions(m) for o, m in self.nbo.models.items()}
+            for model in self.nbo.models.values():
+                model.use_fast_treeshap()
         if self.store is not None:  # encoded once at load, not per request
             self._store_leads = self.encode(self.store.frame.reset_index(drop=True))
 
@@ -177,26 +180,29 @@ class Scorer:
             if self.nbo is not None
             else [[] for _ in leads.customer_ids]
         )
-        texts = self._texts["conversion"]
-        results = []
-        for i, customer_id in enumerate(leads.customer_ids):
-            reasons = top_reasons(
-                contributions[i], model.encoder, leads.conversion[i], texts, top_k=top_k, lang=lang
-            )
-            results.append(
-                {
-                    "customer_id": customer_id,
-                    "probability": float(probability[i]),
-                    "score": int(scores[i]),
-                    "grade": str(grades[i]),
-                    "base_value": float(contributions[i, -1]),
-                    "margin": float(margin[i]),
-                    "reasons": [r.as_dict() for r in reasons],
-                    "next_best_offers": offers[i],
-                    "model": self.conversion_info.as_dict(),
-                }
-            )
-        return results
+        reasons = reasons_for_rows(
+            contributions,
+            model.encoder,
+            leads.conversion,
+            self._texts["conversion"],
+            top_k=top_k,
+            lang=lang,
+        )
+        model_info = self.conversion_info.as_dict()
+        return [
+            {
+                "customer_id": customer_id,
+                "probability": float(probability[i]),
+                "score": int(scores[i]),
+                "grade": str(grades[i]),
+                "base_value": float(contributions[i, -1]),
+                "margin": float(margin[i]),
+                "reasons": reasons[i],
+                "next_best_offers": offers[i],
+                "model": model_info,
+            }
+            for i, customer_id in enumerate(leads.customer_ids)
+        ]
 
     def _offers(self, leads: EncodedLeads, grades: np.ndarray, lang: str) -> list[list[dict]]:
         nbo = self.nbo
@@ -217,19 +223,16 @@ class Scorer:
                     offer["reasons"] = []
                 continue
             matrix = leads.nbo[rows[offer_id]]
-            contributions = model.contributions(matrix)
-            for k, offer in enumerate(chosen):
-                offer["reasons"] = [
-                    r.as_dict()
-                    for r in top_reasons(
-                        contributions[k],
-                        model.encoder,
-                        matrix[k],
-                        self._texts[offer_id],
-                        top_k=OFFER_REASONS,
-                        lang=lang,
-                    )
-                ]
+            reasons = reasons_for_rows(
+                model.contributions(matrix),
+                model.encoder,
+                matrix,
+                self._texts[offer_id],
+                top_k=OFFER_REASONS,
+                lang=lang,
+            )
+            for offer, offer_reasons in zip(chosen, reasons, strict=True):
+                offer["reasons"] = offer_reasons
         return ranked
 
     def features_for_records(self, records: list[dict], *, now: pd.Timestamp) -> pd.DataFrame:

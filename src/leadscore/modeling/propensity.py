@@ -8,7 +8,7 @@ stored as LightGBM's text format plus a JSON file: nothing pickled, byte-stable.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightgbm as lgb
@@ -19,6 +19,7 @@ from leadscore.errors import InputError
 
 BOOSTER_FILE = "booster.txt"
 META_FILE = "model.json"
+FAST_MARGIN_ROWS = 8
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,24 @@ class PropensityModel:
     encoder: FeatureEncoder
     calibrator: Calibrator
     metadata: dict
+    fast: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def features(self) -> list[str]:
         return self.encoder.features
 
+    def use_fast_treeshap(self) -> None:
+        """Margins and TreeSHAP values from the compiled explainer from now on: the same
+        values, several times faster (see ``treeshap``). Worth it for serving."""
+        from leadscore.modeling.treeshap import fast_treeshap
+
+        self.fast = fast_treeshap(self.booster)
+
     def margin(self, matrix: np.ndarray) -> np.ndarray:
+        # LightGBM's prediction call costs ~50 us before any work: the compiled one wins on
+        # a few rows, LightGBM's tree walk on many
+        if self.fast is not None and len(matrix) <= FAST_MARGIN_ROWS:
+            return self.fast.margin(matrix)
         return self.booster.predict(matrix, raw_score=True)
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:
@@ -144,6 +157,8 @@ class PropensityModel:
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP values on the margin: one column per feature, then the base value."""
+        if self.fast is not None:
+            return self.fast.contributions(matrix)
         return self.booster.predict(matrix, pred_contrib=True)
 
     def save(self, directory: Path) -> None:

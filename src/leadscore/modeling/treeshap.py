@@ -1,0 +1,345 @@
+"""Exact path-dependent TreeSHAP for LightGBM boosters, several times faster than
+LightGBM's own ``pred_contrib``: the values are the same (tested to 1e-9), the work is not.
+
+LightGBM's TreeSHAP costs O(T x L x D^2) per row (trees, leaves, depth). Following Fast
+TreeSHAP v2 (Yang, 2021, arXiv:2109.09847), each leaf's share of the Shapley sum depends
+on the row only through *which* of the leaf's d path features the row satisfies (a bit
+pattern), so a table over the 2^d patterns is computed once per model; a row then costs
+O(T x L x d). For a leaf with value v, path features F (|F| = d), cover fractions z_j and
+the pattern B of satisfied features, with
+    G(P) = sum over T subset of P of  |T|! (d - |T| - 1)! / d!  x  prod_{j in F \\ T} z_j,
+feature i gets  v (1 - z_i) / z_i x G(B without i)  if i is in B, and  -v x G(B)  if not.
+
+The row loop is compiled with numba (shap's own dependency) and runs rows in parallel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numba
+import numpy as np
+
+PARALLEL_ROWS = 64  # fewer rows: threads cost more than they save
+MAX_PATH_FEATURES = 20  # a leaf's table has 2^d entries; deeper paths use LightGBM's own
+_ZERO = 1e-35  # LightGBM's kZeroThreshold
+_MISSING = {"None": 0, "Zero": 1, "NaN": 2}
+
+
+class UnsupportedModel(ValueError):
+    """The booster uses something this explainer does not handle (LightGBM's own will)."""
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    feature: np.ndarray  # int64 per internal node
+    threshold: np.ndarray  # float64 (numerical splits)
+    categorical: np.ndarray  # bool
+    default_left: np.ndarray  # bool
+    missing: np.ndarray  # int8: 0 None, 1 Zero, 2 NaN
+    categories_start: np.ndarray  # int64: slice of ``categories`` going left
+    categories_end: np.ndarray
+    categories: np.ndarray  # int64
+
+
+@dataclass(frozen=True)
+class _Leaves:
+    value: np.ndarray  # float64
+    path_start: np.ndarray  # slice of path_node / path_left / path_bit
+    path_end: np.ndarray
+    path_node: np.ndarray  # int64, global internal-node index
+    path_left: np.ndarray  # bool: the path goes left at that node
+    path_bit: np.ndarray  # int64: which of the leaf's path features the node tests
+    features_start: np.ndarray  # slice of feature_index / feature_z
+    features_end: np.ndarray
+    feature_index: np.ndarray  # int64, column in the matrix
+    feature_z: np.ndarray  # float64, product of cover fractions for that feature
+    table_start: np.ndarray  # int64, where the leaf's 2^d table starts in ``tables``
+    tables: np.ndarray  # float64
+
+
+def fast_treeshap(booster: lgb.Booster) -> FastTreeShap | None:
+    """The fast explainer, compiled and ready, or None where the booster needs LightGBM's."""
+    try:
+        fast = FastTreeShap(booster)
+    except UnsupportedModel:
+        return None
+    fast.contributions(np.zeros((1, fast.n_features)))  # compile (or load the cache) now
+    return fast
+
+
+class FastTreeShap:
+    """Exact TreeSHAP values of a binary or regression LightGBM booster.
+
+    ``contributions(matrix)`` returns what ``booster.predict(matrix, pred_contrib=True)``
+    returns: one column per feature, then the base value; each row sums to the raw score.
+    """
+
+    def __init__(self, booster: lgb.Booster) -> None:
+        model = booster.dump_model()
+        if model["num_tree_per_iteration"] != 1:
+            raise UnsupportedModel("multi-class boosters are explained by LightGBM itself")
+        trees = model["tree_info"][: booster.num_trees()]
+        if booster.best_iteration > 0:
+            trees = trees[: booster.best_iteration]
+        self.n_features = model["max_feature_idx"] + 1
+        self.base_value = 0.0
+        self.constant = 0.0  # trees of a single leaf
+        self._nodes, self._leaves = self._flatten(trees)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        x = self._checked(matrix)
+        out = np.zeros((x.shape[0], self.n_features + 1))
+        explain = _shap_parallel if len(x) >= PARALLEL_ROWS else _shap_serial
+        explain(x, out, self._nodes, self._leaves)
+        out[:, -1] = self.base_value
+        return out
+
+    def margin(self, matrix: np.ndarray) -> np.ndarray:
+        """The raw score, as ``booster.predict(matrix, raw_score=True)`` gives it."""
+        x = self._checked(matrix)
+        out = np.empty(x.shape[0])
+        _margin_serial(x, out, self._nodes, self._leaves)
+        return out + self.constant
+
+    def _checked(self, matrix: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(matrix, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(f"expected a matrix with {self.n_features} columns, got {x.shape}")
+        return x
+
+    def _flatten(self, trees: list[dict]) -> tuple[tuple, tuple]:
+        nodes: dict[str, list] = {k: [] for k in _Nodes.__dataclass_fields__}
+        nodes["categories"] = []
+        leaves: dict[str, list] = {k: [] for k in _Leaves.__dataclass_fields__}
+        for tree in trees:
+            root = tree["tree_structure"]
+            if "leaf_value" in root:  # a single leaf: a constant, part of the base value
+                self.base_value += root["leaf_value"]
+                self.constant += root["leaf_value"]
+                continue
+            total = root["internal_count"]
+            stack = [(root, [])]
+            while stack:
+                node, path = stack.pop()
+                if "leaf_value" in node:
+                    self.base_value += node["leaf_value"] * node["leaf_count"] / total
+                    _add_leaf(leaves, node["leaf_value"], path)
+                    continue
+                index = len(nodes["feature"])
+                _add_node(nodes, node)
+                count = node["internal_count"]
+                for child, left in ((node["left_child"], True), (node["right_child"], False)):
+                    child_count = child.get("internal_count", child.get("leaf_count"))
+                    step = (index, left, node["split_feature"], child_count / count)
+                    stack.append((child, [*path, step]))
+        sizes = [len(t) for t in leaves["tables"]]
+        leaves["table_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes else []
+        nodes_, leaves_ = (
+            _Nodes(
+                np.asarray(nodes["feature"], dtype=np.int64),
+                np.asarray(nodes["threshold"], dtype=np.float64),
+                np.asarray(nodes["categorical"], dtype=np.bool_),
+                np.asarray(nodes["default_left"], dtype=np.bool_),
+                np.asarray(nodes["missing"], dtype=np.int8),
+                np.asarray(nodes["categories_start"], dtype=np.int64),
+                np.asarray(nodes["categories_end"], dtype=np.int64),
+                np.asarray(nodes["categories"], dtype=np.int64),
+            ),
+            _Leaves(
+                np.asarray(leaves["value"], dtype=np.float64),
+                np.asarray(leaves["path_start"], dtype=np.int64),
+                np.asarray(leaves["path_end"], dtype=np.int64),
+                np.asarray(leaves["path_node"], dtype=np.int64),
+                np.asarray(leaves["path_left"], dtype=np.bool_),
+                np.asarray(leaves["path_bit"], dtype=np.int64),
+                np.asarray(leaves["features_start"], dtype=np.int64),
+                np.asarray(leaves["features_end"], dtype=np.int64),
+                np.asarray(leaves["feature_index"], dtype=np.int64),
+                np.asarray(leaves["feature_z"], dtype=np.float64),
+                np.asarray(leaves["table_start"], dtype=np.int64),
+                np.concatenate(leaves["tables"]) if leaves["tables"] else np.zeros(0),
+            ),
+        )
+        fields = dataclasses.fields
+        return (
+            tuple(getattr(nodes_, f.name) for f in fields(nodes_)),
+            tuple(getattr(leaves_, f.name) for f in fields(leaves_)),
+        )
+
+
+def _add_node(nodes: dict[str, list], node: dict) -> None:
+    categorical = node["decision_type"] == "=="
+    if node["decision_type"] not in ("<=", "=="):
+        raise UnsupportedModel(f"unknown decision type {node['decision_type']!r}")
+    nodes["feature"].append(node["split_feature"])
+    nodes["categorical"].append(categorical)
+    nodes["default_left"].append(bool(node["default_left"]))
+    nodes["missing"].append(_MISSING[node["missing_type"]])
+    start = len(nodes["categories"])
+    if categorical:
+        nodes["categories"].extend(int(c) for c in str(node["threshold"]).split("||"))
+        nodes["threshold"].append(0.0)
+    else:
+        nodes["threshold"].append(float(node["threshold"]))
+    nodes["categories_start"].append(start)
+    nodes["categories_end"].append(len(nodes["categories"]))
+
+
+def _add_leaf(leaves: dict[str, list], value: float, path: list[tuple]) -> None:
+    """One leaf: its path (node, direction, which path feature) and its pattern table."""
+    features: list[int] = []
+    z: list[float] = []
+    bits = []
+    for _, _, feature, fraction in path:
+        if feature not in features:
+            features.append(feature)
+            z.append(1.0)
+        bit = features.index(feature)
+        z[bit] *= fraction  # a feature tested twice: its cover fractions multiply
+        bits.append(bit)
+    if len(features) > MAX_PATH_FEATURES:
+        raise UnsupportedModel(f"a leaf tests {len(features)} features; too many for tables")
+    if min(z, default=1.0) <= 0:
+        raise UnsupportedModel("a branch without training rows (cover 0)")
+    leaves["value"].append(value)
+    leaves["path_start"].append(len(leaves["path_node"]))
+    leaves["path_node"].extend(node for node, _, _, _ in path)
+    leaves["path_left"].extend(left for _, left, _, _ in path)
+    leaves["path_bit"].extend(bits)
+    leaves["path_end"].append(len(leaves["path_node"]))
+    leaves["features_start"].append(len(leaves["feature_index"]))
+    leaves["feature_index"].extend(features)
+    leaves["feature_z"].extend(z)
+    leaves["features_end"].append(len(leaves["feature_index"]))
+    leaves["tables"].append(pattern_table(np.asarray(z)))
+
+
+def pattern_table(z: np.ndarray) -> np.ndarray:
+    """G(P) for every pattern P (bit j set: path feature j satisfied), as in the module
+    docstring: the polynomial prod_j (z_j + t [j in P]) weighted by the Shapley weights."""
+    d = len(z)
+    patterns = np.arange(2**d)
+    coefficients = np.zeros((2**d, d + 1))
+    coefficients[:, 0] = 1.0
+    for j in range(d):
+        has = (patterns >> j) & 1 == 1
+        shifted = np.zeros_like(coefficients)
+        shifted[:, 1:] = coefficients[:, :-1]
+        coefficients = coefficients * z[j] + np.where(has[:, None], shifted, 0.0)
+    weights = np.array(
+        [math.factorial(k) * math.factorial(d - k - 1) / math.factorial(d) for k in range(d)]
+        + [0.0]  # |T| = d needs every feature in T, i included: never summed
+    )
+    return coefficients @ weights
+
+
+@numba.njit(cache=True, inline="always")
+def _goes_left(value, threshold, categorical, default_left, missing, categories, start, end):
+    if categorical:  # a missing or negative category goes right, as unseen ones do
+        if math.isnan(value) or value < 0:
+            return False
+        code = int(value)
+        for k in range(start, end):  # noqa: SIM110 (numba compiles loops, not generators)
+            if categories[k] == code:
+                return True
+        return False
+    if math.isnan(value) and missing != 2:
+        value = 0.0
+    if (missing == 1 and abs(value) <= _ZERO) or (missing == 2 and math.isnan(value)):
+        return default_left
+    return value <= threshold
+
+
+@numba.njit(cache=True)
+def _decide(
+    x, row, left, feature, threshold, categorical, default_left, missing, starts, ends, categories
+):
+    """Which way the row goes at every internal node of every tree."""
+    for node in range(feature.shape[0]):
+        left[node] = _goes_left(
+            x[row, feature[node]],
+            threshold[node],
+            categorical[node],
+            default_left[node],
+            missing[node],
+            categories,
+            starts[node],
+            ends[node],
+        )
+
+
+@numba.njit(cache=True)
+def _shap_row(
+    row,
+    out,
+    left,
+    leaf_value,
+    path_start,
+    path_end,
+    path_node,
+    path_left,
+    path_bit,
+    features_start,
+    features_end,
+    feature_index,
+    feature_z,
+    table_start,
+    tables,
+):
+    for leaf in range(leaf_value.shape[0]):
+        first, last = features_start[leaf], features_end[leaf]
+        pattern = (1 << (last - first)) - 1
+        for step in range(path_start[leaf], path_end[leaf]):
+            if left[path_node[step]] != path_left[step]:
+                pattern &= ~(1 << path_bit[step])
+        value = leaf_value[leaf]
+        table = table_start[leaf]
+        for k in range(first, last):
+            bit = 1 << (k - first)
+            if pattern & bit:
+                z = feature_z[k]
+                out[row, feature_index[k]] += value * (1 - z) / z * tables[table + (pattern ^ bit)]
+            else:
+                out[row, feature_index[k]] -= value * tables[table + pattern]
+
+
+@numba.njit(cache=True)
+def _margin_row(left, leaf_value, path_start, path_end, path_node, path_left):
+    total = 0.0
+    for leaf in range(leaf_value.shape[0]):
+        reached = True
+        for step in range(path_start[leaf], path_end[leaf]):
+            if left[path_node[step]] != path_left[step]:
+                reached = False
+                break
+        if reached:
+            total += leaf_value[leaf]
+    return total
+
+
+@numba.njit(cache=True)
+def _shap_serial(x, out, nodes, leaves):
+    left = np.empty(nodes[0].shape[0], dtype=np.bool_)
+    for row in range(x.shape[0]):
+        _decide(x, row, left, *nodes)
+        _shap_row(row, out, left, *leaves)
+
+
+@numba.njit(cache=True, parallel=True)
+def _shap_parallel(x, out, nodes, leaves):
+    for row in numba.prange(x.shape[0]):
+        left = np.empty(nodes[0].shape[0], dtype=np.bool_)
+        _decide(x, row, left, *nodes)
+        _shap_row(row, out, left, *leaves)
+
+
+@numba.njit(cache=True)
+def _margin_serial(x, out, nodes, leaves):
+    left = np.empty(nodes[0].shape[0], dtype=np.bool_)
+    for row in range(x.shape[0]):
+        _decide(x, row, left, *nodes)
+        out[row] = _margin_row(left, *leaves[:5])
