@@ -31,6 +31,11 @@ from leadscore.api import (
     ModelWatcher,
     score_leads,
 )
+from leadscore.bentoml_fixes import (
+    cancel_request_timers,
+    fixed_json_media_type,
+    freeze_loaded_objects,
+)
 from leadscore.errors import InputError
 from leadscore.scoring import champion_versions, load_champions
 
@@ -40,6 +45,7 @@ STORE = os.environ.get("LEADSCORE_FEATURE_STORE")
 RELOAD = float(os.environ.get("LEADSCORE_RELOAD_SECONDS", "10"))
 
 status_app = Starlette()
+cancel_request_timers()  # before BentoML builds its app: see leadscore.bentoml_fixes
 
 
 @bentoml.service(name="leadscore", traffic={"timeout": 60})
@@ -52,6 +58,7 @@ class LeadScoring:
         )
         self.watcher.start()
         status_app.router.routes.append(Route("/", self.model_status))
+        freeze_loaded_objects()
 
     async def model_status(self, request) -> JSONResponse:
         return JSONResponse(self.watcher.state.status())
@@ -70,6 +77,7 @@ class LeadScoring:
             raise BadInput(str(exc)) from None
 
 
+fixed_json_media_type(LeadScoring)
 LeadScoring.add_asgi_middleware(FieldErrorsMiddleware)
 LeadScoring.add_asgi_middleware(ApiKeyMiddleware)
 LeadScoring.mount_asgi_app(status_app, path="/model-status")
