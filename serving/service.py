@@ -35,6 +35,7 @@ from leadscore.bentoml_fixes import (
     cancel_request_timers,
     fixed_json_media_type,
     freeze_loaded_objects,
+    keep_inputs_out_of_logs,
 )
 from leadscore.errors import InputError
 from leadscore.scoring import champion_versions, load_champions
@@ -46,6 +47,7 @@ RELOAD = float(os.environ.get("LEADSCORE_RELOAD_SECONDS", "10"))
 
 status_app = Starlette()
 cancel_request_timers()  # before BentoML builds its app: see leadscore.bentoml_fixes
+keep_inputs_out_of_logs()
 
 
 @bentoml.service(name="leadscore", traffic={"timeout": 60})

@@ -78,6 +78,41 @@ def fixed_json_media_type(service: type) -> None:
             spec.media_type = "application/json"
 
 
+class _ClientErrorsWithoutInputs(logging.Filter):
+    """Keeps what a client sent out of the logs when BentoML logs a rejected request.
+
+    BentoML logs every rejected request with its traceback, and pydantic's message quotes
+    the offending input: customer attributes would end up in the logs. The record keeps
+    the path and the kind of error, not the values.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and _is_client_error(exc):
+            record.msg = "%s rejected (%s); the request's values are not logged"
+            record.args = (record.args[0] if record.args else "request", type(exc).__name__)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def _is_client_error(exc: BaseException) -> bool:
+    from bentoml.exceptions import BentoMLException
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return True
+    code = getattr(getattr(exc, "error_code", None), "value", 500)
+    return isinstance(exc, BentoMLException) and 400 <= code < 500
+
+
+def keep_inputs_out_of_logs() -> None:
+    """Install the filter on BentoML's request-error logger."""
+    target = logging.getLogger("bentoml._internal.server.http_app")
+    if not any(isinstance(f, _ClientErrorsWithoutInputs) for f in target.filters):
+        target.addFilter(_ClientErrorsWithoutInputs())
+
+
 def freeze_loaded_objects() -> None:
     """Exclude everything loaded so far (libraries, models) from garbage collection:
     long-lived objects need no scanning, and a full collection over them costs requests

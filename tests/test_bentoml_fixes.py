@@ -1,0 +1,53 @@
+"""The work-arounds for BentoML: request timers cancelled, timeouts still answered."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bentoml._internal.server.http.traffic import TimeoutMiddleware
+
+from leadscore.bentoml_fixes import cancel_request_timers
+
+SCOPE = {"type": "http", "method": "POST", "path": "/score", "headers": []}
+
+
+async def _receive() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _app(delay: float):
+    async def app(scope, receive, send) -> None:
+        await asyncio.sleep(delay)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app
+
+
+def _serve(middleware: TimeoutMiddleware, requests: int) -> tuple[list[int], int]:
+    async def main() -> tuple[list[int], int]:
+        statuses: list[int] = []
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        for _ in range(requests):
+            await middleware(SCOPE, _receive, send)
+        pending = [h for h in asyncio.get_running_loop()._scheduled if not h.cancelled()]
+        return statuses, len(pending)
+
+    return asyncio.run(main())
+
+
+def test_finished_requests_leave_no_timer_behind() -> None:
+    assert cancel_request_timers()
+    statuses, pending = _serve(TimeoutMiddleware(_app(0), timeout=60), requests=50)
+    assert statuses == [200] * 50
+    assert pending == 0  # BentoML's own middleware leaves 50 timers for 60 s
+
+
+def test_slow_requests_still_get_a_504() -> None:
+    assert cancel_request_timers()
+    statuses, _ = _serve(TimeoutMiddleware(_app(5), timeout=0.05), requests=1)
+    assert statuses == [504]
