@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-data
 DEMO_CUSTOMERS ?= 20000
 
-.PHONY: env demo test lint format bench clean
+.PHONY: env demo test lint format bench bento clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -52,6 +52,12 @@ format: env
 bench: env  ## speed benchmarks (figures go to the README)
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_features.py
+
+bento: env  ## build a deployable bento of the service (serving/bentofile.yaml)
+	$(UV) build --quiet --wheel --out-dir serving/wheels
+	$(UV) export --quiet --frozen --no-dev --no-hashes --no-emit-project \
+		-o serving/requirements.lock.txt
+	cd serving && ../$(BIN)/bentoml build
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -241,3 +241,18 @@ def test_logs_hold_neither_keys_nor_what_clients_sent(service: dict) -> None:
     assert "rejected" in text  # the rejections are logged ...
     assert secret not in text  # ... without the values sent
     assert KEY not in text and "other-key" not in text
+
+
+def test_bento_builds_with_the_locked_versions(tmp_path: Path) -> None:
+    """`make bento` packages the service, the library wheel and uv.lock's versions."""
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path)}
+    run = subprocess.run(
+        ["make", "bento"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    (bento,) = [p for p in (tmp_path / "bentos" / "leadscore").iterdir() if p.is_dir()]
+    assert (bento / "src" / "service.py").exists()
+    assert (bento / "env/python/wheels/leadscore-0.1.0-py3-none-any.whl").exists()
+    requirements = (bento / "env/python/requirements.txt").read_text()
+    assert "lightgbm==" in requirements and "bentoml==1.4." in requirements
+    assert "/score" in (bento / "apis" / "openapi.yaml").read_text()
