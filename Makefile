@@ -20,22 +20,8 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 env: $(VENV)/.installed  ## create or update the environment in .venv from uv.lock
 
-demo: env  ## run the main job on the built-in synthetic data
-	$(BIN)/leadscore generate --out $(DEMO_DIR) --customers $(DEMO_CUSTOMERS) --seed 42
-	$(BIN)/leadscore validate $(DEMO_DIR)
-	$(BIN)/leadscore features $(DEMO_DIR) --out $(DEMO_DIR)/features/train.parquet --label
-	$(BIN)/leadscore train conversion --features $(DEMO_DIR)/features/train.parquet
-	$(BIN)/leadscore train nbo
-	$(BIN)/leadscore promote conversion || echo "demo: the champion stays (reason above)"
-	$(BIN)/leadscore promote nbo || echo "demo: the champion stays (reason above)"
-	$(BIN)/leadscore features $(DEMO_DIR) --out $(DEMO_DIR)/features/store.parquet \
-	    --feature-set nbo_v1 --as-of 2026-06-29T00:00:00
-	$(BIN)/python -c "import pandas as pd; pd.read_parquet('$(DEMO_DIR)/features/store.parquet').head(1).to_parquet('$(DEMO_DIR)/features/one.parquet')"
-	$(BIN)/leadscore score --input $(DEMO_DIR)/features/one.parquet --out $(DEMO_DIR)/one_score.jsonl --lang de --top-k 3
-	$(BIN)/python -m json.tool $(DEMO_DIR)/one_score.jsonl
-	@echo "demo: models trained; the champions are in the MLflow store mlflow.db (open it with"
-	@echo "      .venv/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db); serve them with"
-	@echo "      LEADSCORE_API_KEYS=change-me .venv/bin/leadscore serve --feature-store $(DEMO_DIR)/features/store.parquet"
+demo: env  ## the main job on the built-in synthetic data, then serve it (Ctrl-C stops)
+	$(BIN)/leadscore demo --data $(DEMO_DIR) --customers $(DEMO_CUSTOMERS) $(DEMO_ARGS)
 
 test: env  ## lint, then run every test
 	$(BIN)/ruff check .

@@ -132,3 +132,6 @@ def test_values_are_written_for_people() -> None:
     assert format_value(1234.5, "en") == "1,234.5"
     assert format_value(float("nan"), "de") == "unbekannt"
     assert format_value(np.int32(7), "en") == "7"
+    assert format_value(16.04, "de") == "16"  # not "16,0"
+    assert format_value(0.96, "en") == "1"
+    assert format_value(2.46, "de") == "2,5"

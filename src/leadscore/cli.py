@@ -319,5 +319,95 @@ def serve(
     raise typer.Exit(subprocess.call(command, cwd=service_dir, env=env))
 
 
+@app.command()
+def demo(
+    data: Annotated[Path, typer.Option(help="folder for the synthetic CRM")] = Path("demo-data"),
+    customers: Annotated[int, typer.Option(min=1000, help="number of leads")] = 20_000,
+    port: Annotated[int, typer.Option(help="HTTP port of the service")] = 3000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="keep serving until Ctrl-C")
+    ] = True,
+) -> None:
+    """The whole path on synthetic data: generate, validate, build features, train and
+    promote both models, serve them and score one lead with German reasons."""
+    import os
+    import time
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from leadscore import demo as steps
+    from leadscore.reporting import print_demo_summary
+
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / "serving" / "service.py").exists():
+        _fail(f"{repo}/serving/service.py not found: run the demo from a leadscore checkout")
+    keys = [k for k in os.environ.get("LEADSCORE_API_KEYS", "").split(",") if k.strip()]
+    settings = steps.DemoSettings(
+        data=data,
+        repo=repo,
+        customers=customers,
+        port=port,
+        api_key=keys[0].strip() if keys else steps.DEMO_KEY,
+    )
+    summary = steps.DemoSummary()
+    started = time.perf_counter()
+    process = None
+    log = data / "service.log"
+    env = {**os.environ}
+    env.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{Path.cwd() / 'mlflow.db'}")
+    try:
+        steps.check_port_free(port)
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description:<48}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("", total=len(steps.STEPS) + 1)
+            for description, step in steps.STEPS:
+                progress.update(task, description=description)
+                step(settings, summary)
+                progress.advance(task)
+            progress.update(task, description="starting the service, scoring one lead")
+            process = steps.start_service(settings, log, env)
+            steps.wait_until_ready(settings, process, log)
+            summary.example = steps.score_example(settings, steps.example_candidates(settings))
+            customer = summary.example["customer_id"]
+            progress.advance(task)
+        print_demo_summary(
+            summary,
+            console,
+            seconds=time.perf_counter() - started,
+            tracking_uri=env["MLFLOW_TRACKING_URI"],
+            curl=steps.curl_command(settings, customer),
+        )
+        if serve:
+            console.print(
+                f"\n[bold]serving on {settings.url}[/] (API docs at {settings.url}/docs, "
+                f"log in {log}); Ctrl-C stops it"
+            )
+            process.wait()
+    except InputError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        console.print("stopping the service ...")
+    finally:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except Exception:
+                process.kill()
+
+
 def main() -> None:
     app()

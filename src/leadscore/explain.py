@@ -14,15 +14,17 @@ LANGUAGES = ("en", "de")
 
 
 def format_value(value: object, lang: str) -> str:
-    """Numbers as a person writes them: whole numbers plain, others with one decimal."""
+    """Numbers as a person writes them: one decimal at most, none where it would be 0
+    ("vor 16 Tagen", not "vor 16,0 Tagen")."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "unbekannt" if lang == "de" else "unknown"
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}".replace(",", "." if lang == "de" else ",")
     if isinstance(value, (float, np.floating)):
-        if float(value).is_integer():
-            return format_value(int(value), lang)
-        text = f"{float(value):,.1f}"
+        rounded = round(float(value), 1)
+        if rounded.is_integer():
+            return format_value(int(rounded), lang)
+        text = f"{rounded:,.1f}"
         if lang == "de":
             text = text.replace(",", "_").replace(".", ",").replace("_", ".")
         return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -139,3 +140,77 @@ def _print_nbo(evaluation, console: Console) -> None:
             ),
         )
     console.print(table)
+
+
+def print_demo_summary(
+    summary, console: Console, *, seconds: float, tracking_uri: str, curl: str
+) -> None:
+    """The demo's closing table: data, quality against baselines and the oracle, the
+    champions, where the runs are, and an explained score."""
+    table = Table(
+        title=f"leadscore demo, done in {seconds / 60:.1f} min",
+        title_justify="left",
+        show_header=False,
+    )
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column("")
+    for name, value in summary.rows.items():
+        table.add_row(name, value)
+    conversion = dict(summary.conversion)
+    if conversion:
+        aucs = [
+            f"{name} {conversion[name]:.3f}"
+            for name in ("leadscore", "logistic_regression", "rules_points")
+            if name in conversion
+        ]
+        table.add_row("conversion, test AUC", ", ".join(aucs))
+        if "oracle (ground truth)" in conversion:
+            table.add_row(
+                "vs the ground truth",
+                f"oracle {conversion['oracle (ground truth)']:.3f}, model "
+                f"{conversion['model, oracle rows']:.3f} on the same rows",
+            )
+        table.add_row("calibration error", f"{conversion['ece']:.4f}")
+    for ranking in ("products", "nurture"):
+        hits = [
+            f"{name} {summary.nbo[f'{ranking}/{name}']['hit_rate_at_1']:.3f}"
+            for name in ("model", "popularity", "random", "oracle")
+            if f"{ranking}/{name}" in summary.nbo
+        ]
+        if hits:
+            table.add_row(f"next best {ranking}, hit@1", ", ".join(hits))
+    table.add_row("champions", ", ".join(summary.champions.values()))
+    for message in summary.promotions:
+        table.add_row("gate", message)
+    table.add_row("MLflow store", tracking_uri)
+    mlflow = Path(sys.executable).parent / "mlflow"
+    table.add_row("see the runs", f"{mlflow} ui --backend-store-uri {tracking_uri}")
+    console.print(table)
+    if summary.example:
+        _print_example(summary.example, console)
+    console.print("\n[bold]Call it yourself:[/]")
+    console.print(curl, highlight=False, soft_wrap=True)
+
+
+def _print_example(result: dict, console: Console) -> None:
+    from leadscore.explain import format_value
+
+    def percent(value: float) -> str:
+        return f"{format_value(value * 100, 'de')} %"
+
+    console.print(
+        f"\n[bold]Lead {result['customer_id']}[/]: score {result['score']} "
+        f"(Note {result['grade']}, Abschlusswahrscheinlichkeit {percent(result['probability'])})"
+    )
+    for reason in result["reasons"]:
+        arrow = "[green]+[/]" if reason["direction"] == "up" else "[red]-[/]"
+        console.print(f"  {arrow} {reason['text']}", highlight=False)
+    if not result["next_best_offers"]:
+        console.print("  Angebote: keine (Produkte schon gekauft oder durch Regeln ausgeschlossen)")
+    for offer in result["next_best_offers"]:
+        console.print(
+            f"  Angebot: [bold]{offer['name']}[/] ({offer['kind']}), Wahrscheinlichkeit "
+            f"{percent(offer['propensity'])}, "
+            f"Erwartungswert {format_value(round(offer['expected_value']), 'de')}",
+            highlight=False,
+        )
