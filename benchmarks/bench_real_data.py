@@ -6,11 +6,15 @@ the README reports. Needs the data (not part of this repository).
 - Olist marketing funnel: lead-to-deal AUC, as of first contact, deal within 30 days.
 Each also prints the leakage audit's findings and the logistic baseline.
 
-    .venv/bin/python benchmarks/bench_real_data.py
+    .venv/bin/python benchmarks/bench_real_data.py [--dataset bank|olist]
+
+After each evaluation, three test leads are scored and explained in German with the
+same Scorer the service uses: the whole path, on real data.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from leadscore.features.definitions import load_feature_set
@@ -18,6 +22,8 @@ from leadscore.features.training_set import LABEL, build_feature_table
 from leadscore.loading import load_source, require_loaded
 from leadscore.modeling.config import SplitConfig, load_training_config
 from leadscore.modeling.conversion import train_conversion
+from leadscore.modeling.registry import ConversionPredictor
+from leadscore.scoring import Scorer
 from leadscore.source_config import resolve_source
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,9 +59,31 @@ def evaluate(config_name: str, splits: dict[str, SplitConfig]) -> None:
             f"  {name:<34} AUC {m['roc_auc']:.4f}  PR AUC {m['pr_auc']:.4f}  ECE {m['ece']:.4f}  "
             f"test positives {m['positive_rate']:.1%}  (logistic AUC {logistic['roc_auc']:.4f})"
         )
+    explain(evaluation)
+
+
+def explain(evaluation) -> None:
+    """Three test leads, scored and explained in German by the service's Scorer."""
+    scorer = Scorer(ConversionPredictor(evaluation.model))
+    ranked = evaluation.test.sort_values("probability", ascending=False)
+    rows = ranked.iloc[[0, len(ranked) // 2, len(ranked) - 1]].reset_index(drop=True)
+    for result in scorer.score_frame(rows, lang="de", top_k=3):
+        reasons = "; ".join(r["text"] for r in result["reasons"])
+        lead = f"{result['customer_id']}: score {result['score']} ({result['grade']})"
+        print(f"    {lead}: {reasons}")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=["bank", "olist", "both"], default="both")
+    chosen = parser.parse_args().dataset
+    if chosen in ("bank", "both"):
+        bank()
+    if chosen in ("olist", "both"):
+        olist()
+
+
+def bank() -> None:
     evaluate(
         "bank_marketing.yaml",
         {
@@ -63,6 +91,9 @@ def main() -> None:
             "time-ordered, last 10% as test": SplitConfig(kind="time", validation=0.1, test=0.1),
         },
     )
+
+
+def olist() -> None:
     evaluate(
         "olist.yaml",
         {

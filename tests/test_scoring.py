@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from leadscore.errors import InputError
-from leadscore.explain import format_value
-from leadscore.features.definitions import load_feature_set
+from leadscore.explain import format_value, sentence
+from leadscore.features.definitions import Description, load_feature_set
 from leadscore.features.training_set import build_feature_table
 from leadscore.loading import load_source, require_loaded
 from leadscore.modeling.config import load_training_config
@@ -135,3 +135,6 @@ def test_values_are_written_for_people() -> None:
     assert format_value(16.04, "de") == "16"  # not "16,0"
     assert format_value(0.96, "en") == "1"
     assert format_value(2.46, "de") == "2,5"
+    never = Description(en="Last visit {value} days ago", de="x", en_missing="Never visited")
+    assert sentence(never, None, None, "en") == "Never visited"
+    assert sentence(never, None, 3.0, "en") == "Last visit 3 days ago"

@@ -33,6 +33,8 @@ def format_value(value: object, lang: str) -> str:
 
 @lru_cache(maxsize=65_536)  # the same few values recur across leads: render each once
 def sentence(description: Description, window: object, value: object, lang: str) -> str:
+    if value is None and description.missing(lang):
+        return description.missing(lang)
     days = "" if window in (None, "all") else window
     return description.render(lang, value=format_value(value, lang), window=days)
 

@@ -92,7 +92,7 @@ def _descriptions(model: PropensityModel) -> dict[str, tuple[Description, object
             "de": f"{name}: {{value}}",
             "window": None,
         }
-        out[name] = (Description(en=info["en"], de=info["de"]), info.get("window"))
+        out[name] = (Description.from_metadata(info), info.get("window"))
     return out
 
 

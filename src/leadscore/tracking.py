@@ -196,6 +196,33 @@ def _fetch_version(client, model_name, version, alias, into) -> ModelHandle:
     return ModelHandle(model_name, version, alias, meta.run_id, model_dir, dict(run.data.metrics))
 
 
+@dataclass(frozen=True)
+class RunReport:
+    """One training run as MLflow holds it: parameters, metrics, tags and its files."""
+
+    run_id: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    artifacts: Path  # plots/, model_card.md, evaluation/, leadscore_model/ ...
+
+
+def read_run(run_id: str, *, into: Path | None = None) -> RunReport:
+    """A run's record and a local copy of its artifacts (into ``into`` or a temp folder)."""
+    client = _client()
+    run = client.get_run(run_id)
+    local = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="", dst_path=None if into is None else str(into)
+    )
+    return RunReport(
+        run_id,
+        dict(run.data.params),
+        dict(run.data.metrics),
+        {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+        Path(local),
+    )
+
+
 def download_run_table(run_id: str, path: str) -> pd.DataFrame:
     _client()
     local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path)

@@ -30,13 +30,29 @@ class _Strict(BaseModel):
 
 
 class Description(_Strict):
-    """A sentence per language; ``{value}`` is the feature's value, ``{window}`` its days."""
+    """A sentence per language; ``{value}`` is the feature's value, ``{window}`` its days.
+
+    ``en_missing`` / ``de_missing`` say what a missing value means ("Never visited the
+    pricing page"), where "{value}" = "unknown" would read badly.
+    """
 
     en: str
     de: str
+    en_missing: str | None = None
+    de_missing: str | None = None
 
     def render(self, lang: str, **values: object) -> str:
         return getattr(self, lang).format(**values)
+
+    def missing(self, lang: str) -> str | None:
+        return getattr(self, f"{lang}_missing")
+
+    def as_metadata(self) -> dict[str, str]:
+        return self.model_dump(exclude_none=True)
+
+    @classmethod
+    def from_metadata(cls, info: dict) -> Description:
+        return cls.model_validate({k: v for k, v in info.items() if k in cls.model_fields})
 
 
 class EventFilter(_Strict):

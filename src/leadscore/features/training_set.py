@@ -163,8 +163,7 @@ def write_feature_table(table: FeatureTable, path: Path) -> list[Path]:
         "feature_set": table.feature_set.id,
         "horizon_days": table.horizon_days,
         "features": {
-            f.name: {"en": f.description.en, "de": f.description.de, "window": f.window}
-            for f in table.features
+            f.name: {**f.description.as_metadata(), "window": f.window} for f in table.features
         },
     }
     existing = arrow.schema.metadata or {}

@@ -46,8 +46,7 @@ def self_description(table: FeatureTable) -> dict:
     """What a model needs to explain itself and to build its features from raw records."""
     return {
         "descriptions": {
-            f.name: {"en": f.description.en, "de": f.description.de, "window": f.window}
-            for f in table.features
+            f.name: {**f.description.as_metadata(), "window": f.window} for f in table.features
         },
         "feature_set_definition": table.feature_set.model_dump(mode="json"),
     }

@@ -72,7 +72,7 @@ def prepare_table(
         if LABEL not in frame.columns:
             raise InputError(f"{features_file}: no label column; build it with --label")
         features = [
-            Feature(name, None, info["window"], Description(en=info["en"], de=info["de"]))
+            Feature(name, None, info["window"], Description.from_metadata(info))
             for name, info in meta["features"].items()
         ]
         table = FeatureTable(frame, features, feature_set, meta["horizon_days"])
