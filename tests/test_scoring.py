@@ -128,8 +128,9 @@ def test_unknown_customer_is_a_clear_error(scorer: Scorer) -> None:
 
 def test_values_are_written_for_people() -> None:
     assert format_value(5.0, "de") == "5"
-    assert format_value(1234.5, "de") == "1.234,5"
-    assert format_value(1234.5, "en") == "1,234.5"
+    assert format_value(1234.4, "de") == "1.234"
+    assert format_value(12345.6, "en") == "12,346"
+    assert format_value(395.82, "de") == "396"
     assert format_value(float("nan"), "de") == "unbekannt"
     assert format_value(np.int32(7), "en") == "7"
     assert format_value(16.04, "de") == "16"  # not "16,0"

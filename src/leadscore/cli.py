@@ -331,6 +331,7 @@ def demo(
     """The whole path on synthetic data: generate, validate, build features, train and
     promote both models, serve them and score one lead with German reasons."""
     import os
+    import signal
     import time
 
     from rich.progress import (
@@ -395,6 +396,7 @@ def demo(
                 f"\n[bold]serving on {settings.url}[/] (API docs at {settings.url}/docs, "
                 f"log in {log}); Ctrl-C stops it"
             )
+            signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: the same
             process.wait()
     except InputError as exc:
         _fail(str(exc))
@@ -407,6 +409,10 @@ def demo(
                 process.wait(timeout=30)
             except Exception:
                 process.kill()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:

@@ -14,14 +14,15 @@ LANGUAGES = ("en", "de")
 
 
 def format_value(value: object, lang: str) -> str:
-    """Numbers as a person writes them: one decimal at most, none where it would be 0
-    ("vor 16 Tagen", not "vor 16,0 Tagen")."""
+    """Numbers as a person writes them: one decimal below 10, none from 10 up or where it
+    would be 0 ("vor 16 Tagen", not "vor 16,0 Tagen")."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "unbekannt" if lang == "de" else "unknown"
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}".replace(",", "." if lang == "de" else ",")
     if isinstance(value, (float, np.floating)):
-        rounded = round(float(value), 1)
+        # one decimal where it carries meaning (2,5 Tage), none from 10 up (vor 396 Tagen)
+        rounded = round(float(value), 1 if abs(value) < 10 else 0)
         if rounded.is_integer():
             return format_value(int(rounded), lang)
         text = f"{rounded:,.1f}"
