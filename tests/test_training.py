@@ -13,12 +13,17 @@ from typer.testing import CliRunner
 from leadscore import tracking
 from leadscore.cli import app
 from leadscore.errors import InputError
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table
+from leadscore.loading import load_source, require_loaded
 from leadscore.modeling.config import NBOConfig, load_training_config
 from leadscore.modeling.conversion import train_conversion
 from leadscore.modeling.jobs import prepare_table, run_job
-from leadscore.modeling.nbo import NBOModel
+from leadscore.modeling.nbo import NBOModel, offer_labels, train_nbo
 from leadscore.modeling.registry import ConversionPredictor, load_model_dir
+from leadscore.source_config import canonical_source
 from leadscore.synthetic import GeneratedCRM
+from tests.conftest import NOW
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -163,6 +168,37 @@ def test_nbo_job_ranks_offers_and_beats_random(small_crm: GeneratedCRM, store: P
     handle = tracking.fetch("leadscore-nbo", "champion")
     loaded = load_model_dir(handle.directory)
     assert isinstance(loaded, NBOModel) and len(loaded.models) >= 5
+    assert loaded.pooled is not None  # the default: one model over (lead, offer) pairs
+    test = result.evaluation.test
+    matrix = loaded.encoder.matrix(test)
+    assert loaded.propensities(matrix) == pytest.approx(
+        result.evaluation.model.propensities(matrix), abs=1e-12
+    )
+    view = loaded.models["O-ANALYTICS"]  # an offer's reasons: base + impacts = raw output
+    contributions = view.contributions(matrix[:50])
+    assert contributions.shape[1] == len(view.features) + 1
+    assert contributions.sum(axis=1) == pytest.approx(view.margin(matrix[:50]), abs=1e-9)
+
+
+def test_nbo_per_offer_strategy_trains_one_model_per_offer(
+    small_crm: GeneratedCRM, tmp_path: Path
+) -> None:
+    config = _config(small_crm, kind="nbo")
+    config = config.model_copy(
+        update={"nbo": config.nbo.model_copy(update={"strategy": "per_offer"})}
+    )
+    data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+    table = build_feature_table(
+        data, load_feature_set("nbo_v1", directory=REPO / "features"), horizon_days=30
+    )
+    labels = offer_labels(data, table.frame[["customer_id", "as_of"]], 30, config.nbo)
+    offers = data.offers.astype({"offer_id": "str"})
+    model = train_nbo(table, labels, offers, config).model
+    assert model.pooled is None and len({id(m) for m in model.models.values()}) >= 5
+    model.save(tmp_path / "nbo")
+    loaded = NBOModel.load(tmp_path / "nbo")
+    matrix = loaded.encoder.matrix(table.frame.head(100))
+    assert loaded.propensities(matrix) == pytest.approx(model.propensities(matrix), abs=1e-12)
 
 
 def _nbo_model() -> NBOModel:

@@ -97,6 +97,11 @@ class EligibilityRule(_Strict):
 
 class NBOConfig(_Strict):
     offers: list[str] | None = Field(None, description="offers to model; default: all")
+    strategy: Literal["pooled", "per_offer"] = Field(
+        "pooled",
+        description="one model over (lead, offer) pairs with the offer as a feature, or one "
+        "model per offer (benchmarks/bench_nbo_pooled.py compares them)",
+    )
     exclude_owned: bool = True
     rules: list[EligibilityRule] = Field(default_factory=list)
     sales_ready_grades: list[str] = Field(default_factory=lambda: ["A", "B"])

@@ -1,11 +1,14 @@
-"""Next-best-offer: one calibrated propensity model per offer, ranked by expected value.
+"""Next-best-offer: calibrated propensities per offer, ranked by expected value.
 
 Products are modelled as "buys this product within the horizon", nurture offers as
-"engages with this content within the horizon" (downloads, webinar attendance). One model
-per offer rather than one model with offer features: the two kinds of label come from
-different processes, and every offer of the catalog has enough positives of its own.
-Eligibility (owned products, profile rules, contact caps) and the sales-ready split
-(products for sales-ready leads, nurture content for the rest) apply when ranking.
+"engages with this content within the horizon" (downloads, webinar attendance). By
+default one pooled model learns from every (lead, offer) pair with the offer as a
+categorical feature: on the synthetic CRM it ranks better and is better calibrated than
+one model per offer (benchmarks/bench_nbo_pooled.py; figures in the README), because the
+offers share most of what makes a lead ready to take something. ``strategy: per_offer``
+keeps one model per offer. Eligibility (owned products, profile rules, contact caps) and
+the sales-ready split (products for sales-ready leads, nurture content for the rest)
+apply when ranking.
 """
 
 from __future__ import annotations
@@ -29,9 +32,50 @@ from leadscore.modeling.config import NBOConfig, TrainingConfig
 from leadscore.modeling.conversion import fit_booster, make_split, self_description
 from leadscore.modeling.metrics import ranking_metrics
 from leadscore.modeling.propensity import FeatureEncoder, PropensityModel
+from leadscore.modeling.splits import Split
 
 NBO_FILE = "nbo.json"
 LABEL_PREFIX = "label__"
+OFFER_FEATURE = "offer"
+POOLED_DIR = "pooled"
+
+
+class OfferView:
+    """One offer's propensities and reasons from the pooled model, which reads the lead's
+    features plus the offer asked about. Behaves like a per-offer PropensityModel."""
+
+    def __init__(self, pooled: PropensityModel, offer_id: str) -> None:
+        self.pooled = pooled
+        self.code = float(pooled.encoder.categories[OFFER_FEATURE].index(offer_id))
+        categories = {k: v for k, v in pooled.encoder.categories.items() if k != OFFER_FEATURE}
+        self.encoder = FeatureEncoder(pooled.features[:-1], categories)
+        self.calibrator = pooled.calibrator
+        self.metadata = pooled.metadata
+
+    @property
+    def features(self) -> list[str]:
+        return self.encoder.features
+
+    def _with_offer(self, matrix: np.ndarray) -> np.ndarray:
+        return np.hstack([matrix, np.full((len(matrix), 1), self.code)])
+
+    def margin(self, matrix: np.ndarray) -> np.ndarray:
+        return self.pooled.margin(self._with_offer(matrix))
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return self.calibrator(self.margin(matrix))
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """TreeSHAP on the lead's features; the offer's own share joins the base value,
+        so that the reasons speak of the lead (base + impacts = raw output still)."""
+        values = self.pooled.contributions(self._with_offer(matrix))
+        out = np.delete(values, -2, axis=1)
+        out[:, -1] += values[:, -2]
+        return out
+
+    def use_fast_treeshap(self) -> None:
+        if self.pooled.fast is None:
+            self.pooled.use_fast_treeshap()
 
 
 def offer_labels(
@@ -58,7 +102,7 @@ class NBOModel:
     """Per-offer propensity models, the catalog, and the rules that decide eligibility."""
 
     offers: pd.DataFrame  # offer_id, name, kind, value
-    models: dict[str, PropensityModel]
+    models: dict[str, PropensityModel | OfferView]
     priors: dict[str, float]  # offers with too few positives: their base rate
     config: NBOConfig
     features: list[str]
@@ -140,15 +184,24 @@ class NBOModel:
             propensity, columns=[f"propensity__{o}" for o in self.offers["offer_id"]]
         )
 
+    @property
+    def pooled(self) -> PropensityModel | None:
+        first = next(iter(self.models.values()), None)
+        return first.pooled if isinstance(first, OfferView) else None
+
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        for offer, model in self.models.items():
-            model.save(directory / "offers" / offer)
+        if self.pooled is not None:
+            self.pooled.save(directory / POOLED_DIR)
+        else:
+            for offer, model in self.models.items():
+                model.save(directory / "offers" / offer)
         meta = {
             "offers": self.offers.to_dict(orient="records"),
             "priors": self.priors,
             "config": self.config.model_dump(mode="json"),
             "features": self.features,
+            "pooled": self.pooled is not None,
         }
         (directory / NBO_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
@@ -156,11 +209,15 @@ class NBOModel:
     def load(cls, directory: Path) -> NBOModel:
         meta = json.loads((directory / NBO_FILE).read_text())
         offers = pd.DataFrame(meta["offers"])
-        models = {
-            o: PropensityModel.load(directory / "offers" / o)
-            for o in offers["offer_id"]
-            if (directory / "offers" / o).exists()
-        }
+        if meta.get("pooled"):
+            pooled = PropensityModel.load(directory / POOLED_DIR)
+            models = {o: OfferView(pooled, o) for o in offers["offer_id"]}
+        else:
+            models = {
+                o: PropensityModel.load(directory / "offers" / o)
+                for o in offers["offer_id"]
+                if (directory / "offers" / o).exists()
+            }
         return cls(
             offers,
             models,
@@ -191,34 +248,13 @@ def train_nbo(
     split = make_split(table, config)
     encoder = FeatureEncoder.fit(frame, features)
     matrix = encoder.matrix(frame)
-    models, priors, rows = {}, {}, []
-    for offer in offers.itertuples():
-        label = labels[f"{LABEL_PREFIX}{offer.offer_id}"].to_numpy(dtype=bool)
-        positives = int(label[split.train].sum())
-        priors[offer.offer_id] = float(label[split.train].mean())
-        enough = positives >= config.min_positives and label[split.validation].sum() > 0
-        row = {"offer_id": offer.offer_id, "kind": offer.kind, "train_positives": positives}
-        if enough:
-            fitted = fit_booster(matrix, label, split, encoder, config)
-            booster = fitted.booster
-            calibrator, _ = fit_calibrator(
-                fitted.validation_margin, label[split.validation], config.calibration
-            )
-            models[offer.offer_id] = PropensityModel(
-                booster,
-                encoder,
-                calibrator,
-                {
-                    "kind": "nbo_offer",
-                    "offer_id": offer.offer_id,
-                    "feature_set": table.feature_set.id,
-                    **self_description(table),
-                },
-            )
-            row["trees"] = booster.best_iteration
-        else:
-            row["trees"] = 0  # too few positives: the offer's base rate stands in
-        rows.append(row)
+    metadata = {"feature_set": table.feature_set.id, **self_description(table)}
+    fit = _fit_pooled if config.nbo.strategy == "pooled" else _fit_per_offer
+    models, rows = fit(matrix, labels, offers, split, encoder, config, metadata)
+    priors = {
+        o: float(labels[f"{LABEL_PREFIX}{o}"].to_numpy(dtype=bool)[split.train].mean())
+        for o in offers["offer_id"]
+    }
     model = NBOModel(offers.reset_index(drop=True), models, priors, config.nbo, features)
     test = frame.iloc[split.test].reset_index(drop=True)
     test_labels = labels.iloc[split.test].reset_index(drop=True)
@@ -244,6 +280,68 @@ def train_nbo(
         split.describe(frame["as_of"]),
         pd.concat([test[["customer_id", "as_of", *features]], test_labels], axis=1),
     )
+
+
+def _fit_per_offer(matrix, labels, offers, split, encoder, config, metadata):
+    """One calibrated model per offer with enough positives; the others rank by base rate."""
+    models, rows = {}, []
+    for offer in offers.itertuples():
+        label = labels[f"{LABEL_PREFIX}{offer.offer_id}"].to_numpy(dtype=bool)
+        positives = int(label[split.train].sum())
+        enough = positives >= config.min_positives and label[split.validation].sum() > 0
+        row = {"offer_id": offer.offer_id, "kind": offer.kind, "train_positives": positives}
+        row["trees"] = 0  # too few positives: the offer's base rate stands in
+        if enough:
+            fitted = fit_booster(matrix, label, split, encoder, config)
+            calibrator, _ = fit_calibrator(
+                fitted.validation_margin, label[split.validation], config.calibration
+            )
+            models[offer.offer_id] = PropensityModel(
+                fitted.booster,
+                encoder,
+                calibrator,
+                {"kind": "nbo_offer", "offer_id": offer.offer_id, **metadata},
+            )
+            row["trees"] = fitted.booster.best_iteration
+        rows.append(row)
+    return models, rows
+
+
+def _fit_pooled(matrix, labels, offers, split, encoder, config, metadata):
+    """One calibrated model over (row, offer) pairs, the offer a categorical feature."""
+    ids = offers["offer_id"].tolist()
+    n, k = len(matrix), len(ids)
+    stacked = np.hstack([np.tile(matrix, (k, 1)), np.repeat(np.arange(k, dtype=float), n)[:, None]])
+    label = np.concatenate([labels[f"{LABEL_PREFIX}{o}"].to_numpy(dtype=bool) for o in ids])
+
+    def every_offer(rows: np.ndarray) -> np.ndarray:
+        return np.concatenate([rows + j * n for j in range(k)])
+
+    pooled_split = Split(
+        every_offer(split.train), every_offer(split.validation), every_offer(split.test), split.kind
+    )
+    pooled_encoder = FeatureEncoder(
+        [*encoder.features, OFFER_FEATURE], {**encoder.categories, OFFER_FEATURE: ids}
+    )
+    fitted = fit_booster(stacked, label, pooled_split, pooled_encoder, config)
+    calibrator, _ = fit_calibrator(
+        fitted.validation_margin, label[pooled_split.validation], config.calibration
+    )
+    pooled = PropensityModel(
+        fitted.booster, pooled_encoder, calibrator, {"kind": "nbo_pooled", **metadata}
+    )
+    rows = [
+        {
+            "offer_id": o,
+            "kind": kind,
+            "train_positives": int(
+                labels[f"{LABEL_PREFIX}{o}"].to_numpy(dtype=bool)[split.train].sum()
+            ),
+            "trees": fitted.booster.best_iteration,
+        }
+        for o, kind in zip(ids, offers["kind"], strict=True)
+    ]
+    return {o: OfferView(pooled, o) for o in ids}, rows
 
 
 def evaluate_rankings(
@@ -410,8 +508,13 @@ def _card(evaluation: NBOEvaluation, table: FeatureTable) -> str:
         [
             "# Model card: next-best offer",
             "",
-            f"Feature set `{table.feature_set.id}`; one calibrated LightGBM per offer; offers "
-            "ranked by expected value (propensity x value) among eligible offers.",
+            f"Feature set `{table.feature_set.id}`; "
+            + (
+                "one calibrated LightGBM over (lead, offer) pairs, the offer a feature"
+                if evaluation.model.pooled is not None
+                else "one calibrated LightGBM per offer"
+            )
+            + "; offers ranked by expected value (propensity x value) among eligible offers.",
             "",
             "Split: " + "; ".join(f"{k}: {v}" for k, v in evaluation.split_ranges.items()),
             "",
