@@ -29,14 +29,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
-from leadscore.features.definitions import load_feature_set
-from leadscore.features.training_set import build_feature_table, write_feature_table
-from leadscore.loading import load_source, require_loaded
-from leadscore.modeling.config import load_training_config
-from leadscore.modeling.jobs import run_job
+from leadscore import demo
 from leadscore.scoring import load_champions
-from leadscore.source_config import canonical_source
-from leadscore.synthetic import SyntheticConfig, generate_crm
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "bench-key"
@@ -50,18 +44,20 @@ def free_port() -> int:
 
 
 def prepare(root: Path, customers: int) -> tuple[Path, list[str]]:
-    """Synthetic CRM, both models trained and champion, a feature store as of the end."""
-    generate_crm(SyntheticConfig(customers=customers, seed=11), root / "crm")
-    for kind in ("conversion", "nbo"):
-        config = load_training_config(REPO / f"training/configs/{kind}.yaml", source=root / "crm")
-        run_job(config)
-    data = require_loaded(load_source(canonical_source(root / "crm")))
-    last = data.events["ts"].max().normalize()
-    store = build_feature_table(
-        data, load_feature_set("nbo_v1", directory=REPO / "features"), as_of=[last]
-    )
-    write_feature_table(store, root / "store.parquet")
-    return root / "store.parquet", store.frame["customer_id"].astype(str).tolist()
+    """Synthetic CRM, both models trained and champion, a feature store as of the end:
+    the demo's own steps."""
+    settings = demo.DemoSettings(data=root / "crm", repo=REPO, customers=customers, seed=11)
+    summary = demo.DemoSummary()
+    for step in (
+        demo.generate,
+        demo.build_training_table,
+        demo.train_conversion,
+        demo.train_nbo,
+        demo.build_store,
+    ):
+        step(settings, summary)
+    ids = pd.read_parquet(settings.store_table, columns=["customer_id"])["customer_id"]
+    return settings.store_table, ids.astype(str).tolist()
 
 
 def start(command: list[str], cwd: Path, env: dict, url: str) -> subprocess.Popen:

@@ -25,7 +25,7 @@ from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import LABEL, build_feature_table, write_feature_table
 from leadscore.loading import load_source, require_loaded
 from leadscore.modeling.config import load_training_config
-from leadscore.modeling.conversion import make_split
+from leadscore.modeling.conversion import lightgbm_inputs, make_split
 from leadscore.modeling.jobs import prepare_table, run_job
 from leadscore.modeling.propensity import FeatureEncoder
 from leadscore.source_config import canonical_source
@@ -36,16 +36,9 @@ RATIO = 1.3
 
 
 def train_bare(matrix, label, split, encoder, config) -> lgb.Booster:
-    """The reference: ``lightgbm.train`` with early stopping, nothing else."""
-    train_label = label[split.train]
-    params = config.lightgbm.params(
-        seed=config.seed, positives=int(train_label.sum()), negatives=int((~train_label).sum())
-    )
-    common = {"feature_name": encoder.features, "categorical_feature": encoder.categorical_index}
-    train = lgb.Dataset(matrix[split.train], train_label, **common, params={"verbosity": -1})
-    valid = lgb.Dataset(
-        matrix[split.validation], label[split.validation], reference=train, **common
-    )
+    """The reference: ``lightgbm.train`` with early stopping on the job's own inputs,
+    nothing else."""
+    params, train, valid = lightgbm_inputs(matrix, label, split, encoder, config)
     return lgb.train(
         params,
         train,

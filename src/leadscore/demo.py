@@ -19,6 +19,8 @@ import httpx
 import pandas as pd
 
 from leadscore.errors import InputError
+from leadscore.loading import CanonicalData, load_source, require_loaded
+from leadscore.source_config import canonical_source
 
 DEMO_KEY = "change-me"
 
@@ -61,6 +63,14 @@ class DemoSummary:
     promotions: list[str] = field(default_factory=list)
     champions: dict[str, str] = field(default_factory=dict)
     example: dict | None = None
+    # the accepted data, loaded once by ``validate`` for the feature steps after it
+    data: CanonicalData | None = field(default=None, repr=False)
+
+
+def _loaded(settings: DemoSettings, summary: DemoSummary) -> CanonicalData:
+    if summary.data is None:  # a step run on its own
+        summary.data = require_loaded(load_source(canonical_source(settings.data)))
+    return summary.data
 
 
 def check_port_free(port: int) -> None:
@@ -87,11 +97,8 @@ def generate(settings: DemoSettings, summary: DemoSummary) -> None:
 
 
 def validate(settings: DemoSettings, summary: DemoSummary) -> None:
-    from leadscore.loading import load_source, require_loaded
-    from leadscore.source_config import canonical_source
-
     result = load_source(canonical_source(settings.data))
-    require_loaded(result)
+    summary.data = require_loaded(result)
     read = sum(r.read for r in result.reports)
     rejected = sum(r.rejected for r in result.reports)
     summary.rows["validated"] = (
@@ -102,11 +109,9 @@ def validate(settings: DemoSettings, summary: DemoSummary) -> None:
 def build_training_table(settings: DemoSettings, summary: DemoSummary) -> None:
     from leadscore.features.definitions import load_feature_set
     from leadscore.features.training_set import build_feature_table, write_feature_table
-    from leadscore.loading import load_source, require_loaded
-    from leadscore.source_config import canonical_source
 
     config = settings.config("conversion")
-    data = require_loaded(load_source(canonical_source(settings.data)))
+    data = _loaded(settings, summary)
     feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
     table = build_feature_table(data, feature_set, horizon_days=config.horizon_days)
     write_feature_table(table, settings.train_table)
@@ -125,7 +130,6 @@ def train_conversion(settings: DemoSettings, summary: DemoSummary) -> None:
         "leadscore": evaluation.metrics["roc_auc"],
         **{name: values["roc_auc"] for name, values in evaluation.baselines.items()},
         "ece": evaluation.metrics["ece"],
-        "version": float(result.run.version),
     }
     if evaluation.oracle:
         summary.conversion["oracle (ground truth)"] = evaluation.oracle["oracle_auc"]
@@ -153,10 +157,8 @@ def promote(settings: DemoSettings, summary: DemoSummary) -> None:
 def build_store(settings: DemoSettings, summary: DemoSummary) -> None:
     from leadscore.features.definitions import load_feature_set
     from leadscore.features.training_set import build_feature_table, write_feature_table
-    from leadscore.loading import load_source, require_loaded
-    from leadscore.source_config import canonical_source
 
-    data = require_loaded(load_source(canonical_source(settings.data)))
+    data = _loaded(settings, summary)
     as_of = data.events["ts"].max().normalize()  # "now" in the synthetic CRM
     feature_set = load_feature_set("nbo_v1", directory=settings.repo / "features")
     table = build_feature_table(data, feature_set, as_of=[as_of])

@@ -124,13 +124,14 @@ class FittedBooster:
     validation_margin: np.ndarray  # at the best iteration, from training itself
 
 
-def fit_booster(
+def lightgbm_inputs(
     matrix: np.ndarray,
     label: np.ndarray,
     split: Split,
     encoder: FeatureEncoder,
     config: TrainingConfig,
-) -> FittedBooster:
+) -> tuple[dict, lgb.Dataset, lgb.Dataset]:
+    """LightGBM's parameters and its training and validation datasets for a split."""
     train_label = label[split.train]
     params = config.lightgbm.params(
         seed=config.seed, positives=int(train_label.sum()), negatives=int((~train_label).sum())
@@ -140,6 +141,17 @@ def fit_booster(
     valid = lgb.Dataset(
         matrix[split.validation], label[split.validation], reference=train, **common
     )
+    return params, train, valid
+
+
+def fit_booster(
+    matrix: np.ndarray,
+    label: np.ndarray,
+    split: Split,
+    encoder: FeatureEncoder,
+    config: TrainingConfig,
+) -> FittedBooster:
+    params, train, valid = lightgbm_inputs(matrix, label, split, encoder, config)
     kept = _ValidationScores(params["metric"])
     booster = lgb.train(
         params,
