@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from leadscore.cluster import DaskSettings
 from leadscore.errors import InputError
 from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC
 from leadscore.features.definitions import load_feature_set
@@ -41,6 +42,28 @@ NowOption = Annotated[
     datetime | None,
     typer.Option(help="treat this UTC moment as 'now' when checking for future timestamps"),
 ]
+
+
+DaskSchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="run on the Dask cluster of this scheduler (tcp://host:8786)"),
+]
+DaskWorkersOption = Annotated[
+    int,
+    typer.Option(min=0, help="run on a local Dask cluster of this many worker processes"),
+]
+PartitionsOption = Annotated[
+    int | None, typer.Option(min=1, help="customer partitions (default: four per worker)")
+]
+
+
+def _dask_settings(
+    scheduler: str | None, workers: int, partitions: int | None
+) -> DaskSettings | None:
+    """Dask settings when either option asks for Dask, else None (one machine, pandas)."""
+    if scheduler is None and workers == 0:
+        return None
+    return DaskSettings(scheduler=scheduler, workers=max(workers, 1), partitions=partitions)
 
 
 def _fail(message: str) -> None:
@@ -158,12 +181,32 @@ def features(
         ),
     ] = "auto",
     now: NowOption = None,
+    dask_scheduler: DaskSchedulerOption = None,
+    dask_workers: DaskWorkersOption = 0,
+    partitions: PartitionsOption = None,
 ) -> None:
-    """Build a feature table: as of now for scoring, or a labelled training set (--label)."""
+    """Build a feature table: as of now for scoring, or a labelled training set (--label).
+
+    With --dask-scheduler or --dask-workers, SOURCE must be a canonical Parquet directory
+    and OUT becomes a folder of Parquet parts, one per customer partition.
+    """
     if spine not in ("auto", "snapshots", "creation"):
         raise typer.BadParameter("use auto, snapshots or creation", param_hint="--spine")
     if out.suffix != ".parquet":
         _fail(f"{out}: the feature table is written as Parquet; name it *.parquet")
+    settings = _dask_settings(dask_scheduler, dask_workers, partitions)
+    if settings is not None:
+        _features_on_dask(
+            source,
+            out,
+            settings,
+            feature_set=feature_set,
+            features_dir=features_dir,
+            as_of=[_now(d) for d in as_of or []],
+            horizon_days=horizon_days if label else None,
+            spine=spine,
+        )
+        return
     try:
         definition = load_feature_set(feature_set, directory=features_dir)
         result = load_source(resolve_source(source), now=_now(now))
@@ -184,6 +227,52 @@ def features(
         console.print(f"[yellow]{rejected:,} rejected input rows left out[/] (leadscore validate)")
     paths = write_feature_table(table, out)
     print_feature_table(table, paths, console)
+
+
+def _features_on_dask(
+    source: Path,
+    out: Path,
+    settings: DaskSettings,
+    *,
+    feature_set: str,
+    features_dir: Path,
+    as_of: list,
+    horizon_days: int | None,
+    spine: str,
+) -> None:
+    import time
+
+    import pyarrow.parquet as pq
+
+    from leadscore.cluster import dask_client, partition_count
+    from leadscore.features.on_dask import (
+        build_feature_table_dask,
+        read_canonical,
+        write_feature_table_dask,
+    )
+
+    started = time.perf_counter()
+    try:
+        definition = load_feature_set(feature_set, directory=features_dir)
+        tables = read_canonical(source)
+        with dask_client(settings) as client, console.status("building features on Dask ..."):
+            table = build_feature_table_dask(
+                tables,
+                definition,
+                partitions=partition_count(settings, client),
+                as_of=as_of,
+                horizon_days=horizon_days,
+                spine_kind=spine,
+            )
+            write_feature_table_dask(table, out)
+    except InputError as exc:
+        _fail(str(exc))
+    files = sorted(out.glob("*.parquet"))
+    rows = sum(pq.read_metadata(f).num_rows for f in files)
+    console.print(
+        f"{definition.id}: {rows:,} rows x {len(table.features)} features in {len(files)} "
+        f"partition file(s) under [bold]{out}[/] ({time.perf_counter() - started:.1f} s)"
+    )
 
 
 class ModelKind(StrEnum):
@@ -208,14 +297,29 @@ def train(
         Path | None,
         typer.Option("--features", help="a labelled feature table built by 'leadscore features'"),
     ] = None,
+    dask_scheduler: DaskSchedulerOption = None,
+    dask_workers: DaskWorkersOption = 0,
+    partitions: PartitionsOption = None,
 ) -> None:
-    """Train, evaluate against baselines, log to MLflow and register as challenger."""
+    """Train, evaluate against baselines, log to MLflow and register as challenger.
+
+    With --dask-scheduler or --dask-workers (or 'dask' in the config) the conversion model
+    trains with lightgbm.dask from a canonical Parquet source.
+    """
     from leadscore.modeling.config import load_training_config
     from leadscore.modeling.jobs import run_job
 
     path = config or DEFAULT_CONFIGS / f"{kind.value}.yaml"
+    dask = _dask_settings(dask_scheduler, dask_workers, partitions)
     try:
-        settings = load_training_config(path, source=None if source is None else source.resolve())
+        settings = load_training_config(
+            path, source=None if source is None else source.resolve(), dask=dask
+        )
+        if settings.dask is not None and kind is not ModelKind.conversion:
+            _fail(
+                "only the conversion model trains on Dask; "
+                "the next-best-offer job runs on one machine"
+            )
         if settings.model != kind.value:
             _fail(f"{path} configures a '{settings.model}' model, not '{kind.value}'")
         with console.status(f"training the {kind.value} model ..."):
@@ -268,32 +372,61 @@ def score(
         str, typer.Option(help="registered model ('' for none)")
     ] = "leadscore-nbo",
     batch_size: Annotated[int, typer.Option(min=1)] = 1000,
+    dask_scheduler: DaskSchedulerOption = None,
+    dask_workers: DaskWorkersOption = 0,
 ) -> None:
-    """Score a feature table in batch with the champion models: scores, reasons, offers."""
-    import json
+    """Score a feature table in batch with the champion models: scores, reasons, offers.
 
+    With --dask-scheduler or --dask-workers, INPUT may be a folder of Parquet parts and
+    OUT is a folder that gets one part-NNNNN.jsonl per input partition.
+    """
     from rich.progress import Progress
 
+    from leadscore.batch import score_file, score_on_dask
     from leadscore.scoring import load_champions
 
     if lang not in ("de", "en"):
         raise typer.BadParameter("use de or en", param_hint="--lang")
+    settings = _dask_settings(dask_scheduler, dask_workers, None)
     try:
         if not input_file.exists():
             raise InputError(f"{input_file}: no such feature table")
         scorer, versions = load_champions(conversion_model, nbo_model or None, None)
-        frame = pd.read_parquet(input_file)
+        with Progress(console=console) as progress:
+            task = progress.add_task("scoring", total=None)
+
+            def advance(rows: int) -> None:
+                progress.advance(task, rows)
+
+            if settings is None:
+                frame = pd.read_parquet(input_file)
+                progress.update(task, total=len(frame))
+                rows = score_file(
+                    scorer,
+                    frame,
+                    out,
+                    lang=lang,
+                    top_k=top_k,
+                    batch_size=batch_size,
+                    advance=advance,
+                )
+            else:
+                from leadscore.cluster import dask_client
+
+                with dask_client(settings) as client:
+                    rows, _ = score_on_dask(
+                        scorer,
+                        input_file,
+                        out,
+                        client,
+                        lang=lang,
+                        top_k=top_k,
+                        batch_size=batch_size,
+                        advance=advance,
+                    )
     except InputError as exc:
         _fail(str(exc))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as handle, Progress(console=console) as progress:
-        task = progress.add_task("scoring", total=len(frame))
-        for start in range(0, len(frame), batch_size):
-            chunk = frame.iloc[start : start + batch_size].reset_index(drop=True)
-            for result in scorer.score_frame(chunk, lang=lang, top_k=top_k):
-                handle.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
-            progress.advance(task, len(chunk))
-    console.print(f"scored {len(frame):,} leads with {versions} into {out}")
+    console.print(f"scored {rows:,} leads with {versions} into {out}")
 
 
 @app.command()

@@ -72,6 +72,93 @@ def at_creation(data: CanonicalData, spine: SpineKind) -> bool:
     return spine == "creation"
 
 
+@dataclass(frozen=True)
+class TablePlan:
+    """Which (customer, as-of) points a table holds, decided once for all partitions.
+
+    ``dates`` None means one point per lead at its creation. ``end`` is the latest moment
+    of the whole data set: points whose label window reaches past it are censored.
+    """
+
+    dates: tuple[pd.Timestamp, ...] | None
+    horizon_days: int | None
+    end: pd.Timestamp
+    notes: tuple[str, ...] = ()
+
+
+def plan_table(
+    data: CanonicalData,
+    *,
+    as_of: Sequence[pd.Timestamp] | None = None,
+    horizon_days: int | None = None,
+    spine_kind: SpineKind = "auto",
+) -> TablePlan:
+    """Flat exports get one row per lead at its creation, labelled by the converted flag, and
+    so do sources without events unless ``spine_kind`` says 'snapshots'. Otherwise, without
+    dates, training sets use snapshots every four weeks and scoring uses 'now'.
+
+    ``data`` need only hold what the plan reads: every customer's ``created_at`` and the
+    latest event and outcome (the Dask path passes exactly that).
+    """
+    notes: list[str] = []
+    if is_flat(data):
+        horizon_days = None if horizon_days is None else 0
+    end = data_end(data)
+    if at_creation(data, spine_kind):
+        if as_of:
+            notes.append("as-of dates ignored: one row per lead at its creation")
+        return TablePlan(None, horizon_days, end, tuple(notes))
+    dates = list(as_of or [])
+    if not dates:
+        dates = (
+            default_snapshot_dates(data, horizon_days=horizon_days)
+            if horizon_days
+            else [pd.Timestamp.now(tz="UTC")]
+        )
+    if not dates:
+        raise InputError(
+            "the data is too short for a training set: it needs 12 weeks of history "
+            f"plus the {horizon_days}-day horizon; pass --as-of dates"
+        )
+    return TablePlan(tuple(dates), horizon_days, end, tuple(notes))
+
+
+def plan_spine(customers: pd.DataFrame, plan: TablePlan) -> tuple[pd.DataFrame, int]:
+    """The plan's points for these customers, and how many were censored."""
+    if plan.dates is None:
+        spine = creation_spine(customers)
+    else:
+        spine = snapshot_spine(customers, plan.dates)
+    if not plan.horizon_days:
+        return spine, 0
+    open_window = (spine["as_of"] + pd.Timedelta(days=plan.horizon_days) > plan.end).to_numpy()
+    return spine[~open_window].reset_index(drop=True), int(open_window.sum())
+
+
+def labelled_features(
+    data: CanonicalData,
+    feature_set: FeatureSetDefinition,
+    plan: TablePlan,
+    *,
+    n_jobs: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Features (and the label, if the plan has a horizon) of the plan's points for the
+    customers in ``data``, and how many points were censored. Pure per customer: the Dask
+    path calls it once per customer partition."""
+    spine, censored = plan_spine(data.customers, plan)
+    frame = build_features(
+        data.customers,
+        data.events,
+        spine,
+        feature_set,
+        post_outcome_columns=data.source.post_outcome_columns,
+        n_jobs=n_jobs,
+    )
+    if plan.horizon_days is not None:
+        frame[LABEL] = _label(data, spine, plan.horizon_days)
+    return frame, censored
+
+
 def build_feature_table(
     data: CanonicalData,
     feature_set: FeatureSetDefinition,
@@ -83,52 +170,24 @@ def build_feature_table(
 ) -> FeatureTable:
     """Build features as of the given moments; with ``horizon_days``, a labelled training set.
 
-    Flat exports get one row per lead at its creation, labelled by the converted flag, and
-    so do sources without events unless ``spine_kind`` says 'snapshots'. Otherwise, without
-    dates, training sets use snapshots every four weeks and scoring uses 'now'.
+    Which points: see :func:`plan_table`.
     """
     post_outcome = data.source.post_outcome_columns
     features = feature_columns(feature_set, data.customers, post_outcome_columns=post_outcome)
-    notes: list[str] = []
-    if is_flat(data):
-        horizon_days = None if horizon_days is None else 0
-    if at_creation(data, spine_kind):
-        if as_of:
-            notes.append("as-of dates ignored: one row per lead at its creation")
-        spine = creation_spine(data.customers)
-    else:
-        dates = list(as_of or [])
-        if not dates:
-            dates = (
-                default_snapshot_dates(data, horizon_days=horizon_days)
-                if horizon_days
-                else [pd.Timestamp.now(tz="UTC")]
-            )
-        if not dates:
-            raise InputError(
-                "the data is too short for a training set: it needs 12 weeks of history "
-                f"plus the {horizon_days}-day horizon; pass --as-of dates"
-            )
-        spine = snapshot_spine(data.customers, dates)
-    censored = 0
-    if horizon_days:
-        open_window = spine["as_of"] + pd.Timedelta(days=horizon_days) > data_end(data)
-        censored = int(open_window.sum())
-        spine = spine[~open_window.to_numpy()].reset_index(drop=True)
-    if spine.empty:
+    plan = plan_table(data, as_of=as_of, horizon_days=horizon_days, spine_kind=spine_kind)
+    frame, censored = labelled_features(data, feature_set, plan)
+    if frame.empty:
         raise InputError("no (customer, as-of) points: every customer was created after the dates")
-    frame = build_features(
-        data.customers, data.events, spine, feature_set, post_outcome_columns=post_outcome
+    table = FeatureTable(
+        frame, features, feature_set, plan.horizon_days, None, censored, list(plan.notes)
     )
-    table = FeatureTable(frame, features, feature_set, horizon_days, None, censored, notes)
-    if horizon_days is None:
+    if plan.horizon_days is None:
         return table
-    label = _label(data, spine, horizon_days)
-    frame[LABEL] = label
+    spine = frame[["customer_id", "as_of"]]
     table.audit = leakage_audit(
         frame,
         table.feature_names,
-        label,
+        frame[LABEL].to_numpy(),
         post_outcome=_post_outcome_values(data, spine),
         suspicious_auc=suspicious_auc,
     )

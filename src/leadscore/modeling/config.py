@@ -8,6 +8,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from leadscore.cluster import DaskSettings
 from leadscore.errors import InputError
 
 
@@ -142,6 +143,9 @@ class TrainingConfig(_Strict):
     )
     nbo: NBOConfig = NBOConfig()
     experiment: str = "leadscore"
+    dask: DaskSettings | None = Field(
+        None, description="train on Dask (lightgbm.dask) from a canonical Parquet source"
+    )
     registered_model: str | None = None
     base_dir: Path = Field(Path("."), exclude=True)
 

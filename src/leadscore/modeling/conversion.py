@@ -39,6 +39,7 @@ class Evaluation:
     shap_rows: pd.DataFrame
     calibration_losses: dict[str, float]
     best_iteration: int
+    training_rows: int
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -70,7 +71,12 @@ def make_split(table: FeatureTable, config: TrainingConfig) -> Split:
 
 
 def check_enough_data(label: np.ndarray, config: TrainingConfig, part: str = "training") -> None:
-    positives, negatives = int(label.sum()), int((~label).sum())
+    check_counts(int(label.sum()), int((~label).sum()), config, part)
+
+
+def check_counts(
+    positives: int, negatives: int, config: TrainingConfig, part: str = "training"
+) -> None:
     missing = []
     if positives < config.min_positives:
         missing.append(f"{positives} positives (need {config.min_positives})")
@@ -122,6 +128,7 @@ class _ValidationScores:
 class FittedBooster:
     booster: lgb.Booster
     validation_margin: np.ndarray  # at the best iteration, from training itself
+    best_iteration: int
 
 
 def lightgbm_inputs(
@@ -167,7 +174,7 @@ def fit_booster(
             ),
         ],
     )
-    return FittedBooster(booster, kept.margin())
+    return FittedBooster(booster, kept.margin(), booster.best_iteration)
 
 
 def train_conversion(
@@ -175,7 +182,6 @@ def train_conversion(
 ) -> Evaluation:
     """Fit, calibrate and grade on train/validation; report on test against baselines."""
     clock = time.perf_counter()
-    timings: dict[str, float] = {}
     frame, features = table.frame, table.feature_names
     label = frame[LABEL].to_numpy(dtype=bool)
     split = make_split(table, config)
@@ -183,13 +189,52 @@ def train_conversion(
     check_enough_data(label[split.validation], config, "validation")
     encoder = FeatureEncoder.fit(frame, features)
     matrix = encoder.matrix(frame)
-    timings["prepare"] = time.perf_counter() - clock
+    timings = {"prepare": time.perf_counter() - clock}
 
     clock = time.perf_counter()
     fitted = fit_booster(matrix, label, split, encoder, config)
-    booster, valid_margin = fitted.booster, fitted.validation_margin
     timings["lightgbm"] = time.perf_counter() - clock
+    return evaluate_conversion(
+        LocalRows(frame, label, matrix, split, split.describe(frame["as_of"]), len(split.train)),
+        table,
+        encoder,
+        fitted,
+        config,
+        truth,
+        timings,
+    )
 
+
+@dataclass(frozen=True)
+class LocalRows:
+    """The rows evaluation reads, in memory: validation and test in full, and the training
+    rows the logistic baseline learns from (all of them, or a sample of a Dask table)."""
+
+    frame: pd.DataFrame
+    label: np.ndarray
+    matrix: np.ndarray
+    split: Split
+    split_ranges: dict[str, str]
+    training_rows: int  # rows the booster learnt from, which a sample may not show
+
+
+def evaluate_conversion(
+    rows: LocalRows,
+    table: FeatureTable,
+    encoder: FeatureEncoder,
+    fitted: FittedBooster,
+    config: TrainingConfig,
+    truth: pd.DataFrame | None,
+    timings: dict[str, float],
+) -> Evaluation:
+    """Calibrate and grade on validation; report on test against the baselines.
+
+    Shared by the single-machine job and the Dask job, which differ only in how the
+    booster is fitted and which training rows the baselines see.
+    """
+    frame, label, matrix, split = rows.frame, rows.label, rows.matrix, rows.split
+    features = table.feature_names
+    booster, valid_margin = fitted.booster, fitted.validation_margin
     clock = time.perf_counter()
     calibrator, losses = fit_calibrator(valid_margin, label[split.validation], config.calibration)
     valid_probability = calibrator(valid_margin)
@@ -203,7 +248,7 @@ def train_conversion(
             "feature_set": table.feature_set.id,
             "horizon_days": table.horizon_days,
             "grades": bands,
-            "best_iteration": booster.best_iteration,
+            "best_iteration": fitted.best_iteration,
             **self_description(table),
         },
     )
@@ -231,7 +276,7 @@ def train_conversion(
     return Evaluation(
         model=model,
         split=split,
-        split_ranges=split.describe(frame["as_of"]),
+        split_ranges=rows.split_ranges,
         metrics=metrics,
         baselines=baselines,
         oracle=oracle_comparison(test, truth),
@@ -241,7 +286,8 @@ def train_conversion(
         shap_values=shap_values,
         shap_rows=test.iloc[np.sort(sample)][features].reset_index(drop=True),
         calibration_losses=losses,
-        best_iteration=booster.best_iteration,
+        best_iteration=fitted.best_iteration,
+        training_rows=rows.training_rows,
         timings=timings,
     )
 

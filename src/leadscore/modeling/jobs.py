@@ -12,6 +12,7 @@ import pandas as pd
 
 from leadscore.errors import InputError
 from leadscore.features.definitions import Description, Feature, load_feature_set
+from leadscore.features.on_dask import DaskFeatureTable
 from leadscore.features.training_set import (
     LABEL,
     FeatureTable,
@@ -94,13 +95,17 @@ def run_conversion(config: TrainingConfig, *, features_file: Path | None = None)
     from leadscore.modeling.plots import close_figures, conversion_figures
 
     timings = {}
-    clock = time.perf_counter()
-    table, _, files = prepare_table(config, features_file)
-    timings["features"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    evaluation = train_conversion(table, config, ground_truth(config))
-    timings["train_evaluate"] = time.perf_counter() - clock
+    if config.dask is not None:
+        if features_file is not None:
+            raise InputError("the Dask job builds its features itself; leave --features out")
+        table, files, evaluation = _conversion_on_dask(config, timings)
+    else:
+        clock = time.perf_counter()
+        table, _, files = prepare_table(config, features_file)
+        timings["features"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        evaluation = train_conversion(table, config, ground_truth(config))
+        timings["train_evaluate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     lineage = {"data_hash": file_digest(files), "git_commit": tracking.git_commit()}
@@ -136,8 +141,37 @@ def run_conversion(config: TrainingConfig, *, features_file: Path | None = None)
     return JobResult("conversion", evaluation, table, run, timings)
 
 
+def _conversion_on_dask(
+    config: TrainingConfig, timings: dict[str, float]
+) -> tuple[DaskFeatureTable, list[Path], Evaluation]:
+    """Features and the booster on the Dask cluster the config names (or a local one)."""
+    from leadscore.cluster import dask_client, partition_count
+    from leadscore.features.on_dask import build_feature_table_dask, read_canonical
+    from leadscore.modeling.on_dask import train_conversion_dask
+
+    assert config.dask is not None
+    feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
+    tables = read_canonical(config.path(config.source))
+    with dask_client(config.dask) as client:
+        clock = time.perf_counter()
+        table = build_feature_table_dask(
+            tables,
+            feature_set,
+            partitions=partition_count(config.dask, client),
+            horizon_days=config.horizon_days,
+            spine_kind=config.spine,
+        )
+        timings["plan"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        # features are built as the booster's fit first needs them, on the cluster
+        evaluation = train_conversion_dask(table, config, ground_truth(config), client)
+        timings["features_train_evaluate"] = time.perf_counter() - clock
+    return table, list(tables.files), evaluation
+
+
 def _params(config: TrainingConfig, table: FeatureTable, evaluation: Evaluation) -> dict:
     params = {
+        "engine": "pandas" if config.dask is None else "dask",
         "feature_set": table.feature_set.id,
         "horizon_days": table.horizon_days,
         "seed": config.seed,
@@ -145,7 +179,7 @@ def _params(config: TrainingConfig, table: FeatureTable, evaluation: Evaluation)
         "calibration": evaluation.model.calibrator.kind,
         "best_iteration": evaluation.best_iteration,
         "grades": evaluation.model.metadata["grades"],
-        "rows_train": len(evaluation.split.train),
+        "rows_train": evaluation.training_rows,
         "rows_validation": len(evaluation.split.validation),
         "rows_test": len(evaluation.split.test),
     }

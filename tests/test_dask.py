@@ -1,0 +1,208 @@
+"""The Dask paths against the pandas paths, on a real LocalCluster of two worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.batch import score_file, score_on_dask
+from leadscore.cluster import DaskSettings, dask_client
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.on_dask import (
+    build_feature_table_dask,
+    read_canonical,
+    write_feature_table_dask,
+)
+from leadscore.features.training_set import LABEL, build_feature_table, read_feature_metadata
+from leadscore.loading import load_source, require_loaded
+from leadscore.modeling.config import load_training_config
+from leadscore.modeling.jobs import run_job
+from leadscore.modeling.on_dask import early_stopping_round, stop_early
+from leadscore.scoring import Scorer
+from leadscore.source_config import canonical_source
+from leadscore.synthetic import GeneratedCRM
+from tests.conftest import NOW
+
+REPO = Path(__file__).resolve().parents[1]
+FEATURES = REPO / "features"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[object]:
+    with dask_client(DaskSettings(workers=2)) as client:
+        assert len(client.nthreads()) == 2
+        yield client
+
+
+def _in_key_order(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.assign(customer_id=frame["customer_id"].astype("str"))
+    return frame.sort_values(["customer_id", "as_of"], ignore_index=True)
+
+
+@pytest.mark.parametrize("partitions", [1, 5])
+def test_dask_training_table_equals_the_pandas_one(
+    small_crm: GeneratedCRM, client: object, partitions: int
+) -> None:
+    feature_set = load_feature_set("conversion_v1", directory=FEATURES)
+    data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+    expected = build_feature_table(data, feature_set, horizon_days=30)
+    table = build_feature_table_dask(
+        read_canonical(small_crm.directory), feature_set, partitions=partitions, horizon_days=30
+    )
+    assert table.frame.npartitions == partitions
+    got = table.frame.compute()
+    assert table.feature_names == expected.feature_names
+    assert got[LABEL].sum() > 0
+    pd.testing.assert_frame_equal(_in_key_order(got), _in_key_order(expected.frame))
+
+
+def test_dask_scoring_table_equals_the_pandas_one_and_is_written_in_parts(
+    small_crm: GeneratedCRM, client: object, tmp_path: Path
+) -> None:
+    feature_set = load_feature_set("nbo_v1", directory=FEATURES)
+    moments = [pd.Timestamp("2026-03-02", tz="UTC"), pd.Timestamp("2026-06-29", tz="UTC")]
+    data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+    expected = build_feature_table(data, feature_set, as_of=moments)
+    table = build_feature_table_dask(
+        read_canonical(small_crm.directory), feature_set, partitions=3, as_of=moments
+    )
+    out = write_feature_table_dask(table, tmp_path / "features.parquet")
+    parts = sorted(out.glob("*.parquet"))
+    assert len(parts) == 3
+    assert read_feature_metadata(parts[0])["feature_set"] == "nbo_v1"
+    written = pd.read_parquet(out)
+    assert LABEL not in written.columns
+    pd.testing.assert_frame_equal(_in_key_order(written), _in_key_order(expected.frame))
+
+
+def test_dask_reader_names_the_file_and_the_missing_column(tmp_path: Path) -> None:
+    pd.DataFrame({"customer_id": ["a"], "created_at": [NOW]}).to_parquet(
+        tmp_path / "customers.parquet"
+    )
+    pd.DataFrame({"customer_id": ["a"], "event_type": ["page_view"]}).to_parquet(
+        tmp_path / "events.parquet"
+    )
+    with pytest.raises(Exception, match=r"events\.parquet: required column\(s\) \['ts'\]"):
+        read_canonical(tmp_path)
+
+
+def test_stop_early_keeps_the_round_lightgbms_early_stopping_keeps() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6_000, 5))
+    y = rng.random(6_000) < 1 / (1 + np.exp(-(x[:, 0] - 0.5 * x[:, 1] ** 2)))
+    train, valid = slice(0, 4_000), slice(4_000, None)
+    params = {"objective": "binary", "learning_rate": 0.2, "num_leaves": 31, "verbosity": -1}
+    params |= {"deterministic": True, "num_threads": 1, "min_data_in_leaf": 5}
+    stopped = lgb.train(
+        params,
+        lgb.Dataset(x[train], y[train]),
+        num_boost_round=400,
+        valid_sets=[lgb.Dataset(x[valid], y[valid])],
+        callbacks=[lgb.early_stopping(20, verbose=False)],
+    )
+    full = lgb.train(params, lgb.Dataset(x[train], y[train]), num_boost_round=400)
+    assert stopped.best_iteration < 400  # early stopping did stop: the test means something
+    fitted = stop_early(full, x[valid], y[valid], patience=20)
+    assert fitted.best_iteration == stopped.best_iteration
+    assert fitted.booster.num_trees() == stopped.best_iteration
+    np.testing.assert_allclose(
+        fitted.validation_margin,
+        stopped.predict(x[valid], raw_score=True, num_iteration=stopped.best_iteration),
+        atol=1e-9,
+    )
+
+
+def test_early_stopping_round_counts_like_lightgbm() -> None:
+    assert early_stopping_round(np.array([3.0, 2.0, 2.5, 2.4, 1.9]), 3) == 5
+    assert early_stopping_round(np.array([3.0, 2.0, 2.5, 2.4, 2.1, 1.0]), 3) == 2
+    assert early_stopping_round(np.array([1.0, 1.0, 1.0]), 5) == 1
+
+
+@pytest.fixture(scope="module")
+def dask_job(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    home = tmp_path_factory.mktemp("dask_job")
+    old_uri = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
+    try:
+        config = load_training_config(
+            REPO / "training/configs/conversion.yaml",
+            source=small_crm.directory,
+            dask=DaskSettings(workers=2, partitions=4),
+        )
+        config = config.model_copy(
+            update={
+                "experiment": "dask-test",
+                "logistic_max_rows": 3_000,
+                "lightgbm": config.lightgbm.model_copy(update={"num_boost_round": 400}),
+            }
+        )
+        yield run_job(config)
+    finally:
+        if old_uri is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+
+
+def test_dask_training_is_evaluated_tracked_and_registered_like_the_pandas_job(
+    dask_job,
+) -> None:
+    from leadscore import tracking
+    from leadscore.modeling.registry import load_model_dir
+
+    evaluation = dask_job.evaluation
+    assert dask_job.run.version == "1"
+    assert 1 <= evaluation.best_iteration < 400
+    assert evaluation.model.booster.num_trees() == evaluation.best_iteration
+    assert evaluation.metrics["roc_auc"] > evaluation.baselines["rules_points"]["roc_auc"]
+    assert evaluation.metrics["roc_auc"] > 0.7
+    assert evaluation.training_rows > len(evaluation.split.train)  # baselines saw a sample
+    run = tracking.read_run(dask_job.run.run_id)
+    assert run.params["engine"] == "dask"
+    assert int(run.params["rows_train"]) == evaluation.training_rows
+    assert "test_roc_auc" in run.metrics
+    # the registered model loads and scores like any other
+    predictor = load_model_dir(tracking.fetch("leadscore-conversion", "challenger").directory)
+    test = evaluation.test
+    np.testing.assert_allclose(
+        predictor.model.probability(predictor.model.encoder.matrix(test)),
+        test["probability"],
+        atol=1e-12,
+    )
+
+
+def test_dask_batch_scoring_writes_the_same_results_in_parts(
+    dask_job, small_crm: GeneratedCRM, client: object, tmp_path: Path
+) -> None:
+    from leadscore import tracking
+    from leadscore.modeling.registry import load_model_dir
+
+    feature_set = load_feature_set("conversion_v1", directory=FEATURES)
+    table = build_feature_table_dask(
+        read_canonical(small_crm.directory),
+        feature_set,
+        partitions=3,
+        as_of=[pd.Timestamp("2026-06-29", tz="UTC")],
+    )
+    source = write_feature_table_dask(table, tmp_path / "leads.parquet")
+    # the dask_job fixture's registry: the model trained on Dask
+    scorer = Scorer(load_model_dir(tracking.fetch("leadscore-conversion", "challenger").directory))
+    rows, paths = score_on_dask(
+        scorer, source, tmp_path / "scores", client, lang="de", top_k=3, batch_size=100
+    )
+    frame = pd.read_parquet(source)
+    assert rows == len(frame) and len(paths) == 3
+    got = [json.loads(line) for p in paths for line in p.read_text().splitlines()]
+    score_file(scorer, frame, tmp_path / "one.jsonl", lang="de", top_k=3, batch_size=100)
+    expected = [json.loads(line) for line in (tmp_path / "one.jsonl").read_text().splitlines()]
+    key = lambda r: r["customer_id"]  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key)
+    assert all(r["reasons"] and r["reasons"][0]["text"] for r in got)
