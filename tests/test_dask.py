@@ -206,3 +206,73 @@ def test_dask_batch_scoring_writes_the_same_results_in_parts(
     key = lambda r: r["customer_id"]  # noqa: E731
     assert sorted(got, key=key) == sorted(expected, key=key)
     assert all(r["reasons"] and r["reasons"][0]["text"] for r in got)
+
+
+def test_cli_builds_features_and_scores_on_a_local_cluster(
+    dask_job, small_crm: GeneratedCRM, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from leadscore import tracking
+    from leadscore.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "leads.parquet"
+    common = ["--dask-workers", "2"]
+    built = runner.invoke(
+        app,
+        [
+            "features",
+            str(small_crm.directory),
+            "--out",
+            str(out),
+            "--features-dir",
+            str(FEATURES),
+            "--as-of",
+            "2026-06-29T00:00:00",
+            "--partitions",
+            "2",
+            *common,
+        ],
+    )
+    assert built.exit_code == 0, built.output
+    assert len(list(out.glob("*.parquet"))) == 2
+    rows = len(pd.read_parquet(out))
+    assert f"{rows:,} rows" in built.output
+
+    tracking.move_champion("leadscore-conversion", "1")
+    scored = runner.invoke(
+        app,
+        [
+            "score",
+            "--input",
+            str(out),
+            "--out",
+            str(tmp_path / "scores"),
+            "--nbo-model",
+            "",
+            *common,
+        ],
+    )
+    assert scored.exit_code == 0, scored.output
+    parts = sorted((tmp_path / "scores").glob("part-*.jsonl"))
+    assert len(parts) == 2
+    assert sum(len(p.read_text().splitlines()) for p in parts) == rows
+    assert f"scored {rows:,} leads" in scored.output
+
+
+def test_cli_refuses_the_dask_path_for_a_csv_source(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leadscore.cli import app
+
+    pd.DataFrame({"customer_id": ["a"], "created_at": ["2026-01-01"]}).to_csv(
+        tmp_path / "customers.csv", index=False
+    )
+    result = CliRunner().invoke(
+        app,
+        ["features", str(tmp_path), "--out", str(tmp_path / "f.parquet"), "--dask-workers", "1"],
+    )
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())  # rich wraps long lines
+    assert "customers.parquet: the Dask path reads Parquet; run 'leadscore load" in message

@@ -57,7 +57,6 @@ class DaskFeatureTable:
     feature_set: FeatureSetDefinition
     plan: TablePlan
     audit: pd.DataFrame | None = None  # on the rows a job pulls in (see modeling.on_dask)
-    censored_rows: int = 0
 
     @property
     def horizon_days(self) -> int | None:
