@@ -29,3 +29,20 @@ def truth_crm(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCRM:
 
 def read_table(directory: Path, name: str) -> pd.DataFrame:
     return pd.read_parquet(directory / f"{name}.parquet")
+
+
+def write_store(crm: GeneratedCRM, feature_set: str, path: Path) -> pd.DataFrame:
+    """A feature store of the CRM's customers as of its last day, written to ``path``."""
+    from leadscore.features.definitions import load_feature_set
+    from leadscore.features.training_set import build_feature_table, write_feature_table
+    from leadscore.loading import load_source, require_loaded
+    from leadscore.source_config import canonical_source
+
+    data = require_loaded(load_source(canonical_source(crm.directory), now=NOW))
+    store = build_feature_table(
+        data,
+        load_feature_set(feature_set, directory=Path(__file__).resolve().parents[1] / "features"),
+        as_of=[pd.Timestamp("2026-06-29", tz="UTC")],
+    )
+    write_feature_table(store, path)
+    return store.frame

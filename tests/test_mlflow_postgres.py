@@ -15,16 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pandas as pd
 import psycopg
 import pytest
 
-from leadscore.features.definitions import load_feature_set
-from leadscore.features.training_set import build_feature_table, write_feature_table
-from leadscore.loading import load_source, require_loaded
-from leadscore.source_config import canonical_source
 from leadscore.synthetic import GeneratedCRM
-from tests.conftest import NOW
+from tests.conftest import write_store
 from tests.test_service import _free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -143,13 +138,7 @@ def test_a_run_logged_to_the_postgres_server_is_promoted_and_served(
     assert list((home / "artifacts").rglob("booster.txt"))  # served by the tracking server
 
     # the service loads the champion through the server
-    data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
-    store = build_feature_table(
-        data,
-        load_feature_set("conversion_v1", directory=REPO / "features"),
-        as_of=[pd.Timestamp("2026-06-29", tz="UTC")],
-    )
-    write_feature_table(store, home / "store.parquet")
+    store = write_store(small_crm, "conversion_v1", home / "store.parquet")
     port = _free_port()
     log = home / "service.log"
     service = subprocess.Popen(
@@ -167,7 +156,7 @@ def test_a_run_logged_to_the_postgres_server_is_promoted_and_served(
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_for(f"{url}/readyz", service, log)
-        customer = str(store.frame["customer_id"].iloc[0])
+        customer = str(store["customer_id"].iloc[0])
         response = httpx.post(
             f"{url}/score",
             json={"leads": [{"customer_id": customer}], "lang": "de"},

@@ -11,18 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pandas as pd
 import pytest
 
 from leadscore import tracking
-from leadscore.features.definitions import load_feature_set
-from leadscore.features.training_set import build_feature_table, write_feature_table
-from leadscore.loading import load_source, require_loaded
 from leadscore.modeling.config import load_training_config
 from leadscore.modeling.jobs import run_job
-from leadscore.source_config import canonical_source
 from leadscore.synthetic import GeneratedCRM
-from tests.conftest import NOW
+from tests.conftest import write_store
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "test-key-7f3a"
@@ -48,13 +43,7 @@ def service(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -
                 REPO / "training/configs" / f"{kind}.yaml", source=small_crm.directory
             )
             run_job(config.model_copy(update={"experiment": "service-test"}))
-        data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
-        store = build_feature_table(
-            data,
-            load_feature_set("nbo_v1", directory=REPO / "features"),
-            as_of=[pd.Timestamp("2026-06-29", tz="UTC")],
-        )
-        write_feature_table(store, home / "store.parquet")
+        store = write_store(small_crm, "nbo_v1", home / "store.parquet")
         port = _free_port()
         env = {
             **os.environ,
@@ -87,7 +76,7 @@ def service(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -
             process.kill()
             log_text = (home / "service.log").read_text()
             raise RuntimeError(f"service did not become ready: {log_text}")
-        ids = store.frame["customer_id"].astype(str).tolist()
+        ids = store["customer_id"].astype(str).tolist()
         yield {"url": url, "ids": ids, "source": small_crm, "home": home, "log": process}
         process.terminate()
         try:

@@ -28,6 +28,7 @@ from leadscore.features.training_set import (
     TablePlan,
     labelled_features,
     plan_table,
+    table_metadata,
 )
 from leadscore.loading import EMPTY_TABLES, CanonicalData
 from leadscore.source_config import EventLabel, SourceConfig, canonical_source
@@ -69,15 +70,6 @@ class DaskFeatureTable:
     @property
     def has_label(self) -> bool:
         return LABEL in self.frame.columns
-
-    def metadata(self) -> dict:
-        return {
-            "feature_set": self.feature_set.id,
-            "horizon_days": self.horizon_days,
-            "features": {
-                f.name: {**f.description.as_metadata(), "window": f.window} for f in self.features
-            },
-        }
 
 
 def read_canonical(directory: Path) -> DaskTables:
@@ -266,12 +258,11 @@ def _meta(tables: DaskTables, feature_set: FeatureSetDefinition, plan: TablePlan
 
 def write_feature_table_dask(table: DaskFeatureTable, directory: Path) -> Path:
     """A folder of Parquet parts, one per partition, each carrying the feature metadata."""
-    import json
-
+    meta = table_metadata(table.feature_set, table.horizon_days, table.features)
     table.frame.to_parquet(  # type: ignore[attr-defined]
         directory,
         write_index=False,
-        custom_metadata={METADATA_KEY: json.dumps(table.metadata()).encode()},
+        custom_metadata={METADATA_KEY: meta},
         overwrite=True,
     )
     return directory

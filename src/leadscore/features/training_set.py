@@ -218,15 +218,9 @@ def write_feature_table(table: FeatureTable, path: Path) -> list[Path]:
     """Parquet with the feature set and descriptions in its metadata; the audit beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     arrow = pa.Table.from_pandas(table.frame, preserve_index=False)
-    meta = {
-        "feature_set": table.feature_set.id,
-        "horizon_days": table.horizon_days,
-        "features": {
-            f.name: {**f.description.as_metadata(), "window": f.window} for f in table.features
-        },
-    }
+    meta = table_metadata(table.feature_set, table.horizon_days, table.features)
     existing = arrow.schema.metadata or {}
-    arrow = arrow.replace_schema_metadata({**existing, METADATA_KEY: json.dumps(meta).encode()})
+    arrow = arrow.replace_schema_metadata({**existing, METADATA_KEY: meta})
     pq.write_table(arrow, path)
     written = [path]
     if table.audit is not None:
@@ -234,6 +228,19 @@ def write_feature_table(table: FeatureTable, path: Path) -> list[Path]:
         table.audit.to_csv(audit_path, index=False)
         written.append(audit_path)
     return written
+
+
+def table_metadata(
+    feature_set: FeatureSetDefinition, horizon_days: int | None, features: list[Feature]
+) -> bytes:
+    """What a feature table's Parquet files carry: the feature set, horizon and the features'
+    descriptions (so that a model trained on it can explain itself)."""
+    meta = {
+        "feature_set": feature_set.id,
+        "horizon_days": horizon_days,
+        "features": {f.name: {**f.description.as_metadata(), "window": f.window} for f in features},
+    }
+    return json.dumps(meta).encode()
 
 
 def audit_path_for(path: Path) -> Path:
