@@ -25,7 +25,7 @@ from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import LABEL, build_feature_table, write_feature_table
 from leadscore.loading import load_source, require_loaded
 from leadscore.modeling.config import load_training_config
-from leadscore.modeling.conversion import lightgbm_inputs, make_split
+from leadscore.modeling.conversion import PartMatrices, lightgbm_inputs, make_split
 from leadscore.modeling.jobs import prepare_table, run_job
 from leadscore.modeling.propensity import FeatureEncoder
 from leadscore.source_config import canonical_source
@@ -35,10 +35,10 @@ REPO = Path(__file__).resolve().parents[1]
 RATIO = 1.3
 
 
-def train_bare(matrix, label, split, encoder, config) -> lgb.Booster:
+def train_bare(matrices, label, split, encoder, config) -> lgb.Booster:
     """The reference: ``lightgbm.train`` with early stopping on the job's own inputs,
     nothing else."""
-    params, train, valid = lightgbm_inputs(matrix, label, split, encoder, config)
+    params, train, valid = lightgbm_inputs(matrices, label, split, encoder, config)
     return lgb.train(
         params,
         train,
@@ -74,7 +74,7 @@ def main() -> None:
         label = table.frame[LABEL].to_numpy(dtype=bool)
         split = make_split(table, config)
         encoder = FeatureEncoder.fit(table.frame, table.feature_names)
-        matrix = encoder.matrix(table.frame)
+        matrices = PartMatrices.encode(encoder, table.frame, split)
         del table
         # interleaved, so that the machine's drift over minutes touches both alike
         job_times, bare_times, result = [], [], None
@@ -83,7 +83,7 @@ def main() -> None:
             result = run_job(config, features_file=features_file)
             job_times.append(time.perf_counter() - started)
             started = time.perf_counter()
-            train_bare(matrix, label, split, encoder, config)
+            train_bare(matrices, label, split, encoder, config)
             bare_times.append(time.perf_counter() - started)
 
     job, bare = statistics.median(job_times), statistics.median(bare_times)

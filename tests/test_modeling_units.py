@@ -9,7 +9,7 @@ import pytest
 from leadscore.errors import InputError
 from leadscore.modeling.calibration import fit_calibrator, grade, grade_thresholds, score
 from leadscore.modeling.config import TrainingConfig
-from leadscore.modeling.conversion import fit_booster
+from leadscore.modeling.conversion import PartMatrices, fit_booster
 from leadscore.modeling.metrics import expected_calibration_error, lift_at, ranking_metrics
 from leadscore.modeling.propensity import FeatureEncoder
 from leadscore.modeling.splits import stratified_split, time_split
@@ -96,7 +96,7 @@ def test_validation_scores_kept_from_training_equal_a_fresh_prediction() -> None
         source="unused",
         lightgbm={"num_boost_round": 200, "early_stopping_rounds": 10, "min_data_in_leaf": 20},
     )
-    fitted = fit_booster(x, label, split, encoder, config)
+    fitted = fit_booster(PartMatrices.of(x, split), label, split, encoder, config)
     fresh = fitted.booster.predict(x[split.validation], raw_score=True)
     assert fitted.booster.best_iteration < 200  # stopped early: later rounds were dropped
     np.testing.assert_allclose(fitted.validation_margin, fresh, atol=1e-9)

@@ -77,4 +77,5 @@ def _as_objects(frame: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
 
 
 def _signed_log1p(values: np.ndarray) -> np.ndarray:
-    return np.sign(values) * np.log1p(np.abs(values))
+    out = np.log1p(np.abs(values))
+    return np.copysign(out, values, out=out)  # in place: one temporary, not three

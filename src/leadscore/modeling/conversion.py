@@ -17,7 +17,7 @@ from leadscore.modeling.calibration import GRADES, fit_calibrator, grade, grade_
 from leadscore.modeling.config import TrainingConfig
 from leadscore.modeling.metrics import lift_at, probability_metrics
 from leadscore.modeling.propensity import FeatureEncoder, PropensityModel
-from leadscore.modeling.splits import Split, stratified_split, time_split
+from leadscore.modeling.splits import PARTS, Split, stratified_split, time_split
 
 SHAP_SAMPLE = 500
 
@@ -124,6 +124,25 @@ class _ValidationScores:
         return np.log(p) - np.log1p(-p)
 
 
+@dataclass(frozen=True)
+class PartMatrices:
+    """LightGBM's float matrix of each part of a split."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+    @classmethod
+    def encode(cls, encoder: FeatureEncoder, frame: pd.DataFrame, split: Split) -> PartMatrices:
+        """Each part encoded straight from the table: no matrix of all rows to slice, which
+        on large tables costs as much in fresh memory as the encoding itself."""
+        return cls(*(encoder.matrix(frame, rows=getattr(split, p)) for p in PARTS))
+
+    @classmethod
+    def of(cls, matrix: np.ndarray, split: Split) -> PartMatrices:
+        return cls(*(matrix[getattr(split, p)] for p in PARTS))
+
+
 @dataclass
 class FittedBooster:
     booster: lgb.Booster
@@ -132,7 +151,7 @@ class FittedBooster:
 
 
 def lightgbm_inputs(
-    matrix: np.ndarray,
+    matrices: PartMatrices,
     label: np.ndarray,
     split: Split,
     encoder: FeatureEncoder,
@@ -144,21 +163,19 @@ def lightgbm_inputs(
         seed=config.seed, positives=int(train_label.sum()), negatives=int((~train_label).sum())
     )
     common = {"feature_name": encoder.features, "categorical_feature": encoder.categorical_index}
-    train = lgb.Dataset(matrix[split.train], train_label, **common, params={"verbosity": -1})
-    valid = lgb.Dataset(
-        matrix[split.validation], label[split.validation], reference=train, **common
-    )
+    train = lgb.Dataset(matrices.train, train_label, **common, params={"verbosity": -1})
+    valid = lgb.Dataset(matrices.validation, label[split.validation], reference=train, **common)
     return params, train, valid
 
 
 def fit_booster(
-    matrix: np.ndarray,
+    matrices: PartMatrices,
     label: np.ndarray,
     split: Split,
     encoder: FeatureEncoder,
     config: TrainingConfig,
 ) -> FittedBooster:
-    params, train, valid = lightgbm_inputs(matrix, label, split, encoder, config)
+    params, train, valid = lightgbm_inputs(matrices, label, split, encoder, config)
     kept = _ValidationScores(params["metric"])
     booster = lgb.train(
         params,
@@ -188,14 +205,14 @@ def train_conversion(
     check_enough_data(label[split.train], config)
     check_enough_data(label[split.validation], config, "validation")
     encoder = FeatureEncoder.fit(frame, features)
-    matrix = encoder.matrix(frame)
+    matrices = PartMatrices.encode(encoder, frame, split)
     timings = {"prepare": time.perf_counter() - clock}
 
     clock = time.perf_counter()
-    fitted = fit_booster(matrix, label, split, encoder, config)
+    fitted = fit_booster(matrices, label, split, encoder, config)
     timings["lightgbm"] = time.perf_counter() - clock
     return evaluate_conversion(
-        LocalRows(frame, label, matrix, split, split.describe(frame["as_of"]), len(split.train)),
+        LocalRows(frame, label, matrices, split, split.describe(frame["as_of"]), len(split.train)),
         table,
         encoder,
         fitted,
@@ -212,7 +229,7 @@ class LocalRows:
 
     frame: pd.DataFrame
     label: np.ndarray
-    matrix: np.ndarray
+    matrices: PartMatrices
     split: Split
     split_ranges: dict[str, str]
     training_rows: int  # rows the booster learnt from, which a sample may not show
@@ -232,7 +249,8 @@ def evaluate_conversion(
     Shared by the single-machine job and the Dask job, which differ only in how the
     booster is fitted and which training rows the baselines see.
     """
-    frame, label, matrix, split = rows.frame, rows.label, rows.matrix, rows.split
+    frame, label, split = rows.frame, rows.label, rows.split
+    test_matrix = rows.matrices.test
     features = table.feature_names
     booster, valid_margin = fitted.booster, fitted.validation_margin
     clock = time.perf_counter()
@@ -252,7 +270,7 @@ def evaluate_conversion(
             **self_description(table),
         },
     )
-    test_probability = model.probability(matrix[split.test])
+    test_probability = model.probability(test_matrix)
     test_label = label[split.test]
     metrics = probability_metrics(test_label, test_probability)
     test = frame.iloc[split.test].reset_index(drop=True)
@@ -270,7 +288,7 @@ def evaluate_conversion(
 
     clock = time.perf_counter()
     sample = np.random.default_rng(config.seed).permutation(len(split.test))[:SHAP_SAMPLE]
-    shap_values = model.contributions(matrix[split.test][np.sort(sample)])
+    shap_values = model.contributions(test_matrix[np.sort(sample)])
     timings["shap"] = time.perf_counter() - clock
 
     return Evaluation(

@@ -29,7 +29,12 @@ from leadscore.features.training_set import FeatureTable
 from leadscore.loading import CanonicalData
 from leadscore.modeling.calibration import fit_calibrator
 from leadscore.modeling.config import NBOConfig, TrainingConfig
-from leadscore.modeling.conversion import fit_booster, make_split, self_description
+from leadscore.modeling.conversion import (
+    PartMatrices,
+    fit_booster,
+    make_split,
+    self_description,
+)
 from leadscore.modeling.metrics import ranking_metrics
 from leadscore.modeling.propensity import FeatureEncoder, PropensityModel
 from leadscore.modeling.splits import Split
@@ -292,7 +297,7 @@ def _fit_per_offer(matrix, labels, offers, split, encoder, config, metadata):
         row = {"offer_id": offer.offer_id, "kind": offer.kind, "train_positives": positives}
         row["trees"] = 0  # too few positives: the offer's base rate stands in
         if enough:
-            fitted = fit_booster(matrix, label, split, encoder, config)
+            fitted = fit_booster(PartMatrices.of(matrix, split), label, split, encoder, config)
             calibrator, _ = fit_calibrator(
                 fitted.validation_margin, label[split.validation], config.calibration
             )
@@ -323,7 +328,9 @@ def _fit_pooled(matrix, labels, offers, split, encoder, config, metadata):
     pooled_encoder = FeatureEncoder(
         [*encoder.features, OFFER_FEATURE], {**encoder.categories, OFFER_FEATURE: ids}
     )
-    fitted = fit_booster(stacked, label, pooled_split, pooled_encoder, config)
+    fitted = fit_booster(
+        PartMatrices.of(stacked, pooled_split), label, pooled_split, pooled_encoder, config
+    )
     calibrator, _ = fit_calibrator(
         fitted.validation_margin, label[pooled_split.validation], config.calibration
     )

@@ -28,6 +28,7 @@ from leadscore.modeling.conversion import (
     Evaluation,
     FittedBooster,
     LocalRows,
+    PartMatrices,
     check_counts,
     check_enough_data,
     evaluate_conversion,
@@ -68,7 +69,9 @@ def train_conversion_dask(
     label = rows[LABEL].to_numpy(dtype=bool)
     check_enough_data(label[split.validation], config, "validation")
     encoder = FeatureEncoder.fit(rows, table.feature_names)
-    local = LocalRows(rows, label, encoder.matrix(rows), split, ranges, training_rows)
+    local = LocalRows(
+        rows, label, PartMatrices.encode(encoder, rows, split), split, ranges, training_rows
+    )
     table.audit = leakage_audit(
         rows, table.feature_names, label, suspicious_auc=DEFAULT_SUSPICIOUS_AUC
     )
@@ -78,11 +81,10 @@ def train_conversion_dask(
     booster = fit_dask_booster(
         train, encoder, config, client, positives=positives, training_rows=training_rows
     )
-    valid = local.split.validation
     fitted = stop_early(
         booster,
-        local.matrix[valid],
-        local.label[valid],
+        local.matrices.validation,
+        local.label[local.split.validation],
         patience=config.lightgbm.early_stopping_rounds,
     )
     timings["lightgbm"] = time.perf_counter() - clock

@@ -22,6 +22,14 @@ META_FILE = "model.json"
 FAST_MARGIN_ROWS = 8
 
 
+def _floats(column: pd.Series) -> np.ndarray:
+    """A numeric column's values for a float array; missing values as NaN."""
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy()  # NaN stays NaN; the float block casts the rest on write
+    # nullable (extension) dtypes: pandas' own conversion, which is slower, maps NA to NaN
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 @dataclass(frozen=True)
 class Calibrator:
     """Maps LightGBM's raw margin to a probability: isotonic steps or a Platt sigmoid."""
@@ -73,22 +81,25 @@ class FeatureEncoder:
                 categories[name] = sorted(map(str, column.dropna().unique()))
         return cls(features, categories)
 
-    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+    def matrix(self, frame: pd.DataFrame, *, rows: np.ndarray | None = None) -> np.ndarray:
+        """The float matrix of ``frame``, or of its rows at positions ``rows``."""
         missing = [f for f in self.features if f not in frame.columns]
         if missing:
             raise InputError(f"feature table lacks the model's features: {missing[:10]}")
-        # one DataFrame of float-able columns, converted once: a single allocation
-        columns = {}
-        for name in self.features:
+        # one (features, rows) block filled a feature at a time, each write contiguous;
+        # its transpose is column-major, which LightGBM reads without a copy
+        size = len(frame) if rows is None else len(rows)
+        block = np.empty((len(self.features), size), dtype=np.float64)
+        for j, name in enumerate(self.features):
             column = frame[name]
             if name in self.categories:
-                columns[name] = self._codes(column, name)
+                values = self._codes(column, name)
             elif pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-                columns[name] = column.to_numpy()
+                values = _floats(column)
             else:
-                columns[name] = pd.to_numeric(column, errors="coerce").to_numpy()
-        block = pd.DataFrame(columns, copy=False)
-        return block.to_numpy(dtype=np.float64, na_value=np.nan)
+                values = _floats(pd.to_numeric(column, errors="coerce"))
+            block[j] = values if rows is None else values[rows]
+        return block.T
 
     def _codes(self, column: pd.Series, name: str) -> np.ndarray:
         levels = self.categories[name]
