@@ -99,4 +99,7 @@ def test_validation_scores_kept_from_training_equal_a_fresh_prediction() -> None
     fitted = fit_booster(PartMatrices.of(x, split), label, split, encoder, config)
     fresh = fitted.booster.predict(x[split.validation], raw_score=True)
     assert fitted.booster.best_iteration < 200  # stopped early: later rounds were dropped
+    # ten more trees were grown before stopping; their share of LightGBM's scores was taken
+    # off, and the model keeps the best round's trees only (as lgb.train's own result does)
+    assert fitted.booster.current_iteration() == fitted.booster.best_iteration
     np.testing.assert_allclose(fitted.validation_margin, fresh, atol=1e-9)

@@ -89,39 +89,30 @@ def check_counts(
         )
 
 
-class _ValidationScores:
-    """Keeps LightGBM's own validation predictions from the best iteration so far.
+def validation_margin(booster: lgb.Booster, validation: np.ndarray) -> np.ndarray:
+    """Raw validation scores at the best round, mostly from LightGBM's own bookkeeping
+    (``booster`` must still hold its validation set: ``keep_training_booster``).
 
     LightGBM scores the validation set incrementally while it trains (for early
-    stopping); keeping those scores spares predicting the validation set once more
-    for calibration. Runs before early stopping (order 30), so the last round counts.
+    stopping). Its scores after the last round, less the few trees grown after the best
+    round, are the best round's scores: that costs a prediction of those trees instead of
+    all of them, and nothing per round.
     """
+    final: list[np.ndarray] = []
 
-    order = 25
+    def keep(predictions: np.ndarray, _data: lgb.Dataset) -> tuple[str, float, bool]:
+        final.append(np.array(predictions, dtype=np.float64))
+        return "kept", 0.0, False
 
-    def __init__(self, metric: str) -> None:
-        self.metric = metric
-        self.best: float | None = None
-        self.latest: np.ndarray | None = None
-        self.probability: np.ndarray | None = None
-
-    def feval(self, predictions: np.ndarray, _data: lgb.Dataset) -> tuple[str, float, bool]:
-        self.latest = predictions  # LightGBM's buffer: copied only when the round is best
-        return "validation_scores_kept", 0.0, False
-
-    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
-        for data_name, metric, value, higher_is_better, *_ in env.evaluation_result_list:
-            if data_name != "validation" or metric != self.metric:
-                continue
-            # strictly better, as early stopping counts it
-            if self.best is None or (value > self.best if higher_is_better else value < self.best):
-                self.best = value
-                self.probability = np.array(self.latest, dtype=np.float64)
-
-    def margin(self) -> np.ndarray:
-        """Raw scores (log odds), as ``booster.predict(raw_score=True)`` gives them."""
-        p = np.clip(self.probability, 1e-300, 1 - 1e-16)
-        return np.log(p) - np.log1p(-p)
+    booster.eval_valid(feval=keep)
+    p = np.clip(final[0], 1e-300, 1 - 1e-16)
+    margin = np.log(p) - np.log1p(-p)  # LightGBM hands out probabilities
+    best, grown = booster.best_iteration, booster.current_iteration()
+    if 0 < best < grown:
+        margin -= booster.predict(
+            validation, raw_score=True, start_iteration=best, num_iteration=grown - best
+        )
+    return margin
 
 
 @dataclass(frozen=True)
@@ -176,22 +167,23 @@ def fit_booster(
     config: TrainingConfig,
 ) -> FittedBooster:
     params, train, valid = lightgbm_inputs(matrices, label, split, encoder, config)
-    kept = _ValidationScores(params["metric"])
     booster = lgb.train(
         params,
         train,
         num_boost_round=config.lightgbm.num_boost_round,
         valid_sets=[valid],
         valid_names=["validation"],
-        feval=kept.feval,
         callbacks=[
-            kept,
             lgb.early_stopping(
                 config.lightgbm.early_stopping_rounds, first_metric_only=True, verbose=False
             ),
         ],
+        keep_training_booster=True,  # its validation scores are read below
     )
-    return FittedBooster(booster, kept.margin(), booster.best_iteration)
+    margin = validation_margin(booster, matrices.validation)
+    # what lgb.train does without keep_training_booster: drop the training data
+    booster.model_from_string(booster.model_to_string()).free_dataset()
+    return FittedBooster(booster, margin, booster.best_iteration)
 
 
 def train_conversion(
