@@ -236,7 +236,7 @@ def _features_on_dask(
     *,
     feature_set: str,
     features_dir: Path,
-    as_of: list,
+    as_of: list[pd.Timestamp | None],
     horizon_days: int | None,
     spine: str,
 ) -> None:

@@ -271,7 +271,7 @@ def evaluate_conversion(
     timings["calibrate_evaluate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    baseline_scores = _baselines(frame, label, features, split, config)
+    baseline_scores = _baselines(rows, encoder, config)
     baselines = {
         name: _ranking_or_probability_metrics(test_label, values, name)
         for name, values in baseline_scores.items()
@@ -302,21 +302,26 @@ def evaluate_conversion(
     )
 
 
-def _baselines(frame, label, features, split, config) -> dict[str, np.ndarray]:
-    test = frame.iloc[split.test]
+def _baselines(
+    rows: LocalRows, encoder: FeatureEncoder, config: TrainingConfig
+) -> dict[str, np.ndarray]:
+    split = rows.split
     scores = {}
     if config.rules_baseline.points:
         scores["rules_points"] = points_score(
-            test, config.rules_baseline.points, config.rules_baseline.cap_per_rule
+            rows.frame.iloc[split.test],
+            config.rules_baseline.points,
+            config.rules_baseline.cap_per_rule,
         )
-    rows = split.train
-    if len(rows) > config.logistic_max_rows:  # sample positions first: copying all is slow
+    # plenty for a linear model; keeps the job's time in check
+    chosen = np.arange(len(split.train))
+    if len(chosen) > config.logistic_max_rows:
         rng = np.random.default_rng(config.seed)
-        rows = np.sort(rng.choice(rows, config.logistic_max_rows, replace=False))
+        chosen = np.sort(rng.choice(len(chosen), config.logistic_max_rows, replace=False))
     logistic = fit_logistic(
-        frame.iloc[rows], label[rows], features, max_rows=config.logistic_max_rows, seed=config.seed
+        rows.matrices.train[chosen], rows.label[split.train[chosen]], encoder.categorical_index
     )
-    scores["logistic_regression"] = predict_logistic(logistic, test, features)
+    scores["logistic_regression"] = predict_logistic(logistic, rows.matrices.test)
     return scores
 
 
