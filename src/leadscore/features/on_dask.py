@@ -22,8 +22,8 @@ from leadscore.errors import InputError
 from leadscore.features.builder import feature_columns
 from leadscore.features.definitions import Feature, FeatureSetDefinition
 from leadscore.features.training_set import (
-    LABEL,
     METADATA_KEY,
+    FeatureColumns,
     SpineKind,
     TablePlan,
     labelled_features,
@@ -50,7 +50,7 @@ class DaskTables:
 
 
 @dataclass
-class DaskFeatureTable:
+class DaskFeatureTable(FeatureColumns):
     """A feature table whose rows live in customer partitions of a Dask collection."""
 
     frame: object  # dask.dataframe.DataFrame, one partition per customer bucket
@@ -62,14 +62,6 @@ class DaskFeatureTable:
     @property
     def horizon_days(self) -> int | None:
         return self.plan.horizon_days
-
-    @property
-    def feature_names(self) -> list[str]:
-        return [f.name for f in self.features]
-
-    @property
-    def has_label(self) -> bool:
-        return LABEL in self.frame.columns
 
 
 def read_canonical(directory: Path) -> DaskTables:

@@ -33,8 +33,23 @@ LABEL = "label"
 METADATA_KEY = b"leadscore"
 
 
+class FeatureColumns:
+    """What pandas and Dask feature tables both tell about their columns."""
+
+    frame: pd.DataFrame
+    features: list[Feature]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def has_label(self) -> bool:
+        return LABEL in self.frame.columns
+
+
 @dataclass
-class FeatureTable:
+class FeatureTable(FeatureColumns):
     """Features (and, for training, labels) with what is needed to read them."""
 
     frame: pd.DataFrame
@@ -44,14 +59,6 @@ class FeatureTable:
     audit: pd.DataFrame | None = None
     censored_rows: int = 0
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def feature_names(self) -> list[str]:
-        return [f.name for f in self.features]
-
-    @property
-    def has_label(self) -> bool:
-        return LABEL in self.frame.columns
 
 
 def is_flat(data: CanonicalData) -> bool:
