@@ -24,7 +24,7 @@ from leadscore.features.training_set import LABEL, build_feature_table, read_fea
 from leadscore.loading import load_source, require_loaded
 from leadscore.modeling.config import load_training_config
 from leadscore.modeling.jobs import run_job
-from leadscore.modeling.on_dask import early_stopping_round, stop_early
+from leadscore.modeling.on_dask import best_round, stop_early
 from leadscore.scoring import Scorer
 from leadscore.source_config import canonical_source
 from leadscore.synthetic import GeneratedCRM
@@ -120,10 +120,15 @@ def test_stop_early_keeps_the_round_lightgbms_early_stopping_keeps() -> None:
     )
 
 
-def test_early_stopping_round_counts_like_lightgbm() -> None:
-    assert early_stopping_round(np.array([3.0, 2.0, 2.5, 2.4, 1.9]), 3) == 5
-    assert early_stopping_round(np.array([3.0, 2.0, 2.5, 2.4, 2.1, 1.0]), 3) == 2
-    assert early_stopping_round(np.array([1.0, 1.0, 1.0]), 5) == 1
+def test_best_round_counts_like_lightgbm_and_reads_no_further() -> None:
+    def rounds(losses: list[float]) -> Iterator[tuple[float, int]]:
+        yield from ((loss, i) for i, loss in enumerate(losses, start=1))
+
+    assert best_round(rounds([3.0, 2.0, 2.5, 2.4, 1.9]), 3) == (5, 5)
+    assert best_round(rounds([1.0, 1.0, 1.0]), 5) == (1, 1)
+    read = rounds([3.0, 2.0, 2.5, 2.4, 2.1, 1.0, 0.5])
+    assert best_round(read, 3) == (2, 2)
+    assert next(read) == (1.0, 6)  # stopped after round 5, as LightGBM would
 
 
 @pytest.fixture(scope="module")

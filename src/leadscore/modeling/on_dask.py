@@ -13,7 +13,10 @@ keeps the round that early stopping with the configured patience would have kept
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -37,6 +40,7 @@ from leadscore.modeling.propensity import FeatureEncoder
 from leadscore.modeling.splits import PARTS, Split, TimeBoundaries, check_parts, time_boundaries
 
 TREES_PER_BLOCK = 100
+T = TypeVar("T")
 
 
 def train_conversion_dask(
@@ -153,24 +157,26 @@ def encoded_frame(frame: pd.DataFrame, encoder: FeatureEncoder) -> pd.DataFrame:
 def stop_early(
     booster: lgb.Booster, matrix: np.ndarray, label: np.ndarray, *, patience: int
 ) -> FittedBooster:
-    """The booster cut at the round early stopping would keep, and its validation margin."""
-    losses, margins = validation_curve(booster, matrix, label)
-    best = early_stopping_round(losses, patience)
+    """The booster cut at the round early stopping would keep, and its validation margin.
+
+    Rounds are scored one after another and the pass ends where early stopping would
+    have ended training: only the best round's margin is held, not one per round.
+    """
+    best, margin = best_round(validation_rounds(booster, matrix, label), patience)
     kept = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-    return FittedBooster(kept, margins[best - 1], best)
+    return FittedBooster(kept, margin, best)
 
 
-def validation_curve(
+def validation_rounds(
     booster: lgb.Booster, matrix: np.ndarray, label: np.ndarray
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Log loss after every round, and the raw margin after every round.
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Log loss and raw margin after each round, lazily.
 
     Leaf indices a block of trees at a time, summed up tree by tree: one pass over the
     rows per block instead of one prediction per round.
     """
     values = leaf_values(booster)
     margin = np.zeros(len(matrix))
-    losses, margins = [], []
     total = booster.num_trees()
     for start in range(0, total, TREES_PER_BLOCK):
         count = min(TREES_PER_BLOCK, total - start)
@@ -178,10 +184,8 @@ def validation_curve(
             matrix, pred_leaf=True, start_iteration=start, num_iteration=count
         ).reshape(len(matrix), count)
         for j in range(count):
-            margin = margin + values[start + j][leaves[:, j]]
-            margins.append(margin)
-            losses.append(_log_loss(label, margin))
-    return np.asarray(losses), margins
+            margin = margin + values[start + j][leaves[:, j]]  # a new array: safe to keep
+            yield _log_loss(label, margin), margin
 
 
 def leaf_values(booster: lgb.Booster) -> list[np.ndarray]:
@@ -208,13 +212,14 @@ def _log_loss(label: np.ndarray, margin: np.ndarray) -> float:
     return float(np.mean(np.logaddexp(0.0, -signed)))
 
 
-def early_stopping_round(losses: np.ndarray, patience: int) -> int:
-    """The 1-based round LightGBM's early stopping keeps: the best so far when ``patience``
-    rounds in a row have not improved on it, or the best of all rounds."""
-    best = 0
-    for i in range(1, len(losses)):
-        if losses[i] < losses[best]:
-            best = i
+def best_round(rounds: Iterable[tuple[float, T]], patience: int) -> tuple[int, T | None]:
+    """The 1-based round LightGBM's early stopping keeps, and what came with its loss: the
+    best so far when ``patience`` rounds in a row have not improved on it, or the best of
+    all rounds. Stops reading ``rounds`` there."""
+    best, best_loss, kept = 0, math.inf, None
+    for i, (loss, item) in enumerate(rounds, start=1):
+        if loss < best_loss:
+            best, best_loss, kept = i, loss, item
         elif i - best >= patience:
             break
-    return best + 1
+    return best, kept
