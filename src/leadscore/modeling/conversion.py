@@ -271,7 +271,7 @@ def evaluate_conversion(
     timings["calibrate_evaluate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    baseline_scores = _baselines(rows, encoder, config)
+    baseline_scores = _baselines(rows, test, encoder, config)
     baselines = {
         name: _ranking_or_probability_metrics(test_label, values, name)
         for name, values in baseline_scores.items()
@@ -303,13 +303,14 @@ def evaluate_conversion(
 
 
 def _baselines(
-    rows: LocalRows, encoder: FeatureEncoder, config: TrainingConfig
+    rows: LocalRows, test: pd.DataFrame, encoder: FeatureEncoder, config: TrainingConfig
 ) -> dict[str, np.ndarray]:
+    """Points and logistic scores of the test rows (``test``: their features, taken once)."""
     split = rows.split
     scores = {}
     if config.rules_baseline.points:
         scores["rules_points"] = points_score(
-            rows.frame.iloc[split.test],
+            test,
             config.rules_baseline.points,
             config.rules_baseline.cap_per_rule,
         )
