@@ -17,7 +17,7 @@ import pandas as pd
 from leadscore.errors import InputError
 from leadscore.scoring import Scorer
 
-Progress = Callable[[int], None]
+Advance = Callable[[int], None]  # told how many more rows are done
 
 
 def write_results(results: Iterable[dict], handle: object) -> None:
@@ -33,7 +33,7 @@ def score_file(
     lang: str,
     top_k: int,
     batch_size: int,
-    advance: Progress = lambda _: None,
+    advance: Advance = lambda _: None,
 ) -> int:
     """Score a feature table held in memory into one JSON-lines file; rows scored."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +54,7 @@ def score_on_dask(
     lang: str,
     top_k: int,
     batch_size: int,
-    advance: Progress = lambda _: None,
+    advance: Advance = lambda _: None,
 ) -> tuple[int, list[Path]]:
     """Score every partition of a Parquet feature table on the cluster; rows and files."""
     import dask
