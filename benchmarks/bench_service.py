@@ -9,6 +9,7 @@ The floor (``service_floor.py``) validates the request with the same models, sco
 the same Scorer and validates and writes the same response, under plain uvicorn.
 
     .venv/bin/python benchmarks/bench_service.py [--customers 20000] [--seconds 10]
+        [--workdir DIR]   # keep the data and models in DIR and reuse them next time
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ def prepare(root: Path, customers: int) -> tuple[Path, list[str]]:
         step(settings, summary)
     ids = pd.read_parquet(settings.store_table, columns=["customer_id"])["customer_id"]
     return settings.store_table, ids.astype(str).tolist()
+
+
+def prepared(root: Path, customers: int) -> tuple[Path, list[str]]:
+    """What ``prepare`` made in ``root`` before, or a fresh preparation."""
+    marker = root / "prepared.json"
+    if marker.exists() and json.loads(marker.read_text())["customers"] == customers:
+        store = root / "crm" / "features" / "store.parquet"
+        ids = pd.read_parquet(store, columns=["customer_id"])["customer_id"]
+        return store, ids.astype(str).tolist()
+    store, ids = prepare(root, customers)
+    marker.write_text(json.dumps({"customers": customers}))
+    return store, ids
 
 
 def start(command: list[str], cwd: Path, env: dict, url: str) -> subprocess.Popen:
@@ -143,14 +156,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workdir", type=Path, help="keep data and models here; reuse them")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed as the load generator: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(tmp) if args.workdir is None else args.workdir.resolve()
+        root.mkdir(parents=True, exist_ok=True)
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
         os.chdir(root)
-        store, ids = prepare(root, args.customers)
+        store, ids = prepared(root, args.customers)
         env = {
             **os.environ,
             "LEADSCORE_API_KEYS": KEY,

@@ -6,6 +6,9 @@ Configuration (environment):
   LEADSCORE_CONVERSION_MODEL registered model name (default leadscore-conversion)
   LEADSCORE_NBO_MODEL        registered model name (default leadscore-nbo; '' for none)
   LEADSCORE_RELOAD_SECONDS   how often to look for a new champion (default 10; 0: never)
+  LEADSCORE_MAX_BATCH        most leads in one request (default 1000)
+  LEADSCORE_INLINE_LEADS     requests with up to this many leads are scored on the event
+                             loop, larger ones in a worker thread (default 16)
   MLFLOW_TRACKING_URI        the registry (default: mlflow.db in the working directory)
 """
 
@@ -29,7 +32,7 @@ from leadscore.api import (
     Lead,
     LeadResult,
     ModelWatcher,
-    score_leads,
+    score_leads_async,
 )
 from leadscore.bentoml_fixes import (
     cancel_request_timers,
@@ -66,7 +69,7 @@ class LeadScoring:
         return JSONResponse(self.watcher.state.status())
 
     @bentoml.api(route="/score")
-    def score(
+    async def score(
         self,
         leads: Annotated[list[Lead], Field(min_length=1, max_length=MAX_BATCH)],
         lang: Literal["de", "en"] = "en",
@@ -74,7 +77,8 @@ class LeadScoring:
     ) -> list[LeadResult]:
         """Scores with reasons and next-best offers for 1 to LEADSCORE_MAX_BATCH leads."""
         try:
-            return score_leads(self.watcher.state.scorer, leads, lang=lang, top_k=top_k)
+            scorer = self.watcher.state.scorer
+            return await score_leads_async(scorer, leads, lang=lang, top_k=top_k)
         except InputError as exc:  # bad input is the caller's to fix: 400, never 500
             raise BadInput(str(exc)) from None
 

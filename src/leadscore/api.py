@@ -6,6 +6,7 @@ Wired into BentoML by ``serving/service.py``; nothing here depends on BentoML.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -22,6 +23,9 @@ from leadscore.errors import InputError
 
 log = logging.getLogger("leadscore.service")
 MAX_BATCH = int(os.environ.get("LEADSCORE_MAX_BATCH", "1000"))
+# Up to this many leads a request is scored on the event loop: a few leads take less time
+# than handing them to a worker thread and back (and contending for the GIL there) costs.
+INLINE_LEADS = int(os.environ.get("LEADSCORE_INLINE_LEADS", "16"))
 
 
 class _Strict(BaseModel):
@@ -287,3 +291,11 @@ def score_leads(scorer, leads: list[Lead], *, lang: str, top_k: int) -> list[dic
             result["customer_id"] = leads[i].customer_id
             results[i] = result
     return results  # type: ignore[return-value]
+
+
+async def score_leads_async(scorer, leads: list[Lead], *, lang: str, top_k: int) -> list[dict]:
+    """``score_leads`` for an async endpoint: small requests inline, larger ones in a
+    worker thread, so that health checks and small requests are not held up behind them."""
+    if len(leads) <= INLINE_LEADS:
+        return score_leads(scorer, leads, lang=lang, top_k=top_k)
+    return await asyncio.to_thread(score_leads, scorer, leads, lang=lang, top_k=top_k)
