@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
@@ -32,7 +31,6 @@ def format_value(value: object, lang: str) -> str:
     return str(value)
 
 
-@lru_cache(maxsize=65_536)  # the same few values recur across leads: render each once
 def sentence(description: Description, window: object, value: object, lang: str) -> str:
     if value is None and description.missing(lang):
         return description.missing(lang)
@@ -40,40 +38,66 @@ def sentence(description: Description, window: object, value: object, lang: str)
     return description.render(lang, value=format_value(value, lang), window=days)
 
 
-def reasons_for_rows(
-    contributions: np.ndarray,
-    encoder: FeatureEncoder,
-    matrix: np.ndarray,
-    descriptions: dict[str, tuple[Description, object]],
-    *,
-    top_k: int,
-    lang: str,
-) -> list[list[dict]]:
-    """Per row, the ``top_k`` largest impacts by size, pushing up or down, as sentences.
+class ReasonWriter:
+    """Turns one model's TreeSHAP values into reasons: per row, the ``top_k`` largest
+    impacts by size, pushing up or down, each with a sentence for sales reps.
 
-    ``matrix`` holds the rows' encoded features; values are decoded only for the reasons.
+    The same few values recur across leads (0 visits, "manufacturing"), so each feature
+    value's decoded form and sentence are made once and kept (up to ``CACHE_SIZE``).
     """
-    names = encoder.features
-    impacts = contributions[:, : len(names)]
-    top_k = min(top_k, len(names))
-    order = np.argsort(-np.abs(impacts), axis=1, kind="stable")[:, :top_k]
-    out = []
-    for i in range(len(impacts)):
-        reasons = []
-        for j in order[i]:
-            impact = float(impacts[i, j])
-            if impact == 0:
-                break
-            description, window = descriptions[names[j]]
-            value = encoder.value(j, matrix[i, j])
-            reasons.append(
-                {
-                    "feature": names[j],
-                    "value": value,
-                    "impact": round(impact, 6),
-                    "direction": "up" if impact > 0 else "down",
-                    "text": sentence(description, window, value, lang),
-                }
-            )
-        out.append(reasons)
-    return out
+
+    CACHE_SIZE = 65_536
+
+    def __init__(
+        self, encoder: FeatureEncoder, descriptions: dict[str, tuple[Description, object]]
+    ) -> None:
+        self.encoder = encoder
+        self.names = encoder.features
+        self._descriptions = [descriptions[name] for name in self.names]
+        self._said: dict[tuple, tuple[object, str]] = {}
+
+    def reasons(
+        self, contributions: np.ndarray, matrix: np.ndarray, *, top_k: int, lang: str
+    ) -> list[list[dict]]:
+        """``matrix`` holds the rows' encoded features; values are decoded for the reasons."""
+        impacts = contributions[:, : len(self.names)]
+        top_k = min(top_k, len(self.names))
+        order = np.argsort(-np.abs(impacts), axis=1, kind="stable")[:, :top_k]
+        top = np.take_along_axis(impacts, order, axis=1)
+        rounded = np.round(top, 6).tolist()
+        encoded = np.take_along_axis(matrix, order, axis=1).tolist()
+        names, said = self.names, self._said
+        out = []
+        for row_order, row_top, row_rounded, row_encoded in zip(
+            order.tolist(), top.tolist(), rounded, encoded, strict=True
+        ):
+            reasons = []
+            for j, impact, shown, raw in zip(
+                row_order, row_top, row_rounded, row_encoded, strict=True
+            ):
+                if impact == 0:
+                    break
+                key = (j, raw if raw == raw else None, lang)  # NaN != NaN: one key for all
+                value_text = said.get(key)
+                if value_text is None:
+                    value_text = self._say(j, raw, lang)
+                reasons.append(
+                    {
+                        "feature": names[j],
+                        "value": value_text[0],
+                        "impact": shown,
+                        "direction": "up" if impact > 0 else "down",
+                        "text": value_text[1],
+                    }
+                )
+            out.append(reasons)
+        return out
+
+    def _say(self, j: int, raw: float, lang: str) -> tuple[object, str]:
+        value = self.encoder.value(j, raw)
+        description, window = self._descriptions[j]
+        said = (value, sentence(description, window, value, lang))
+        if len(self._said) >= self.CACHE_SIZE:
+            self._said.clear()
+        self._said[(j, raw if raw == raw else None, lang)] = said
+        return said

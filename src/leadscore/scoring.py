@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.errors import InputError
-from leadscore.explain import reasons_for_rows
+from leadscore.explain import ReasonWriter
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import Description, FeatureSetDefinition, expand
 from leadscore.modeling.calibration import grade, score
@@ -123,18 +123,19 @@ class Scorer:
     store: FeatureStore | None = None
     conversion_info: ModelInfo = ModelInfo("conversion", "local", "none")
     nbo_info: ModelInfo | None = None
-    _texts: dict = field(default_factory=dict, init=False, repr=False)
+    _writers: dict[str, ReasonWriter] = field(default_factory=dict, init=False, repr=False)
     _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._texts = {"conversion": _descriptions(self.conversion.model)}
+        model = self.conversion.model
+        self._writers = {"conversion": ReasonWriter(model.encoder, _descriptions(model))}
         self.conversion.model.use_fast_treeshap()
         if self.nbo is not None and not self.nbo.models:
             self.nbo = None  # no offer could be modelled: nothing to rank
-        if self.nbo is not None:
-            self._texts |= {o: _descriptions(m) for o, m in self.nbo.models.items()}
-            for model in self.nbo.models.values():
-                model.use_fast_treeshap()
+        if self.nbo is not None:  # the offers' models share the lead features' texts
+            first = next(iter(self.nbo.models.values()))
+            self._writers["nbo"] = ReasonWriter(self.nbo.encoder, _descriptions(first))
+            self.nbo.use_fast_treeshap()
         if self.store is not None:  # encoded once at load, not per request
             self._store_leads = self.encode(self.store.frame.reset_index(drop=True))
 
@@ -180,13 +181,8 @@ class Scorer:
             if self.nbo is not None
             else [[] for _ in leads.customer_ids]
         )
-        reasons = reasons_for_rows(
-            contributions,
-            model.encoder,
-            leads.conversion,
-            self._texts["conversion"],
-            top_k=top_k,
-            lang=lang,
+        reasons = self._writers["conversion"].reasons(
+            contributions, leads.conversion, top_k=top_k, lang=lang
         )
         model_info = self.conversion_info.as_dict()
         return [
@@ -209,30 +205,26 @@ class Scorer:
         propensity = nbo.propensities(leads.nbo)
         ready = np.isin(grades, nbo.config.sales_ready_grades)
         ranked = nbo.rank(propensity, nbo.for_readiness(leads.allowed, ready))
-        # one TreeSHAP call per offer for all leads it is offered to, not one per lead
-        offered: dict[str, list[dict]] = {}
-        rows: dict[str, list[int]] = {}
+        explained, rows = [], []
         for i, offers in enumerate(ranked):
             for offer in offers:
-                offered.setdefault(offer["offer_id"], []).append(offer)
-                rows.setdefault(offer["offer_id"], []).append(i)
-        for offer_id, chosen in offered.items():
-            model = nbo.models.get(offer_id)
-            if model is None:  # an offer without a model ranks by its base rate
-                for offer in chosen:
+                if offer["offer_id"] in nbo.models:
+                    explained.append(offer)
+                    rows.append(i)
+                else:  # an offer without a model ranks by its base rate: nothing to explain
                     offer["reasons"] = []
-                continue
-            matrix = leads.nbo[rows[offer_id]]
-            reasons = reasons_for_rows(
-                model.contributions(matrix),
-                model.encoder,
-                matrix,
-                self._texts[offer_id],
-                top_k=OFFER_REASONS,
-                lang=lang,
-            )
-            for offer, offer_reasons in zip(chosen, reasons, strict=True):
-                offer["reasons"] = offer_reasons
+        if not explained:
+            return ranked
+        rows_ = np.asarray(rows)
+        # one TreeSHAP pass for every offer of every lead, not one per offer or per lead
+        reasons = self._writers["nbo"].reasons(
+            nbo.offer_contributions(leads.nbo, rows_, [o["offer_id"] for o in explained]),
+            leads.nbo[rows_],
+            top_k=OFFER_REASONS,
+            lang=lang,
+        )
+        for offer, offer_reasons in zip(explained, reasons, strict=True):
+            offer["reasons"] = offer_reasons
         return ranked
 
     def features_for_records(self, records: list[dict], *, now: pd.Timestamp) -> pd.DataFrame:

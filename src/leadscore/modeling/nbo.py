@@ -83,6 +83,57 @@ class OfferView:
             self.pooled.use_fast_treeshap()
 
 
+class PooledExplainer:
+    """The pooled model's margins and TreeSHAP values for several offers of the same leads.
+
+    A tree that never splits on the offer puts a lead in the same leaf whatever the offer,
+    so its share of the margin and of the TreeSHAP values is the lead's alone: those trees
+    are evaluated once per lead, the others once per (lead, offer). The sums are the
+    model's margins and values (TreeSHAP is additive over trees).
+    """
+
+    def __init__(self, pooled: PropensityModel) -> None:
+        # imported here: numba's compiler is for serving, not for training
+        from leadscore.modeling.treeshap import UnsupportedModel, fast_treeshap, tests_feature
+
+        offer = len(pooled.features) - 1  # the offer is the pooled model's last column
+
+        def reads_offer(tree: dict) -> bool:
+            return tests_feature(tree, offer)
+
+        shared = fast_treeshap(pooled.booster, keep=lambda tree: not reads_offer(tree))
+        by_offer = fast_treeshap(pooled.booster, keep=reads_offer)
+        if shared is None or by_offer is None:
+            raise UnsupportedModel("the pooled booster needs LightGBM's own TreeSHAP")
+        self.shared = shared
+        self.by_offer = by_offer
+
+    @staticmethod
+    def _with_offer(matrix: np.ndarray, codes: np.ndarray | float) -> np.ndarray:
+        out = np.empty((len(matrix), matrix.shape[1] + 1))
+        out[:, :-1] = matrix
+        out[:, -1] = codes
+        return out
+
+    def margins(self, matrix: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """(leads, offers) raw scores of every lead with every offer code."""
+        shared = self.shared.margin(self._with_offer(matrix, 0.0))  # the offer is not read
+        pairs = self._with_offer(np.repeat(matrix, len(codes), axis=0), np.tile(codes, len(matrix)))
+        return shared[:, None] + self.by_offer.margin(pairs).reshape(len(matrix), len(codes))
+
+    def contributions(self, matrix: np.ndarray, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """TreeSHAP values of the pairs (lead ``matrix[rows[k]]``, offer ``codes[k]``), in
+        the lead's features; the offer's own share joins the base value, as in OfferView."""
+        leads, pair_lead = np.unique(rows, return_inverse=True)
+        shared = self.shared.contributions(self._with_offer(matrix[leads], 0.0))
+        values = shared[pair_lead] + self.by_offer.contributions(
+            self._with_offer(matrix[rows], codes)
+        )
+        out = np.delete(values, -2, axis=1)
+        out[:, -1] += values[:, -2]
+        return out
+
+
 def offer_labels(
     data: CanonicalData, spine: pd.DataFrame, horizon_days: int, config: NBOConfig
 ) -> pd.DataFrame:
@@ -112,17 +163,51 @@ class NBOModel:
     config: NBOConfig
     features: list[str]
     kind: str = "nbo"
+    _pooled_fast: PooledExplainer | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def encoder(self) -> FeatureEncoder:
         return next(iter(self.models.values())).encoder
 
+    def use_fast_treeshap(self) -> None:
+        """Margins and TreeSHAP values from the compiled explainer (see ``treeshap``)."""
+        from leadscore.modeling.treeshap import UnsupportedModel
+
+        if self.pooled is not None:
+            try:
+                self._pooled_fast = PooledExplainer(self.pooled)
+                return
+            except UnsupportedModel:
+                pass
+        for model in self.models.values():
+            model.use_fast_treeshap()
+
     def propensities(self, matrix: np.ndarray) -> np.ndarray:
         """(rows, offers) calibrated probabilities, in catalog order."""
         out = np.empty((len(matrix), len(self.offers)))
+        if self._pooled_fast is not None:  # every catalog offer has a view of the pool
+            codes = np.array([self.models[o].code for o in self.offers["offer_id"]])
+            return self.pooled.calibrator(self._pooled_fast.margins(matrix, codes))
         for j, offer in enumerate(self.offers["offer_id"]):
             model = self.models.get(offer)
             out[:, j] = model.probability(matrix) if model else self.priors[offer]
+        return out
+
+    def offer_contributions(
+        self, matrix: np.ndarray, rows: np.ndarray, offer_ids: list[str]
+    ) -> np.ndarray:
+        """TreeSHAP values (the lead's features, then the base value) of each pair (lead
+        ``matrix[rows[k]]``, offer ``offer_ids[k]``); every offer must have a model."""
+        if self._pooled_fast is not None:
+            codes = np.array([self.models[o].code for o in offer_ids])
+            return self._pooled_fast.contributions(matrix, rows, codes)
+        out = np.empty((len(rows), matrix.shape[1] + 1))
+        offer_ids_ = np.asarray(offer_ids, dtype=object)
+        for offer in dict.fromkeys(offer_ids):  # one call per offer for all its leads
+            pairs = np.flatnonzero(offer_ids_ == offer)
+            out[pairs] = self.models[offer].contributions(matrix[rows[pairs]])
         return out
 
     def eligible(self, frame: pd.DataFrame, sales_ready: np.ndarray | None = None) -> np.ndarray:

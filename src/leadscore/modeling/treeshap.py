@@ -10,20 +10,25 @@ the pattern B of satisfied features, with
     G(P) = sum over T subset of P of  |T|! (d - |T| - 1)! / d!  x  prod_{j in F \\ T} z_j,
 feature i gets  v (1 - z_i) / z_i x G(B without i)  if i is in B, and  -v x G(B)  if not.
 
-The row loop is compiled with numba (shap's own dependency) and runs rows in parallel.
+The loops are compiled with numba (shap's own dependency). Rows go through the model in
+blocks, leaf by leaf, so that a leaf's path and table are read once for the whole block
+rather than once per row (five times faster than row by row); blocks run in parallel and
+release the GIL. Margins walk each tree from its root, as LightGBM does.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import lightgbm as lgb
 import numba
 import numpy as np
 
-PARALLEL_ROWS = 64  # fewer rows: threads cost more than they save
+BLOCK_ROWS = 64  # rows explained together, leaf by leaf; more gain nothing measurable
+ROW_BY_ROW = 1  # one row: the row-at-a-time kernel is faster than a block of one
 MAX_PATH_FEATURES = 20  # a leaf's table has 2^d entries; deeper paths use LightGBM's own
 _ZERO = 1e-35  # LightGBM's kZeroThreshold
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
@@ -46,6 +51,13 @@ class _Nodes:
 
 
 @dataclass(frozen=True)
+class _Walk:
+    roots: np.ndarray  # int64, the root node of every tree with a split
+    left_child: np.ndarray  # int64 per internal node: a node, or -(leaf + 1)
+    right_child: np.ndarray
+
+
+@dataclass(frozen=True)
 class _Leaves:
     value: np.ndarray  # float64
     path_start: np.ndarray  # slice of path_node / path_left / path_bit
@@ -61,14 +73,32 @@ class _Leaves:
     tables: np.ndarray  # float64
 
 
-def fast_treeshap(booster: lgb.Booster) -> FastTreeShap | None:
+def fast_treeshap(
+    booster: lgb.Booster, *, keep: Callable[[dict], bool] | None = None
+) -> FastTreeShap | None:
     """The fast explainer, compiled and ready, or None where the booster needs LightGBM's."""
     try:
-        fast = FastTreeShap(booster)
+        fast = FastTreeShap(booster, keep=keep)
     except UnsupportedModel:
         return None
-    fast.contributions(np.zeros((1, fast.n_features)))  # compile (or load the cache) now
+    for rows in (1, 2 * BLOCK_ROWS):  # compile (or load the cache) every kernel now
+        fast.contributions(np.zeros((rows, fast.n_features)))
+        fast.margin(np.zeros((rows, fast.n_features)))
     return fast
+
+
+def tests_feature(tree: dict, feature: int) -> bool:
+    """Whether any split of a dumped tree (``booster.dump_model()["tree_info"]``) reads
+    the feature at column ``feature``."""
+    stack = [tree["tree_structure"]]
+    while stack:
+        node = stack.pop()
+        if "leaf_value" in node:
+            continue
+        if node["split_feature"] == feature:
+            return True
+        stack += [node["left_child"], node["right_child"]]
+    return False
 
 
 class FastTreeShap:
@@ -76,25 +106,32 @@ class FastTreeShap:
 
     ``contributions(matrix)`` returns what ``booster.predict(matrix, pred_contrib=True)``
     returns: one column per feature, then the base value; each row sums to the raw score.
+    ``keep`` explains only the trees it accepts (a dumped tree in, True to keep): the
+    values of a model are the sums of those of any partition of its trees.
     """
 
-    def __init__(self, booster: lgb.Booster) -> None:
+    def __init__(self, booster: lgb.Booster, *, keep: Callable[[dict], bool] | None = None):
         model = booster.dump_model()
         if model["num_tree_per_iteration"] != 1:
             raise UnsupportedModel("multi-class boosters are explained by LightGBM itself")
         trees = model["tree_info"][: booster.num_trees()]
         if booster.best_iteration > 0:
             trees = trees[: booster.best_iteration]
+        if keep is not None:
+            trees = [tree for tree in trees if keep(tree)]
         self.n_features = model["max_feature_idx"] + 1
+        self.n_trees = len(trees)
         self.base_value = 0.0
         self.constant = 0.0  # trees of a single leaf
-        self._nodes, self._leaves = self._flatten(trees)
+        self._nodes, self._leaves, self._walk = self._flatten(trees)
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         x = self._checked(matrix)
         out = np.zeros((x.shape[0], self.n_features + 1))
-        explain = _shap_parallel if len(x) >= PARALLEL_ROWS else _shap_serial
-        explain(x, out, self._nodes, self._leaves)
+        if len(x) <= ROW_BY_ROW:
+            _shap_row_by_row(x, out, self._nodes, self._leaves)
+        else:
+            _shap_blocks(x, out, self._nodes, self._leaves, _block_rows(len(x)))
         out[:, -1] = self.base_value
         return out
 
@@ -102,7 +139,7 @@ class FastTreeShap:
         """The raw score, as ``booster.predict(matrix, raw_score=True)`` gives it."""
         x = self._checked(matrix)
         out = np.empty(x.shape[0])
-        _margin_serial(x, out, self._nodes, self._leaves)
+        _margins(x, out, self._nodes, self._walk, self._leaves[0], _block_rows(len(x)))
         return out + self.constant
 
     def _checked(self, matrix: np.ndarray) -> np.ndarray:
@@ -111,7 +148,8 @@ class FastTreeShap:
             raise ValueError(f"expected a matrix with {self.n_features} columns, got {x.shape}")
         return x
 
-    def _flatten(self, trees: list[dict]) -> tuple[tuple, tuple]:
+    def _flatten(self, trees: list[dict]) -> tuple[tuple, tuple, tuple]:
+        walk: dict[str, list] = {k: [] for k in _Walk.__dataclass_fields__}
         nodes: dict[str, list] = {k: [] for k in _Nodes.__dataclass_fields__}
         nodes["categories"] = []
         leaves: dict[str, list] = {k: [] for k in _Leaves.__dataclass_fields__}
@@ -122,15 +160,26 @@ class FastTreeShap:
                 self.constant += root["leaf_value"]
                 continue
             total = root["internal_count"]
+            walk["roots"].append(len(nodes["feature"]))
             stack = [(root, [])]
             while stack:
                 node, path = stack.pop()
+                if path:  # tell the parent where this child is
+                    parent, left = path[-1][0], path[-1][1]
+                    child = (
+                        len(nodes["feature"])
+                        if "split_feature" in node
+                        else -1 - len(leaves["value"])
+                    )
+                    walk["left_child" if left else "right_child"][parent] = child
                 if "leaf_value" in node:
                     self.base_value += node["leaf_value"] * node["leaf_count"] / total
                     _add_leaf(leaves, node["leaf_value"], path)
                     continue
                 index = len(nodes["feature"])
                 _add_node(nodes, node)
+                walk["left_child"].append(0)
+                walk["right_child"].append(0)
                 count = node["internal_count"]
                 for child, left in ((node["left_child"], True), (node["right_child"], False)):
                     child_count = child.get("internal_count", child.get("leaf_count"))
@@ -164,10 +213,12 @@ class FastTreeShap:
                 np.concatenate(leaves["tables"]) if leaves["tables"] else np.zeros(0),
             ),
         )
+        walk_ = _Walk(*(np.asarray(walk[f], dtype=np.int64) for f in _Walk.__dataclass_fields__))
         fields = dataclasses.fields
         return (
             tuple(getattr(nodes_, f.name) for f in fields(nodes_)),
             tuple(getattr(leaves_, f.name) for f in fields(leaves_)),
+            tuple(getattr(walk_, f.name) for f in fields(walk_)),
         )
 
 
@@ -237,7 +288,7 @@ def pattern_table(z: np.ndarray) -> np.ndarray:
     return coefficients @ weights
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _goes_left(value, threshold, categorical, default_left, missing, categories, start, end):
     if categorical:  # a missing or negative category goes right, as unseen ones do
         if math.isnan(value) or value < 0:
@@ -254,7 +305,13 @@ def _goes_left(value, threshold, categorical, default_left, missing, categories,
     return value <= threshold
 
 
-@numba.njit(cache=True)
+def _block_rows(rows: int) -> int:
+    """Rows per block: BLOCK_ROWS, or fewer so that every thread gets a block."""
+    threads = numba.get_num_threads()
+    return max(1, min(BLOCK_ROWS, -(-rows // threads)))
+
+
+@numba.njit(cache=True, nogil=True)
 def _decide(
     x, row, left, feature, threshold, categorical, default_left, missing, starts, ends, categories
 ):
@@ -272,7 +329,7 @@ def _decide(
         )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _shap_row(
     row,
     out,
@@ -307,39 +364,129 @@ def _shap_row(
                 out[row, feature_index[k]] -= value * tables[table + pattern]
 
 
-@numba.njit(cache=True)
-def _margin_row(left, leaf_value, path_start, path_end, path_node, path_left):
-    total = 0.0
+@numba.njit(cache=True, nogil=True)
+def _shap_row_by_row(x, out, nodes, leaves):
+    left = np.empty(nodes[0].shape[0], dtype=np.bool_)
+    for row in range(x.shape[0]):
+        _decide(x, row, left, *nodes)
+        _shap_row(row, out, left, *leaves)
+
+
+@numba.njit(cache=True, nogil=True)
+def _shap_block(
+    x,
+    start,
+    stop,
+    out,
+    feature,
+    threshold,
+    categorical,
+    default_left,
+    missing,
+    categories_start,
+    categories_end,
+    categories,
+    leaf_value,
+    path_start,
+    path_end,
+    path_node,
+    path_left,
+    path_bit,
+    features_start,
+    features_end,
+    feature_index,
+    feature_z,
+    table_start,
+    tables,
+):
+    """Rows start..stop, leaf by leaf: the module docstring's sum, without branches. A
+    feature's term reads the table at the pattern without its own bit either way; it is
+    v (1 - z) / z there if the row satisfies the feature, -v if not."""
+    n = stop - start
+    went_left = np.empty((feature.shape[0], n), dtype=np.int64)  # node-major: rows adjacent
+    for node in range(feature.shape[0]):
+        for r in range(n):
+            went_left[node, r] = _goes_left(
+                x[start + r, feature[node]],
+                threshold[node],
+                categorical[node],
+                default_left[node],
+                missing[node],
+                categories,
+                categories_start[node],
+                categories_end[node],
+            )
+    impacts = np.zeros((out.shape[1] - 1, n))  # feature-major: rows adjacent
+    pattern = np.empty(n, dtype=np.int64)
     for leaf in range(leaf_value.shape[0]):
-        reached = True
+        first, last = features_start[leaf], features_end[leaf]
+        pattern[:] = (1 << (last - first)) - 1
         for step in range(path_start[leaf], path_end[leaf]):
-            if left[path_node[step]] != path_left[step]:
-                reached = False
-                break
-        if reached:
-            total += leaf_value[leaf]
-    return total
+            node, bit = path_node[step], path_bit[step]
+            wanted = 1 if path_left[step] else 0
+            for r in range(n):
+                pattern[r] &= ~((went_left[node, r] ^ wanted) << bit)
+        value, table = leaf_value[leaf], table_start[leaf]
+        for k in range(first, last):
+            j, bit, z = feature_index[k], k - first, feature_z[k]
+            gain = value * (1 - z) / z + value
+            others = ~(1 << bit)
+            for r in range(n):
+                p = pattern[r]
+                impacts[j, r] += (((p >> bit) & 1) * gain - value) * tables[table + (p & others)]
+    for r in range(n):
+        for j in range(impacts.shape[0]):
+            out[start + r, j] = impacts[j, r]
 
 
-@numba.njit(cache=True)
-def _shap_serial(x, out, nodes, leaves):
-    left = np.empty(nodes[0].shape[0], dtype=np.bool_)
-    for row in range(x.shape[0]):
-        _decide(x, row, left, *nodes)
-        _shap_row(row, out, left, *leaves)
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _shap_blocks(x, out, nodes, leaves, block):
+    rows = x.shape[0]
+    for b in numba.prange((rows + block - 1) // block):
+        _shap_block(x, b * block, min(rows, (b + 1) * block), out, *nodes, *leaves)
 
 
-@numba.njit(cache=True, parallel=True)
-def _shap_parallel(x, out, nodes, leaves):
-    for row in numba.prange(x.shape[0]):
-        left = np.empty(nodes[0].shape[0], dtype=np.bool_)
-        _decide(x, row, left, *nodes)
-        _shap_row(row, out, left, *leaves)
+@numba.njit(cache=True, nogil=True)
+def _margin_block(
+    x,
+    start,
+    stop,
+    out,
+    feature,
+    threshold,
+    categorical,
+    default_left,
+    missing,
+    categories_start,
+    categories_end,
+    categories,
+    roots,
+    left_child,
+    right_child,
+    leaf_value,
+):
+    for row in range(start, stop):
+        total = 0.0
+        for tree in range(roots.shape[0]):
+            node = roots[tree]
+            while node >= 0:
+                left = _goes_left(
+                    x[row, feature[node]],
+                    threshold[node],
+                    categorical[node],
+                    default_left[node],
+                    missing[node],
+                    categories,
+                    categories_start[node],
+                    categories_end[node],
+                )
+                node = left_child[node] if left else right_child[node]
+            total += leaf_value[-node - 1]
+        out[row] = total
 
 
-@numba.njit(cache=True)
-def _margin_serial(x, out, nodes, leaves):
-    left = np.empty(nodes[0].shape[0], dtype=np.bool_)
-    for row in range(x.shape[0]):
-        _decide(x, row, left, *nodes)
-        out[row] = _margin_row(left, *leaves[:5])
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _margins(x, out, nodes, walk, leaf_value, block):
+    rows = x.shape[0]
+    for b in numba.prange((rows + block - 1) // block):
+        _margin_block(x, b * block, min(rows, (b + 1) * block), out, *nodes, *walk, leaf_value)
