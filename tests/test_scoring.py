@@ -88,6 +88,30 @@ def test_offers_follow_grade_and_eligibility(scorer: Scorer) -> None:
             assert offer["reasons"] and len(offer["reasons"]) <= 3
 
 
+def test_offer_propensities_and_values_are_the_pooled_models_own(scorer: Scorer) -> None:
+    nbo = scorer.nbo
+    assert nbo.pooled is not None  # the configured strategy, explained tree-shared
+    booster, offers = nbo.pooled.booster, list(nbo.offers["offer_id"])
+    matrix = nbo.encoder.matrix(scorer.store.frame.head(100))
+
+    def pairs(rows: np.ndarray, offer_ids: list[str]) -> np.ndarray:
+        codes = [nbo.models[o].code for o in offer_ids]
+        return np.column_stack([matrix[rows], codes])
+
+    every = np.arange(len(matrix))
+    propensity = nbo.propensities(matrix)
+    for j, offer in enumerate(offers):
+        margin = booster.predict(pairs(every, [offer] * len(every)), raw_score=True)
+        np.testing.assert_allclose(propensity[:, j], nbo.pooled.calibrator(margin), atol=1e-12)
+    rows = np.repeat(every, 3)
+    offer_ids = [offers[k % len(offers)] for k in range(len(rows))]
+    values = nbo.offer_contributions(matrix, rows, offer_ids)
+    lightgbm = booster.predict(pairs(rows, offer_ids), pred_contrib=True)
+    expected = np.delete(lightgbm, -2, axis=1)
+    expected[:, -1] += lightgbm[:, -2]  # the offer's own share joins the base value
+    np.testing.assert_allclose(values, expected, atol=1e-9)
+
+
 def test_full_record_scores_like_the_same_customer_from_the_store(
     scorer: Scorer, small_crm: GeneratedCRM
 ) -> None:

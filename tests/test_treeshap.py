@@ -6,7 +6,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from leadscore.modeling.treeshap import FastTreeShap, pattern_table
+from leadscore.modeling.treeshap import FastTreeShap, pattern_table, reads_feature
 
 
 def _data(seed: int, rows: int = 4000) -> tuple[np.ndarray, np.ndarray]:
@@ -79,3 +79,46 @@ def test_pattern_table_by_hand_for_two_features() -> None:
     assert table[0b00] == pytest.approx(0.5 * 0.25 * 0.5)  # T = {}
     assert table[0b01] == pytest.approx(0.5 * 0.25 * 0.5 + 0.5 * 0.5)  # T = {}, {0}
     assert table[0b10] == pytest.approx(0.5 * 0.25 * 0.5 + 0.5 * 0.25)  # T = {}, {1}
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5, 63, 64, 65, 129])
+def test_every_batch_size_gets_the_same_values(rows: int) -> None:
+    x, y = _data(4)
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "num_leaves": 15},
+        lgb.Dataset(x, y, categorical_feature=[2]),
+        num_boost_round=30,
+    )
+    test, _ = _data(5, rows=rows)
+    explainer = FastTreeShap(booster)
+    expected = booster.predict(test, pred_contrib=True)
+    np.testing.assert_allclose(explainer.contributions(test), expected, atol=1e-9)
+    np.testing.assert_allclose(
+        explainer.margin(test), booster.predict(test, raw_score=True), atol=1e-9
+    )
+
+
+def test_values_of_a_partition_of_the_trees_add_up_to_the_models() -> None:
+    x, y = _data(6)
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "num_leaves": 15},
+        lgb.Dataset(x, y, categorical_feature=[2]),
+        num_boost_round=40,
+    )
+    reads_category = [reads_feature(tree, 2) for tree in booster.dump_model()["tree_info"]]
+    assert 0 < sum(reads_category) < len(reads_category)  # both parts hold trees
+    with_it = FastTreeShap(booster, keep=lambda tree: reads_feature(tree, 2))
+    without = FastTreeShap(booster, keep=lambda tree: not reads_feature(tree, 2))
+    assert with_it.n_trees + without.n_trees == booster.num_trees()
+    test, _ = _data(7, rows=300)
+    assert np.all(without.contributions(test)[:, 2] == 0)  # the category is never read
+    np.testing.assert_allclose(
+        with_it.contributions(test) + without.contributions(test),
+        booster.predict(test, pred_contrib=True),
+        atol=1e-9,
+    )
+    np.testing.assert_allclose(
+        with_it.margin(test) + without.margin(test),
+        booster.predict(test, raw_score=True),
+        atol=1e-9,
+    )

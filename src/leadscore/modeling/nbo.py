@@ -94,12 +94,12 @@ class PooledExplainer:
 
     def __init__(self, pooled: PropensityModel) -> None:
         # imported here: numba's compiler is for serving, not for training
-        from leadscore.modeling.treeshap import UnsupportedModel, fast_treeshap, tests_feature
+        from leadscore.modeling.treeshap import UnsupportedModel, fast_treeshap, reads_feature
 
         offer = len(pooled.features) - 1  # the offer is the pooled model's last column
 
         def reads_offer(tree: dict) -> bool:
-            return tests_feature(tree, offer)
+            return reads_feature(tree, offer)
 
         shared = fast_treeshap(pooled.booster, keep=lambda tree: not reads_offer(tree))
         by_offer = fast_treeshap(pooled.booster, keep=reads_offer)

@@ -87,7 +87,7 @@ def fast_treeshap(
     return fast
 
 
-def tests_feature(tree: dict, feature: int) -> bool:
+def reads_feature(tree: dict, feature: int) -> bool:
     """Whether any split of a dumped tree (``booster.dump_model()["tree_info"]``) reads
     the feature at column ``feature``."""
     stack = [tree["tree_structure"]]
