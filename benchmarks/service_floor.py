@@ -13,17 +13,15 @@ import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from leadscore.api import LeadResult, ScoreRequest, score_leads
+from leadscore.api import ScoreRequest, results_json, score_leads
 from leadscore.errors import InputError
 from leadscore.scoring import load_champions
-
-RESULTS = TypeAdapter(list[LeadResult])
 
 
 @asynccontextmanager
@@ -43,8 +41,7 @@ async def score(request: Request) -> Response:
         )
     except (ValidationError, InputError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
-    body = RESULTS.dump_json(RESULTS.validate_python(results))
-    return Response(body, media_type="application/json")
+    return Response(results_json(results), media_type="application/json")
 
 
 app = Starlette(routes=[Route("/score", score, methods=["POST"])], lifespan=lifespan)

@@ -22,7 +22,7 @@ import bentoml
 from bentoml.exceptions import BadInput
 from pydantic import Field
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from leadscore.api import (
@@ -32,7 +32,7 @@ from leadscore.api import (
     Lead,
     LeadResult,
     ModelWatcher,
-    score_leads_async,
+    scored_json,
 )
 from leadscore.bentoml_fixes import (
     cancel_request_timers,
@@ -78,9 +78,12 @@ class LeadScoring:
         """Scores with reasons and next-best offers for 1 to LEADSCORE_MAX_BATCH leads."""
         try:
             scorer = self.watcher.state.scorer
-            return await score_leads_async(scorer, leads, lang=lang, top_k=top_k)
+            body = await scored_json(scorer, leads, lang=lang, top_k=top_k)
         except InputError as exc:  # bad input is the caller's to fix: 400, never 500
             raise BadInput(str(exc)) from None
+        # the annotation declares the schema; the body is checked against it and written
+        # by leadscore.api.results_json (BentoML passes a Response through as it is)
+        return Response(body, media_type="application/json")
 
 
 fixed_json_media_type(LeadScoring)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from leadscore.errors import InputError
 
@@ -99,6 +99,16 @@ class LeadResult(BaseModel):
     reasons: list[Reason]
     next_best_offers: list[Offer]
     model: ModelRef
+
+
+_RESULTS = TypeAdapter(list[LeadResult])
+
+
+def results_json(results: list[dict]) -> bytes:
+    """The response body: results checked against the declared ``LeadResult`` model, then
+    written by pydantic's own serializer (BentoML's would dump them to Python objects
+    twice and write them with the json module: a third of a 1,000-lead request)."""
+    return _RESULTS.dump_json(_RESULTS.validate_python(results))
 
 
 def api_keys() -> set[str]:
@@ -293,9 +303,14 @@ def score_leads(scorer, leads: list[Lead], *, lang: str, top_k: int) -> list[dic
     return results  # type: ignore[return-value]
 
 
-async def score_leads_async(scorer, leads: list[Lead], *, lang: str, top_k: int) -> list[dict]:
-    """``score_leads`` for an async endpoint: small requests inline, larger ones in a
-    worker thread, so that health checks and small requests are not held up behind them."""
+async def scored_json(scorer, leads: list[Lead], *, lang: str, top_k: int) -> bytes:
+    """``score_leads`` and ``results_json`` for an async endpoint: small requests on the
+    event loop, larger ones in a worker thread, so that health checks and small requests
+    are not held up behind them."""
+
+    def work() -> bytes:
+        return results_json(score_leads(scorer, leads, lang=lang, top_k=top_k))
+
     if len(leads) <= INLINE_LEADS:
-        return score_leads(scorer, leads, lang=lang, top_k=top_k)
-    return await asyncio.to_thread(score_leads, scorer, leads, lang=lang, top_k=top_k)
+        return work()
+    return await asyncio.to_thread(work)
