@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import mlflow
@@ -21,6 +22,7 @@ from leadscore.modeling.conversion import train_conversion
 from leadscore.modeling.jobs import prepare_table, run_job
 from leadscore.modeling.nbo import NBOModel, offer_labels, train_nbo
 from leadscore.modeling.registry import ConversionPredictor, load_model_dir
+from leadscore.scoring import load_champions
 from leadscore.source_config import canonical_source
 from leadscore.synthetic import GeneratedCRM
 from tests.conftest import NOW
@@ -107,16 +109,22 @@ def test_same_data_config_and_seed_give_identical_model_files(
 
 
 def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
-    small_crm: GeneratedCRM, store: Path
+    small_crm: GeneratedCRM, store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     weak = _config(small_crm).lightgbm.model_copy(update={"num_boost_round": 2})
     config = str(REPO / "training" / "configs" / "conversion.yaml")
     run_job(_config(small_crm, lightgbm=weak))  # v1: the first model becomes champion
     run_job(_config(small_crm))  # v2: properly trained challenger
 
+    temp = store / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     promoted = runner.invoke(app, ["promote", "conversion", "--config", config])
     assert promoted.exit_code == 0, promoted.output
     assert "promoted version 2" in promoted.output
+    assert not any(temp.iterdir())  # the models compared were not left behind
+    _, versions = load_champions("leadscore-conversion", None, None)
+    assert versions == {"conversion": "2"} and not any(temp.iterdir())
     assert tracking.aliases("leadscore-conversion")["champion"] == "2"
 
     run_job(_config(small_crm, lightgbm=weak, seed=7))  # v3: deliberately worse

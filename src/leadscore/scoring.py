@@ -315,13 +315,13 @@ def load_champions(
     from leadscore import tracking
     from leadscore.modeling.registry import load_model_dir
 
-    handle = tracking.fetch(conversion_name, tracking.CHAMPION)
-    conversion = load_model_dir(handle.directory)
+    with tracking.fetched(conversion_name, tracking.CHAMPION) as handle:
+        conversion = load_model_dir(handle.directory)
     nbo, nbo_info = None, None
     versions = {"conversion": handle.version}
     if nbo_name and tracking.aliases(nbo_name)[tracking.CHAMPION] is not None:
-        nbo_handle = tracking.fetch(nbo_name, tracking.CHAMPION)
-        nbo = load_model_dir(nbo_handle.directory)
+        with tracking.fetched(nbo_name, tracking.CHAMPION) as nbo_handle:
+            nbo = load_model_dir(nbo_handle.directory)
         nbo_info = ModelInfo(nbo_name, nbo_handle.version, tracking.CHAMPION)
         versions["nbo"] = nbo_handle.version
     elif nbo_name:

@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,6 +187,15 @@ def fetch(model_name: str, alias: str, *, into: Path | None = None) -> ModelHand
     return _fetch_version(client, model_name, version, alias, into)
 
 
+@contextmanager
+def fetched(model_name: str, alias: str) -> Iterator[ModelHandle]:
+    """``fetch`` into a temporary folder that is removed on leaving the block: for callers
+    that load the model into memory (a long-running service would otherwise leave a copy
+    of every champion it loads behind)."""
+    with tempfile.TemporaryDirectory(prefix="leadscore-model-") as folder:
+        yield fetch(model_name, alias, into=Path(folder))
+
+
 def _fetch_version(client, model_name, version, alias, into) -> ModelHandle:
     meta = client.get_model_version(model_name, version)
     target = Path(into or tempfile.mkdtemp(prefix="leadscore-model-"))
@@ -225,8 +236,11 @@ def read_run(run_id: str, *, into: Path | None = None) -> RunReport:
 
 def download_run_table(run_id: str, path: str) -> pd.DataFrame:
     _client()
-    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path)
-    return pd.read_parquet(local)
+    with tempfile.TemporaryDirectory(prefix="leadscore-table-") as folder:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=path, dst_path=folder
+        )
+        return pd.read_parquet(local)
 
 
 def aliases(model_name: str) -> dict[str, str | None]:

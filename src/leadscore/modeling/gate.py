@@ -65,13 +65,11 @@ def promote_challenger(model_name: str, auc_tolerance: float = 0.002) -> Decisio
         return Decision(True, f"{model_name}: no champion yet; version {challenger} is champion")
     if champion == challenger:
         return Decision(True, f"{model_name}: version {challenger} is already the champion")
-    challenger_handle = tracking.fetch(model_name, tracking.CHALLENGER)
-    champion_handle = tracking.fetch(model_name, tracking.CHAMPION)
-    test = tracking.download_run_table(challenger_handle.run_id, TEST_TABLE)
-    new, old = (
-        load_model_dir(challenger_handle.directory),
-        load_model_dir(champion_handle.directory),
-    )
+    with tracking.fetched(model_name, tracking.CHALLENGER) as handle:
+        new = load_model_dir(handle.directory)
+        test = tracking.download_run_table(handle.run_id, TEST_TABLE)
+    with tracking.fetched(model_name, tracking.CHAMPION) as handle:
+        old = load_model_dir(handle.directory)
     if new.kind != old.kind:
         raise InputError(f"'{model_name}' mixes model kinds ({old.kind} and {new.kind})")
     if new.kind == "conversion":
