@@ -32,6 +32,8 @@ from leadscore.api import (
     Lead,
     LeadResult,
     ModelWatcher,
+    ReadinessMiddleware,
+    StatusBoard,
     scored_json,
 )
 from leadscore.bentoml_fixes import (
@@ -48,7 +50,14 @@ NBO = os.environ.get("LEADSCORE_NBO_MODEL", "leadscore-nbo") or None
 STORE = os.environ.get("LEADSCORE_FEATURE_STORE")
 RELOAD = float(os.environ.get("LEADSCORE_RELOAD_SECONDS", "10"))
 
-status_app = Starlette()
+board = StatusBoard()
+
+
+async def model_status(request) -> JSONResponse:
+    return JSONResponse(board.status())
+
+
+status_app = Starlette(routes=[Route("/", model_status)])
 cancel_request_timers()  # before BentoML builds its app: see leadscore.bentoml_fixes
 keep_inputs_out_of_logs()
 
@@ -62,11 +71,8 @@ class LeadScoring:
             RELOAD,
         )
         self.watcher.start()
-        status_app.router.routes.append(Route("/", self.model_status))
+        board.watcher = self.watcher
         freeze_loaded_objects()
-
-    async def model_status(self, request) -> JSONResponse:
-        return JSONResponse(self.watcher.state.status())
 
     @bentoml.api(route="/score")
     async def score(
@@ -89,4 +95,5 @@ class LeadScoring:
 fixed_json_media_type(LeadScoring)
 LeadScoring.add_asgi_middleware(FieldErrorsMiddleware)
 LeadScoring.add_asgi_middleware(ApiKeyMiddleware)
+LeadScoring.add_asgi_middleware(ReadinessMiddleware, status=board.status)
 LeadScoring.mount_asgi_app(status_app, path="/model-status")

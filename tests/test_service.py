@@ -6,11 +6,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import mlflow
 import pytest
 
 from leadscore import tracking
@@ -202,21 +204,80 @@ def test_openapi_document_is_truthful_under_schemathesis(service: dict) -> None:
     assert "/score" in run.stdout and "passed" in run.stdout.lower(), report
 
 
-def test_new_champion_is_picked_up_without_failed_requests(service: dict) -> None:
+def test_new_champion_is_picked_up_under_load_without_failed_requests(service: dict) -> None:
     config = load_training_config(
         REPO / "training/configs/conversion.yaml", source=service["source"].directory
     ).model_copy(update={"experiment": "service-test", "seed": 3})
     run_job(config)  # version 2, challenger
-    tracking.move_champion("leadscore-conversion", "2")
-    body = {"leads": [{"customer_id": service["ids"][0]}]}
-    versions, deadline = set(), time.time() + 60
-    while time.time() < deadline and "2" not in versions:
-        response = _post(service, body)
-        assert response.status_code == 200, response.text
-        versions.add(response.json()[0]["model"]["version"])
-    assert "2" in versions
+    ids = service["ids"]
+    bodies = [
+        {"leads": [{"customer_id": ids[0]}]},  # scored on the event loop
+        {"leads": [{"customer_id": c} for c in ids[:200]]},  # scored in a worker thread
+    ]
+    stop, statuses, versions = threading.Event(), [], set()
+
+    def client(body: dict) -> None:
+        headers = {"Authorization": f"Bearer {KEY}"}
+        with httpx.Client(base_url=service["url"], timeout=30) as http:
+            while not stop.is_set():
+                response = http.post("/score", json=body, headers=headers)
+                statuses.append(response.status_code)
+                if response.status_code == 200:
+                    versions.update(r["model"]["version"] for r in response.json())
+
+    clients = [threading.Thread(target=client, args=(bodies[i % 2],)) for i in range(6)]
+    for thread in clients:
+        thread.start()
+    try:
+        time.sleep(1)
+        tracking.move_champion("leadscore-conversion", "2")
+        deadline = time.time() + 60
+        while time.time() < deadline and "2" not in versions:
+            time.sleep(0.2)
+        time.sleep(1)  # and keep the load on after the swap
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join()
+    assert "2" in versions and "1" in versions  # served both, under load throughout
+    assert len(statuses) > 50 and set(statuses) == {200}
     status = httpx.get(service["url"] + "/model-status/", timeout=10).json()
     assert status["models"]["conversion"] == "2" and status["last_reload_error"] is None
+
+
+def test_a_broken_champion_is_refused_and_the_old_one_keeps_serving(service: dict) -> None:
+    serving = httpx.get(service["url"] + "/readyz", timeout=10).json()["models"]["conversion"]
+    config = load_training_config(
+        REPO / "training/configs/conversion.yaml", source=service["source"].directory
+    ).model_copy(update={"experiment": "service-test", "seed": 5})
+    run_job(config)
+    broken = tracking.aliases("leadscore-conversion")["challenger"]
+    files = Path(
+        mlflow.MlflowClient()
+        .get_model_version_download_uri("leadscore-conversion", broken)
+        .removeprefix("file://")
+    )
+    boosters = list(files.rglob("booster.txt"))
+    assert boosters
+    for booster in boosters:
+        booster.unlink()
+    tracking.move_champion("leadscore-conversion", broken)
+    try:
+        deadline, ready = time.time() + 60, {}
+        while time.time() < deadline and not ready.get("last_reload_error"):
+            ready_response = httpx.get(service["url"] + "/readyz", timeout=10)
+            assert ready_response.status_code == 200  # still ready: the old model serves
+            ready = ready_response.json()
+            time.sleep(0.3)
+        assert "booster.txt" in ready["last_reload_error"]
+        assert ready["models"]["conversion"] == serving
+        response = _post(service, {"leads": [{"customer_id": service["ids"][0]}]})
+        assert response.status_code == 200
+        assert response.json()[0]["model"]["version"] == serving
+        log = (service["home"] / "service.log").read_text(errors="replace")
+        assert "reloading the champion failed" in log
+    finally:
+        tracking.move_champion("leadscore-conversion", serving)
 
 
 def test_logs_hold_neither_keys_nor_what_clients_sent(service: dict) -> None:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -205,6 +206,39 @@ class FieldErrorsMiddleware:
         await self.app(scope, receive, capture)
 
 
+class ReadinessMiddleware:
+    """ASGI middleware: where BentoML's ``/readyz`` answers ready, the body says which
+    model versions serve and why the last reload failed, if it did (the service keeps
+    serving the old models then, so it stays ready)."""
+
+    def __init__(self, app, status: Callable[[], dict | None]) -> None:
+        self.app = app
+        self.status = status
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/readyz":
+            await self.app(scope, receive, send)
+            return
+        answer: dict = {}
+
+        async def capture(message) -> None:
+            if message["type"] == "http.response.start":
+                answer["start"] = message
+            elif not message.get("more_body"):
+                answer["body"] = message.get("body", b"")
+
+        await self.app(scope, receive, capture)
+        start, status = answer["start"], self.status()
+        if start["status"] != 200 or status is None:
+            await send(start)
+            await send({"type": "http.response.body", "body": answer.get("body", b"")})
+            return
+        body = json.dumps(status).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 def _readable_detail(body: bytes) -> bytes:
     try:
         payload = json.loads(body)
@@ -265,7 +299,8 @@ class ModelWatcher:
     def check(self) -> None:
         try:
             wanted = self._versions()
-            if wanted == self.state.versions:
+            if wanted == self.state.versions:  # back to what serves: an old failure is moot
+                self.state.last_error = None
                 return
             scorer, versions = self._load()
             self.state = ServingState(scorer, versions)
@@ -279,6 +314,17 @@ class ModelWatcher:
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
             self.check()
+
+
+class StatusBoard:
+    """Where a service's model status is read by routes and middleware that are set up
+    before the service (and its watcher) exist."""
+
+    def __init__(self) -> None:
+        self.watcher: ModelWatcher | None = None
+
+    def status(self) -> dict | None:
+        return None if self.watcher is None else self.watcher.state.status()
 
 
 def score_leads(scorer, leads: list[Lead], *, lang: str, top_k: int) -> list[dict]:
