@@ -17,6 +17,7 @@ import json
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -188,9 +189,9 @@ class NBOModel:
         """(rows, offers) calibrated probabilities, in catalog order."""
         out = np.empty((len(matrix), len(self.offers)))
         if self._pooled_fast is not None:  # every catalog offer has a view of the pool
-            codes = np.array([self.models[o].code for o in self.offers["offer_id"]])
+            codes = np.array([self.models[o].code for o in self._catalog["offer_id"]])
             return self.pooled.calibrator(self._pooled_fast.margins(matrix, codes))
-        for j, offer in enumerate(self.offers["offer_id"]):
+        for j, offer in enumerate(self._catalog["offer_id"]):
             model = self.models.get(offer)
             out[:, j] = model.probability(matrix) if model else self.priors[offer]
         return out
@@ -237,9 +238,20 @@ class NBOModel:
             mask[(sent >= cap).to_numpy(), :] = False
         return mask
 
+    @cached_property
+    def _catalog(self) -> dict:
+        """The catalog's columns as plain arrays and lists: read on every request."""
+        return {
+            "offer_id": self.offers["offer_id"].tolist(),
+            "name": self.offers["name"].tolist(),
+            "kind": self.offers["kind"].tolist(),
+            "value": self.offers["value"].to_numpy(dtype=float),
+            "is_product": self.offers["kind"].to_numpy() == "product",
+        }
+
     def for_readiness(self, allowed: np.ndarray, sales_ready: np.ndarray) -> np.ndarray:
         """Products for sales-ready leads, nurture content for the others."""
-        is_product = self.offers["kind"].to_numpy() == "product"
+        is_product = self._catalog["is_product"]
         mask = allowed.copy()
         mask[:, is_product] &= sales_ready[:, None]
         mask[:, ~is_product] &= ~sales_ready[:, None]
@@ -247,8 +259,9 @@ class NBOModel:
 
     def rank(self, propensity: np.ndarray, eligible: np.ndarray) -> list[list[dict]]:
         """Per row, up to ``max_offers`` eligible offers by expected value."""
-        values = self.offers["value"].to_numpy(dtype=float)
-        ids, names, kinds = (self.offers[c].tolist() for c in ("offer_id", "name", "kind"))
+        catalog = self._catalog
+        values = catalog["value"]
+        ids, names, kinds = catalog["offer_id"], catalog["name"], catalog["kind"]
         expected = np.where(eligible, propensity * values, -np.inf)
         order = np.argsort(-expected, axis=1, kind="stable")[:, : self.config.max_offers]
         out = []
