@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from leadscore.api import ScoreRequest, results_json, score_leads
+from leadscore.bentoml_fixes import freeze_loaded_objects
 from leadscore.errors import InputError
 from leadscore.scoring import load_champions
 
@@ -30,6 +31,7 @@ async def lifespan(app: Starlette):
     app.state.scorer, _ = load_champions(
         "leadscore-conversion", "leadscore-nbo", Path(store) if store else None
     )
+    freeze_loaded_objects()  # the service does, too
     yield
 
 

@@ -41,6 +41,7 @@ from leadscore.bentoml_fixes import (
     fixed_json_media_type,
     freeze_loaded_objects,
     keep_inputs_out_of_logs,
+    trace_requests_not_messages,
 )
 from leadscore.errors import InputError
 from leadscore.scoring import champion_versions, load_champions
@@ -59,6 +60,7 @@ async def model_status(request) -> JSONResponse:
 
 status_app = Starlette(routes=[Route("/", model_status)])
 cancel_request_timers()  # before BentoML builds its app: see leadscore.bentoml_fixes
+trace_requests_not_messages()
 keep_inputs_out_of_logs()
 
 
@@ -87,8 +89,8 @@ class LeadScoring:
             body = await scored_json(scorer, leads, lang=lang, top_k=top_k)
         except InputError as exc:  # bad input is the caller's to fix: 400, never 500
             raise BadInput(str(exc)) from None
-        # the annotation declares the schema; the body is checked against it and written
-        # by leadscore.api.results_json (BentoML passes a Response through as it is)
+        # the annotation declares the schema; leadscore.api.results_json writes the body
+        # (BentoML passes a Response through as it is)
         return Response(body, media_type="application/json")
 
 

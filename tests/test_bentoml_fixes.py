@@ -1,12 +1,17 @@
-"""The work-arounds for BentoML: request timers cancelled, timeouts still answered."""
+"""The work-arounds for BentoML: request timers cancelled, timeouts still answered, one
+trace span per request."""
 
 from __future__ import annotations
 
 import asyncio
 
 from bentoml._internal.server.http.traffic import TimeoutMiddleware
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from leadscore.bentoml_fixes import cancel_request_timers
+from leadscore.bentoml_fixes import cancel_request_timers, trace_requests_not_messages
 
 SCOPE = {"type": "http", "method": "POST", "path": "/score", "headers": []}
 
@@ -51,3 +56,21 @@ def test_slow_requests_still_get_a_504() -> None:
     assert cancel_request_timers()
     statuses, _ = _serve(TimeoutMiddleware(_app(5), timeout=0.05), requests=1)
     assert statuses == [504]
+
+
+def test_a_request_makes_one_span_not_one_per_message() -> None:
+    def spans_of_one_request() -> list[str]:
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()  # samples everything
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        # as BentoML builds it: OpenTelemetry's defaults
+        middleware = OpenTelemetryMiddleware(_app(0), tracer_provider=provider)
+        statuses, _ = _serve(middleware, requests=1)
+        assert statuses == [200]
+        return [span.name for span in exporter.get_finished_spans()]
+
+    before = spans_of_one_request()
+    assert trace_requests_not_messages() and trace_requests_not_messages()  # idempotent
+    after = spans_of_one_request()
+    assert len(before) == 3 and len(after) == 1  # the request and its two sends; the request
+    assert after[0] in before

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import TypeAdapter
 
+from leadscore.api import LeadResult, results_json
 from leadscore.errors import InputError
 from leadscore.explain import format_value, sentence
 from leadscore.features.definitions import Description, load_feature_set
@@ -143,6 +146,19 @@ def test_full_record_scores_like_the_same_customer_from_the_store(
     from_store = scorer.score_frame(scorer.store.rows([customer["customer_id"]]))[0]
     assert from_record["probability"] == pytest.approx(from_store["probability"], rel=1e-9)
     assert from_record["reasons"] == from_store["reasons"]
+
+
+def test_results_are_what_the_http_contract_declares(scorer: Scorer) -> None:
+    rows = scorer.store.frame.head(300).reset_index(drop=True)
+    ids = scorer.store.frame.index[:50].tolist()
+    for lang in ("de", "en"):
+        results = scorer.score_frame(rows, lang=lang, top_k=7) + scorer.score_ids(
+            ids, lang=lang, top_k=2
+        )
+        checked = TypeAdapter(list[LeadResult]).validate_python(results, strict=True)
+        assert any(r.next_best_offers for r in checked) and all(r.reasons for r in checked)
+        written = json.loads(results_json(results))
+        assert written == json.loads(TypeAdapter(list[LeadResult]).dump_json(checked))
 
 
 def test_unknown_customer_is_a_clear_error(scorer: Scorer) -> None:

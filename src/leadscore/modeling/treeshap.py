@@ -29,6 +29,9 @@ import numpy as np
 
 BLOCK_ROWS = 64  # rows explained together, leaf by leaf; more gain nothing measurable
 ROW_BY_ROW = 1  # one row: the row-at-a-time kernel is faster than a block of one
+# fewer rows run on the calling thread: a parallel region costs more than it saves there,
+# and its idle threads spin for a while after it, taking CPU from a busy service
+PARALLEL_ROWS = 64
 MAX_PATH_FEATURES = 20  # a leaf's table has 2^d entries; deeper paths use LightGBM's own
 _ZERO = 1e-35  # LightGBM's kZeroThreshold
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
@@ -81,7 +84,7 @@ def fast_treeshap(
         fast = FastTreeShap(booster, keep=keep)
     except UnsupportedModel:
         return None
-    for rows in (1, 2 * BLOCK_ROWS):  # compile (or load the cache) every kernel now
+    for rows in (1, 2, 2 * PARALLEL_ROWS):  # compile (or load the cache) every kernel now
         fast.contributions(np.zeros((rows, fast.n_features)))
         fast.margin(np.zeros((rows, fast.n_features)))
     return fast
@@ -131,7 +134,8 @@ class FastTreeShap:
         if len(x) <= ROW_BY_ROW:
             _shap_row_by_row(x, out, self._nodes, self._leaves)
         else:
-            _shap_blocks(x, out, self._nodes, self._leaves, _block_rows(len(x)))
+            blocks = _shap_blocks if len(x) >= PARALLEL_ROWS else _shap_blocks_serial
+            blocks(x, out, self._nodes, self._leaves, _block_rows(len(x)))
         out[:, -1] = self.base_value
         return out
 
@@ -139,7 +143,8 @@ class FastTreeShap:
         """The raw score, as ``booster.predict(matrix, raw_score=True)`` gives it."""
         x = self._checked(matrix)
         out = np.empty(x.shape[0])
-        _margins(x, out, self._nodes, self._walk, self._leaves[0], _block_rows(len(x)))
+        margins = _margins if len(x) >= PARALLEL_ROWS else _margins_serial
+        margins(x, out, self._nodes, self._walk, self._leaves[0], _block_rows(len(x)))
         return out + self.constant
 
     def _checked(self, matrix: np.ndarray) -> np.ndarray:
@@ -307,7 +312,7 @@ def _goes_left(value, threshold, categorical, default_left, missing, categories,
 
 def _block_rows(rows: int) -> int:
     """Rows per block: BLOCK_ROWS, or fewer so that every thread gets a block."""
-    threads = numba.get_num_threads()
+    threads = numba.get_num_threads() if rows >= PARALLEL_ROWS else 1
     return max(1, min(BLOCK_ROWS, -(-rows // threads)))
 
 
@@ -447,6 +452,12 @@ def _shap_blocks(x, out, nodes, leaves, block):
 
 
 @numba.njit(cache=True, nogil=True)
+def _shap_blocks_serial(x, out, nodes, leaves, block):
+    for start in range(0, x.shape[0], block):
+        _shap_block(x, start, min(x.shape[0], start + block), out, *nodes, *leaves)
+
+
+@numba.njit(cache=True, nogil=True)
 def _margin_block(
     x,
     start,
@@ -490,3 +501,8 @@ def _margins(x, out, nodes, walk, leaf_value, block):
     rows = x.shape[0]
     for b in numba.prange((rows + block - 1) // block):
         _margin_block(x, b * block, min(rows, (b + 1) * block), out, *nodes, *walk, leaf_value)
+
+
+@numba.njit(cache=True, nogil=True)
+def _margins_serial(x, out, nodes, walk, leaf_value, block):
+    _margin_block(x, 0, x.shape[0], out, *nodes, *walk, leaf_value)
