@@ -9,6 +9,9 @@ Configuration (environment):
   LEADSCORE_MAX_BATCH        most leads in one request (default 1000)
   LEADSCORE_INLINE_LEADS     requests with up to this many leads are scored on the event
                              loop, larger ones in a worker thread (default 16)
+  LEADSCORE_ACCESS_LOG       1: log a line per request (default 0: a tenth of a one-lead
+                             request's time; counts, status codes and latencies are in
+                             /metrics, rejected requests and errors are logged anyway)
   MLFLOW_TRACKING_URI        the registry (default: mlflow.db in the working directory)
 """
 
@@ -50,6 +53,7 @@ CONVERSION = os.environ.get("LEADSCORE_CONVERSION_MODEL", "leadscore-conversion"
 NBO = os.environ.get("LEADSCORE_NBO_MODEL", "leadscore-nbo") or None
 STORE = os.environ.get("LEADSCORE_FEATURE_STORE")
 RELOAD = float(os.environ.get("LEADSCORE_RELOAD_SECONDS", "10"))
+ACCESS_LOG = os.environ.get("LEADSCORE_ACCESS_LOG", "0") == "1"
 
 board = StatusBoard()
 
@@ -64,7 +68,9 @@ trace_requests_not_messages()
 keep_inputs_out_of_logs()
 
 
-@bentoml.service(name="leadscore", traffic={"timeout": 60})
+@bentoml.service(
+    name="leadscore", traffic={"timeout": 60}, logging={"access": {"enabled": ACCESS_LOG}}
+)
 class LeadScoring:
     def __init__(self) -> None:
         self.watcher = ModelWatcher(

@@ -58,6 +58,17 @@ def test_slow_requests_still_get_a_504() -> None:
     assert statuses == [504]
 
 
+def test_a_response_that_has_begun_is_not_cut_off() -> None:
+    async def streaming(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.1)  # longer than the timeout, after the response began
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    assert cancel_request_timers()
+    statuses, pending = _serve(TimeoutMiddleware(streaming, timeout=0.05), requests=1)
+    assert statuses == [200] and pending == 0
+
+
 def test_a_request_makes_one_span_not_one_per_message() -> None:
     def spans_of_one_request() -> list[str]:
         exporter = InMemorySpanExporter()

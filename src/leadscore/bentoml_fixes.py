@@ -21,7 +21,9 @@ def cancel_request_timers() -> bool:
     tracing span) stays alive for the whole timeout (60 s by default). At hundreds of
     requests a second that is a million live objects, and every full garbage collection
     stalls the service for tens of milliseconds. The replacement behaves the same (a 504
-    after ``timeout`` seconds) and cancels the timer once the request is done.
+    when no response has begun after ``timeout`` seconds) and drops its deadline once the
+    response begins; it runs the request in the caller's task, without the extra task and
+    future per request of BentoML's.
     Returns False, and changes nothing, where BentoML no longer has that middleware.
     """
     try:
@@ -37,29 +39,26 @@ def cancel_request_timers() -> bool:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        loop = asyncio.get_running_loop()
-        waiter = loop.create_future()
-        timer = loop.call_later(self.timeout, self._set_timer_out, waiter)
+        started = False
 
         async def _send(message) -> None:
-            if not waiter.done():
-                waiter.set_result(None)
+            nonlocal started
+            if not started:  # the response has begun: no timeout from here on
+                started = True
+                deadline.reschedule(None)
             await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, receive, _send), loop=loop)
         try:
-            await waiter
+            async with asyncio.timeout(self.timeout) as deadline:
+                await self.app(scope, receive, _send)
         except TimeoutError:
-            if task.cancel():
-                response = JSONResponse(
-                    {"error": f"Not able to process the request in {self.timeout} seconds"},
-                    status_code=504,
-                )
-                await response(scope, receive, send)
-        else:
-            await task
-        finally:
-            timer.cancel()
+            if not deadline.expired():  # the app's own error, not the deadline
+                raise
+            response = JSONResponse(
+                {"error": f"Not able to process the request in {self.timeout} seconds"},
+                status_code=504,
+            )
+            await response(scope, receive, send)
 
     middleware.__call__ = __call__
     return True
