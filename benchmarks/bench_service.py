@@ -9,7 +9,7 @@ The floor (``service_floor.py``) validates the request with the same models, sco
 the same Scorer and writes the same response, under plain uvicorn.
 
     .venv/bin/python benchmarks/bench_service.py [--customers 20000] [--seconds 5]
-        [--rounds 3]      # floor and service take turns; the ratios' medians count
+        [--rounds 5]      # floor and service take turns; the ratios' medians count
         [--workdir DIR]   # keep the data and models in DIR and reuse them next time
 """
 
@@ -161,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="floor and service interleaved")
+    parser.add_argument("--rounds", type=int, default=5, help="floor and service interleaved")
     parser.add_argument("--workdir", type=Path, help="keep data and models here; reuse them")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
