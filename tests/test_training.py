@@ -207,6 +207,16 @@ def test_nbo_per_offer_strategy_trains_one_model_per_offer(
     loaded = NBOModel.load(tmp_path / "nbo")
     matrix = loaded.encoder.matrix(table.frame.head(100))
     assert loaded.propensities(matrix) == pytest.approx(model.propensities(matrix), abs=1e-12)
+    loaded.use_fast_treeshap()  # as the Scorer does; each offer explained by its own model
+    offer_ids = list(loaded.models)
+    rows = np.arange(100) % 37
+    chosen = [offer_ids[k % len(offer_ids)] for k in range(100)]
+    values = loaded.offer_contributions(matrix, rows, chosen)
+    for k in (0, 1, 2, 50, 99):
+        booster = loaded.models[chosen[k]].booster
+        expected = booster.predict(matrix[rows[k] : rows[k] + 1], pred_contrib=True)[0]
+        np.testing.assert_allclose(values[k], expected, atol=1e-9)
+    assert loaded.propensities(matrix) == pytest.approx(model.propensities(matrix), abs=1e-12)
 
 
 def _nbo_model() -> NBOModel:

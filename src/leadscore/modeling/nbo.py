@@ -187,10 +187,10 @@ class NBOModel:
 
     def propensities(self, matrix: np.ndarray) -> np.ndarray:
         """(rows, offers) calibrated probabilities, in catalog order."""
-        out = np.empty((len(matrix), len(self.offers)))
         if self._pooled_fast is not None:  # every catalog offer has a view of the pool
             codes = np.array([self.models[o].code for o in self._catalog["offer_id"]])
             return self.pooled.calibrator(self._pooled_fast.margins(matrix, codes))
+        out = np.empty((len(matrix), len(self.offers)))
         for j, offer in enumerate(self._catalog["offer_id"]):
             model = self.models.get(offer)
             out[:, j] = model.probability(matrix) if model else self.priors[offer]
