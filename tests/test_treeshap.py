@@ -112,6 +112,8 @@ def test_values_of_a_partition_of_the_trees_add_up_to_the_models() -> None:
     assert with_it.n_trees + without.n_trees == booster.num_trees()
     test, _ = _data(7, rows=300)
     assert np.all(without.contributions(test)[:, 2] == 0)  # the category is never read
+    none = FastTreeShap(booster, keep=lambda tree: False)
+    assert none.n_trees == 0 and not none.contributions(test).any() and not none.margin(test).any()
     np.testing.assert_allclose(
         with_it.contributions(test) + without.contributions(test),
         booster.predict(test, pred_contrib=True),

@@ -80,7 +80,7 @@ class ReasonWriter:
                 key = (j, raw if raw == raw else None, lang)  # NaN != NaN: one key for all
                 value_text = said.get(key)
                 if value_text is None:
-                    value_text = self._say(j, raw, lang)
+                    value_text = self._say(key, raw)
                 reasons.append(
                     {
                         "feature": names[j],
@@ -93,11 +93,12 @@ class ReasonWriter:
             out.append(reasons)
         return out
 
-    def _say(self, j: int, raw: float, lang: str) -> tuple[object, str]:
+    def _say(self, key: tuple[int, float | None, str], raw: float) -> tuple[object, str]:
+        j, _, lang = key
         value = self.encoder.value(j, raw)
         description, window = self._descriptions[j]
         said = (value, sentence(description, window, value, lang))
         if len(self._said) >= self.CACHE_SIZE:
             self._said.clear()
-        self._said[(j, raw if raw == raw else None, lang)] = said
+        self._said[key] = said
         return said
