@@ -46,6 +46,24 @@ OFFER_FEATURE = "offer"
 POOLED_DIR = "pooled"
 
 
+def with_offer(matrix: np.ndarray, codes: np.ndarray | float) -> np.ndarray:
+    """The pooled model's input: the leads' features, then the offer's code (one for all
+    rows, or one per row)."""
+    out = np.empty((len(matrix), matrix.shape[1] + 1))
+    out[:, :-1] = matrix
+    out[:, -1] = codes
+    return out
+
+
+def offer_share_into_base(values: np.ndarray) -> np.ndarray:
+    """TreeSHAP values of the pooled model in the lead's features: the offer's own share
+    joins the base value, so that reasons speak of the lead (base + impacts = raw output
+    still)."""
+    out = np.delete(values, -2, axis=1)
+    out[:, -1] += values[:, -2]
+    return out
+
+
 class OfferView:
     """One offer's propensities and reasons from the pooled model, which reads the lead's
     features plus the offer asked about. Behaves like a per-offer PropensityModel."""
@@ -62,22 +80,15 @@ class OfferView:
     def features(self) -> list[str]:
         return self.encoder.features
 
-    def _with_offer(self, matrix: np.ndarray) -> np.ndarray:
-        return np.hstack([matrix, np.full((len(matrix), 1), self.code)])
-
     def margin(self, matrix: np.ndarray) -> np.ndarray:
-        return self.pooled.margin(self._with_offer(matrix))
+        return self.pooled.margin(with_offer(matrix, self.code))
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:
         return self.calibrator(self.margin(matrix))
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
-        """TreeSHAP on the lead's features; the offer's own share joins the base value,
-        so that the reasons speak of the lead (base + impacts = raw output still)."""
-        values = self.pooled.contributions(self._with_offer(matrix))
-        out = np.delete(values, -2, axis=1)
-        out[:, -1] += values[:, -2]
-        return out
+        """TreeSHAP on the lead's features (see ``offer_share_into_base``)."""
+        return offer_share_into_base(self.pooled.contributions(with_offer(matrix, self.code)))
 
     def use_fast_treeshap(self) -> None:
         if self.pooled.fast is None:
@@ -109,30 +120,19 @@ class PooledExplainer:
         self.shared = shared
         self.by_offer = by_offer
 
-    @staticmethod
-    def _with_offer(matrix: np.ndarray, codes: np.ndarray | float) -> np.ndarray:
-        out = np.empty((len(matrix), matrix.shape[1] + 1))
-        out[:, :-1] = matrix
-        out[:, -1] = codes
-        return out
-
     def margins(self, matrix: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """(leads, offers) raw scores of every lead with every offer code."""
-        shared = self.shared.margin(self._with_offer(matrix, 0.0))  # the offer is not read
-        pairs = self._with_offer(np.repeat(matrix, len(codes), axis=0), np.tile(codes, len(matrix)))
+        shared = self.shared.margin(with_offer(matrix, 0.0))  # the offer is not read
+        pairs = with_offer(np.repeat(matrix, len(codes), axis=0), np.tile(codes, len(matrix)))
         return shared[:, None] + self.by_offer.margin(pairs).reshape(len(matrix), len(codes))
 
     def contributions(self, matrix: np.ndarray, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """TreeSHAP values of the pairs (lead ``matrix[rows[k]]``, offer ``codes[k]``), in
-        the lead's features; the offer's own share joins the base value, as in OfferView."""
+        the lead's features (see ``offer_share_into_base``)."""
         leads, pair_lead = np.unique(rows, return_inverse=True)
-        shared = self.shared.contributions(self._with_offer(matrix[leads], 0.0))
-        values = shared[pair_lead] + self.by_offer.contributions(
-            self._with_offer(matrix[rows], codes)
-        )
-        out = np.delete(values, -2, axis=1)
-        out[:, -1] += values[:, -2]
-        return out
+        shared = self.shared.contributions(with_offer(matrix[leads], 0.0))
+        values = shared[pair_lead] + self.by_offer.contributions(with_offer(matrix[rows], codes))
+        return offer_share_into_base(values)
 
 
 def offer_labels(
@@ -414,7 +414,7 @@ def _fit_pooled(matrix, labels, offers, split, encoder, config, metadata):
     """One calibrated model over (row, offer) pairs, the offer a categorical feature."""
     ids = offers["offer_id"].tolist()
     n, k = len(matrix), len(ids)
-    stacked = np.hstack([np.tile(matrix, (k, 1)), np.repeat(np.arange(k, dtype=float), n)[:, None]])
+    stacked = with_offer(np.tile(matrix, (k, 1)), np.repeat(np.arange(k, dtype=float), n))
     label = np.concatenate([labels[f"{LABEL_PREFIX}{o}"].to_numpy(dtype=bool) for o in ids])
 
     def every_offer(rows: np.ndarray) -> np.ndarray:
