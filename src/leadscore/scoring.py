@@ -129,7 +129,7 @@ class Scorer:
     def __post_init__(self) -> None:
         model = self.conversion.model
         self._writers = {"conversion": ReasonWriter(model.encoder, _descriptions(model))}
-        self.conversion.model.use_fast_treeshap()
+        model.use_fast_treeshap()
         if self.nbo is not None and not self.nbo.models:
             self.nbo = None  # no offer could be modelled: nothing to rank
         if self.nbo is not None:  # the offers' models share the lead features' texts

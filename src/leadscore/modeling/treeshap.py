@@ -133,9 +133,10 @@ class FastTreeShap:
         out = np.zeros((x.shape[0], self.n_features + 1))
         if len(x) <= ROW_BY_ROW:
             _shap_row_by_row(x, out, self._nodes, self._leaves)
+        elif len(x) < PARALLEL_ROWS:
+            _shap_blocks_serial(x, out, self._nodes, self._leaves, BLOCK_ROWS)
         else:
-            blocks = _shap_blocks if len(x) >= PARALLEL_ROWS else _shap_blocks_serial
-            blocks(x, out, self._nodes, self._leaves, _block_rows(len(x)))
+            _shap_blocks(x, out, self._nodes, self._leaves, _block_rows(len(x)))
         out[:, -1] = self.base_value
         return out
 
@@ -143,8 +144,10 @@ class FastTreeShap:
         """The raw score, as ``booster.predict(matrix, raw_score=True)`` gives it."""
         x = self._checked(matrix)
         out = np.empty(x.shape[0])
-        margins = _margins if len(x) >= PARALLEL_ROWS else _margins_serial
-        margins(x, out, self._nodes, self._walk, self._leaves[0], _block_rows(len(x)))
+        if len(x) < PARALLEL_ROWS:
+            _margins_serial(x, out, self._nodes, self._walk, self._leaves[0])
+        else:
+            _margins(x, out, self._nodes, self._walk, self._leaves[0], _block_rows(len(x)))
         return out + self.constant
 
     def _checked(self, matrix: np.ndarray) -> np.ndarray:
@@ -311,9 +314,8 @@ def _goes_left(value, threshold, categorical, default_left, missing, categories,
 
 
 def _block_rows(rows: int) -> int:
-    """Rows per block: BLOCK_ROWS, or fewer so that every thread gets a block."""
-    threads = numba.get_num_threads() if rows >= PARALLEL_ROWS else 1
-    return max(1, min(BLOCK_ROWS, -(-rows // threads)))
+    """Rows per parallel block: BLOCK_ROWS, or fewer so that every thread gets a block."""
+    return max(1, min(BLOCK_ROWS, -(-rows // numba.get_num_threads())))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -504,5 +506,5 @@ def _margins(x, out, nodes, walk, leaf_value, block):
 
 
 @numba.njit(cache=True, nogil=True)
-def _margins_serial(x, out, nodes, walk, leaf_value, block):
+def _margins_serial(x, out, nodes, walk, leaf_value):
     _margin_block(x, 0, x.shape[0], out, *nodes, *walk, leaf_value)
