@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-data
 DEMO_CUSTOMERS ?= 20000
 
-.PHONY: env demo test lint format bench bento clean
+.PHONY: env demo test test-quick lint format bench bento clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -23,13 +23,21 @@ env: $(VENV)/.installed  ## create or update the environment in .venv from uv.lo
 demo: env  ## the main job on the built-in synthetic data, then serve it (Ctrl-C stops)
 	$(BIN)/leadscore demo --data $(DEMO_DIR) --customers $(DEMO_CUSTOMERS) $(DEMO_ARGS)
 
-test: env  ## lint, then run every test
+test: env  ## lint, check the layering, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+test-quick: env  ## the same checks and every test not marked slow (under two minutes)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest -m "not slow" -p no:nbmake -o addopts="-ra --strict-markers"
 
 lint: env
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: env
 	$(BIN)/ruff format .

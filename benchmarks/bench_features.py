@@ -24,11 +24,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.spine import snapshot_spine
-from leadscore.loading import load_source, require_loaded
-from leadscore.source_config import canonical_source
 from leadscore.synthetic import SyntheticConfig, generate_crm
 
 HERE = Path(__file__).parent

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import build_feature_table
-from leadscore.loading import load_source, require_loaded
-from leadscore.modeling.config import load_training_config
-from leadscore.modeling.nbo import offer_labels, train_nbo
-from leadscore.source_config import canonical_source
+from leadscore.jobs.nbo import train_nbo
 from leadscore.synthetic import SyntheticConfig, generate_crm
+from leadscore.training.config import load_training_config
+from leadscore.training.nbo import offer_labels
 
 REPO = Path(__file__).resolve().parents[1]
 

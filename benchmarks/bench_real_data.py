@@ -17,14 +17,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import resolve_source
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import LABEL, build_feature_table
-from leadscore.loading import load_source, require_loaded
-from leadscore.modeling.config import SplitConfig, load_training_config
-from leadscore.modeling.conversion import train_conversion
-from leadscore.modeling.registry import ConversionPredictor
-from leadscore.scoring import Scorer
-from leadscore.source_config import resolve_source
+from leadscore.jobs.conversion import train_conversion
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.scoring.scorer import Scorer
+from leadscore.training.config import SplitConfig, load_training_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,7 +64,7 @@ def evaluate(config_name: str, splits: dict[str, SplitConfig]) -> None:
 
 def explain(evaluation) -> None:
     """Three test leads, scored and explained in German by the service's Scorer."""
-    scorer = Scorer(ConversionPredictor(evaluation.model))
+    scorer = Scorer.serving(ConversionPredictor(evaluation.model))
     ranked = evaluation.test.sort_values("probability", ascending=False)
     rows = ranked.iloc[[0, len(ranked) // 2, len(ranked) - 1]].reset_index(drop=True)
     for result in scorer.score_frame(rows, lang="de", top_k=3):

@@ -27,6 +27,8 @@ import lightgbm as lgb
 import pandas as pd
 
 from leadscore.cluster import DaskSettings, dask_client
+from leadscore.data.loading import CanonicalData
+from leadscore.data.source_config import canonical_source
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.on_dask import (
     build_feature_table_dask,
@@ -35,12 +37,10 @@ from leadscore.features.on_dask import (
     write_feature_table_dask,
 )
 from leadscore.features.training_set import LABEL, build_feature_table
-from leadscore.loading import CanonicalData
-from leadscore.modeling.config import TrainingConfig
-from leadscore.modeling.on_dask import fit_dask_booster
-from leadscore.modeling.propensity import FeatureEncoder
-from leadscore.source_config import canonical_source
+from leadscore.models.encoding import FeatureEncoder
 from leadscore.synthetic import SyntheticConfig, generate_crm
+from leadscore.training.config import TrainingConfig
+from leadscore.training.on_dask import fit_dask_booster
 
 HERE = Path(__file__).parent
 EVENTS_PER_CUSTOMER = 59  # what the generator produces on average

@@ -32,7 +32,8 @@ import httpx
 import pandas as pd
 
 from leadscore import demo
-from leadscore.scoring import load_champions
+from leadscore.scoring.champions import load_champions
+from leadscore.serving.command import serve_command
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "bench-key"
@@ -48,7 +49,7 @@ def free_port() -> int:
 def prepare(root: Path, customers: int) -> tuple[Path, list[str]]:
     """Synthetic CRM, both models trained and champion, a feature store as of the end:
     the demo's own steps."""
-    settings = demo.DemoSettings(data=root / "crm", repo=REPO, customers=customers, seed=11)
+    settings = demo.DemoSettings(data=root / "crm", customers=customers, seed=11)
     summary = demo.DemoSummary()
     for step in (
         demo.generate,
@@ -181,12 +182,9 @@ def main() -> None:
         }
         ports = {"service": free_port(), "floor": free_port()}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        service = [sys.executable, "-m", "bentoml", "serve", "service:LeadScoring"]
         floor = [sys.executable, "-m", "uvicorn", "service_floor:app", "--no-access-log"]
         processes = [
-            start(
-                [*service, "--port", str(ports["service"])], REPO / "serving", env, urls["service"]
-            ),
+            start(serve_command(port=ports["service"]), root, env, urls["service"]),
             start(
                 [*floor, "--log-level", "warning", "--port", str(ports["floor"])],
                 REPO / "benchmarks",

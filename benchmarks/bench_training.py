@@ -21,15 +21,17 @@ from pathlib import Path
 
 import lightgbm as lgb
 
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import LABEL, build_feature_table, write_feature_table
-from leadscore.loading import load_source, require_loaded
-from leadscore.modeling.config import load_training_config
-from leadscore.modeling.conversion import PartMatrices, lightgbm_inputs, make_split
-from leadscore.modeling.jobs import prepare_table, run_job
-from leadscore.modeling.propensity import FeatureEncoder
-from leadscore.source_config import canonical_source
+from leadscore.jobs.inputs import prepare_table
+from leadscore.jobs.run import run_job
+from leadscore.models.encoding import FeatureEncoder
 from leadscore.synthetic import SyntheticConfig, generate_crm
+from leadscore.training.booster import PartMatrices, lightgbm_inputs
+from leadscore.training.config import load_training_config
+from leadscore.training.rows import make_split
 
 REPO = Path(__file__).resolve().parents[1]
 RATIO = 1.3

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from leadscore.api import ScoreRequest, results_json, score_leads
-from leadscore.bentoml_fixes import freeze_loaded_objects
-from leadscore.errors import InputError
-from leadscore.scoring import load_champions
+from leadscore.common.errors import InputError
+from leadscore.scoring.champions import load_champions
+from leadscore.serving.bentoml_fixes import freeze_loaded_objects
+from leadscore.serving.contract import ScoreRequest, results_json
+from leadscore.serving.dispatch import score_leads
 
 
 @asynccontextmanager

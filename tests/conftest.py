@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table, write_feature_table
 from leadscore.synthetic import GeneratedCRM, SyntheticConfig, generate_crm
 
 # a moment after the synthetic history ends, so 'future timestamp' checks are repeatable
 NOW = pd.Timestamp("2026-11-27", tz="UTC")
+REPO = Path(__file__).resolve().parents[1]  # the checkout: feature sets, configs, scripts
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -33,15 +45,10 @@ def read_table(directory: Path, name: str) -> pd.DataFrame:
 
 def write_store(crm: GeneratedCRM, feature_set: str, path: Path) -> pd.DataFrame:
     """A feature store of the CRM's customers as of its last day, written to ``path``."""
-    from leadscore.features.definitions import load_feature_set
-    from leadscore.features.training_set import build_feature_table, write_feature_table
-    from leadscore.loading import load_source, require_loaded
-    from leadscore.source_config import canonical_source
-
     data = require_loaded(load_source(canonical_source(crm.directory), now=NOW))
     store = build_feature_table(
         data,
-        load_feature_set(feature_set, directory=Path(__file__).resolve().parents[1] / "features"),
+        load_feature_set(feature_set, directory=REPO / "features"),
         as_of=[pd.Timestamp("2026-06-29", tz="UTC")],
     )
     write_feature_table(store, path)

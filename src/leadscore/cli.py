@@ -2,28 +2,62 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
+import pyarrow.parquet as pq
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from leadscore.cluster import DaskSettings
-from leadscore.errors import InputError
+from leadscore import demo as steps
+from leadscore import tracking
+from leadscore.cluster import DaskSettings, dask_client, partition_count
+from leadscore.common.declarations import (
+    feature_sets_dir,
+    in_working_dir_or_shipped,
+    training_config,
+)
+from leadscore.common.errors import InputError
+from leadscore.common.time import to_utc
+from leadscore.data.loading import load_source, require_loaded, write_canonical, write_quarantine
+from leadscore.data.problems import problems_frame
+from leadscore.data.source_config import resolve_source
 from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC
 from leadscore.features.definitions import load_feature_set
+from leadscore.features.on_dask import (
+    build_feature_table_dask,
+    read_canonical,
+    write_feature_table_dask,
+)
 from leadscore.features.training_set import build_feature_table, write_feature_table
-from leadscore.loading import load_source, require_loaded, write_canonical, write_quarantine
-from leadscore.problems import problems_frame
+from leadscore.jobs.promotion import promote_challenger, roll_back
+from leadscore.jobs.run import run_job
 from leadscore.reporting import (
+    print_demo_summary,
     print_feature_table,
     print_load_result,
     print_training_result,
 )
-from leadscore.source_config import resolve_source
+from leadscore.scoring.batch import score_file, score_on_dask
+from leadscore.scoring.champions import load_champions
+from leadscore.serving.command import serve_command
+from leadscore.synthetic import SyntheticConfig, generate_crm
+from leadscore.training.config import load_training_config
 
 app = typer.Typer(
     name="leadscore",
@@ -74,8 +108,7 @@ def _fail(message: str) -> None:
 def _now(now: datetime | None) -> pd.Timestamp | None:
     if now is None:
         return None
-    stamp = pd.Timestamp(now)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return to_utc(now)
 
 
 @app.command()
@@ -85,8 +118,6 @@ def generate(
     seed: Annotated[int, typer.Option(min=0, help="random seed; same seed, same bytes")] = 42,
 ) -> None:
     """Write a synthetic B2B CRM in canonical layout, with ground truth beside it."""
-    from leadscore.synthetic import SyntheticConfig, generate_crm
-
     with console.status(f"simulating {customers:,} leads ..."):
         result = generate_crm(SyntheticConfig(customers=customers, seed=seed), out)
     console.print(
@@ -161,7 +192,10 @@ def features(
     feature_set: Annotated[
         str, typer.Option(help="feature set id in --features-dir, or a path to its YAML")
     ] = "conversion_v1",
-    features_dir: Annotated[Path, typer.Option(help="folder of feature sets")] = Path("features"),
+    features_dir: Annotated[
+        Path | None,
+        typer.Option(help="folder of feature sets (default: ./features, else the shipped ones)"),
+    ] = None,
     label: Annotated[
         bool,
         typer.Option(
@@ -194,6 +228,7 @@ def features(
         raise typer.BadParameter("use auto, snapshots or creation", param_hint="--spine")
     if out.suffix != ".parquet":
         _fail(f"{out}: the feature table is written as Parquet; name it *.parquet")
+    features_dir = features_dir or in_working_dir_or_shipped(Path("features"), feature_sets_dir())
     settings = _dask_settings(dask_scheduler, dask_workers, partitions)
     if settings is not None:
         _features_on_dask(
@@ -240,17 +275,6 @@ def _features_on_dask(
     horizon_days: int | None,
     spine: str,
 ) -> None:
-    import time
-
-    import pyarrow.parquet as pq
-
-    from leadscore.cluster import dask_client, partition_count
-    from leadscore.features.on_dask import (
-        build_feature_table_dask,
-        read_canonical,
-        write_feature_table_dask,
-    )
-
     started = time.perf_counter()
     try:
         definition = load_feature_set(feature_set, directory=features_dir)
@@ -280,7 +304,10 @@ class ModelKind(StrEnum):
     nbo = "nbo"
 
 
-DEFAULT_CONFIGS = Path("training") / "configs"
+def _default_config(kind: ModelKind) -> Path:
+    """training/configs/<kind>.yaml in the working directory, else the shipped one."""
+    local = Path("training") / "configs" / f"{kind.value}.yaml"
+    return in_working_dir_or_shipped(local, training_config(kind.value))
 
 
 @app.command()
@@ -288,7 +315,9 @@ def train(
     kind: Annotated[ModelKind, typer.Argument(help="which model to train")],
     config: Annotated[
         Path | None,
-        typer.Option(help="training config (default: training/configs/<kind>.yaml)"),
+        typer.Option(
+            help="training config (default: ./training/configs/<kind>.yaml, else the shipped one)"
+        ),
     ] = None,
     source: Annotated[
         Path | None, typer.Option(help="data source, overriding the config's 'source'")
@@ -306,10 +335,7 @@ def train(
     With --dask-scheduler or --dask-workers (or 'dask' in the config) the conversion model
     trains with lightgbm.dask from a canonical Parquet source.
     """
-    from leadscore.modeling.config import load_training_config
-    from leadscore.modeling.jobs import run_job
-
-    path = config or DEFAULT_CONFIGS / f"{kind.value}.yaml"
+    path = config or _default_config(kind)
     dask = _dask_settings(dask_scheduler, dask_workers, partitions)
     try:
         settings = load_training_config(
@@ -343,10 +369,7 @@ def promote(
     ] = 0.002,
 ) -> None:
     """Move 'champion' to the challenger if it beats the champion on the same test set."""
-    from leadscore.modeling.config import load_training_config
-    from leadscore.modeling.gate import promote_challenger, roll_back
-
-    path = config or DEFAULT_CONFIGS / f"{kind.value}.yaml"
+    path = config or _default_config(kind)
     try:
         name = load_training_config(path).model_name
         decision = roll_back(name) if rollback else promote_challenger(name, auc_tolerance)
@@ -380,11 +403,6 @@ def score(
     With --dask-scheduler or --dask-workers, INPUT may be a folder of Parquet parts and
     OUT is a folder that gets one part-NNNNN.jsonl per input partition.
     """
-    from rich.progress import Progress
-
-    from leadscore.batch import score_file, score_on_dask
-    from leadscore.scoring import load_champions
-
     if lang not in ("de", "en"):
         raise typer.BadParameter("use de or en", param_hint="--lang")
     settings = _dask_settings(dask_scheduler, dask_workers, None)
@@ -411,8 +429,6 @@ def score(
                     advance=advance,
                 )
             else:
-                from leadscore.cluster import dask_client
-
                 with dask_client(settings) as client:
                     rows, _ = score_on_dask(
                         scorer,
@@ -437,19 +453,11 @@ def serve(
     ] = None,
 ) -> None:
     """Start the BentoML service on the champion models (Ctrl-C stops it)."""
-    import os
-    import subprocess
-    import sys
-
-    service_dir = Path(__file__).resolve().parents[2] / "serving"
-    if not (service_dir / "service.py").exists():
-        _fail(f"{service_dir}/service.py not found: run from a leadscore checkout")
     env = dict(os.environ)
     if feature_store is not None:
         env["LEADSCORE_FEATURE_STORE"] = str(feature_store.resolve())
-    env.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{Path.cwd() / 'mlflow.db'}")
-    command = [sys.executable, "-m", "bentoml", "serve", "service:LeadScoring", "--port", str(port)]
-    raise typer.Exit(subprocess.call(command, cwd=service_dir, env=env))
+    env.setdefault("MLFLOW_TRACKING_URI", tracking.default_tracking_uri())
+    raise typer.Exit(subprocess.call(serve_command(port=port), env=env))
 
 
 @app.command()
@@ -463,29 +471,9 @@ def demo(
 ) -> None:
     """The whole path on synthetic data: generate, validate, build features, train and
     promote both models, serve them and score one lead with German reasons."""
-    import os
-    import signal
-    import time
-
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    from leadscore import demo as steps
-    from leadscore.reporting import print_demo_summary
-
-    repo = Path(__file__).resolve().parents[2]
-    if not (repo / "serving" / "service.py").exists():
-        _fail(f"{repo}/serving/service.py not found: run the demo from a leadscore checkout")
     keys = [k for k in os.environ.get("LEADSCORE_API_KEYS", "").split(",") if k.strip()]
     settings = steps.DemoSettings(
         data=data,
-        repo=repo,
         customers=customers,
         port=port,
         api_key=keys[0].strip() if keys else steps.DEMO_KEY,
@@ -495,7 +483,7 @@ def demo(
     process = None
     log = data / "service.log"
     env = {**os.environ}
-    env.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{Path.cwd() / 'mlflow.db'}")
+    env.setdefault("MLFLOW_TRACKING_URI", tracking.default_tracking_uri())
     try:
         steps.check_port_free(port)
         columns = (

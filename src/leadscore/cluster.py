@@ -11,15 +11,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from leadscore.errors import InputError
+from leadscore.common.config import StrictModel
+from leadscore.common.errors import InputError
 
 
-class DaskSettings(BaseModel):
+class DaskSettings(StrictModel):
     """Where Dask work runs and how finely the data is cut."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     scheduler: str | None = Field(
         None, description="address of a running scheduler; none: a LocalCluster"

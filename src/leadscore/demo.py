@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +17,18 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
-from leadscore.errors import InputError
-from leadscore.loading import CanonicalData, load_source, require_loaded
-from leadscore.source_config import canonical_source
+from leadscore import tracking
+from leadscore.common.declarations import declarations_dir
+from leadscore.common.errors import InputError
+from leadscore.data.loading import CanonicalData, load_source, require_loaded
+from leadscore.data.source_config import canonical_source
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table, write_feature_table
+from leadscore.jobs.promotion import promote_challenger
+from leadscore.jobs.run import run_job
+from leadscore.serving.command import serve_command
+from leadscore.synthetic import SyntheticConfig, generate_crm
+from leadscore.training.config import TrainingConfig, load_training_config
 
 DEMO_KEY = "change-me"
 
@@ -28,7 +36,7 @@ DEMO_KEY = "change-me"
 @dataclass(frozen=True)
 class DemoSettings:
     data: Path  # where the synthetic CRM and its feature tables go
-    repo: Path  # the checkout: training configs, feature sets, serving/
+    declarations: Path = field(default_factory=declarations_dir)  # configs, feature sets
     customers: int = 20_000
     seed: int = 42
     port: int = 3000
@@ -46,10 +54,8 @@ class DemoSettings:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def config(self, kind: str):
-        from leadscore.modeling.config import load_training_config
-
-        path = self.repo / "training" / "configs" / f"{kind}.yaml"
+    def config(self, kind: str) -> TrainingConfig:
+        path = self.declarations / "training" / "configs" / f"{kind}.yaml"
         return load_training_config(path, source=self.data.resolve())
 
 
@@ -85,8 +91,6 @@ def check_port_free(port: int) -> None:
 
 
 def generate(settings: DemoSettings, summary: DemoSummary) -> None:
-    from leadscore.synthetic import SyntheticConfig, generate_crm
-
     crm = generate_crm(
         SyntheticConfig(customers=settings.customers, seed=settings.seed), settings.data
     )
@@ -107,9 +111,6 @@ def validate(settings: DemoSettings, summary: DemoSummary) -> None:
 
 
 def build_training_table(settings: DemoSettings, summary: DemoSummary) -> None:
-    from leadscore.features.definitions import load_feature_set
-    from leadscore.features.training_set import build_feature_table, write_feature_table
-
     config = settings.config("conversion")
     data = _loaded(settings, summary)
     feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
@@ -122,8 +123,6 @@ def build_training_table(settings: DemoSettings, summary: DemoSummary) -> None:
 
 
 def train_conversion(settings: DemoSettings, summary: DemoSummary) -> None:
-    from leadscore.modeling.jobs import run_job
-
     result = run_job(settings.config("conversion"), features_file=settings.train_table)
     evaluation = result.evaluation
     summary.conversion = {
@@ -137,16 +136,11 @@ def train_conversion(settings: DemoSettings, summary: DemoSummary) -> None:
 
 
 def train_nbo(settings: DemoSettings, summary: DemoSummary) -> None:
-    from leadscore.modeling.jobs import run_job
-
     result = run_job(settings.config("nbo"))
     summary.nbo = result.evaluation.rankings
 
 
 def promote(settings: DemoSettings, summary: DemoSummary) -> None:
-    from leadscore import tracking
-    from leadscore.modeling.gate import promote_challenger
-
     for kind in ("conversion", "nbo"):
         name = settings.config(kind).model_name
         decision = promote_challenger(name)
@@ -155,12 +149,9 @@ def promote(settings: DemoSettings, summary: DemoSummary) -> None:
 
 
 def build_store(settings: DemoSettings, summary: DemoSummary) -> None:
-    from leadscore.features.definitions import load_feature_set
-    from leadscore.features.training_set import build_feature_table, write_feature_table
-
     data = _loaded(settings, summary)
     as_of = data.events["ts"].max().normalize()  # "now" in the synthetic CRM
-    feature_set = load_feature_set("nbo_v1", directory=settings.repo / "features")
+    feature_set = load_feature_set("nbo_v1", directory=settings.declarations / "features")
     table = build_feature_table(data, feature_set, as_of=[as_of])
     write_feature_table(table, settings.store_table)
     summary.rows["feature store"] = (
@@ -178,7 +169,6 @@ def example_candidates(settings: DemoSettings, count: int = 50) -> list[str]:
 
 def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> subprocess.Popen:
     """``bentoml serve`` on the champions; its output goes to ``log``."""
-    command = [sys.executable, "-m", "bentoml", "serve", "service:LeadScoring"]
     env = {
         **env,
         "LEADSCORE_API_KEYS": settings.api_key,
@@ -186,8 +176,7 @@ def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> sub
     }
     handle = log.open("wb")
     return subprocess.Popen(
-        [*command, "--port", str(settings.port)],
-        cwd=settings.repo / "serving",
+        serve_command(port=settings.port),
         env=env,
         stdout=handle,
         stderr=subprocess.STDOUT,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from leadscore.features.definitions import Description
-from leadscore.modeling.propensity import FeatureEncoder
+from leadscore.models.encoding import FeatureEncoder
 
 LANGUAGES = ("en", "de")
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from leadscore.data.loading import LoadResult
+from leadscore.data.problems import group_problems
+from leadscore.explain import format_value
 from leadscore.features.training_set import FeatureTable
-from leadscore.loading import LoadResult
-from leadscore.problems import group_problems
 
 
 def print_load_result(result: LoadResult, console: Console) -> None:
@@ -193,8 +194,6 @@ def print_demo_summary(
 
 
 def _print_example(result: dict, console: Console) -> None:
-    from leadscore.explain import format_value
-
     def percent(value: float) -> str:
         return f"{format_value(value * 100, 'de')} %"
 

@@ -2,19 +2,21 @@
 
 The embedded default is a SQLite store (``mlflow.db``) and an artifact folder
 (``mlruns/``) in the working directory; ``MLFLOW_TRACKING_URI`` points at a server.
-Models are logged as a pyfunc whose artifacts are leadscore's own model files, so they
-load back natively (``load_registered``) with their categories and calibration intact.
+Models are logged as a pyfunc (the caller's ``python_model``) whose artifacts are
+leadscore's own model files, so they load back natively with their categories and
+calibration intact. This module depends on ``leadscore.common`` alone.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +25,7 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from leadscore.errors import InputError
-from leadscore.modeling.registry import load_model_dir
+from leadscore.common.errors import InputError
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
@@ -32,15 +33,27 @@ HISTORY_TAG = "leadscore.champion_history"
 MODEL_ARTIFACT = "leadscore_model"
 
 
+def default_tracking_uri() -> str:
+    """The embedded store: ``mlflow.db`` in the working directory."""
+    return f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+
+
 def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
 
 
-def _client() -> mlflow.MlflowClient:
+@functools.cache
+def _quiet_mlflow() -> None:
+    """Once per process: MLflow's progress bars, info logs and warnings are not for the
+    people reading leadscore's output."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="mlflow")
-    mlflow.set_tracking_uri(tracking_uri())
+
+
+def _client() -> mlflow.MlflowClient:
+    _quiet_mlflow()
+    mlflow.set_tracking_uri(tracking_uri())  # the environment may point elsewhere by now
     return mlflow.MlflowClient()
 
 
@@ -85,18 +98,24 @@ class RunRecord:
     figures: dict[str, object]
     texts: dict[str, str]  # artifact path -> text (model card, audit)
     frames: dict[str, pd.DataFrame]  # artifact path -> table (test set for the gate)
+    load_model: Callable[[Path], object]  # reads model_dir back (for other tools)
 
 
 class LeadscorePyfunc(mlflow.pyfunc.PythonModel):
     """Generic pyfunc access for other tools; leadscore itself loads its files natively.
 
-    No signature on purpose: MLflow's schema enforcement refuses pandas categoricals,
-    which LightGBM needs. The model encodes categories itself (text or categorical in,
-    unseen values become missing), so it takes feature frames as they come.
+    ``load`` reads leadscore's model files (pickled by reference, with the model): this
+    module knows MLflow, not the models. No signature on purpose: MLflow's schema
+    enforcement refuses pandas categoricals, which LightGBM needs. The model encodes
+    categories itself (text or categorical in, unseen values become missing), so it takes
+    feature frames as they come.
     """
 
+    def __init__(self, load: Callable[[Path], object]) -> None:
+        self.load = load
+
     def load_context(self, context):  # untyped: MLflow reads type hints as a schema
-        self.model = load_model_dir(Path(context.artifacts[MODEL_ARTIFACT]))
+        self.model = self.load(Path(context.artifacts[MODEL_ARTIFACT]))
 
     def predict(self, context, model_input, params=None):
         return self.model.predict_frame(model_input)
@@ -125,7 +144,7 @@ def log_training_run(record: RunRecord, *, experiment: str, model_name: str) -> 
             shutil.copytree(record.model_dir, model_dir)
             info = mlflow.pyfunc.log_model(
                 name="model",
-                python_model=LeadscorePyfunc(),
+                python_model=LeadscorePyfunc(record.load_model),
                 artifacts={MODEL_ARTIFACT: str(model_dir)},
                 pip_requirements=["leadscore", "lightgbm", "pandas", "numpy"],
                 registered_model_name=model_name,

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from leadscore.errors import InputError
+from leadscore.common.errors import InputError
 from leadscore.features.definitions import (
     Description,
     EventFilter,

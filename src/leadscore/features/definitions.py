@@ -4,6 +4,11 @@ A feature set file (``features/conversion_v1.yaml``) lists aggregations of a cus
 events over time windows, profile attributes, and derived features. Each definition
 expands to one or more concrete features (one per window), each with a description in
 German and English that the service turns into a reason sentence.
+
+A feature set may build on another with ``extends: <id>`` (looked up beside it): it takes
+the other's features, profile and settings, adds its own features after them, and may set
+``profile`` or ``dedupe_within_seconds`` anew. What a model records is the resolved set,
+so a model never depends on the file it was extended from.
 """
 
 from __future__ import annotations
@@ -13,23 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from leadscore.errors import InputError
+from leadscore.common.config import StrictModel, read_yaml, validation_lines
+from leadscore.common.errors import InputError
+from leadscore.data.tables import EVENT_CATEGORIES
 
 Agg = Literal["count", "sum", "distinct_count", "days_since_last", "days_since_created", "trend"]
 Window = int | Literal["all"]
 LANGUAGES = ("en", "de")
-EVENT_FILTER_COLUMNS = ("event_type", "channel", "offer_id", "campaign")
+EVENT_FILTER_COLUMNS = EVENT_CATEGORIES
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Description(_Strict):
+class Description(StrictModel):
     """A sentence per language; ``{value}`` is the feature's value, ``{window}`` its days.
 
     ``en_missing`` / ``de_missing`` say what a missing value means ("Never visited the
@@ -55,7 +57,7 @@ class Description(_Strict):
         return cls.model_validate({k: v for k, v in info.items() if k in cls.model_fields})
 
 
-class EventFilter(_Strict):
+class EventFilter(StrictModel):
     """Which events an aggregation reads (values of the same column are alternatives)."""
 
     event_type: list[str] | None = None
@@ -67,7 +69,7 @@ class EventFilter(_Strict):
         return [(c, tuple(v)) for c in EVENT_FILTER_COLUMNS if (v := getattr(self, c))]
 
 
-class FeatureDefinition(_Strict):
+class FeatureDefinition(StrictModel):
     """One aggregation of events; ``windows`` expands it into one feature per window."""
 
     name: str
@@ -109,7 +111,7 @@ class FeatureDefinition(_Strict):
         return self
 
 
-class ProfileSpec(_Strict):
+class ProfileSpec(StrictModel):
     """Which customer attributes pass through as features."""
 
     include: Literal["all"] | list[str] = "all"
@@ -117,7 +119,7 @@ class ProfileSpec(_Strict):
     descriptions: dict[str, Description] = Field(default_factory=dict)
 
 
-class FeatureSetDefinition(_Strict):
+class FeatureSetDefinition(StrictModel):
     """A named, versioned feature set, as written in ``features/<name>_v<version>.yaml``."""
 
     name: str
@@ -178,7 +180,23 @@ def profile_description(column: str) -> Description:
 def load_feature_set(
     name_or_path: str | Path, *, directory: Path = Path("features")
 ) -> FeatureSetDefinition:
-    """A feature set by id (``conversion_v1``, looked up in ``directory``) or by file path."""
+    """A feature set by id (``conversion_v1``, looked up in ``directory``) or by file path,
+    with ``extends`` resolved."""
+    path = _feature_set_path(name_or_path, directory)
+    raw = _resolved(path, chain=())
+    try:
+        definition = FeatureSetDefinition.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(f"{path}: invalid feature set:\n{validation_lines(exc)}") from None
+    if path.stem != definition.id:
+        raise InputError(
+            f"{path}: file name must be '{definition.id}.yaml' (name '{definition.name}', "
+            f"version {definition.version}), so that versions never overwrite each other"
+        )
+    return definition
+
+
+def _feature_set_path(name_or_path: str | Path, directory: Path) -> Path:
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml"):
         path = directory / f"{name_or_path}.yaml"
@@ -187,20 +205,28 @@ def load_feature_set(
         raise InputError(
             f"{path}: no such feature set; available in {directory}/: {available or 'none'}"
         )
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        definition = FeatureSetDefinition.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        lines = [
-            f"  - {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in exc.errors()
-        ]
-        raise InputError(f"{path}: invalid feature set:\n" + "\n".join(lines)) from None
-    if path.stem != definition.id:
-        raise InputError(
-            f"{path}: file name must be '{definition.id}.yaml' (name '{definition.name}', "
-            f"version {definition.version}), so that versions never overwrite each other"
-        )
-    return definition
+    return path
+
+
+# what a feature set that extends another sets for itself; everything else it inherits
+_OWN_FIELDS = ("name", "version", "description")
+
+
+def _resolved(path: Path, *, chain: tuple[Path, ...]) -> dict:
+    """The file's mapping with ``extends`` replaced by what it extends."""
+    raw = read_yaml(path, what="feature set")
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: a feature set must be a mapping with 'name' and 'features'")
+    parent_id = raw.pop("extends", None)
+    if parent_id is None:
+        return raw
+    if not isinstance(parent_id, str):
+        raise InputError(f"{path}: extends: give the id of one feature set, e.g. conversion_v1")
+    parent_path = _feature_set_path(parent_id, path.parent)
+    if parent_path.resolve() in chain or parent_path.resolve() == path.resolve():
+        names = " -> ".join(p.stem for p in (*chain, path.resolve(), parent_path.resolve()))
+        raise InputError(f"{path}: feature sets extend each other in a circle ({names})")
+    parent = _resolved(parent_path, chain=(*chain, path.resolve()))
+    inherited = {k: v for k, v in parent.items() if k not in _OWN_FIELDS}
+    features = [*(parent.get("features") or []), *(raw.pop("features", None) or [])]
+    return {**inherited, **raw, "features": features}

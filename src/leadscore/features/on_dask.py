@@ -18,7 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadscore.errors import InputError
+from leadscore.common.errors import InputError
+from leadscore.data.loading import CanonicalData
+from leadscore.data.source_config import EventLabel, SourceConfig, canonical_source
+from leadscore.data.tables import TABLES, empty_table
 from leadscore.features.builder import feature_columns
 from leadscore.features.definitions import Feature, FeatureSetDefinition
 from leadscore.features.training_set import (
@@ -30,9 +33,6 @@ from leadscore.features.training_set import (
     plan_table,
     table_metadata,
 )
-from leadscore.loading import EMPTY_TABLES, CanonicalData
-from leadscore.source_config import EventLabel, SourceConfig, canonical_source
-from leadscore.tables import TABLES
 
 BUCKET = "_customer_bucket"
 READ_TABLES = ("customers", "events", "outcomes")
@@ -57,7 +57,7 @@ class DaskFeatureTable(FeatureColumns):
     features: list[Feature]
     feature_set: FeatureSetDefinition
     plan: TablePlan
-    audit: pd.DataFrame | None = None  # on the rows a job pulls in (see modeling.on_dask)
+    audit: pd.DataFrame | None = None  # on the rows a job pulls in (see training.on_dask)
 
     @property
     def horizon_days(self) -> int | None:
@@ -82,7 +82,7 @@ def read_canonical(directory: Path) -> DaskTables:
                     f"{path}: the Dask path reads Parquet; run 'leadscore load {directory} "
                     "--out DIR' to write the canonical tables as Parquet"
                 )
-            frames[name] = dd.from_pandas(_empty(name), npartitions=1)
+            frames[name] = dd.from_pandas(empty_table(name), npartitions=1)
             continue
         frame = dd.read_parquet(path)
         missing = [c for c in TABLES[name].required if c not in frame.columns]
@@ -109,10 +109,6 @@ def sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(dtype, pd.CategoricalDtype) and not dtype.categories.is_monotonic_increasing:
             changed[column] = frame[column].cat.reorder_categories(dtype.categories.sort_values())
     return frame.assign(**changed) if changed else frame
-
-
-def _empty(name: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EMPTY_TABLES[name].items()})
 
 
 def by_customer(frame: object, partitions: int) -> object:
@@ -154,7 +150,7 @@ def data_summary(tables: DaskTables) -> CanonicalData:
         raise InputError(f"{tables.source.base_dir}: the customers table is empty")
 
     def moments(name: str, moment: pd.Timestamp) -> pd.DataFrame:
-        frame = _empty(name)
+        frame = empty_table(name)
         if pd.isna(moment):
             return frame
         return pd.DataFrame({"customer_id": ["-"], "ts": [moment]}).astype(
@@ -165,7 +161,7 @@ def data_summary(tables: DaskTables) -> CanonicalData:
     return CanonicalData(
         customers=customers,
         events=moments("events", last_event),
-        offers=_empty("offers"),
+        offers=empty_table("offers"),
         outcomes=moments("outcomes", last_outcome),
         source=tables.source,
     )
@@ -226,7 +222,7 @@ def partition_features(
     data = CanonicalData(
         customers=customers.reset_index(drop=True),
         events=events.reset_index(drop=True),
-        offers=_empty("offers"),
+        offers=empty_table("offers"),
         outcomes=outcomes.reset_index(drop=True),
         source=source,
     )

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from leadscore.loading import CanonicalData
+from leadscore.common.time import to_utc
+from leadscore.data.loading import CanonicalData
 
 WARMUP = pd.Timedelta(days=84)
 
@@ -28,7 +29,7 @@ def snapshot_spine(customers: pd.DataFrame, dates: Sequence[pd.Timestamp]) -> pd
     categories = pd.Index(ids.to_numpy()[order], dtype="str")
     created = customers["created_at"].iloc[order]
     codes, moments = [], []
-    for date in sorted(_utc(pd.Timestamp(d)) for d in dates):
+    for date in sorted(to_utc(d) for d in dates):
         known = np.flatnonzero((created < date).to_numpy())
         codes.append(known)
         moments.append(np.full(len(known), date.as_unit("ns").value // 1_000, dtype=np.int64))
@@ -42,10 +43,6 @@ def snapshot_spine(customers: pd.DataFrame, dates: Sequence[pd.Timestamp]) -> pd
             "as_of": pd.to_datetime(moment_array, unit="us", utc=True),
         }
     )
-
-
-def _utc(moment: pd.Timestamp) -> pd.Timestamp:
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 def creation_spine(customers: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadscore.errors import InputError
+from leadscore.common.errors import InputError
+from leadscore.data.tables import EVENT_CATEGORIES
 
 US_PER_DAY = 86_400 * 1_000_000
 _UNITS = (1, 1_000, 1_000_000)
@@ -154,7 +155,7 @@ def build_timeline(
     return Timeline(codec, codes, times, codec.encode(codes, times), columns, values)
 
 
-EVENT_COLUMNS = ("event_type", "channel", "offer_id", "campaign")
+EVENT_COLUMNS = EVENT_CATEGORIES
 
 
 def _canonical_order(

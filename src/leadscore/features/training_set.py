@@ -13,7 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leadscore.errors import InputError
+from leadscore.common.errors import InputError
+from leadscore.data.loading import CanonicalData
+from leadscore.data.source_config import FlagLabel
 from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC, leakage_audit
 from leadscore.features.builder import build_features, feature_columns
 from leadscore.features.definitions import Feature, FeatureSetDefinition
@@ -24,8 +26,6 @@ from leadscore.features.spine import (
     default_snapshot_dates,
     snapshot_spine,
 )
-from leadscore.loading import CanonicalData
-from leadscore.source_config import FlagLabel
 
 SpineKind = Literal["auto", "snapshots", "creation"]
 

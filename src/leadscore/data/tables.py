@@ -1,0 +1,115 @@
+"""The canonical data model: which tables exist and what their columns mean.
+
+The names and kinds here are the contract in ``docs/architecture`` (customers, events,
+offers, outcomes); loaders map a user's exports onto them and validators check them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+ColumnKind = Literal["string", "timestamp", "float", "int", "bool", "category"]
+
+OFFER_KINDS = ("product", "nurture")
+TABLE_NAMES = ("offers", "customers", "events", "outcomes")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One canonical column: its name, its kind and whether a table must have it."""
+
+    name: str
+    kind: ColumnKind
+    required: bool = False
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One canonical table: its columns and the column(s) that identify a row."""
+
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    description: str
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> ColumnSpec | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+CUSTOMERS = TableSpec(
+    name="customers",
+    description="one row per lead or customer, with profile attributes as extra columns",
+    columns=(
+        ColumnSpec("customer_id", "string", required=True, nullable=False),
+        ColumnSpec("created_at", "timestamp", required=True, nullable=False),
+        ColumnSpec("converted", "bool"),
+    ),
+)
+EVENTS = TableSpec(
+    name="events",
+    description="one row per behaviour event",
+    columns=(
+        ColumnSpec("customer_id", "category", required=True, nullable=False),
+        ColumnSpec("ts", "timestamp", required=True, nullable=False),
+        ColumnSpec("event_type", "category", required=True, nullable=False),
+        ColumnSpec("channel", "category"),
+        ColumnSpec("offer_id", "category"),
+        ColumnSpec("value", "float"),
+        ColumnSpec("campaign", "category"),
+    ),
+)
+OFFERS = TableSpec(
+    name="offers",
+    description="one row per offer in the catalog",
+    columns=(
+        ColumnSpec("offer_id", "string", required=True, nullable=False),
+        ColumnSpec("name", "string", required=True, nullable=False),
+        ColumnSpec("kind", "string", required=True, nullable=False),
+        ColumnSpec("value", "float", required=True, nullable=False),
+    ),
+)
+OUTCOMES = TableSpec(
+    name="outcomes",
+    description="one row per conversion or purchase",
+    columns=(
+        ColumnSpec("customer_id", "category", required=True, nullable=False),
+        ColumnSpec("ts", "timestamp", required=True, nullable=False),
+        ColumnSpec("offer_id", "string"),
+        ColumnSpec("value", "float"),
+    ),
+)
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in (OFFERS, CUSTOMERS, EVENTS, OUTCOMES)}
+
+# the events' descriptive columns: what feature filters and distinct counts read
+EVENT_CATEGORIES = tuple(
+    c.name for c in EVENTS.columns if c.kind == "category" and c.name != "customer_id"
+)
+# how a column of each kind is held when a table is empty (identifiers as plain text)
+_EMPTY_DTYPES: dict[ColumnKind, str] = {
+    "string": "str",
+    "category": "str",
+    "timestamp": "datetime64[us, UTC]",
+    "float": "float64",
+    "int": "Int64",
+    "bool": "boolean",
+}
+
+
+def column_names(table: str) -> list[str]:
+    """The canonical columns of ``table``, in their order."""
+    return [c.name for c in TABLES[table].columns]
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """``table`` with its canonical columns and no rows, for sources that lack it."""
+    return pd.DataFrame(
+        {c.name: pd.Series(dtype=_EMPTY_DTYPES[c.kind]) for c in TABLES[table].columns}
+    )

@@ -1,0 +1,1 @@
+"""Deciding: the promotion gate of each model kind."""

@@ -1,0 +1,1 @@
+"""Measuring: metrics, each model kind's evaluation, plots and model cards."""

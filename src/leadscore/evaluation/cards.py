@@ -1,0 +1,123 @@
+"""Model cards: one page per model that a data scientist or a sales lead can read."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from leadscore.evaluation.conversion import Evaluation
+from leadscore.evaluation.nbo import NBOEvaluation
+from leadscore.features.training_set import FeatureTable
+
+METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_at_10pct")
+
+
+def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[str, str]) -> str:
+    m = evaluation.model.metadata
+    losses = ", ".join(f"{k} {v:.4f}" for k, v in evaluation.calibration_losses.items())
+    lines = [
+        "# Model card: conversion",
+        "",
+        f"Predicts whether a lead converts within {table.horizon_days or 'the flag of'} days "
+        "of the scoring moment. Score = round(100 x calibrated probability).",
+        "",
+        "## Data",
+        "",
+        f"- Feature set: `{table.feature_set.id}` ({len(table.features)} features)",
+        f"- Source data hash: `{lineage.get('data_hash', '?')}`; "
+        f"code: `{lineage.get('git_commit', '?')}`",
+        f"- Split ({evaluation.split.kind}): "
+        + "; ".join(f"{k}: {v}" for k, v in evaluation.split_ranges.items()),
+        f"- Test conversion rate: {evaluation.metrics['positive_rate']:.2%}",
+        f"- LightGBM: {evaluation.best_iteration} trees (early stopping on validation log loss); "
+        f"calibration: {evaluation.model.calibrator.kind} "
+        f"(validation log loss {losses})",
+        "",
+        "## Test metrics against baselines",
+        "",
+        _metrics_table(evaluation),
+        "",
+    ]
+    if evaluation.oracle:
+        o = evaluation.oracle
+        lines += [
+            "## Against the best achievable (synthetic data)",
+            "",
+            f"On {int(o['rows']):,} test rows with ground truth: oracle AUC {o['oracle_auc']:.4f}, "
+            f"model AUC {o['model_auc_same_rows']:.4f}, gap {o['gap']:.4f}.",
+            "",
+        ]
+    lines += [
+        "## Grades",
+        "",
+        "Grades sort leads by score into bands fixed on the validation set (A: top "
+        "share, D: the rest). How to read them: A leads convert several times more often "
+        "than average; call them first. D leads need nurturing, not a sales call.",
+        "",
+        evaluation.per_grade.assign(
+            share=lambda t: (t["share"] * 100).round(1).astype(str) + " %",
+            conversion_rate=lambda t: (t["conversion_rate"] * 100).round(2).astype(str) + " %",
+            mean_probability=lambda t: (t["mean_probability"] * 100).round(2).astype(str) + " %",
+        ).pipe(markdown_table),
+        "",
+        "## Leakage audit",
+        "",
+        _audit(table),
+        "",
+        f"Grade bands (minimum score): {m['grades']}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def nbo_card(evaluation: NBOEvaluation, table: FeatureTable) -> str:
+    rankings = pd.DataFrame(evaluation.rankings).T.reset_index(names="ranking")
+    return "\n".join(
+        [
+            "# Model card: next-best offer",
+            "",
+            f"Feature set `{table.feature_set.id}`; "
+            + (
+                "one calibrated LightGBM over (lead, offer) pairs, the offer a feature"
+                if evaluation.model.pooled is not None
+                else "one calibrated LightGBM per offer"
+            )
+            + "; offers ranked by expected value (propensity x value) among eligible offers.",
+            "",
+            "Split: " + "; ".join(f"{k}: {v}" for k, v in evaluation.split_ranges.items()),
+            "",
+            "## Ranking quality on the test set",
+            "",
+            markdown_table(rankings.round(4)),
+            "",
+            "## Offers",
+            "",
+            markdown_table(evaluation.per_offer.round(4)),
+            "",
+        ]
+    )
+
+
+def _metrics_table(evaluation: Evaluation) -> str:
+    rows = {"leadscore": evaluation.metrics, **evaluation.baselines}
+    frame = pd.DataFrame(
+        {name: {k: values.get(k) for k in METRICS} for name, values in rows.items()}
+    ).T
+    shown = frame.map(lambda v: "-" if v is None or pd.isna(v) else f"{v:.4f}")
+    return markdown_table(shown.reset_index(names="model"))
+
+
+def _audit(table: FeatureTable) -> str:
+    audit = table.audit
+    if audit is None or audit.empty:
+        return "No audit (no labels)."
+    flagged = audit[audit["flagged"]]
+    head = (
+        audit.head(8) if flagged.empty else pd.concat([flagged, audit[~audit["flagged"]].head(3)])
+    )
+    return markdown_table(head[["field", "kind", "single_feature_auc", "action"]])
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])

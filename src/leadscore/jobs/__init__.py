@@ -1,0 +1,1 @@
+"""Training jobs: data in, models tracked and registered; promotion."""

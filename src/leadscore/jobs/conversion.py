@@ -1,0 +1,152 @@
+"""The conversion job: from a source (or a built feature table) to a registered model,
+on one machine or on Dask."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from leadscore.cluster import dask_client, partition_count
+from leadscore.common.errors import InputError
+from leadscore.evaluation.cards import conversion_card
+from leadscore.evaluation.conversion import Evaluation, evaluate_conversion
+from leadscore.evaluation.plots import close_figures, conversion_figures
+from leadscore.features.on_dask import DaskFeatureTable, build_feature_table_dask, read_canonical
+from leadscore.features.training_set import LABEL, FeatureTable
+from leadscore.jobs.inputs import (
+    TEST_TABLE,
+    JobResult,
+    feature_set_of,
+    ground_truth,
+    prepare_table,
+)
+from leadscore.jobs.tracked import lineage, log_and_register
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.training.booster import fit_booster
+from leadscore.training.config import TrainingConfig
+from leadscore.training.conversion import fit_conversion_model, local_rows
+from leadscore.training.on_dask import fit_booster_dask
+
+
+def train_conversion(
+    table: FeatureTable,
+    config: TrainingConfig,
+    truth: pd.DataFrame | None = None,
+    timings: dict[str, float] | None = None,
+) -> Evaluation:
+    """Fit, calibrate and grade on train/validation; report on test against baselines."""
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
+    rows, encoder = local_rows(table, config)
+    timings["prepare"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    booster = fit_booster(rows.matrices, rows.label, rows.split, encoder, config)
+    timings["lightgbm"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    fitted = fit_conversion_model(rows, table, encoder, booster, config)
+    timings["calibrate"] = time.perf_counter() - clock
+    return evaluate_conversion(rows, table, encoder, fitted, config, truth, timings)
+
+
+def run_conversion(config: TrainingConfig, *, features_file: Path | None = None) -> JobResult:
+    timings: dict[str, float] = {}
+    truth = ground_truth(config, "conversion")
+    if config.dask is not None:
+        if features_file is not None:
+            raise InputError("the Dask job builds its features itself; leave --features out")
+        table, files, evaluation = _conversion_on_dask(config, truth, timings)
+    else:
+        clock = time.perf_counter()
+        table, _, files = prepare_table(config, features_file)
+        timings["features"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        evaluation = train_conversion(table, config, truth)
+        timings["train_evaluate"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    origin = lineage(files)
+    figures = conversion_figures(evaluation)
+    audit = "" if table.audit is None else table.audit.to_csv(index=False)
+    run = log_and_register(
+        config,
+        ConversionPredictor(evaluation.model),
+        kind="conversion",
+        params=_params(config, table, evaluation),
+        metrics=_metrics(evaluation),
+        tags={"feature_set": table.feature_set.id, **origin, "split": evaluation.split.kind},
+        figures=figures,
+        texts={
+            "model_card.md": conversion_card(evaluation, table, origin),
+            "leakage_audit.csv": audit,
+        },
+        frames={TEST_TABLE: _test_table(evaluation, table)},
+    )
+    close_figures(figures)
+    timings["track"] = time.perf_counter() - clock
+    return JobResult("conversion", evaluation, table, run, timings)
+
+
+def _conversion_on_dask(
+    config: TrainingConfig, truth: pd.DataFrame | None, timings: dict[str, float]
+) -> tuple[DaskFeatureTable, list[Path], Evaluation]:
+    """Features and the booster on the Dask cluster the config names (or a local one)."""
+    assert config.dask is not None
+    feature_set = feature_set_of(config)
+    tables = read_canonical(config.path(config.source))
+    with dask_client(config.dask) as client:
+        clock = time.perf_counter()
+        table = build_feature_table_dask(
+            tables,
+            feature_set,
+            partitions=partition_count(config.dask, client),
+            horizon_days=config.horizon_days,
+            spine_kind=config.spine,
+        )
+        timings["plan"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        # features are built as the booster's fit first needs them, on the cluster
+        steps: dict[str, float] = {}
+        rows, encoder, booster, audit = fit_booster_dask(table, config, client, steps)
+        table = dataclasses.replace(table, audit=audit)
+        fitted = fit_conversion_model(rows, table, encoder, booster, config)
+        evaluation = evaluate_conversion(rows, table, encoder, fitted, config, truth, steps)
+        timings["features_train_evaluate"] = time.perf_counter() - clock
+    return table, list(tables.files), evaluation
+
+
+def _params(config: TrainingConfig, table: FeatureTable, evaluation: Evaluation) -> dict:
+    params = {
+        "engine": "pandas" if config.dask is None else "dask",
+        "feature_set": table.feature_set.id,
+        "horizon_days": table.horizon_days,
+        "seed": config.seed,
+        "split": config.split.kind,
+        "calibration": evaluation.model.calibrator.kind,
+        "best_iteration": evaluation.best_iteration,
+        "grades": evaluation.model.metadata["grades"],
+        "rows_train": evaluation.training_rows,
+        "rows_validation": len(evaluation.split.validation),
+        "rows_test": len(evaluation.split.test),
+    }
+    params.update({f"lgbm_{k}": v for k, v in config.lightgbm.model_dump().items()})
+    return params
+
+
+def _metrics(evaluation: Evaluation) -> dict[str, float]:
+    metrics = {f"test_{k}": v for k, v in evaluation.metrics.items()}
+    for name, values in evaluation.baselines.items():
+        metrics.update({f"baseline_{name}_{k}": v for k, v in values.items()})
+    for name, value in (evaluation.oracle or {}).items():
+        metrics[f"oracle_{name}"] = value
+    for row in evaluation.per_grade.itertuples():
+        metrics[f"grade_{row.grade}_conversion_rate"] = row.conversion_rate
+        metrics[f"grade_{row.grade}_share"] = row.share
+    return metrics
+
+
+def _test_table(evaluation: Evaluation, table: FeatureTable) -> pd.DataFrame:
+    columns = ["customer_id", "as_of", *table.feature_names, LABEL]
+    return evaluation.test[columns]

@@ -1,0 +1,104 @@
+"""What every training job starts from and ends with: the data and its digest, the
+labelled feature table, the ground truth where the data is synthetic, and the result."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from leadscore.common.errors import InputError
+from leadscore.data.loading import CanonicalData, load_source, require_loaded
+from leadscore.data.source_config import resolve_source
+from leadscore.features.definitions import (
+    Description,
+    Feature,
+    FeatureSetDefinition,
+    load_feature_set,
+)
+from leadscore.features.training_set import (
+    LABEL,
+    FeatureTable,
+    build_feature_table,
+    read_feature_metadata,
+)
+from leadscore.tracking import RegisteredRun
+from leadscore.training.config import TrainingConfig
+
+GROUND_TRUTH = Path("ground_truth")
+TEST_TABLE = "evaluation/test.parquet"  # the test rows the promotion gate scores
+
+
+@dataclass
+class JobResult:
+    """A finished job: its evaluation (of the kind's own type), table and MLflow run."""
+
+    kind: str
+    evaluation: object  # leadscore.evaluation.conversion.Evaluation | ...nbo.NBOEvaluation
+    table: FeatureTable
+    run: RegisteredRun
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def file_digest(paths: list[Path]) -> str:
+    """sha256 over the input files' bytes: which data a model was trained on."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def load_data(config: TrainingConfig) -> tuple[CanonicalData, list[Path]]:
+    source = resolve_source(config.path(config.source))
+    data = require_loaded(load_source(source))
+    files = [source.table_path(t) for t in source.tables]
+    return data, files
+
+
+def feature_set_of(config: TrainingConfig) -> FeatureSetDefinition:
+    return load_feature_set(config.feature_set, directory=config.path(config.features_dir))
+
+
+def build_table(
+    config: TrainingConfig, data: CanonicalData, feature_set: FeatureSetDefinition
+) -> FeatureTable:
+    """The config's labelled feature table of ``data``."""
+    return build_feature_table(
+        data, feature_set, horizon_days=config.horizon_days, spine_kind=config.spine
+    )
+
+
+def prepare_table(
+    config: TrainingConfig, features_file: Path | None
+) -> tuple[FeatureTable, CanonicalData | None, list[Path]]:
+    """The labelled feature table: read from ``features_file`` or built from the source."""
+    feature_set = feature_set_of(config)
+    if features_file is None:
+        data, files = load_data(config)
+        return build_table(config, data, feature_set), data, files
+    meta = read_feature_metadata(features_file)
+    if meta["feature_set"] != feature_set.id:
+        raise InputError(
+            f"{features_file} holds feature set {meta['feature_set']}, the config asks for "
+            f"{feature_set.id}; rebuild it or change feature_set"
+        )
+    frame = pd.read_parquet(features_file)
+    if LABEL not in frame.columns:
+        raise InputError(f"{features_file}: no label column; build it with --label")
+    features = [
+        Feature(name, None, info["window"], Description.from_metadata(info))
+        for name, info in meta["features"].items()
+    ]
+    table = FeatureTable(frame, features, feature_set, meta["horizon_days"])
+    return table, None, [features_file]
+
+
+def ground_truth(config: TrainingConfig, name: str) -> pd.DataFrame | None:
+    """The synthetic CRM's ground truth ``name`` (conversion, offer_affinity), if any."""
+    path = config.path(config.source) / GROUND_TRUTH / f"{name}.parquet"
+    return pd.read_parquet(path) if path.exists() else None

@@ -1,1 +1,0 @@
-"""Conversion and next-best-offer models: training, calibration, evaluation."""

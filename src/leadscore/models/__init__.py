@@ -1,0 +1,2 @@
+"""Fitted objects: encoders, calibration, grades, the conversion and next-best-offer models,
+TreeSHAP."""

@@ -1,0 +1,34 @@
+"""The conversion model: probability, score and grade for feature rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadscore.models.grades import grade, score
+from leadscore.models.propensity import PropensityModel
+
+
+class ConversionPredictor:
+    """A calibrated propensity model with the grade bands fixed at training."""
+
+    kind = "conversion"
+
+    def __init__(self, model: PropensityModel) -> None:
+        self.model = model
+        self.bands = model.metadata["grades"]
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return self.model.probability(matrix)
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        probability = self.model.probability(self.model.encoder.matrix(frame))
+        scores = score(probability)
+        return pd.DataFrame(
+            {"probability": probability, "score": scores, "grade": grade(scores, self.bands)}
+        )
+
+    def save(self, directory: Path) -> None:
+        self.model.save(directory)

@@ -1,0 +1,25 @@
+"""leadscore's own model files on disk, whatever kind of model they hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leadscore.common.errors import InputError
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.models.nbo import NBO_FILE, NBOModel
+from leadscore.models.propensity import META_FILE, PropensityModel
+
+Model = ConversionPredictor | NBOModel
+
+
+def load_model_dir(directory: Path) -> Model:
+    """A ConversionPredictor or an NBO model, as written by the training jobs."""
+    if (directory / NBO_FILE).exists():
+        return NBOModel.load(directory)
+    if not (directory / META_FILE).exists():
+        raise InputError(f"{directory}: no leadscore model files here")
+    model = PropensityModel.load(directory)
+    kind = model.metadata.get("kind")
+    if kind != "conversion":
+        raise InputError(f"{directory}: unknown model kind {kind!r}")
+    return ConversionPredictor(model)

@@ -1,0 +1,252 @@
+"""The next-best-offer model: calibrated propensities per offer, ranked by expected value.
+
+Products are modelled as "buys this product within the horizon", nurture offers as
+"engages with this content within the horizon" (downloads, webinar attendance). By
+default one pooled model learns from every (lead, offer) pair with the offer as a
+categorical feature: on the synthetic CRM it ranks better and is better calibrated than
+one model per offer (benchmarks/bench_nbo_pooled.py; figures in the README), because the
+offers share most of what makes a lead ready to take something. ``strategy: per_offer``
+keeps one model per offer. Eligibility (owned products, profile rules, contact caps) and
+the sales-ready split (products for sales-ready leads, nurture content for the rest)
+apply when ranking. Its training is :mod:`leadscore.training.nbo`, its evaluation
+:mod:`leadscore.evaluation.nbo`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from leadscore.models.encoding import FeatureEncoder
+from leadscore.models.nbo_config import NBOConfig
+from leadscore.models.propensity import PropensityModel
+
+NBO_FILE = "nbo.json"
+LABEL_PREFIX = "label__"
+OFFER_FEATURE = "offer"
+POOLED_DIR = "pooled"
+
+
+def with_offer(matrix: np.ndarray, codes: np.ndarray | float) -> np.ndarray:
+    """The pooled model's input: the leads' features, then the offer's code (one for all
+    rows, or one per row)."""
+    out = np.empty((len(matrix), matrix.shape[1] + 1))
+    out[:, :-1] = matrix
+    out[:, -1] = codes
+    return out
+
+
+def offer_share_into_base(values: np.ndarray) -> np.ndarray:
+    """TreeSHAP values of the pooled model in the lead's features: the offer's own share
+    joins the base value, so that reasons speak of the lead (base + impacts = raw output
+    still)."""
+    out = np.delete(values, -2, axis=1)
+    out[:, -1] += values[:, -2]
+    return out
+
+
+class OfferView:
+    """One offer's propensities and reasons from the pooled model, which reads the lead's
+    features plus the offer asked about. Behaves like a per-offer PropensityModel."""
+
+    def __init__(self, pooled: PropensityModel, offer_id: str) -> None:
+        self.pooled = pooled
+        self.code = float(pooled.encoder.categories[OFFER_FEATURE].index(offer_id))
+        categories = {k: v for k, v in pooled.encoder.categories.items() if k != OFFER_FEATURE}
+        self.encoder = FeatureEncoder(pooled.features[:-1], categories)
+        self.calibrator = pooled.calibrator
+        self.metadata = pooled.metadata
+
+    @property
+    def features(self) -> list[str]:
+        return self.encoder.features
+
+    def margin(self, matrix: np.ndarray) -> np.ndarray:
+        return self.pooled.margin(with_offer(matrix, self.code))
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return self.calibrator(self.margin(matrix))
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """TreeSHAP on the lead's features (see ``offer_share_into_base``)."""
+        return offer_share_into_base(self.pooled.contributions(with_offer(matrix, self.code)))
+
+
+class PairExplainer(Protocol):
+    """Margins and TreeSHAP values of the pooled model for (lead, offer) pairs
+    (``leadscore.models.nbo_explainer``)."""
+
+    def margins(self, matrix: np.ndarray, codes: np.ndarray) -> np.ndarray: ...
+
+    def contributions(
+        self, matrix: np.ndarray, rows: np.ndarray, codes: np.ndarray
+    ) -> np.ndarray: ...
+
+
+@dataclass
+class NBOModel:
+    """Per-offer propensity models, the catalog, and the rules that decide eligibility."""
+
+    offers: pd.DataFrame  # offer_id, name, kind, value
+    models: dict[str, PropensityModel | OfferView]
+    priors: dict[str, float]  # offers with too few positives: their base rate
+    config: NBOConfig
+    features: list[str]
+    kind: str = "nbo"
+    # serving copies (``leadscore.scoring.fast_models``) explain pooled offers with the
+    # compiled explainer of every (lead, offer) pair at once; None: offer by offer
+    pooled_fast: PairExplainer | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def encoder(self) -> FeatureEncoder:
+        return next(iter(self.models.values())).encoder
+
+    def propensities(self, matrix: np.ndarray) -> np.ndarray:
+        """(rows, offers) calibrated probabilities, in catalog order."""
+        if self.pooled_fast is not None:  # every catalog offer has a view of the pool
+            codes = np.array([self.models[o].code for o in self._catalog["offer_id"]])
+            return self.pooled.calibrator(self.pooled_fast.margins(matrix, codes))
+        out = np.empty((len(matrix), len(self.offers)))
+        for j, offer in enumerate(self._catalog["offer_id"]):
+            model = self.models.get(offer)
+            out[:, j] = model.probability(matrix) if model else self.priors[offer]
+        return out
+
+    def offer_contributions(
+        self, matrix: np.ndarray, rows: np.ndarray, offer_ids: list[str]
+    ) -> np.ndarray:
+        """TreeSHAP values (the lead's features, then the base value) of each pair (lead
+        ``matrix[rows[k]]``, offer ``offer_ids[k]``); every offer must have a model."""
+        if self.pooled_fast is not None:
+            codes = np.array([self.models[o].code for o in offer_ids])
+            return self.pooled_fast.contributions(matrix, rows, codes)
+        out = np.empty((len(rows), matrix.shape[1] + 1))
+        offer_ids_ = np.asarray(offer_ids, dtype=object)
+        for offer in dict.fromkeys(offer_ids):  # one call per offer for all its leads
+            pairs = np.flatnonzero(offer_ids_ == offer)
+            out[pairs] = self.models[offer].contributions(matrix[rows[pairs]])
+        return out
+
+    def eligible(self, frame: pd.DataFrame, sales_ready: np.ndarray | None = None) -> np.ndarray:
+        """(rows, offers) mask: owned products, profile rules, contact cap, sales readiness."""
+        mask = self.allowed(frame)
+        return mask if sales_ready is None else self.for_readiness(mask, sales_ready)
+
+    def allowed(self, frame: pd.DataFrame) -> np.ndarray:
+        """(rows, offers) mask of what the rules allow: owned products, profile rules and
+        the contact cap (everything but sales readiness, which needs the score)."""
+        mask = np.ones((len(frame), len(self.offers)), dtype=bool)
+        for j, offer in enumerate(self.offers["offer_id"]):
+            owned = self.config.owned_features.get(offer)
+            if self.config.exclude_owned and owned in frame.columns:
+                mask[:, j] &= ~(
+                    pd.to_numeric(frame[owned], errors="coerce").fillna(0) > 0
+                ).to_numpy()
+            for rule in self.config.rules:
+                if rule.offer_id != offer:
+                    continue
+                for column, allowed in rule.requires.items():
+                    if column in frame.columns:
+                        mask[:, j] &= frame[column].astype("object").isin(allowed).to_numpy()
+        cap = self.config.contact_cap
+        if cap is not None and self.config.contact_feature in frame.columns:
+            sent = pd.to_numeric(frame[self.config.contact_feature], errors="coerce").fillna(0)
+            mask[(sent >= cap).to_numpy(), :] = False
+        return mask
+
+    @cached_property
+    def _catalog(self) -> dict:
+        """The catalog's columns as plain arrays and lists: read on every request."""
+        return {
+            "offer_id": self.offers["offer_id"].tolist(),
+            "name": self.offers["name"].tolist(),
+            "kind": self.offers["kind"].tolist(),
+            "value": self.offers["value"].to_numpy(dtype=float),
+            "is_product": self.offers["kind"].to_numpy() == "product",
+        }
+
+    def for_readiness(self, allowed: np.ndarray, sales_ready: np.ndarray) -> np.ndarray:
+        """Products for sales-ready leads, nurture content for the others."""
+        is_product = self._catalog["is_product"]
+        mask = allowed.copy()
+        mask[:, is_product] &= sales_ready[:, None]
+        mask[:, ~is_product] &= ~sales_ready[:, None]
+        return mask
+
+    def rank(self, propensity: np.ndarray, eligible: np.ndarray) -> list[list[dict]]:
+        """Per row, up to ``max_offers`` eligible offers by expected value."""
+        catalog = self._catalog
+        values = catalog["value"]
+        ids, names, kinds = catalog["offer_id"], catalog["name"], catalog["kind"]
+        expected = np.where(eligible, propensity * values, -np.inf)
+        order = np.argsort(-expected, axis=1, kind="stable")[:, : self.config.max_offers]
+        out = []
+        for i, row in enumerate(order):
+            out.append(
+                [
+                    {
+                        "offer_id": ids[j],
+                        "name": names[j],
+                        "kind": kinds[j],
+                        "propensity": float(propensity[i, j]),
+                        "expected_value": float(propensity[i, j] * values[j]),
+                    }
+                    for j in row
+                    if eligible[i, j]
+                ]
+            )
+        return out
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        propensity = self.propensities(self.encoder.matrix(frame))
+        return pd.DataFrame(
+            propensity, columns=[f"propensity__{o}" for o in self.offers["offer_id"]]
+        )
+
+    @property
+    def pooled(self) -> PropensityModel | None:
+        first = next(iter(self.models.values()), None)
+        return first.pooled if isinstance(first, OfferView) else None
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.pooled is not None:
+            self.pooled.save(directory / POOLED_DIR)
+        else:
+            for offer, model in self.models.items():
+                model.save(directory / "offers" / offer)
+        meta = {
+            "offers": self.offers.to_dict(orient="records"),
+            "priors": self.priors,
+            "config": self.config.model_dump(mode="json"),
+            "features": self.features,
+            "pooled": self.pooled is not None,
+        }
+        (directory / NBO_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> NBOModel:
+        meta = json.loads((directory / NBO_FILE).read_text())
+        offers = pd.DataFrame(meta["offers"])
+        if meta.get("pooled"):
+            pooled = PropensityModel.load(directory / POOLED_DIR)
+            models = {o: OfferView(pooled, o) for o in offers["offer_id"]}
+        else:
+            models = {
+                o: PropensityModel.load(directory / "offers" / o)
+                for o in offers["offer_id"]
+                if (directory / "offers" / o).exists()
+            }
+        return cls(
+            offers,
+            models,
+            meta["priors"],
+            NBOConfig.model_validate(meta["config"]),
+            meta["features"],
+        )

@@ -1,0 +1,47 @@
+"""The next-best-offer model's rules: which offers, how they are chosen and for whom.
+
+Set in a training config's ``nbo:`` section and kept in the model, so the rules it was
+evaluated under are the rules it serves under.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from leadscore.common.config import StrictModel
+
+
+class EligibilityRule(StrictModel):
+    """An offer is only made to customers whose profile matches every listed column."""
+
+    offer_id: str
+    requires: dict[str, list[str]]
+
+
+class NBOConfig(StrictModel):
+    offers: list[str] | None = Field(None, description="offers to model; default: all")
+    strategy: Literal["pooled", "per_offer"] = Field(
+        "pooled",
+        description="one model over (lead, offer) pairs with the offer as a feature, or one "
+        "model per offer (benchmarks/bench_nbo_pooled.py compares them)",
+    )
+    exclude_owned: bool = True
+    rules: list[EligibilityRule] = Field(default_factory=list)
+    sales_ready_grades: list[str] = Field(default_factory=lambda: ["A", "B"])
+    max_offers: int = Field(3, ge=1)
+    owned_features: dict[str, str] = Field(
+        default_factory=dict, description="offer -> feature whose value > 0 means 'owns it'"
+    )
+    contact_cap: int | None = Field(
+        None, description="no offer to a customer who already got this many in the period"
+    )
+    contact_period_days: int = 30
+    contact_feature: str = Field(
+        "offers_sent_30d", description="feature counting offers made in the period"
+    )
+    engagement_event_types: list[str] = Field(
+        default_factory=lambda: ["download", "webinar_attended"],
+        description="events with an offer_id that count as taking a nurture offer",
+    )

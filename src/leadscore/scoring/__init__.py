@@ -1,0 +1,1 @@
+"""The Scorer, its serving copies of the models, the champions, batch scoring."""

@@ -1,0 +1,51 @@
+"""The champion models from the MLflow registry, as a Scorer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from leadscore import tracking
+from leadscore.common.errors import InputError
+from leadscore.models.files import load_model_dir
+from leadscore.scoring.feature_store import FeatureStore
+from leadscore.scoring.scorer import ModelInfo, Scorer
+
+
+def champion_versions(conversion_name: str, nbo_name: str | None) -> dict[str, str]:
+    """Which versions hold the champion alias now (cheap: one registry query each)."""
+    versions = {"conversion": tracking.aliases(conversion_name)[tracking.CHAMPION] or "none"}
+    if nbo_name:
+        versions["nbo"] = tracking.aliases(nbo_name)[tracking.CHAMPION] or "none"
+    return versions
+
+
+def load_champions(
+    conversion_name: str, nbo_name: str | None, store_path: Path | None
+) -> tuple[Scorer, dict[str, str]]:
+    """A Scorer on the champion models from the MLflow registry, and their versions."""
+    with tracking.fetched(conversion_name, tracking.CHAMPION) as handle:
+        conversion = load_model_dir(handle.directory)
+    nbo, nbo_info = None, None
+    versions = {"conversion": handle.version}
+    if nbo_name and tracking.aliases(nbo_name)[tracking.CHAMPION] is not None:
+        with tracking.fetched(nbo_name, tracking.CHAMPION) as nbo_handle:
+            nbo = load_model_dir(nbo_handle.directory)
+        nbo_info = ModelInfo(nbo_name, nbo_handle.version, tracking.CHAMPION)
+        versions["nbo"] = nbo_handle.version
+    elif nbo_name:
+        versions["nbo"] = "none"
+    store = None
+    if store_path is not None:
+        if not store_path.exists():
+            raise InputError(f"{store_path}: no feature table for known customers")
+        store = FeatureStore.from_table(pd.read_parquet(store_path))
+    scorer = Scorer.serving(
+        conversion,
+        nbo,
+        store,
+        ModelInfo(conversion_name, handle.version, tracking.CHAMPION),
+        nbo_info,
+    )
+    return scorer, versions

@@ -1,0 +1,39 @@
+"""Serving copies of the models: margins and TreeSHAP values from the compiled explainer
+(``leadscore.models.treeshap``), the same values several times faster. The models given
+are left as they are; importing this module loads numba."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.models.nbo import NBOModel, OfferView
+from leadscore.models.nbo_explainer import PooledExplainer
+from leadscore.models.propensity import PropensityModel
+from leadscore.models.treeshap import UnsupportedModel, fast_treeshap
+
+
+def fast_propensity(model: PropensityModel) -> PropensityModel:
+    """A copy that explains with the compiled TreeSHAP where the booster allows it."""
+    if model.fast is not None:
+        return model
+    return dataclasses.replace(model, fast=fast_treeshap(model.booster))
+
+
+def fast_conversion(conversion: ConversionPredictor) -> ConversionPredictor:
+    return ConversionPredictor(fast_propensity(conversion.model))
+
+
+def fast_nbo(nbo: NBOModel) -> NBOModel:
+    """A copy whose pooled offers share the trees that never read the offer, or whose
+    every offer model is compiled on its own."""
+    pooled = nbo.pooled
+    if pooled is not None:
+        try:
+            return dataclasses.replace(nbo, pooled_fast=PooledExplainer(pooled))
+        except UnsupportedModel:
+            fast_pool = fast_propensity(pooled)
+            views = {offer: OfferView(fast_pool, offer) for offer in nbo.models}
+            return dataclasses.replace(nbo, models=views)
+    models = {offer: fast_propensity(model) for offer, model in nbo.models.items()}
+    return dataclasses.replace(nbo, models=models)

@@ -1,0 +1,251 @@
+"""The Scorer: one object that turns leads into explained scores and next-best offers.
+
+Shared by batch scoring (``leadscore score``) and the BentoML service. A lead is either a
+known ``customer_id`` (features come from the feature store: a feature table as of now)
+or a full record (profile attributes plus recent events, from which the Scorer builds
+features with the same builder as training).
+
+A Scorer never changes the models it is given: ``Scorer.serving`` gives it compiled
+copies (the same values, several times faster), as batch scoring and the service use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from leadscore.common.errors import InputError
+from leadscore.data.records import record_tables
+from leadscore.explain import ReasonWriter
+from leadscore.features.builder import build_features
+from leadscore.features.definitions import Description, FeatureSetDefinition, expand
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.models.grades import grade, score
+from leadscore.models.nbo import NBOModel
+from leadscore.models.propensity import PropensityModel
+from leadscore.scoring.fast_models import fast_conversion, fast_nbo
+from leadscore.scoring.feature_store import FeatureStore
+
+OFFER_REASONS = 3
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    alias: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, "alias": self.alias}
+
+
+def _descriptions(model: PropensityModel) -> dict[str, tuple[Description, object]]:
+    raw = model.metadata.get("descriptions", {})
+    out = {}
+    for name in model.features:
+        info = raw.get(name) or {
+            "en": f"{name}: {{value}}",
+            "de": f"{name}: {{value}}",
+            "window": None,
+        }
+        out[name] = (Description.from_metadata(info), info.get("window"))
+    return out
+
+
+@dataclass(frozen=True)
+class EncodedLeads:
+    """Leads as the models read them: one matrix per model, and what the offer rules allow
+    (everything but sales readiness). Built once per request, or once for the whole
+    feature store, so that scoring a known customer touches no pandas at all."""
+
+    customer_ids: list[str | None]
+    conversion: np.ndarray
+    nbo: np.ndarray | None
+    allowed: np.ndarray | None
+
+    def take(self, positions: np.ndarray) -> EncodedLeads:
+        return EncodedLeads(
+            [self.customer_ids[i] for i in positions],
+            self.conversion[positions],
+            None if self.nbo is None else self.nbo[positions],
+            None if self.allowed is None else self.allowed[positions],
+        )
+
+
+@dataclass
+class Scorer:
+    conversion: ConversionPredictor
+    nbo: NBOModel | None = None
+    store: FeatureStore | None = None
+    conversion_info: ModelInfo = ModelInfo("conversion", "local", "none")
+    nbo_info: ModelInfo | None = None
+    _writers: dict[str, ReasonWriter] = field(default_factory=dict, init=False, repr=False)
+    _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def serving(
+        cls,
+        conversion: ConversionPredictor,
+        nbo: NBOModel | None = None,
+        store: FeatureStore | None = None,
+        conversion_info: ModelInfo = ModelInfo("conversion", "local", "none"),
+        nbo_info: ModelInfo | None = None,
+    ) -> Scorer:
+        """A Scorer on compiled copies of the models (see ``fast_models``)."""
+        fast_offers = None if nbo is None or not nbo.models else fast_nbo(nbo)
+        return cls(fast_conversion(conversion), fast_offers, store, conversion_info, nbo_info)
+
+    def __post_init__(self) -> None:
+        model = self.conversion.model
+        self._writers = {"conversion": ReasonWriter(model.encoder, _descriptions(model))}
+        if self.nbo is not None and not self.nbo.models:
+            self.nbo = None  # no offer could be modelled: nothing to rank
+        if self.nbo is not None:  # the offers' models share the lead features' texts
+            first = next(iter(self.nbo.models.values()))
+            self._writers["nbo"] = ReasonWriter(self.nbo.encoder, _descriptions(first))
+        if self.store is not None:  # encoded once at load, not per request
+            self._store_leads = self.encode(self.store.frame.reset_index(drop=True))
+
+    @property
+    def feature_set(self) -> FeatureSetDefinition:
+        return FeatureSetDefinition.model_validate(
+            self.conversion.model.metadata["feature_set_definition"]
+        )
+
+    def encode(self, frame: pd.DataFrame) -> EncodedLeads:
+        ids = (
+            frame["customer_id"].astype("object").map(str).tolist()
+            if "customer_id" in frame
+            else [None] * len(frame)
+        )
+        conversion = self.conversion.model.encoder.matrix(frame)
+        if self.nbo is None:
+            return EncodedLeads(ids, conversion, None, None)
+        return EncodedLeads(
+            ids, conversion, self.nbo.encoder.matrix(frame), self.nbo.allowed(frame)
+        )
+
+    def score_frame(self, frame: pd.DataFrame, *, lang: str = "en", top_k: int = 5) -> list[dict]:
+        """Explained scores (and offers) for feature rows, vectorised over the batch."""
+        return self.score_encoded(self.encode(frame), lang=lang, top_k=top_k)
+
+    def score_ids(self, customer_ids: list[str], *, lang: str = "en", top_k: int = 5) -> list[dict]:
+        """Explained scores for known customers, from the feature store."""
+        if self.store is None or self._store_leads is None:
+            raise InputError("no feature store loaded: send full records (profile and events)")
+        leads = self._store_leads.take(self.store.positions(customer_ids))
+        return self.score_encoded(leads, lang=lang, top_k=top_k)
+
+    def score_encoded(self, leads: EncodedLeads, *, lang: str, top_k: int) -> list[dict]:
+        model = self.conversion.model
+        contributions = model.contributions(leads.conversion)
+        margin = contributions.sum(axis=1)
+        probability = model.calibrator(margin)
+        scores = score(probability)
+        grades = grade(scores, self.conversion.bands)
+        offers = (
+            self._offers(leads, grades, lang)
+            if self.nbo is not None
+            else [[] for _ in leads.customer_ids]
+        )
+        reasons = self._writers["conversion"].reasons(
+            contributions, leads.conversion, top_k=top_k, lang=lang
+        )
+        model_info = self.conversion_info.as_dict()
+        return [
+            {
+                "customer_id": customer_id,
+                "probability": float(probability[i]),
+                "score": int(scores[i]),
+                "grade": str(grades[i]),
+                "base_value": float(contributions[i, -1]),
+                "margin": float(margin[i]),
+                "reasons": reasons[i],
+                "next_best_offers": offers[i],
+                "model": model_info,
+            }
+            for i, customer_id in enumerate(leads.customer_ids)
+        ]
+
+    def _offers(self, leads: EncodedLeads, grades: np.ndarray, lang: str) -> list[list[dict]]:
+        nbo = self.nbo
+        propensity = nbo.propensities(leads.nbo)
+        ready = np.isin(grades, nbo.config.sales_ready_grades)
+        ranked = nbo.rank(propensity, nbo.for_readiness(leads.allowed, ready))
+        explained, rows = [], []
+        for i, offers in enumerate(ranked):
+            for offer in offers:
+                if offer["offer_id"] in nbo.models:
+                    explained.append(offer)
+                    rows.append(i)
+                else:  # an offer without a model ranks by its base rate: nothing to explain
+                    offer["reasons"] = []
+        if not explained:
+            return ranked
+        rows_ = np.asarray(rows)
+        # one TreeSHAP pass for every offer of every lead, not one per offer or per lead
+        reasons = self._writers["nbo"].reasons(
+            nbo.offer_contributions(leads.nbo, rows_, [o["offer_id"] for o in explained]),
+            leads.nbo[rows_],
+            top_k=OFFER_REASONS,
+            lang=lang,
+        )
+        for offer, offer_reasons in zip(explained, reasons, strict=True):
+            offer["reasons"] = offer_reasons
+        return ranked
+
+    def features_for_records(self, records: list[dict], *, now: pd.Timestamp) -> pd.DataFrame:
+        """Features built from full records (profile + events) with the training builder.
+
+        Records are read as files are (``leadscore.data.records``): a value that cannot be
+        read is an InputError naming the lead and field. Profile fields the models know but
+        a record lacks count as missing.
+        """
+        customer_frame, event_frame = record_tables(records, now=now)
+        for column, levels in self._categories.items():
+            if column in customer_frame:
+                text = customer_frame[column].astype("object")
+                values = text.where(text.notna(), None).map(lambda v: v if v is None else str(v))
+            else:
+                values = [None] * len(customer_frame)
+            customer_frame[column] = pd.Categorical(values, categories=levels)
+        spine = pd.DataFrame({"customer_id": customer_frame["customer_id"], "as_of": now})
+        spine["as_of"] = pd.to_datetime(spine["as_of"], utc=True)
+        definition = self._record_feature_set
+        features = build_features(customer_frame, event_frame, spine, definition, n_jobs=1)
+        for name in self._profile_numbers:
+            if name not in features.columns:
+                features[name] = float("nan")
+        return features
+
+    @cached_property
+    def _categories(self) -> dict[str, list[str]]:
+        categories = dict(self.conversion.model.encoder.categories)
+        if self.nbo is not None and self.nbo.models:
+            categories |= self.nbo.encoder.categories
+        return categories
+
+    @cached_property
+    def _profile_numbers(self) -> list[str]:
+        """Numeric features a record may omit (profile columns that are not built)."""
+        built = {f.name for d in self._record_feature_set.features for f in expand(d)}
+        names = list(self.conversion.model.features)
+        if self.nbo is not None:
+            names += self.nbo.features
+        categorical = self._categories
+        return [n for n in dict.fromkeys(names) if n not in built and n not in categorical]
+
+    @cached_property
+    def _record_feature_set(self) -> FeatureSetDefinition:
+        """Both models' feature sets in one, to build every feature a record needs once."""
+        definition = self.feature_set
+        if self.nbo is None or not self.nbo.models:
+            return definition
+        nbo_meta = next(iter(self.nbo.models.values())).metadata["feature_set_definition"]
+        other = FeatureSetDefinition.model_validate(nbo_meta)
+        known = {d.name for d in definition.features}
+        extra = [d for d in other.features if d.name not in known]
+        return definition.model_copy(update={"features": [*definition.features, *extra]})

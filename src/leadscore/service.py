@@ -1,0 +1,96 @@
+"""The BentoML service: wiring only (``bentoml serve leadscore.service:LeadScoring``).
+
+BentoML imports this module to serve it, so importing it is the service's start-up: the
+settings are read from the environment once (see ``leadscore.serving.settings``) and the
+BentoML work-arounds are applied before BentoML builds its app. Nothing else imports it.
+The logic lives in ``leadscore.serving`` and ``leadscore.scoring``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Literal
+
+import bentoml
+from bentoml.exceptions import BadInput
+from pydantic import Field
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from leadscore.common.errors import InputError
+from leadscore.scoring.champions import champion_versions, load_champions
+from leadscore.serving.bentoml_fixes import (
+    cancel_request_timers,
+    fixed_json_media_type,
+    freeze_loaded_objects,
+    keep_inputs_out_of_logs,
+    trace_requests_not_messages,
+)
+from leadscore.serving.contract import Lead, LeadResult
+from leadscore.serving.dispatch import scored_json
+from leadscore.serving.keys import ApiKeyMiddleware
+from leadscore.serving.middleware import FieldErrorsMiddleware, ReadinessMiddleware
+from leadscore.serving.settings import ServiceSettings
+from leadscore.serving.watcher import ModelWatcher, StatusBoard
+
+settings = ServiceSettings.from_environment(os.environ)
+board = StatusBoard()
+
+
+async def model_status(request) -> JSONResponse:
+    return JSONResponse(board.status())
+
+
+status_app = Starlette(routes=[Route("/", model_status)])
+cancel_request_timers()  # before BentoML builds its app: see leadscore.serving.bentoml_fixes
+trace_requests_not_messages()
+keep_inputs_out_of_logs()
+
+
+@bentoml.service(
+    name="leadscore", traffic={"timeout": 60}, logging={"access": {"enabled": settings.access_log}}
+)
+class LeadScoring:
+    def __init__(self) -> None:
+        self.watcher = ModelWatcher(
+            lambda: load_champions(
+                settings.conversion_model, settings.nbo_model, settings.feature_store
+            ),
+            lambda: champion_versions(settings.conversion_model, settings.nbo_model),
+            settings.reload_seconds,
+        )
+        self.watcher.start()
+        board.watcher = self.watcher
+        freeze_loaded_objects()
+
+    @bentoml.api(route="/score")
+    async def score(
+        self,
+        leads: Annotated[list[Lead], Field(min_length=1, max_length=settings.max_batch)],
+        lang: Literal["de", "en"] = "en",
+        top_k: Annotated[int, Field(ge=0, le=50)] = 5,
+    ) -> list[LeadResult]:
+        """Scores with reasons and next-best offers for 1 to LEADSCORE_MAX_BATCH leads."""
+        try:
+            scorer = self.watcher.state.scorer
+            body = await scored_json(
+                scorer,
+                leads,
+                lang=lang,
+                top_k=top_k,
+                inline_leads=settings.inline_leads,
+                max_batch=settings.max_batch,
+            )
+        except InputError as exc:  # bad input is the caller's to fix: 400, never 500
+            raise BadInput(str(exc)) from None
+        # the annotation declares the schema; leadscore.serving.contract.results_json
+        # writes the body (BentoML passes a Response through as it is)
+        return Response(body, media_type="application/json")
+
+
+fixed_json_media_type(LeadScoring)
+LeadScoring.add_asgi_middleware(FieldErrorsMiddleware)
+LeadScoring.add_asgi_middleware(ApiKeyMiddleware, keys=set(settings.api_keys))
+LeadScoring.add_asgi_middleware(ReadinessMiddleware, status=board.status)
+LeadScoring.mount_asgi_app(status_app, path="/model-status")

@@ -1,0 +1,61 @@
+"""How a request's leads reach the Scorer: known ids and records in one batch each, on
+the event loop when few, in a worker thread when many."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pandas as pd
+
+from leadscore.common.errors import InputError
+from leadscore.serving.contract import DEFAULT_MAX_BATCH, Lead, results_json
+
+# Up to this many leads a request is scored on the event loop: a few leads take less time
+# than handing them to a worker thread and back (and contending for the GIL there) costs.
+DEFAULT_INLINE_LEADS = 16
+
+
+def score_leads(
+    scorer, leads: list[Lead], *, lang: str, top_k: int, max_batch: int = DEFAULT_MAX_BATCH
+) -> list[dict]:
+    """Known ids from the feature store, records through the feature builder, in order."""
+    if len(leads) > max_batch:
+        raise InputError(f"leads: {len(leads)} leads in one request; at most {max_batch}")
+    known = [i for i, lead in enumerate(leads) if not lead.is_record]
+    records = [i for i, lead in enumerate(leads) if lead.is_record]
+    results: list[dict | None] = [None] * len(leads)
+    if known:
+        ids = [leads[i].customer_id for i in known]
+        for i, result in zip(known, scorer.score_ids(ids, lang=lang, top_k=top_k), strict=True):
+            results[i] = result
+    if records:
+        payload = [leads[i].model_dump(exclude_none=True) for i in records]
+        frame = scorer.features_for_records(payload, now=pd.Timestamp.now(tz="UTC"))
+        for i, result in zip(
+            records, scorer.score_frame(frame, lang=lang, top_k=top_k), strict=True
+        ):
+            result["customer_id"] = leads[i].customer_id
+            results[i] = result
+    return results  # type: ignore[return-value]
+
+
+async def scored_json(
+    scorer,
+    leads: list[Lead],
+    *,
+    lang: str,
+    top_k: int,
+    inline_leads: int = DEFAULT_INLINE_LEADS,
+    max_batch: int = DEFAULT_MAX_BATCH,
+) -> bytes:
+    """``score_leads`` and ``results_json`` for an async endpoint: small requests on the
+    event loop, larger ones in a worker thread, so that health checks and small requests
+    are not held up behind them."""
+
+    def work() -> bytes:
+        results = score_leads(scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
+        return results_json(results)
+
+    if len(leads) <= inline_leads:
+        return work()
+    return await asyncio.to_thread(work)

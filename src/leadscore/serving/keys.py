@@ -1,0 +1,62 @@
+"""API keys: read from the environment or a file, checked in constant time, never logged."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def api_keys(environ: Mapping[str, str]) -> set[str]:
+    """Keys from LEADSCORE_API_KEYS (comma-separated) and/or LEADSCORE_API_KEYS_FILE."""
+    listed = environ.get("LEADSCORE_API_KEYS", "").split(",")
+    keys = {k.strip() for k in listed if k.strip()}
+    path = environ.get("LEADSCORE_API_KEYS_FILE")
+    if path:
+        keys |= {line.strip() for line in Path(path).read_text().splitlines() if line.strip()}
+    return keys
+
+
+def authorized(header: str | None, keys: set[str]) -> bool:
+    """Constant-time check of 'Bearer <key>' against every configured key."""
+    if not header or not header.startswith("Bearer ") or not keys:
+        return False
+    given = header[len("Bearer ") :].encode()
+    matches = [hmac.compare_digest(given, key.encode()) for key in keys]
+    return any(matches)
+
+
+class ApiKeyMiddleware:
+    """ASGI middleware: 401 on protected routes without a valid bearer key; keys are never
+    logged. Health, readiness, metrics and the API docs stay open."""
+
+    OPEN = ("/healthz", "/readyz", "/livez", "/metrics", "/docs", "/docs.json", "/model-status")
+
+    def __init__(self, app, keys: set[str]) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or self._open(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        header = headers.get(b"authorization", b"").decode("latin-1") or None
+        if authorized(header, self.keys):
+            await self.app(scope, receive, send)
+            return
+        body = b'{"error": "missing or invalid API key: send Authorization: Bearer <key>"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"www-authenticate", b"Bearer"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _open(self, path: str) -> bool:
+        return path == "/" or any(path.startswith(p) for p in self.OPEN)

@@ -1,0 +1,68 @@
+"""The service's settings, read once at start-up from the environment.
+
+LEADSCORE_API_KEYS         comma-separated API keys (or LEADSCORE_API_KEYS_FILE)
+LEADSCORE_FEATURE_STORE    feature table (Parquet) of known customers, as of now
+LEADSCORE_CONVERSION_MODEL registered model name (default leadscore-conversion)
+LEADSCORE_NBO_MODEL        registered model name (default leadscore-nbo; '' for none)
+LEADSCORE_RELOAD_SECONDS   how often to look for a new champion (default 10; 0: never)
+LEADSCORE_MAX_BATCH        most leads in one request (default 1000)
+LEADSCORE_INLINE_LEADS     requests with up to this many leads are scored on the event
+                           loop, larger ones in a worker thread (default 16)
+LEADSCORE_ACCESS_LOG       1: log a line per request (default 0: a tenth of a one-lead
+                           request's time; counts, status codes and latencies are in
+                           /metrics, rejected requests and errors are logged anyway)
+MLFLOW_TRACKING_URI        the registry (default: mlflow.db in the working directory)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from leadscore.common.config import StrictModel
+from leadscore.common.errors import InputError
+from leadscore.serving.contract import DEFAULT_MAX_BATCH
+from leadscore.serving.dispatch import DEFAULT_INLINE_LEADS
+from leadscore.serving.keys import api_keys
+
+ENVIRONMENT = {
+    "conversion_model": "LEADSCORE_CONVERSION_MODEL",
+    "nbo_model": "LEADSCORE_NBO_MODEL",
+    "feature_store": "LEADSCORE_FEATURE_STORE",
+    "reload_seconds": "LEADSCORE_RELOAD_SECONDS",
+    "max_batch": "LEADSCORE_MAX_BATCH",
+    "inline_leads": "LEADSCORE_INLINE_LEADS",
+    "access_log": "LEADSCORE_ACCESS_LOG",
+}
+
+
+class ServiceSettings(StrictModel):
+    conversion_model: str = "leadscore-conversion"
+    nbo_model: str | None = "leadscore-nbo"
+    feature_store: Path | None = None
+    reload_seconds: float = Field(10.0, ge=0)
+    max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1)
+    inline_leads: int = Field(DEFAULT_INLINE_LEADS, ge=0)
+    access_log: bool = False
+    api_keys: frozenset[str] = Field(default_factory=frozenset, repr=False)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> ServiceSettings:
+        """The settings the environment gives; an InputError names a variable that is off."""
+        given: dict[str, object] = {
+            name: environ[variable] for name, variable in ENVIRONMENT.items() if variable in environ
+        }
+        if given.get("nbo_model") == "":
+            given["nbo_model"] = None  # '' means: serve no next-best-offer model
+        if given.get("feature_store") == "":
+            given.pop("feature_store")
+        try:
+            return cls.model_validate({**given, "api_keys": frozenset(api_keys(environ))})
+        except ValidationError as exc:
+            lines = [
+                f"  - {ENVIRONMENT.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}"
+                for e in exc.errors()
+            ]
+            raise InputError("invalid service settings:\n" + "\n".join(lines)) from None

@@ -1,0 +1,80 @@
+"""The models a service serves from, swapped atomically when a new champion appears."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("leadscore.service")
+
+
+@dataclass
+class ServingState:
+    """The Scorer in use, swapped atomically when a new champion appears."""
+
+    scorer: Any
+    versions: dict[str, str]
+    last_error: str | None = None
+    checked_at: float = 0.0
+
+    def status(self) -> dict:
+        return {
+            "ready": self.scorer is not None,
+            "models": self.versions,
+            "last_reload_error": self.last_error,
+        }
+
+
+class ModelWatcher:
+    """Loads the champions, and keeps checking for new ones in a background thread.
+
+    A failed load keeps the old models serving and records why; requests never wait for
+    a load, they use whichever Scorer is current when they start.
+    """
+
+    def __init__(self, load, current_versions, interval: float) -> None:
+        self._load = load  # () -> (scorer, versions)
+        self._versions = current_versions  # () -> versions
+        self.interval = interval
+        scorer, versions = load()
+        self.state = ServingState(scorer, versions)
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        if self.interval > 0:
+            threading.Thread(target=self._watch, name="champion-watcher", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> None:
+        try:
+            wanted = self._versions()
+            if wanted == self.state.versions:  # back to what serves: an old failure is moot
+                self.state.last_error = None
+                return
+            scorer, versions = self._load()
+            self.state = ServingState(scorer, versions)
+            log.info("now serving %s", versions)
+        except Exception as exc:  # keep serving the old models, and say why
+            self.state.last_error = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "reloading the champion failed; still serving %s: %s", self.state.versions, exc
+            )
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check()
+
+
+class StatusBoard:
+    """Where a service's model status is read by routes and middleware that are set up
+    before the service (and its watcher) exist."""
+
+    def __init__(self) -> None:
+        self.watcher: ModelWatcher | None = None
+
+    def status(self) -> dict | None:
+        return None if self.watcher is None else self.watcher.state.status()

@@ -1,0 +1,1 @@
+"""Fitting: the booster trainer, calibration, baselines, each model kind's training."""

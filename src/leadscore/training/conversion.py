@@ -1,0 +1,72 @@
+"""The conversion model's training: the booster on the training rows, then calibration
+and grade bands on the validation rows. Evaluation is :mod:`leadscore.evaluation.conversion`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from leadscore.features.training_set import LABEL, FeatureTable
+from leadscore.models.encoding import FeatureEncoder
+from leadscore.models.propensity import PropensityModel
+from leadscore.training.booster import FittedBooster, PartMatrices
+from leadscore.training.calibration import fit_calibrator, grade_thresholds
+from leadscore.training.config import TrainingConfig
+from leadscore.training.rows import LocalRows, check_enough_data, make_split, self_description
+
+
+def local_rows(table: FeatureTable, config: TrainingConfig) -> tuple[LocalRows, FeatureEncoder]:
+    """The whole table in memory, split, checked and encoded part by part."""
+    frame, features = table.frame, table.feature_names
+    label = frame[LABEL].to_numpy(dtype=bool)
+    split = make_split(table, config)
+    check_enough_data(label[split.train], config)
+    check_enough_data(label[split.validation], config, "validation")
+    encoder = FeatureEncoder.fit(frame, features)
+    matrices = PartMatrices.encode(encoder, frame, split)
+    rows = LocalRows(
+        frame, label, matrices, split, split.describe(frame["as_of"]), len(split.train)
+    )
+    return rows, encoder
+
+
+@dataclass(frozen=True)
+class FittedConversion:
+    """The calibrated, graded conversion model and what its fit found on validation."""
+
+    model: PropensityModel
+    calibration_losses: dict[str, float]
+    best_iteration: int
+
+
+def fit_conversion_model(
+    rows: LocalRows,
+    table: FeatureTable,
+    encoder: FeatureEncoder,
+    fitted: FittedBooster,
+    config: TrainingConfig,
+) -> FittedConversion:
+    """Calibrate the booster's validation margins and fix the grade bands on them.
+
+    Shared by the single-machine job and the Dask job, which differ only in how the
+    booster is fitted.
+    """
+    valid_margin = fitted.validation_margin
+    valid_label: np.ndarray = rows.label[rows.split.validation]
+    calibrator, losses = fit_calibrator(valid_margin, valid_label, config.calibration)
+    bands = grade_thresholds(calibrator(valid_margin), config.grades.model_dump())
+    model = PropensityModel(
+        fitted.booster,
+        encoder,
+        calibrator,
+        {
+            "kind": "conversion",
+            "feature_set": table.feature_set.id,
+            "horizon_days": table.horizon_days,
+            "grades": bands,
+            "best_iteration": fitted.best_iteration,
+            **self_description(table),
+        },
+    )
+    return FittedConversion(model, losses, fitted.best_iteration)

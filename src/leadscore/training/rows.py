@@ -1,0 +1,75 @@
+"""What a training job takes from a feature table: the split, the check that each part
+has enough of both classes, the rows held in memory, and what a model records about the
+table so that it can explain itself and build its features from raw records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leadscore.common.errors import InputError
+from leadscore.features.training_set import LABEL, FeatureTable
+from leadscore.training.booster import PartMatrices
+from leadscore.training.config import TrainingConfig
+from leadscore.training.splits import Split, stratified_split, time_split
+
+
+def self_description(table: FeatureTable) -> dict:
+    """What a model needs to explain itself and to build its features from raw records."""
+    return {
+        "descriptions": {
+            f.name: {**f.description.as_metadata(), "window": f.window} for f in table.features
+        },
+        "feature_set_definition": table.feature_set.model_dump(mode="json"),
+    }
+
+
+def make_split(table: FeatureTable, config: TrainingConfig) -> Split:
+    frame = table.frame
+    if config.split.kind == "stratified":
+        return stratified_split(
+            frame[LABEL].to_numpy(),
+            validation=config.split.validation,
+            test=config.split.test,
+            seed=config.seed,
+        )
+    return time_split(
+        frame["as_of"],
+        validation=config.split.validation,
+        test=config.split.test,
+        horizon_days=table.horizon_days or 0,
+    )
+
+
+def check_enough_data(label: np.ndarray, config: TrainingConfig, part: str = "training") -> None:
+    check_counts(int(label.sum()), int((~label).sum()), config, part)
+
+
+def check_counts(
+    positives: int, negatives: int, config: TrainingConfig, part: str = "training"
+) -> None:
+    missing = []
+    if positives < config.min_positives:
+        missing.append(f"{positives} positives (need {config.min_positives})")
+    if negatives < config.min_negatives:
+        missing.append(f"{negatives} negatives (need {config.min_negatives})")
+    if missing:
+        raise InputError(
+            f"not enough data to train: the {part} period has {' and '.join(missing)}. "
+            "Add history, lengthen --horizon-days, or lower min_positives in the config."
+        )
+
+
+@dataclass(frozen=True)
+class LocalRows:
+    """The rows evaluation reads, in memory: validation and test in full, and the training
+    rows the logistic baseline learns from (all of them, or a sample of a Dask table)."""
+
+    frame: pd.DataFrame
+    label: np.ndarray
+    matrices: PartMatrices
+    split: Split
+    split_ranges: dict[str, str]
+    training_rows: int  # rows the booster learnt from, which a sample may not show

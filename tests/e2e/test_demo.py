@@ -1,0 +1,80 @@
+"""`leadscore demo`: the whole path to a served model, twice, and a clear word when the
+port is taken. Run as a user would: the installed command, in a fresh folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+LEADSCORE = str(Path(sys.executable).parent / "leadscore")
+
+
+def _demo(cwd: Path, port: int) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    command = [LEADSCORE, "demo", "--no-serve", "--customers", "4000", "--port", str(port)]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> None:
+    first = _demo(tmp_path, free_port())
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    out = first.stdout
+    assert "conversion, test AUC" in out and "oracle" in out
+    assert "leadscore-conversion v1" in out and "leadscore-nbo v1" in out
+    assert "Lead C-" in out and "curl -s http://127.0.0.1:" in out
+    assert any(word in out for word in ("Tagen", "Kanälen", "Seiten"))  # German reasons
+    assert (tmp_path / "mlflow.db").exists() and (tmp_path / "demo-data/service.log").exists()
+
+    # the second run serves until stopped: same store, a new version, the gate decides
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    command = [LEADSCORE, "demo", "--customers", "4000", "--port", str(port)]
+    second = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    output = b""
+    try:
+        deadline = time.time() + 600
+        while b"Ctrl-C stops it" not in output and time.time() < deadline:
+            line = second.stdout.readline()
+            if not line and second.poll() is not None:
+                break
+            output += line
+        text = output.decode()
+        assert "refused" in text, text[-3000:]  # the same data and seed: no better
+        assert "leadscore-conversion v1" in text
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/score",
+            json={"leads": [{"customer_id": "C-0000042"}]},
+            headers={"Authorization": "Bearer change-me"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+    finally:
+        second.send_signal(signal.SIGTERM)  # what a supervisor sends; Ctrl-C works alike
+        second.wait(timeout=60)
+    assert second.returncode == 0
+    with socket.socket() as sock:  # the service went down with the demo
+        sock.bind(("0.0.0.0", port))
+
+
+def test_demo_says_when_the_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _demo(tmp_path, port)
+    assert result.returncode == 1
+    assert f"port {port} is in use" in result.stderr and f"--port {port + 1}" in result.stderr
+    assert not (tmp_path / "demo-data").exists()  # refused before doing any work

@@ -1,0 +1,94 @@
+"""The command line: exit codes 0 / 1 / 2, messages that name the problem, same bytes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from leadscore.cli import app
+from leadscore.synthetic import GeneratedCRM
+
+runner = CliRunner()
+NOW = ["--now", "2026-11-27T00:00:00"]
+
+
+def test_generate_twice_with_one_seed_gives_identical_files(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        result = runner.invoke(
+            app, ["generate", "--out", str(tmp_path / name), "--customers", "300", "--seed", "9"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "oracle AUC" in result.output
+    for path in sorted((tmp_path / "a").rglob("*.parquet")):
+        twin = tmp_path / "b" / path.relative_to(tmp_path / "a")
+        assert path.read_bytes() == twin.read_bytes(), path.name
+
+
+def test_validate_accepts_generated_data(small_crm: GeneratedCRM) -> None:
+    result = runner.invoke(app, ["validate", str(small_crm.directory), *NOW])
+    assert result.exit_code == 0, result.output
+    assert "valid:" in result.output
+    assert f"{small_crm.events:,}" in result.output
+
+
+def test_validate_exits_1_and_names_each_problem(small_crm: GeneratedCRM, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("offers", "customers"):
+        pd.read_parquet(small_crm.directory / f"{name}.parquet").to_csv(
+            bad / f"{name}.csv", index=False
+        )
+    events = pd.read_parquet(small_crm.directory / "events.parquet").head(50).astype("str")
+    events.loc[2, "ts"] = "2099-01-01T00:00:00Z"
+    events.loc[4, "offer_id"] = "O-GHOST"
+    events.to_csv(bad / "events.csv", index=False)
+    report = tmp_path / "problems.csv"
+    result = runner.invoke(
+        app,
+        ["validate", str(bad), "--report", str(report), "--quarantine", str(tmp_path / "q"), *NOW],
+    )
+    assert result.exit_code == 1
+    assert "events.csv, column ts, row 3: timestamp lies in the future" in result.output
+    assert (
+        "events.csv, column offer_id, row 5: offer_id is not in the offers table" in result.output
+    )
+    assert "'O-GHOST'" in result.output
+    problems = pd.read_csv(report)
+    assert problems[["column", "row"]].values.tolist() == [["ts", 3], ["offer_id", 5]]
+    assert len(pd.read_csv(tmp_path / "q" / "events.rejected.csv")) == 2
+
+
+def test_load_writes_accepted_tables_and_quarantine(
+    small_crm: GeneratedCRM, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app, ["load", str(small_crm.directory), "--out", str(tmp_path / "out"), *NOW]
+    )
+    assert result.exit_code == 0, result.output
+    events = pd.read_parquet(tmp_path / "out" / "events.parquet")
+    assert len(events) == small_crm.events
+    assert (tmp_path / "out" / "quarantine" / "events.rejected.csv").exists()
+
+
+def test_bad_source_config_exits_1_with_the_field(tmp_path: Path) -> None:
+    config = tmp_path / "source.yaml"
+    config.write_text("name: x\ntimezone: Nowhere/City\ntables: {customers: {path: a.csv}}\n")
+    result = runner.invoke(app, ["validate", str(config)])
+    assert result.exit_code == 1
+    assert "timezone" in result.output and "Nowhere/City" in result.output
+
+
+@pytest.mark.slow  # starts the installed command several times: 30 s
+def test_installed_entry_point_and_usage_errors() -> None:
+    exe = Path(sys.executable).parent / "leadscore"
+    ok = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
+    assert ok.returncode == 0 and "generate" in ok.stdout and "validate" in ok.stdout
+    usage = subprocess.run(
+        [str(exe), "generate", "--customers", "many"], capture_output=True, text=True, check=False
+    )
+    assert usage.returncode == 2

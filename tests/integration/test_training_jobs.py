@@ -1,0 +1,224 @@
+"""Training jobs against a real MLflow store: tracking, registry, gate, reproducibility."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from leadscore import tracking
+from leadscore.cli import app
+from leadscore.common.errors import InputError
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table
+from leadscore.jobs.conversion import train_conversion
+from leadscore.jobs.inputs import prepare_table
+from leadscore.jobs.nbo import train_nbo
+from leadscore.jobs.run import run_job
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.models.files import load_model_dir
+from leadscore.models.nbo import NBOModel
+from leadscore.scoring.champions import load_champions
+from leadscore.scoring.fast_models import fast_nbo
+from leadscore.synthetic import GeneratedCRM
+from leadscore.training.config import load_training_config
+from leadscore.training.nbo import offer_labels
+from tests.conftest import NOW, REPO
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh embedded MLflow store (SQLite + artifact folder) in a working directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path
+
+
+def _config(crm: GeneratedCRM, kind: str = "conversion", **changes):
+    config = load_training_config(
+        REPO / "training" / "configs" / f"{kind}.yaml", source=crm.directory
+    )
+    return config.model_copy(update=changes)
+
+
+def test_conversion_job_logs_registers_and_loads_back(small_crm: GeneratedCRM, store: Path) -> None:
+    result = run_job(_config(small_crm))
+    run = mlflow.MlflowClient(tracking_uri=tracking.tracking_uri()).get_run(result.run.run_id)
+    metrics = run.data.metrics
+    for name in (
+        "test_roc_auc",
+        "test_pr_auc",
+        "test_log_loss",
+        "test_brier",
+        "test_ece",
+        "test_lift_at_10pct",
+        "baseline_logistic_regression_roc_auc",
+        "baseline_rules_points_roc_auc",
+        "oracle_oracle_auc",
+        "oracle_gap",
+        "grade_A_conversion_rate",
+    ):
+        assert name in metrics, name
+    assert run.data.tags["feature_set"] == "conversion_v1"
+    assert len(run.data.tags["data_hash"]) == 16 and run.data.tags["git_commit"]
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "plots")}
+    assert artifacts == {
+        f"plots/{n}"
+        for n in (
+            "roc.png",
+            "calibration.png",
+            "cumulative_gains.png",
+            "conversion_per_grade.png",
+            "shap_summary.png",
+        )
+    }
+    card = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card.md")
+    assert "Test metrics against baselines" in card and "Grades" in card and "oracle AUC" in card
+    assert (store / "mlflow.db").exists() and (store / "mlruns").is_dir()
+
+    assert tracking.aliases("leadscore-conversion") == {"champion": "1", "challenger": "1"}
+    handle = tracking.fetch("leadscore-conversion", "champion")
+    loaded = load_model_dir(handle.directory)
+    test = result.evaluation.test
+    np.testing.assert_allclose(
+        loaded.predict_frame(test)["probability"], test["probability"], rtol=1e-12
+    )
+    # the generic pyfunc flavour restores categories too
+    pyfunc = mlflow.pyfunc.load_model("models:/leadscore-conversion@champion")
+    predicted = pyfunc.predict(test[loaded.model.features].head(50))
+    np.testing.assert_allclose(predicted["probability"], test["probability"].head(50), rtol=1e-12)
+
+
+def test_same_data_config_and_seed_give_identical_model_files(
+    small_crm: GeneratedCRM, tmp_path: Path
+) -> None:
+    config = _config(small_crm)
+    table, _, _ = prepare_table(config, None)
+    for name in ("a", "b"):
+        evaluation = train_conversion(table, config)
+        ConversionPredictor(evaluation.model).save(tmp_path / name)
+        (tmp_path / f"{name}.metrics").write_text(repr(sorted(evaluation.metrics.items())))
+    for file in ("booster.txt", "model.json"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+    assert (tmp_path / "a.metrics").read_text() == (tmp_path / "b.metrics").read_text()
+
+
+@pytest.mark.slow  # three trainings and three promotions: 20 s
+def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
+    small_crm: GeneratedCRM, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weak = _config(small_crm).lightgbm.model_copy(update={"num_boost_round": 2})
+    config = str(REPO / "training" / "configs" / "conversion.yaml")
+    run_job(_config(small_crm, lightgbm=weak))  # v1: the first model becomes champion
+    run_job(_config(small_crm))  # v2: properly trained challenger
+
+    temp = store / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    promoted = runner.invoke(app, ["promote", "conversion", "--config", config])
+    assert promoted.exit_code == 0, promoted.output
+    assert "promoted version 2" in promoted.output
+    assert not any(temp.iterdir())  # the models compared were not left behind
+    _, versions = load_champions("leadscore-conversion", None, None)
+    assert versions == {"conversion": "2"} and not any(temp.iterdir())
+    assert tracking.aliases("leadscore-conversion")["champion"] == "2"
+
+    run_job(_config(small_crm, lightgbm=weak, seed=7))  # v3: deliberately worse
+    refused = runner.invoke(app, ["promote", "conversion", "--config", config])
+    assert refused.exit_code == 1
+    assert "refused" in refused.output and "log loss" in refused.output
+    assert tracking.aliases("leadscore-conversion") == {"champion": "2", "challenger": "3"}
+
+    back = runner.invoke(app, ["promote", "conversion", "--config", config, "--rollback"])
+    assert back.exit_code == 0 and "version 1 again" in back.output
+    assert tracking.aliases("leadscore-conversion")["champion"] == "1"
+    again = runner.invoke(app, ["promote", "conversion", "--config", config, "--rollback"])
+    assert again.exit_code == 1 and "no earlier champion" in again.output
+
+
+def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM) -> None:
+    config = _config(small_crm, min_positives=100_000)
+    table, _, _ = prepare_table(config, None)
+    with pytest.raises(InputError, match=r"positives \(need 100000\)"):
+        train_conversion(table, config)
+
+
+@pytest.mark.slow  # the command end to end: 8 s
+def test_train_command_prints_metrics_and_registry(small_crm: GeneratedCRM, store: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "conversion",
+            "--config",
+            str(REPO / "training/configs/conversion.yaml"),
+            "--source",
+            str(small_crm.directory),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "logistic_regression" in result.output and "rules_points" in result.output
+    assert "oracle (ground truth) AUC" in result.output
+    assert "version 1 as challenger and champion" in result.output
+
+
+def test_nbo_job_ranks_offers_and_beats_random(small_crm: GeneratedCRM, store: Path) -> None:
+    result = run_job(_config(small_crm, kind="nbo"))
+    rankings = result.evaluation.rankings
+    for kind in ("products", "nurture"):
+        for name in ("model", "popularity", "random"):
+            assert rankings[f"{kind}/{name}"]["rows"] > 20
+    assert "products/oracle" in rankings
+    assert rankings["products/model"]["map_at_3"] > rankings["products/random"]["map_at_3"]
+    handle = tracking.fetch("leadscore-nbo", "champion")
+    loaded = load_model_dir(handle.directory)
+    assert isinstance(loaded, NBOModel) and len(loaded.models) >= 5
+    assert loaded.pooled is not None  # the default: one model over (lead, offer) pairs
+    test = result.evaluation.test
+    matrix = loaded.encoder.matrix(test)
+    assert loaded.propensities(matrix) == pytest.approx(
+        result.evaluation.model.propensities(matrix), abs=1e-12
+    )
+    view = loaded.models["O-ANALYTICS"]  # an offer's reasons: base + impacts = raw output
+    contributions = view.contributions(matrix[:50])
+    assert contributions.shape[1] == len(view.features) + 1
+    assert contributions.sum(axis=1) == pytest.approx(view.margin(matrix[:50]), abs=1e-9)
+
+
+def test_nbo_per_offer_strategy_trains_one_model_per_offer(
+    small_crm: GeneratedCRM, tmp_path: Path
+) -> None:
+    config = _config(small_crm, kind="nbo")
+    config = config.model_copy(
+        update={"nbo": config.nbo.model_copy(update={"strategy": "per_offer"})}
+    )
+    data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+    table = build_feature_table(
+        data, load_feature_set("nbo_v1", directory=REPO / "features"), horizon_days=30
+    )
+    labels = offer_labels(data, table.frame[["customer_id", "as_of"]], 30, config.nbo)
+    offers = data.offers.astype({"offer_id": "str"})
+    model = train_nbo(table, labels, offers, config).model
+    assert model.pooled is None and len({id(m) for m in model.models.values()}) >= 5
+    model.save(tmp_path / "nbo")
+    loaded = NBOModel.load(tmp_path / "nbo")
+    matrix = loaded.encoder.matrix(table.frame.head(100))
+    assert loaded.propensities(matrix) == pytest.approx(model.propensities(matrix), abs=1e-12)
+    loaded = fast_nbo(loaded)  # as the Scorer's serving copy; each offer by its own model
+    offer_ids = list(loaded.models)
+    rows = np.arange(100) % 37
+    chosen = [offer_ids[k % len(offer_ids)] for k in range(100)]
+    values = loaded.offer_contributions(matrix, rows, chosen)
+    for k in (0, 1, 2, 50, 99):
+        booster = loaded.models[chosen[k]].booster
+        expected = booster.predict(matrix[rows[k] : rows[k] + 1], pred_contrib=True)[0]
+        np.testing.assert_allclose(values[k], expected, atol=1e-9)
+    assert loaded.propensities(matrix) == pytest.approx(model.propensities(matrix), abs=1e-12)

@@ -1,0 +1,17 @@
+"""Every moment in UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from leadscore.common.time import to_utc
+
+
+def test_naive_moments_are_taken_as_utc_and_aware_ones_converted() -> None:
+    assert to_utc("2026-03-01T09:30") == pd.Timestamp("2026-03-01T09:30", tz="UTC")
+    assert to_utc(datetime(2026, 3, 1, 9, 30)) == pd.Timestamp("2026-03-01T09:30", tz="UTC")
+    berlin = pd.Timestamp("2026-03-01T10:30", tz="Europe/Berlin")
+    assert to_utc(berlin) == pd.Timestamp("2026-03-01T09:30", tz="UTC")
+    assert str(to_utc(berlin).tz) == "UTC"

@@ -1,0 +1,132 @@
+"""Feature sets from YAML: shipped sets load, bad ones name the field, sets extend others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leadscore.common.errors import InputError
+from leadscore.features.definitions import load_feature_set
+from tests.conftest import REPO
+
+FEATURES = REPO / "features"
+
+
+def test_shipped_feature_sets_load_and_describe_every_feature() -> None:
+    for path in sorted(FEATURES.glob("*.yaml")):
+        feature_set = load_feature_set(path.stem, directory=FEATURES)
+        assert feature_set.id == path.stem
+        for definition in feature_set.features:
+            for lang in ("en", "de"):
+                text = getattr(definition.description, lang)
+                assert "{value}" in text, f"{path.name}: {definition.name} ({lang})"
+                if definition.windows and definition.windows != ["all"]:
+                    assert "{window}" in text, f"{path.name}: {definition.name} ({lang})"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("features: [{name: x, agg: count, description: {en: a, de: b}}]", "needs windows"),
+        (
+            "features: [{name: x, agg: sum, windows: [7], description: {en: a, de: b}}]",
+            "column: value",
+        ),
+        (
+            "features: [{name: X-1, agg: days_since_last, description: {en: a, de: b}}]",
+            "snake_case",
+        ),
+        (
+            "features: [{name: x, agg: trend, short: 30, long: 7, description: {en: a, de: b}}]",
+            "short < long",
+        ),
+        ("features: [{name: x, agg: median, windows: [7], description: {en: a, de: b}}]", "agg"),
+        ("features: [{name: x, agg: days_since_last, description: {en: a}}]", "de"),
+    ],
+)
+def test_bad_feature_definitions_name_the_field(tmp_path: Path, body: str, message: str) -> None:
+    (tmp_path / "t_v1.yaml").write_text(f"name: t\nversion: 1\n{body}\n")
+    with pytest.raises(InputError, match=message) as info:
+        load_feature_set("t_v1", directory=tmp_path)
+    assert "t_v1.yaml" in str(info.value)
+
+
+def test_feature_set_file_name_must_match_its_version(tmp_path: Path) -> None:
+    (tmp_path / "t_v1.yaml").write_text("name: t\nversion: 2\n")
+    with pytest.raises(InputError, match=r"t_v2\.yaml"):
+        load_feature_set("t_v1", directory=tmp_path)
+    with pytest.raises(InputError, match="available"):
+        load_feature_set("nothing_v1", directory=tmp_path)
+
+
+BASE = """name: base
+version: 1
+dedupe_within_seconds: 5
+profile: {include: [industry]}
+features:
+  - {name: visits, agg: count, windows: [7], description: {en: "{value} in {window}", de: "{value} in {window}"}}
+"""  # noqa: E501
+
+
+def test_a_feature_set_extends_another_and_adds_its_features_after(tmp_path: Path) -> None:
+    (tmp_path / "base_v1.yaml").write_text(BASE)
+    (tmp_path / "more_v2.yaml").write_text(
+        "name: more\nversion: 2\ndescription: base plus one\nextends: base_v1\nfeatures:\n"
+        "  - {name: last_visit, agg: days_since_last,"
+        " description: {en: '{value}', de: '{value}'}}\n"
+    )
+    more = load_feature_set("more_v2", directory=tmp_path)
+    assert more.id == "more_v2" and more.description == "base plus one"
+    assert [f.name for f in more.features] == ["visits", "last_visit"]
+    assert more.dedupe_within_seconds == 5 and more.profile.include == ["industry"]
+    # its own settings win over what it extends
+    (tmp_path / "own_v1.yaml").write_text(
+        "name: own\nversion: 1\nextends: more_v2\ndedupe_within_seconds: 0\n"
+    )
+    own = load_feature_set("own_v1", directory=tmp_path)
+    assert own.dedupe_within_seconds == 0 and [f.name for f in own.features] == [
+        "visits",
+        "last_visit",
+    ]
+
+
+def test_shipped_nbo_set_is_the_conversion_set_plus_offer_features() -> None:
+    conversion = load_feature_set("conversion_v1", directory=FEATURES)
+    nbo = load_feature_set("nbo_v1", directory=FEATURES)
+    assert nbo.features[: len(conversion.features)] == conversion.features
+    assert len(nbo.features) > len(conversion.features)
+    assert nbo.profile == conversion.profile
+    assert nbo.dedupe_within_seconds == conversion.dedupe_within_seconds
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"a_v1": "name: a\nversion: 1\nextends: nothing_v1\n"}, "nothing_v1.yaml: no such"),
+        (
+            {
+                "a_v1": "name: a\nversion: 1\nextends: b_v1\n",
+                "b_v1": "name: b\nversion: 1\nextends: a_v1\n",
+            },
+            "circle",
+        ),
+        ({"a_v1": "name: a\nversion: 1\nextends: [b_v1]\n"}, "id of one feature set"),
+        (
+            {
+                "a_v1": "name: a\nversion: 1\nextends: base_v1\nfeatures:\n  - {name: visits, "
+                "agg: days_since_last, description: {en: x, de: y}}\n"
+            },
+            "repeated: \\['visits'\\]",
+        ),
+    ],
+)
+def test_a_bad_extends_names_the_file_and_the_problem(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    (tmp_path / "base_v1.yaml").write_text(BASE)
+    for name, body in files.items():
+        (tmp_path / f"{name}.yaml").write_text(body)
+    with pytest.raises(InputError, match=message) as info:
+        load_feature_set("a_v1", directory=tmp_path)
+    assert ".yaml" in str(info.value)

@@ -1,0 +1,126 @@
+"""The compiled TreeSHAP gives LightGBM's own values: every split kind, missing values."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from leadscore.models.treeshap import FastTreeShap, pattern_table, reads_feature
+
+
+def _data(seed: int, rows: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = np.column_stack(
+        [
+            rng.normal(size=rows),
+            rng.poisson(2.0, rows).astype(float),
+            rng.integers(0, 6, rows).astype(float),  # categorical codes
+            rng.normal(size=rows),
+        ]
+    )
+    x[rng.random(rows) < 0.15, 0] = np.nan
+    x[rng.random(rows) < 0.1, 2] = np.nan
+    x[rng.random(rows) < 0.2, 3] = 0.0
+    logit = x[:, 1] - 2 + np.nan_to_num(x[:, 0]) + (x[:, 2] == 3) - 0.5 * (x[:, 3] > 0.5)
+    return x, rng.random(rows) < 1 / (1 + np.exp(-logit))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"num_leaves": 15},
+        {"num_leaves": 31, "zero_as_missing": True},  # 'Zero' missing type
+        {"num_leaves": 7, "use_missing": False},  # 'None' missing type everywhere
+        {"num_leaves": 63, "max_cat_to_onehot": 8},  # one-vs-rest categorical splits
+    ],
+)
+def test_values_equal_lightgbm_pred_contrib(params: dict) -> None:
+    x, y = _data(1)
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "min_data_in_leaf": 5, **params},
+        lgb.Dataset(x, y, categorical_feature=[2]),
+        num_boost_round=40,
+    )
+    test, _ = _data(2, rows=500)
+    test[:5, 2] = [-1, 99, 2.7, np.nan, 5]  # unseen, negative and fractional codes
+    explainer = FastTreeShap(booster)
+    ours = explainer.contributions(test)
+    np.testing.assert_allclose(ours, booster.predict(test, pred_contrib=True), atol=1e-9)
+    np.testing.assert_allclose(ours[:3], booster.predict(test[:3], pred_contrib=True), atol=1e-9)
+    np.testing.assert_allclose(
+        explainer.margin(test), booster.predict(test, raw_score=True), atol=1e-9
+    )
+
+
+def test_early_stopped_boosters_are_explained_up_to_their_best_round() -> None:
+    x, y = _data(3)
+    train, valid = lgb.Dataset(x[:3000], y[:3000]), lgb.Dataset(x[3000:], y[3000:])
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "learning_rate": 0.3},
+        train,
+        num_boost_round=500,
+        valid_sets=[valid],
+        callbacks=[lgb.early_stopping(5, verbose=False)],
+        keep_training_booster=True,  # keeps the rounds after the best one
+    )
+    assert booster.best_iteration < booster.num_trees()
+    np.testing.assert_allclose(
+        FastTreeShap(booster).contributions(x[:200]),
+        booster.predict(x[:200], pred_contrib=True),
+        atol=1e-9,
+    )
+
+
+def test_pattern_table_by_hand_for_two_features() -> None:
+    # d = 2: weights 1/2 for |T| = 0 and |T| = 1
+    z = np.array([0.25, 0.5])
+    table = pattern_table(z)
+    assert table[0b00] == pytest.approx(0.5 * 0.25 * 0.5)  # T = {}
+    assert table[0b01] == pytest.approx(0.5 * 0.25 * 0.5 + 0.5 * 0.5)  # T = {}, {0}
+    assert table[0b10] == pytest.approx(0.5 * 0.25 * 0.5 + 0.5 * 0.25)  # T = {}, {1}
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5, 63, 64, 65, 129])
+def test_every_batch_size_gets_the_same_values(rows: int) -> None:
+    x, y = _data(4)
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "num_leaves": 15},
+        lgb.Dataset(x, y, categorical_feature=[2]),
+        num_boost_round=30,
+    )
+    test, _ = _data(5, rows=rows)
+    explainer = FastTreeShap(booster)
+    expected = booster.predict(test, pred_contrib=True)
+    np.testing.assert_allclose(explainer.contributions(test), expected, atol=1e-9)
+    np.testing.assert_allclose(
+        explainer.margin(test), booster.predict(test, raw_score=True), atol=1e-9
+    )
+
+
+def test_values_of_a_partition_of_the_trees_add_up_to_the_models() -> None:
+    x, y = _data(6)
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "num_leaves": 15},
+        lgb.Dataset(x, y, categorical_feature=[2]),
+        num_boost_round=40,
+    )
+    reads_category = [reads_feature(tree, 2) for tree in booster.dump_model()["tree_info"]]
+    assert 0 < sum(reads_category) < len(reads_category)  # both parts hold trees
+    with_it = FastTreeShap(booster, keep=lambda tree: reads_feature(tree, 2))
+    without = FastTreeShap(booster, keep=lambda tree: not reads_feature(tree, 2))
+    assert with_it.n_trees + without.n_trees == booster.num_trees()
+    test, _ = _data(7, rows=300)
+    assert np.all(without.contributions(test)[:, 2] == 0)  # the category is never read
+    none = FastTreeShap(booster, keep=lambda tree: False)
+    assert none.n_trees == 0 and not none.contributions(test).any() and not none.margin(test).any()
+    np.testing.assert_allclose(
+        with_it.contributions(test) + without.contributions(test),
+        booster.predict(test, pred_contrib=True),
+        atol=1e-9,
+    )
+    np.testing.assert_allclose(
+        with_it.margin(test) + without.margin(test),
+        booster.predict(test, raw_score=True),
+        atol=1e-9,
+    )

@@ -1,0 +1,164 @@
+"""The Scorer: exact TreeSHAP reasons, readable sentences, offers, records and ids alike."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import TypeAdapter
+
+from leadscore.common.errors import InputError
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table
+from leadscore.jobs.conversion import train_conversion
+from leadscore.jobs.inputs import prepare_table
+from leadscore.jobs.nbo import train_nbo
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.scoring.feature_store import FeatureStore
+from leadscore.scoring.scorer import Scorer
+from leadscore.serving.contract import LeadResult, results_json
+from leadscore.synthetic import GeneratedCRM
+from leadscore.training.config import load_training_config
+from leadscore.training.nbo import offer_labels
+from tests.conftest import NOW, REPO
+
+
+@pytest.fixture(scope="module")
+def scorer(small_crm: GeneratedCRM) -> Scorer:
+    config = load_training_config(
+        REPO / "training/configs/conversion.yaml", source=small_crm.directory
+    )
+    table, _, _ = prepare_table(config, None)
+    conversion = ConversionPredictor(train_conversion(table, config).model)
+    nbo_config = load_training_config(
+        REPO / "training/configs/nbo.yaml", source=small_crm.directory
+    )
+    data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+    nbo_set = load_feature_set("nbo_v1", directory=REPO / "features")
+    nbo_table = build_feature_table(data, nbo_set, horizon_days=30)
+    labels = offer_labels(data, nbo_table.frame[["customer_id", "as_of"]], 30, nbo_config.nbo)
+    offers = data.offers.astype({"offer_id": "str"})
+    nbo = train_nbo(nbo_table, labels, offers, nbo_config).model
+    now = build_feature_table(data, nbo_set, as_of=[pd.Timestamp("2026-06-29", tz="UTC")])
+    return Scorer.serving(conversion, nbo, FeatureStore.from_table(now.frame))
+
+
+def test_impacts_are_exact_treeshap_and_add_up_to_the_margin(scorer: Scorer) -> None:
+    rows = scorer.store.frame.head(200).reset_index(drop=True)
+    results = scorer.score_frame(rows, lang="en", top_k=1000)
+    margins = scorer.conversion.model.margin(scorer.conversion.model.encoder.matrix(rows))
+    for result, margin in zip(results, margins, strict=True):
+        total = result["base_value"] + sum(r["impact"] for r in result["reasons"])
+        assert total == pytest.approx(margin, abs=1e-4)  # impacts are rounded to 6 places
+        assert result["margin"] == pytest.approx(margin, abs=1e-9)
+        assert result["score"] == round(result["probability"] * 100)
+
+
+def test_reasons_read_as_sentences_in_german_and_english(scorer: Scorer) -> None:
+    rows = scorer.store.frame.head(50).reset_index(drop=True)
+    german = scorer.score_frame(rows, lang="de", top_k=5)
+    english = scorer.score_frame(rows, lang="en", top_k=5)
+    texts_de = [r["text"] for res in german for r in res["reasons"]]
+    texts_en = [r["text"] for res in english for r in res["reasons"]]
+    assert texts_de and texts_en
+    assert all("{" not in t and "nan" not in t for t in texts_de + texts_en)
+    assert any("Tagen" in t or "Branche" in t or "Kontakt" in t for t in texts_de)
+    assert any("days" in t or "Industry" in t for t in texts_en)
+    for result in german:
+        impacts = [abs(r["impact"]) for r in result["reasons"]]
+        assert impacts == sorted(impacts, reverse=True) and len(impacts) <= 5
+        assert {r["direction"] for r in result["reasons"]} <= {"up", "down"}
+
+
+def test_offers_follow_grade_and_eligibility(scorer: Scorer) -> None:
+    rows = scorer.store.frame.head(300).reset_index(drop=True)
+    results = scorer.score_frame(rows, lang="en", top_k=3)
+    ready = set(scorer.nbo.config.sales_ready_grades)
+    for row, result in zip(rows.itertuples(), results, strict=True):
+        kinds = {o["kind"] for o in result["next_best_offers"]}
+        assert kinds <= ({"product"} if result["grade"] in ready else {"nurture"})
+        values = [o["expected_value"] for o in result["next_best_offers"]]
+        assert values == sorted(values, reverse=True)
+        owned = {o for o, f in scorer.nbo.config.owned_features.items() if getattr(row, f) > 0}
+        assert not owned & {o["offer_id"] for o in result["next_best_offers"]}
+        for offer in result["next_best_offers"]:
+            assert offer["reasons"] and len(offer["reasons"]) <= 3
+
+
+def test_offer_propensities_and_values_are_the_pooled_models_own(scorer: Scorer) -> None:
+    nbo = scorer.nbo
+    assert nbo.pooled is not None  # the configured strategy, explained tree-shared
+    booster, offers = nbo.pooled.booster, list(nbo.offers["offer_id"])
+    matrix = nbo.encoder.matrix(scorer.store.frame.head(100))
+
+    def pairs(rows: np.ndarray, offer_ids: list[str]) -> np.ndarray:
+        codes = [nbo.models[o].code for o in offer_ids]
+        return np.column_stack([matrix[rows], codes])
+
+    every = np.arange(len(matrix))
+    propensity = nbo.propensities(matrix)
+    for j, offer in enumerate(offers):
+        margin = booster.predict(pairs(every, [offer] * len(every)), raw_score=True)
+        np.testing.assert_allclose(propensity[:, j], nbo.pooled.calibrator(margin), atol=1e-12)
+    rows = np.repeat(every, 3)
+    offer_ids = [offers[k % len(offers)] for k in range(len(rows))]
+    values = nbo.offer_contributions(matrix, rows, offer_ids)
+    lightgbm = booster.predict(pairs(rows, offer_ids), pred_contrib=True)
+    expected = np.delete(lightgbm, -2, axis=1)
+    expected[:, -1] += lightgbm[:, -2]  # the offer's own share joins the base value
+    np.testing.assert_allclose(values, expected, atol=1e-9)
+
+
+def test_full_record_scores_like_the_same_customer_from_the_store(
+    scorer: Scorer, small_crm: GeneratedCRM
+) -> None:
+    customers = pd.read_parquet(small_crm.directory / "customers.parquet")
+    events = pd.read_parquet(small_crm.directory / "events.parquet")
+    customer = customers.iloc[3]
+    mine = events[events["customer_id"] == customer["customer_id"]]
+    profile = {
+        c: (None if pd.isna(customer[c]) else str(customer[c]))
+        for c in ("industry", "company_size", "country", "lead_source", "account_id")
+    }
+    record = {
+        "customer_id": customer["customer_id"],
+        "created_at": customer["created_at"].isoformat(),
+        "profile": profile,
+        "events": [
+            {
+                "ts": e.ts.isoformat(),
+                "event_type": str(e.event_type),
+                "channel": None if pd.isna(e.channel) else str(e.channel),
+                "offer_id": None if pd.isna(e.offer_id) else str(e.offer_id),
+                "value": None if pd.isna(e.value) else float(e.value),
+            }
+            for e in mine.itertuples()
+        ],
+    }
+    built = scorer.features_for_records([record], now=pd.Timestamp("2026-06-29", tz="UTC"))
+    from_record = scorer.score_frame(built)[0]
+    from_store = scorer.score_frame(scorer.store.rows([customer["customer_id"]]))[0]
+    assert from_record["probability"] == pytest.approx(from_store["probability"], rel=1e-9)
+    assert from_record["reasons"] == from_store["reasons"]
+
+
+def test_results_are_what_the_http_contract_declares(scorer: Scorer) -> None:
+    rows = scorer.store.frame.head(300).reset_index(drop=True)
+    ids = scorer.store.frame.index[:50].tolist()
+    for lang in ("de", "en"):
+        results = scorer.score_frame(rows, lang=lang, top_k=7) + scorer.score_ids(
+            ids, lang=lang, top_k=2
+        )
+        checked = TypeAdapter(list[LeadResult]).validate_python(results, strict=True)
+        assert any(r.next_best_offers for r in checked) and all(r.reasons for r in checked)
+        written = json.loads(results_json(results))
+        assert written == json.loads(TypeAdapter(list[LeadResult]).dump_json(checked))
+
+
+def test_unknown_customer_is_a_clear_error(scorer: Scorer) -> None:
+    with pytest.raises(InputError, match="C-NOPE"):
+        scorer.store.rows(["C-NOPE"])

@@ -1,0 +1,87 @@
+"""The work-arounds for BentoML: request timers cancelled, timeouts still answered, one
+trace span per request."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bentoml._internal.server.http.traffic import TimeoutMiddleware
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from leadscore.serving.bentoml_fixes import cancel_request_timers, trace_requests_not_messages
+
+SCOPE = {"type": "http", "method": "POST", "path": "/score", "headers": []}
+
+
+async def _receive() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _app(delay: float):
+    async def app(scope, receive, send) -> None:
+        await asyncio.sleep(delay)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app
+
+
+def _serve(middleware: TimeoutMiddleware, requests: int) -> tuple[list[int], int]:
+    async def main() -> tuple[list[int], int]:
+        statuses: list[int] = []
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        for _ in range(requests):
+            await middleware(SCOPE, _receive, send)
+        pending = [h for h in asyncio.get_running_loop()._scheduled if not h.cancelled()]
+        return statuses, len(pending)
+
+    return asyncio.run(main())
+
+
+def test_finished_requests_leave_no_timer_behind() -> None:
+    assert cancel_request_timers()
+    statuses, pending = _serve(TimeoutMiddleware(_app(0), timeout=60), requests=50)
+    assert statuses == [200] * 50
+    assert pending == 0  # BentoML's own middleware leaves 50 timers for 60 s
+
+
+def test_slow_requests_still_get_a_504() -> None:
+    assert cancel_request_timers()
+    statuses, _ = _serve(TimeoutMiddleware(_app(5), timeout=0.05), requests=1)
+    assert statuses == [504]
+
+
+def test_a_response_that_has_begun_is_not_cut_off() -> None:
+    async def streaming(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.1)  # longer than the timeout, after the response began
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    assert cancel_request_timers()
+    statuses, pending = _serve(TimeoutMiddleware(streaming, timeout=0.05), requests=1)
+    assert statuses == [200] and pending == 0
+
+
+def test_a_request_makes_one_span_not_one_per_message() -> None:
+    def spans_of_one_request() -> list[str]:
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()  # samples everything
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        # as BentoML builds it: OpenTelemetry's defaults
+        middleware = OpenTelemetryMiddleware(_app(0), tracer_provider=provider)
+        statuses, _ = _serve(middleware, requests=1)
+        assert statuses == [200]
+        return [span.name for span in exporter.get_finished_spans()]
+
+    before = spans_of_one_request()
+    assert trace_requests_not_messages() and trace_requests_not_messages()  # idempotent
+    after = spans_of_one_request()
+    assert len(before) == 3 and len(after) == 1  # the request and its two sends; the request
+    assert after[0] in before

@@ -1,0 +1,50 @@
+"""The service's settings, read once from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leadscore.common.errors import InputError
+from leadscore.serving.settings import ServiceSettings
+
+
+def test_defaults_without_any_variable() -> None:
+    settings = ServiceSettings.from_environment({})
+    assert settings.conversion_model == "leadscore-conversion"
+    assert settings.nbo_model == "leadscore-nbo"
+    assert settings.feature_store is None and settings.reload_seconds == 10
+    assert settings.max_batch == 1000 and settings.inline_leads == 16
+    assert settings.access_log is False and settings.api_keys == frozenset()
+
+
+def test_the_environment_sets_everything(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("k-2\n\nk-3\n")
+    settings = ServiceSettings.from_environment(
+        {
+            "LEADSCORE_API_KEYS": "k-1, ",
+            "LEADSCORE_API_KEYS_FILE": str(keys),
+            "LEADSCORE_NBO_MODEL": "",
+            "LEADSCORE_FEATURE_STORE": "/data/store.parquet",
+            "LEADSCORE_RELOAD_SECONDS": "0",
+            "LEADSCORE_MAX_BATCH": "50",
+            "LEADSCORE_INLINE_LEADS": "4",
+            "LEADSCORE_ACCESS_LOG": "1",
+        }
+    )
+    assert settings.api_keys == {"k-1", "k-2", "k-3"}
+    assert settings.nbo_model is None  # '': no next-best-offer model
+    assert settings.feature_store == Path("/data/store.parquet")
+    assert (settings.reload_seconds, settings.max_batch, settings.inline_leads) == (0, 50, 4)
+    assert settings.access_log is True
+    assert "k-1" not in repr(settings)  # keys never end up in a log line
+
+
+def test_a_bad_value_names_its_variable() -> None:
+    with pytest.raises(InputError, match="LEADSCORE_MAX_BATCH") as info:
+        ServiceSettings.from_environment({"LEADSCORE_MAX_BATCH": "many"})
+    assert "LEADSCORE_RELOAD_SECONDS" not in str(info.value)
+    with pytest.raises(InputError, match="LEADSCORE_RELOAD_SECONDS"):
+        ServiceSettings.from_environment({"LEADSCORE_RELOAD_SECONDS": "-1"})

@@ -1,0 +1,31 @@
+"""The model watcher: a failed reload keeps the old models serving and says why."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from leadscore.common.errors import InputError
+from leadscore.serving.watcher import ModelWatcher
+
+
+def test_a_failed_reload_keeps_the_old_models_and_says_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    registry = {"conversion": "1"}
+
+    def load() -> tuple[str, dict]:
+        if registry["conversion"] != "1":
+            raise InputError("version 2: booster.txt is missing")
+        return "scorer of version 1", dict(registry)
+
+    watcher = ModelWatcher(load, lambda: dict(registry), interval=0)
+    registry["conversion"] = "2"
+    with caplog.at_level(logging.ERROR, logger="leadscore.service"):
+        watcher.check()
+    assert watcher.state.scorer == "scorer of version 1"
+    status = watcher.state.status()
+    assert status["ready"] and status["models"] == {"conversion": "1"}
+    assert "booster.txt is missing" in status["last_reload_error"]
+    assert "reloading the champion failed" in caplog.text and "booster.txt" in caplog.text
