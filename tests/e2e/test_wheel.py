@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -74,7 +75,10 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
     store = tmp_path / "demo-data" / "features" / "store.parquet"
     log = (tmp_path / "serve.log").open("wb")
     command = [str(leadscore), "serve", "--port", str(port), "--feature-store", str(store)]
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
+    # a session of its own: BentoML's server and worker are stopped with it at the end
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=log, stderr=log, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120
@@ -102,11 +106,11 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
         assert result["customer_id"] == lead["customer_id"] and 0 <= result["score"] <= 100
         assert result["reasons"] and result["model"]["name"] == "leadscore-conversion"
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _a_known_customer(store: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from leadscore.cli import app
@@ -82,3 +83,15 @@ def test_features_command_rejects_unknown_feature_set(
     )
     assert result.exit_code == 1
     assert "nope_v9" in result.output
+
+
+def test_features_command_finds_the_shipped_feature_sets_from_any_folder(
+    small_crm: GeneratedCRM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no features/ here
+    out = tmp_path / "now.parquet"
+    command = ["features", str(small_crm.directory), "--out", str(out), "--feature-set", "nbo_v1"]
+    result = runner.invoke(app, [*command, "--as-of", "2026-06-01T00:00:00"])
+    assert result.exit_code == 0, result.output
+    assert "nbo_v1" in result.output
+    assert "crm_core_bought_all" in pd.read_parquet(out).columns  # nbo_v1's own features
