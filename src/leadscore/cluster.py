@@ -33,7 +33,10 @@ class DaskSettings(StrictModel):
 @contextmanager
 def dask_client(settings: DaskSettings) -> Iterator[object]:
     """A ``distributed.Client``, closed (and a local cluster shut down) on exit."""
-    from distributed import Client, LocalCluster
+    from distributed import (  # the optional Dask engine loads only when a job runs on it
+        Client,
+        LocalCluster,
+    )
 
     if settings.scheduler is not None:
         try:

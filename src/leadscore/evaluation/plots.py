@@ -98,7 +98,7 @@ def _per_grade(evaluation: Evaluation) -> Figure:
 
 
 def _shap(evaluation: Evaluation) -> Figure:
-    import shap
+    import shap  # seconds to import: loaded only when the summary is drawn
 
     features = evaluation.model.features
     values = evaluation.shap_values[:, :-1]  # last column: base value

@@ -70,7 +70,7 @@ def read_canonical(directory: Path) -> DaskTables:
     Outcomes come from the label's event type when the directory has no outcomes table,
     as in the single-machine loader.
     """
-    import dask.dataframe as dd
+    import dask.dataframe as dd  # the optional Dask engine loads only when a job runs on it
 
     source = canonical_source(directory)
     frames, files = {}, []
@@ -138,7 +138,7 @@ def _hash(ids: pd.Series) -> np.ndarray:
 def data_summary(tables: DaskTables) -> CanonicalData:
     """The few figures a table plan reads, computed on the cluster, in CanonicalData form:
     the first and last customer creation and the last event and outcome."""
-    import dask
+    import dask  # the optional Dask engine loads only when a job runs on it
 
     first, last, last_event, last_outcome = dask.compute(
         tables.customers["created_at"].min(),  # type: ignore[attr-defined]
@@ -181,7 +181,7 @@ def build_feature_table_dask(
     Nothing is computed but the plan's few summary figures; the leakage audit is left to
     the caller (it needs the label of every row: see ``training``).
     """
-    import dask.dataframe as dd
+    import dask.dataframe as dd  # the optional Dask engine loads only when a job runs on it
 
     plan = plan_table(
         data_summary(tables), as_of=as_of, horizon_days=horizon_days, spine_kind=spine_kind

@@ -12,12 +12,15 @@ import pandas as pd
 from leadscore.common.errors import InputError
 from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import resolve_source
+from leadscore.evaluation.conversion import Evaluation
+from leadscore.evaluation.nbo import NBOEvaluation
 from leadscore.features.definitions import (
     Description,
     Feature,
     FeatureSetDefinition,
     load_feature_set,
 )
+from leadscore.features.on_dask import DaskFeatureTable
 from leadscore.features.training_set import (
     LABEL,
     FeatureTable,
@@ -36,8 +39,8 @@ class JobResult:
     """A finished job: its evaluation (of the kind's own type), table and MLflow run."""
 
     kind: str
-    evaluation: object  # leadscore.evaluation.conversion.Evaluation | ...nbo.NBOEvaluation
-    table: FeatureTable
+    evaluation: Evaluation | NBOEvaluation
+    table: FeatureTable | DaskFeatureTable
     run: RegisteredRun
     timings: dict[str, float] = field(default_factory=dict)
 

@@ -57,6 +57,7 @@ def score_on_dask(
     advance: Advance = lambda _: None,
 ) -> tuple[int, list[Path]]:
     """Score every partition of a Parquet feature table on the cluster; rows and files."""
+    # the optional Dask engine loads only when a job runs on it
     import dask
     import dask.dataframe as dd
     from distributed import as_completed

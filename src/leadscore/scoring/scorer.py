@@ -95,7 +95,7 @@ class Scorer:
         nbo_info: ModelInfo | None = None,
     ) -> Scorer:
         """A Scorer on compiled copies of the models (see ``fast_models``)."""
-        fast_offers = None if nbo is None or not nbo.models else fast_nbo(nbo)
+        fast_offers = None if nbo is None else fast_nbo(nbo)
         return cls(fast_conversion(conversion), fast_offers, store, conversion_info, nbo_info)
 
     def __post_init__(self) -> None:

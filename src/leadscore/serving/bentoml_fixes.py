@@ -8,7 +8,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import inspect
 import logging
+
+from pydantic import ValidationError
+from starlette.responses import JSONResponse
 
 log = logging.getLogger("leadscore.service")
 
@@ -26,9 +30,8 @@ def cancel_request_timers() -> bool:
     future per request of BentoML's.
     Returns False, and changes nothing, where BentoML no longer has that middleware.
     """
-    try:
+    try:  # BentoML's internals: imported where they are patched, and may move
         from bentoml._internal.server.http import traffic
-        from starlette.responses import JSONResponse
     except ImportError:
         return False
     middleware = getattr(traffic, "TimeoutMiddleware", None)
@@ -74,8 +77,7 @@ def trace_requests_not_messages() -> bool:
     request id of the access log, stays. Returns False where the middleware cannot
     exclude those spans (nothing changed then).
     """
-    import inspect
-
+    # loaded with BentoML's server, which this patches before it starts
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
     init = OpenTelemetryMiddleware.__init__
@@ -128,8 +130,7 @@ class _ClientErrorsWithoutInputs(logging.Filter):
 
 
 def _is_client_error(exc: BaseException) -> bool:
-    from bentoml.exceptions import BentoMLException
-    from pydantic import ValidationError
+    from bentoml.exceptions import BentoMLException  # BentoML's, where it is asked about
 
     if isinstance(exc, ValidationError):
         return True

@@ -42,7 +42,7 @@ def fit_booster_dask(
     """Fit with ``DaskLGBMClassifier`` on the cluster; the rows that come here for
     calibration and evaluation, their encoder, the booster cut by early stopping, and the
     leakage audit of the rows here (``timings`` gains this step's parts)."""
-    import dask
+    import dask  # the optional Dask engine loads only when a job runs on it
 
     if config.split.kind != "time":
         raise InputError(
@@ -93,7 +93,7 @@ def _local_rows(
 ) -> tuple[pd.DataFrame, Split, dict[str, str]]:
     """Validation and test rows in full, and a sample of training rows for the baselines
     and the leakage audit; the split over them and the parts' date ranges."""
-    import dask
+    import dask  # the optional Dask engine loads only when a job runs on it
 
     share = min(1.0, config.logistic_max_rows / max(training_rows, 1))
     later = frame[frame["as_of"] >= bounds.validation_start]  # type: ignore[index]
@@ -121,7 +121,9 @@ def fit_dask_booster(
     training_rows: int,
 ) -> lgb.Booster:
     """``num_boost_round`` rounds of ``DaskLGBMClassifier`` with the job's parameters."""
-    from lightgbm.dask import DaskLGBMClassifier
+    from lightgbm.dask import (
+        DaskLGBMClassifier,  # the optional Dask engine loads only when a job runs on it
+    )
 
     params = config.lightgbm.params(
         seed=config.seed, positives=positives, negatives=training_rows - positives
