@@ -24,6 +24,7 @@ from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import build_feature_table, write_feature_table
+from leadscore.jobs.inputs import build_table, feature_set_of
 from leadscore.jobs.promotion import promote_challenger
 from leadscore.jobs.run import run_job
 from leadscore.serving.command import serve_command
@@ -113,8 +114,8 @@ def validate(settings: DemoSettings, summary: DemoSummary) -> None:
 def build_training_table(settings: DemoSettings, summary: DemoSummary) -> None:
     config = settings.config("conversion")
     data = _loaded(settings, summary)
-    feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
-    table = build_feature_table(data, feature_set, horizon_days=config.horizon_days)
+    feature_set = feature_set_of(config)
+    table = build_table(config, data, feature_set)
     write_feature_table(table, settings.train_table)
     summary.rows["training table"] = (
         f"{len(table.frame):,} (lead, date) rows x {len(table.feature_names)} features "

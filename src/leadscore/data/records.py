@@ -15,7 +15,7 @@ import pandas as pd
 
 from leadscore.common.errors import InputError
 from leadscore.data.parsing import PARSE_FIXES, parse_column
-from leadscore.data.tables import EVENTS, column_names
+from leadscore.data.tables import EVENTS, ColumnKind, column_names
 
 RECORD_TIMEZONE = "UTC"  # a record's timestamps without an offset are UTC
 
@@ -55,7 +55,7 @@ def _event_frame(events: list[dict], where: list[str]) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def _parsed(values: pd.Series, kind, where: list[str], field: str) -> pd.Series:
+def _parsed(values: pd.Series, kind: ColumnKind, where: list[str], field: str) -> pd.Series:
     parsed, failed = parse_column(values, kind, timezone=RECORD_TIMEZONE)
     bad = np.flatnonzero(failed.to_numpy())
     if len(bad):

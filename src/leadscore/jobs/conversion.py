@@ -32,13 +32,10 @@ from leadscore.training.on_dask import fit_booster_dask
 
 
 def train_conversion(
-    table: FeatureTable,
-    config: TrainingConfig,
-    truth: pd.DataFrame | None = None,
-    timings: dict[str, float] | None = None,
+    table: FeatureTable, config: TrainingConfig, truth: pd.DataFrame | None = None
 ) -> Evaluation:
     """Fit, calibrate and grade on train/validation; report on test against baselines."""
-    timings = {} if timings is None else timings
+    timings: dict[str, float] = {}
     clock = time.perf_counter()
     rows, encoder = local_rows(table, config)
     timings["prepare"] = time.perf_counter() - clock
