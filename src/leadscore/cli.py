@@ -34,10 +34,16 @@ from leadscore.common.declarations import (
 )
 from leadscore.common.errors import InputError
 from leadscore.common.time import to_utc
-from leadscore.data.loading import load_source, require_loaded, write_canonical, write_quarantine
+from leadscore.data.loading import (
+    load_source,
+    require_loaded,
+    write_canonical,
+    write_quarantine,
+)
 from leadscore.data.problems import problems_frame
 from leadscore.data.source_config import resolve_source
 from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC
+from leadscore.features.coverage import coverage_notes
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.on_dask import (
     build_feature_table_dask,
@@ -139,15 +145,24 @@ def validate(
         Path | None, typer.Option(help="write rejected rows with their reasons to this directory")
     ] = None,
     now: NowOption = None,
+    feature_set: Annotated[
+        str,
+        typer.Option(help="say which event types and features of this feature set the data feeds"),
+    ] = "conversion_v1",
 ) -> None:
-    """Check a source and report every problem; exit 1 if there is any."""
+    """Check a source and report every problem; exit 1 if there is any, or if a table
+    rejects more than its max_rejected_share of rows."""
     try:
         config = resolve_source(source)
+        definition = load_feature_set(feature_set, directory=_feature_folders(None))
+        with console.status(f"validating {source} ..."):
+            result = load_source(config, now=_now(now))
     except InputError as exc:
         _fail(str(exc))
-    with console.status(f"validating {source} ..."):
-        result = load_source(config, now=_now(now))
     print_load_result(result, console)
+    if result.data is not None:
+        for note in coverage_notes(result.data.events, definition):
+            console.print(f"note: {note}", highlight=False)
     if report is not None:
         problems_frame(result.problems).to_csv(report, index=False)
         console.print(f"all {len(result.problems):,} problems written to {report}")
@@ -155,7 +170,13 @@ def validate(
         for path in write_quarantine(result, quarantine):
             console.print(f"rejected rows: {path}")
     if not result.ok:
-        _fail(f"{len(result.problems):,} problem(s) in {source}; see the list above")
+        over = "; tables over their rejection limit: " + ", ".join(
+            r.table for r in result.over_limit
+        )
+        _fail(
+            f"{len(result.problems):,} problem(s) in {source}; see the list above"
+            + (over if result.over_limit else "")
+        )
     console.print(f"[green]valid:[/] {source}")
 
 
@@ -165,15 +186,22 @@ def load(
     out: Annotated[Path, typer.Option(help="directory for the accepted canonical tables")],
     now: NowOption = None,
 ) -> None:
-    """Load a source into canonical Parquet tables; rejected rows go to OUT/quarantine."""
+    """Load a source into canonical Parquet tables; rejected rows go to OUT/quarantine.
+
+    Exits 1, writing only the quarantine, when a table cannot be read or rejects more than
+    its max_rejected_share of rows (default 5 %).
+    """
     try:
         result = load_source(resolve_source(source), now=_now(now))
-        data = require_loaded(result)
     except InputError as exc:
         _fail(str(exc))
-    write_canonical(data, out)
-    paths = write_quarantine(result, out / "quarantine")
     print_load_result(result, console)
+    paths = write_quarantine(result, out / "quarantine")
+    try:
+        data = require_loaded(result)
+    except InputError as exc:
+        _fail(f"{exc}\nnothing loaded; rejected rows with reasons in {out / 'quarantine'}")
+    write_canonical(data, out)
     rejected = sum(r.rejected for r in result.reports)
     console.print(
         f"accepted rows written to [bold]{out}[/]; {rejected:,} rejected rows with reasons in "
@@ -228,7 +256,7 @@ def features(
         raise typer.BadParameter("use auto, snapshots or creation", param_hint="--spine")
     if out.suffix != ".parquet":
         _fail(f"{out}: the feature table is written as Parquet; name it *.parquet")
-    features_dir = features_dir or in_working_dir_or_shipped(Path("features"), feature_sets_dir())
+    folders = _feature_folders(features_dir)
     settings = _dask_settings(dask_scheduler, dask_workers, partitions)
     if settings is not None:
         _features_on_dask(
@@ -236,16 +264,18 @@ def features(
             out,
             settings,
             feature_set=feature_set,
-            features_dir=features_dir,
+            folders=folders,
             as_of=[_now(d) for d in as_of or []],
             horizon_days=horizon_days if label else None,
             spine=spine,
         )
         return
     try:
-        definition = load_feature_set(feature_set, directory=features_dir)
+        definition = load_feature_set(feature_set, directory=folders)
         result = load_source(resolve_source(source), now=_now(now))
         data = require_loaded(result)
+        for note in coverage_notes(data.events, definition):
+            console.print(f"note: {note}", highlight=False)
         with console.status(f"building {definition.id} features ..."):
             table = build_feature_table(
                 data,
@@ -270,14 +300,14 @@ def _features_on_dask(
     settings: DaskSettings,
     *,
     feature_set: str,
-    features_dir: Path,
+    folders: list[Path],
     as_of: list[pd.Timestamp | None],
     horizon_days: int | None,
     spine: str,
 ) -> None:
     started = time.perf_counter()
     try:
-        definition = load_feature_set(feature_set, directory=features_dir)
+        definition = load_feature_set(feature_set, directory=folders)
         tables = read_canonical(source)
         with dask_client(settings) as client, console.status("building features on Dask ..."):
             table = build_feature_table_dask(
@@ -297,6 +327,11 @@ def _features_on_dask(
         f"{definition.id}: {rows:,} rows x {len(table.features)} features in {len(files)} "
         f"partition file(s) under [bold]{out}[/] ({time.perf_counter() - started:.1f} s)"
     )
+
+
+def _feature_folders(given: Path | None) -> list[Path]:
+    """Where feature sets are looked up: the folder given, else ./features, then the shipped."""
+    return [given] if given is not None else [Path("features"), feature_sets_dir()]
 
 
 class ModelKind(StrEnum):

@@ -22,8 +22,11 @@ def print_load_result(result: LoadResult, console: Console) -> None:
             column, justify="right" if column in ("read", "accepted", "rejected") else "left"
         )
     for r in result.reports:
-        counts.add_row(r.table, r.file, f"{r.read:,}", f"{r.accepted:,}", f"{r.rejected:,}")
+        rejected = f"{r.rejected:,}" + (" [red](over limit)[/]" if r.too_many_rejected else "")
+        counts.add_row(r.table, r.file, f"{r.read:,}", f"{r.accepted:,}", rejected)
     console.print(counts)
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
     if not result.problems:
         return
     console.print(f"[bold]{len(result.problems):,} problem(s)[/], by file and column:")

@@ -15,8 +15,16 @@ import pandas as pd
 from leadscore.common.errors import InputError
 from leadscore.data.parsing import PARSE_FIXES, infer_kind, parse_column
 from leadscore.data.problems import Problem
-from leadscore.data.source_config import FlagLabel, SourceConfig, TableSource, known_columns
-from leadscore.data.tables import TABLE_NAMES, TABLES, empty_table
+from leadscore.data.reading import read_raw
+from leadscore.data.source_config import (
+    DerivedColumn,
+    FlagLabel,
+    SourceConfig,
+    TableSource,
+    TimeSequence,
+    known_columns,
+)
+from leadscore.data.tables import EVENT_TYPES, TABLE_NAMES, TABLES, column_names, empty_table
 from leadscore.data.validation import Reference, schema_problems, table_schema
 
 # tables a source may leave out; they are then empty
@@ -32,10 +40,21 @@ class TableReport:
     read: int
     accepted: int
     rejected: int
+    max_rejected_share: float = 1.0
 
     @property
     def reconciles(self) -> bool:
         return self.read == self.accepted + self.rejected
+
+    @property
+    def rejected_share(self) -> float:
+        return self.rejected / self.read if self.read else 0.0
+
+    @property
+    def too_many_rejected(self) -> bool:
+        return self.rejected_share > self.max_rejected_share or (
+            self.read > 0 and self.accepted == 0
+        )
 
 
 @dataclass
@@ -60,6 +79,9 @@ class LoadResult:
     reports: list[TableReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # per table: the ids of rejected rows -> their row, so dependent rows can say why
+    rejected_ids: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +90,11 @@ class LoadResult:
     @property
     def table_problems(self) -> list[Problem]:
         return [p for p in self.problems if p.rejects_whole_table]
+
+    @property
+    def over_limit(self) -> list[TableReport]:
+        """Tables that rejected more than their allowed share of rows (or every row)."""
+        return [r for r in self.reports if r.too_many_rejected]
 
 
 def load_source(
@@ -91,20 +118,48 @@ def load_source(
         accepted = _load_table(source, name, ref, result)
         if accepted is None:
             continue
+        if name == "events" and "channel" not in accepted.columns and len(accepted):
+            accepted = _with_default_channels(accepted)
+            result.notes.append(
+                f"{source.table_path(name)}: no channel column; each canonical event type's "
+                "channel was filled in (page views: web, calls: sales, ...; others missing). "
+                "Map yours with rename: {your_column: channel} where you have one"
+            )
         tables[name] = accepted
         if name == "offers":
-            ref = _with(ref, offer_ids=frozenset(accepted["offer_id"]))
+            ref = _with(
+                ref,
+                offer_ids=frozenset(accepted["offer_id"]),
+                rejected_offers=result.rejected_ids.get("offers", {}),
+            )
         elif name == "customers":
             created = accepted.set_index("customer_id")["created_at"]
-            ref = _with(ref, customer_created_at=created)
+            ref = _with(
+                ref,
+                customer_created_at=created,
+                rejected_customers=result.rejected_ids.get("customers", {}),
+            )
     if result.table_problems:
         return result
     result.data = _assemble(source, tables)
     return result
 
 
+def _with_default_channels(events: pd.DataFrame) -> pd.DataFrame:
+    channel_of = {name: t.channel for name, t in EVENT_TYPES.items()}
+    channels = events["event_type"].astype("str").map(channel_of)
+    return events.assign(channel=channels.astype("category"))
+
+
 def _with(ref: Reference, **changes: object) -> Reference:
     return Reference(**{**ref.__dict__, **changes})
+
+
+def _rejected_ids(frame: pd.DataFrame, bad_rows: list[int], column: str) -> dict[str, int]:
+    if column not in frame.columns or not bad_rows:
+        return {}
+    ids = frame[column].reindex(bad_rows).dropna().astype("str")
+    return {value: int(row) + 1 for row, value in ids.items()}
 
 
 def _load_table(
@@ -113,27 +168,60 @@ def _load_table(
     spec = source.tables[name]
     path = source.table_path(name)
     file = str(path)
-    raw = _read(path, spec, table=name)
+    raw = read_raw(path, spec, table=name)
     if isinstance(raw, Problem):
         result.problems.append(raw)
         return None
-    frame = _map_columns(raw, spec, source, name)
+    result.notes.extend(f"{file}: {note}" for note in raw.notes)
+    frame = _map_columns(raw.frame, spec, source, name)
+    frame, dropped = _without_empty_columns(frame, name)
+    if dropped:
+        result.notes.append(f"{file}: {dropped}")
+    problems: list[Problem] = list(raw.unreadable)
     missing = [c for c in TABLES[name].required if c not in frame.columns]
     if missing:
-        result.problems.append(_missing_columns_problem(file, name, missing, spec, raw))
-        return None
-    parsed, problems = _parse(frame, spec, source, name, file)
-    valid = parsed.drop(index=_rows(problems), errors="ignore")
-    schema = table_schema(name, [c for c in valid.columns if c in known_columns(name)], ref)
-    problems += schema_problems(valid, schema, file=file, table=name)
+        problems.extend(_missing_columns_problems(file, name, missing, raw.frame))
+        parsed = frame.iloc[0:0]
+    else:
+        parsed, parse_problems = _parse(frame, spec, source, name, file)
+        valid = parsed.drop(index=_rows(parse_problems), errors="ignore")
+        schema = table_schema(name, [c for c in valid.columns if c in known_columns(name)], ref)
+        found = schema_problems(valid, schema, file=file, table=name, ref=ref)
+        problems += parse_problems + found
     bad_rows = _rows(problems)
+    id_column = {"offers": "offer_id", "customers": "customer_id"}.get(name)
+    if id_column is not None:
+        result.rejected_ids[name] = _rejected_ids(frame, bad_rows, id_column)
     result.problems.extend(problems)
-    result.rejected[name] = _quarantine_rows(raw, problems)
-    accepted = _in_time_order(parsed.drop(index=bad_rows), name)
+    result.rejected[name] = _quarantine_rows(raw.frame, problems)
+    accepted = _in_time_order(parsed.drop(index=bad_rows, errors="ignore"), name)
     result.reports.append(
-        TableReport(name, file, read=len(raw), accepted=len(accepted), rejected=len(bad_rows))
+        TableReport(
+            name,
+            file,
+            read=raw.rows_read,
+            accepted=len(accepted),
+            rejected=raw.rows_read - len(accepted),
+            max_rejected_share=source.rejected_share_limit(name),
+        )
     )
-    return accepted
+    return None if missing else accepted
+
+
+def _without_empty_columns(frame: pd.DataFrame, table: str) -> tuple[pd.DataFrame, str]:
+    """Extra columns with no value in any row dropped (a trailing comma makes one)."""
+    canonical = set(column_names(table))
+    empty = [
+        c for c in frame.columns if c not in canonical and len(frame) and frame[c].isna().all()
+    ]
+    if not empty:
+        return frame, ""
+    note = f"dropped {len(empty)} column(s) without any value: " + ", ".join(
+        repr(str(c)) for c in empty
+    )
+    if any(str(c).startswith("Unnamed: ") for c in empty):
+        note += " (a separator at the end of every line makes an unnamed one)"
+    return frame.drop(columns=empty), note
 
 
 def _in_time_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -149,41 +237,86 @@ def _rows(problems: list[Problem]) -> list[int]:
     return sorted({p.row - 1 for p in problems if p.row is not None})
 
 
-def _read(path: Path, spec: TableSource, *, table: str) -> pd.DataFrame | Problem:
-    def problem(message: str, fix: str) -> Problem:
-        return Problem(str(path), table, None, None, None, "readable", message, fix)
-
-    if not path.exists():
-        return problem("file not found", "correct the path in the source config (relative to it)")
-    try:
-        if path.suffix.lower() == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], **spec.read)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        return problem(f"cannot read the file: {exc}", "check the format and the 'read' options")
-    return frame.reset_index(drop=True)
-
-
 def _map_columns(
     raw: pd.DataFrame, spec: TableSource, source: SourceConfig, table: str
 ) -> pd.DataFrame:
-    frame = raw.drop(columns=[c for c in spec.drop if c in raw.columns]).rename(columns=spec.rename)
+    kept = raw.drop(columns=[c for c in spec.drop if c in raw.columns])
+    frame = _coalesced(kept.rename(columns=spec.rename))
+    for column, derived in spec.derive.items():
+        frame[column] = _derived(frame, derived, column)
     if spec.customer_id is not None:
         prefix = spec.customer_id.row_number.prefix
-        width = len(str(len(frame)))
-        frame["customer_id"] = [f"{prefix}{i:0{width}d}" for i in range(1, len(frame) + 1)]
+        width = len(str(int(frame.index.max()) + 1 if len(frame) else 0))
+        frame["customer_id"] = [f"{prefix}{i + 1:0{width}d}" for i in frame.index]
     if spec.created_at is not None:
-        seq = spec.created_at.sequence
-        start = pd.Timestamp(seq.start).tz_localize(source.timezone).tz_convert("UTC")
-        end = pd.Timestamp(seq.end).tz_localize(source.timezone).tz_convert("UTC")
-        step = (end - start) / max(len(frame) - 1, 1)
-        frame["created_at"] = start + step * np.arange(len(frame))
+        frame["created_at"] = _sequence(frame, spec.created_at.sequence, source.timezone)
     if spec.event_types and "event_type" in frame.columns:
         frame["event_type"] = frame["event_type"].replace(spec.event_types)
     if table == "customers" and isinstance(source.label, FlagLabel):
         frame = _flag_label(frame, source.label)
     return frame
+
+
+def _coalesced(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns renamed to the same name become one: the first value present wins.
+
+    Flattened JSON often spells a key two ways (``value.offer id``, ``value.offer_id``).
+    """
+    if frame.columns.is_unique:
+        return frame
+    out = {}
+    for name in dict.fromkeys(frame.columns):
+        same = frame.loc[:, frame.columns == name]
+        out[name] = same.iloc[:, 0] if same.shape[1] == 1 else same.bfill(axis=1).iloc[:, 0]
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _derived(frame: pd.DataFrame, derived: DerivedColumn, column: str) -> pd.Series:
+    if derived.template is not None:
+        try:
+            values = [derived.template.format_map(row) for row in _text_rows(frame)]
+        except KeyError as exc:
+            raise InputError(
+                f"derive.{column}.template names {exc}, which is not a column "
+                f"(columns: {', '.join(map(str, frame.columns[:20]))})"
+            ) from None
+        series = pd.Series(values, index=frame.index, dtype="str")
+    else:
+        if derived.source not in frame.columns:
+            raise InputError(
+                f"derive.{column}.from: no column '{derived.source}' "
+                f"(columns: {', '.join(map(str, frame.columns[:20]))})"
+            )
+        series = frame[derived.source]
+    return series.replace(derived.values) if derived.values else series
+
+
+def _text_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    text = frame.astype("str").where(frame.notna(), "")
+    return text.to_dict(orient="records")
+
+
+def _sequence(frame: pd.DataFrame, seq: TimeSequence, timezone: str) -> pd.Series:
+    """Rows spread evenly from start to end in time order: file order, reversed, or a column's."""
+    start = pd.Timestamp(seq.start).tz_localize(timezone).tz_convert("UTC")
+    end = pd.Timestamp(seq.end).tz_localize(timezone).tz_convert("UTC")
+    n = len(frame)
+    rank = np.arange(n)
+    if seq.order_by is not None:
+        if seq.order_by not in frame.columns:
+            raise InputError(
+                f"created_at.sequence.order_by: no column '{seq.order_by}' "
+                f"(columns: {', '.join(map(str, frame.columns[:20]))})"
+            )
+        key = frame[seq.order_by]
+        numeric = pd.to_numeric(key, errors="coerce")
+        key = numeric if numeric.notna().sum() == key.notna().sum() else key.astype("str")
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(key.to_numpy(), kind="stable")] = np.arange(n)
+    if seq.newest_first:
+        rank = n - 1 - rank
+    step = (end - start) / max(n - 1, 1)
+    return pd.Series(start + step * rank, index=frame.index)
 
 
 def _flag_label(frame: pd.DataFrame, label: FlagLabel) -> pd.DataFrame:
@@ -201,23 +334,26 @@ def _flag_label(frame: pd.DataFrame, label: FlagLabel) -> pd.DataFrame:
     return out.assign(converted=converted)
 
 
-def _missing_columns_problem(
-    file: str, table: str, missing: list[str], spec: TableSource, raw: pd.DataFrame
-) -> Problem:
+def _missing_columns_problems(
+    file: str, table: str, missing: list[str], raw: pd.DataFrame
+) -> list[Problem]:
+    """One problem for the table, and every row rejected for it, so the counts add up."""
     available = ", ".join(map(str, raw.columns[:20]))
-    return Problem(
-        file=file,
-        table=table,
-        column=", ".join(missing),
-        row=None,
-        value=None,
-        check="required_columns",
-        message=f"required column(s) {missing} missing (file has: {available})",
-        fix=(
-            "add the column(s), or map yours with 'rename: {your_column: "
-            f"{missing[0]}}}' in the source config"
-        ),
+    fix = (
+        f"add the column(s), or map yours with 'rename: {{your_column: {missing[0]}}}' in "
+        "the source config"
     )
+    if len(raw.columns) == 1 and any(sep in str(raw.columns[0]) for sep in ";\t|"):
+        fix += "; the header looks like one column: set the separator, e.g. read: {sep: ';'}"
+    message = f"required column(s) {missing} missing (file has: {available})"
+    column = ", ".join(missing)
+    whole = Problem(file, table, column, None, None, "required_columns", message, fix)
+    row_message = f"not loaded: its table lacks the required column(s) {missing}"
+    per_row = [
+        Problem(file, table, column, int(i) + 1, None, "table_unusable", row_message, fix)
+        for i in raw.index
+    ]
+    return [whole, *per_row]
 
 
 def _parse(
@@ -225,9 +361,10 @@ def _parse(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     kinds = {c.name: c.kind for c in TABLES[table].columns if c.name in frame.columns}
     kinds |= {c: k for c, k in spec.types.items() if c in frame.columns}
+    kinds |= {c: "timestamp" for c in spec.timestamps if c in frame.columns}
     for column in frame.columns:
         if column not in kinds and column not in source.post_outcome_columns:
-            kinds[column] = infer_kind(frame[column])
+            kinds[column] = infer_kind(frame[column], spec.numbers)
     parsed = {}
     problems: list[Problem] = []
     for column in frame.columns:
@@ -235,7 +372,13 @@ def _parse(
         if kind is None:
             parsed[column] = frame[column]
             continue
-        values, failed = parse_column(frame[column], kind, timezone=source.timezone)
+        values, failed = parse_column(
+            frame[column],
+            kind,
+            timezone=source.timezone,
+            timestamp_format=spec.timestamps.get(column),
+            numbers=spec.numbers,
+        )
         parsed[column] = values
         for row in np.flatnonzero(failed.to_numpy()):
             problems.append(
@@ -243,8 +386,8 @@ def _parse(
                     file=file,
                     table=table,
                     column=column,
-                    row=int(row) + 1,
-                    value=str(frame[column].iat[row]),
+                    row=int(frame.index[row]) + 1,
+                    value=str(frame[column].iat[row])[:200],
                     check=f"type_{kind}",
                     message=f"cannot read value as {kind}",
                     fix=PARSE_FIXES[kind],
@@ -254,12 +397,14 @@ def _parse(
 
 
 def _quarantine_rows(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """Each rejected row with its original values (none for unreadable rows) and reasons."""
     reasons: dict[int, list[str]] = {}
     for p in problems:
         if p.row is not None:
             reasons.setdefault(p.row - 1, []).append(f"{p.column}: {p.message}")
     rows = sorted(reasons)
-    out = raw.iloc[rows].astype("str").where(raw.iloc[rows].notna())
+    values = raw.reindex(pd.Index(rows, dtype=raw.index.dtype if len(raw) else "int64"))
+    out = values.astype("str").where(values.notna())
     out.insert(0, "_reason", ["; ".join(reasons[r]) for r in rows])
     out.insert(0, "_row", [r + 1 for r in rows])
     return out.reset_index(drop=True)
@@ -269,6 +414,7 @@ def _assemble(source: SourceConfig, tables: dict[str, pd.DataFrame]) -> Canonica
     for name in OPTIONAL_TABLES:
         if name not in tables:
             tables[name] = empty_table(name)
+    tables = {name: _with_optional_columns(frame, name) for name, frame in tables.items()}
     label = source.label
     if getattr(label, "kind", None) == "event" and "outcomes" not in source.tables:
         events = tables["events"]
@@ -277,6 +423,20 @@ def _assemble(source: SourceConfig, tables: dict[str, pd.DataFrame]) -> Canonica
             drop=True
         )
     return CanonicalData(source=source, **tables)
+
+
+def _with_optional_columns(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Optional canonical columns a source lacks, added empty, so every reader finds them."""
+    absent = [c for c in column_names(table) if c not in frame.columns]
+    if not absent:
+        return frame
+    empty = empty_table(table)
+    added = {}
+    for c in absent:
+        categorical = TABLES[table].column(c).kind == "category" and not frame.empty
+        dtype = "category" if categorical else empty[c].dtype
+        added[c] = pd.Series(None, index=frame.index, dtype=dtype)
+    return frame.assign(**added)
 
 
 def write_quarantine(result: LoadResult, directory: Path) -> list[Path]:
@@ -298,8 +458,28 @@ def write_canonical(data: CanonicalData, directory: Path) -> None:
 
 
 def require_loaded(result: LoadResult) -> CanonicalData:
-    """The data of a load, or an InputError naming what made whole tables unusable."""
+    """The data of a load, or an InputError naming what made whole tables unusable or which
+    tables rejected more rows than they may."""
     if result.data is None:
         lines = [f"{p.file}: {p.message}. Fix: {p.fix}" for p in result.table_problems]
         raise InputError("cannot load the source:\n" + "\n".join(lines))
+    refusal = rejection_limit_message(result)
+    if refusal is not None:
+        raise InputError(f"too many rows rejected: {refusal}")
     return result.data
+
+
+def rejection_limit_message(result: LoadResult) -> str | None:
+    """Why a load is refused for its rejected share, or None when every table is within it."""
+    over = result.over_limit
+    if not over:
+        return None
+    parts = [
+        f"{r.table} rejected {r.rejected:,} of {r.read:,} rows ({r.rejected_share:.1%}, "
+        f"limit {r.max_rejected_share:.0%})"
+        for r in over
+    ]
+    return (
+        "; ".join(parts) + ". Fix the problems listed above, or raise max_rejected_share in "
+        "the source config (for the whole source or one table) if such losses are expected"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from leadscore.data.source_config import NumberFormat, TimestampFormat
 from leadscore.data.tables import ColumnKind
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
@@ -16,46 +17,81 @@ _OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
+# no timestamp is longer; longer text is refused unread (parsing time grows with length)
+MAX_TIMESTAMP_LENGTH = 64
+_UNIT_SECONDS = {"seconds": 1, "milliseconds": 1e-3, "minutes": 60, "hours": 3600, "days": 86400}
+# offsets of more than this many seconds from the origin are out of pandas' range
+_MAX_OFFSET_SECONDS = 9e9
+
 PARSE_FIXES: dict[ColumnKind, str] = {
-    "timestamp": "write timestamps as ISO 8601 (2024-03-01T09:30:00, optionally with +01:00)",
-    "float": "write a plain number with '.' as decimal separator",
+    "timestamp": "write timestamps as ISO 8601 (2024-03-01T09:30:00, optionally with +01:00), "
+    "or say how they are written: timestamps: {column: {format: '%d.%m.%Y'}} or "
+    "{unit: hours, origin: '2024-01-01'} in the source config",
+    "float": "write a finite number with '.' as decimal separator, or set "
+    "numbers: {decimal: ','} in the source config",
     "int": "write a whole number",
     "bool": "write true/false, yes/no or 1/0",
-    "string": "write text",
-    "category": "write text",
+    "string": "remove NUL bytes (\\x00): the value holds binary data or the export is broken",
+    "category": "remove NUL bytes (\\x00): the value holds binary data or the export is broken",
 }
 
 
 def parse_column(
-    values: pd.Series, kind: ColumnKind, *, timezone: str
+    values: pd.Series,
+    kind: ColumnKind,
+    *,
+    timezone: str,
+    timestamp_format: TimestampFormat | None = None,
+    numbers: NumberFormat | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Parse ``values`` as ``kind``; return (parsed, failed) where failed marks bad values."""
     present = values.notna()
     if kind == "timestamp":
-        parsed = parse_timestamps(values, timezone=timezone)
+        parsed = parse_timestamps(values, timezone=timezone, written=timestamp_format)
     elif kind == "float":
-        parsed = _to_number(values).astype("float64")
+        parsed = _to_number(values, numbers).astype("float64")
     elif kind == "int":
-        number = _to_number(values)
+        number = _to_number(values, numbers)
         whole = number.isna() | (number == np.floor(number))
         parsed = number.where(whole).astype("Int64")
     elif kind == "bool":
         parsed = _to_bool(values)
     elif kind == "category":
         parsed = _to_category(values)
+        parsed = parsed.where(~_has_nul(values))
     else:
         parsed = _to_string(values)
+        parsed = parsed.where(~_has_nul(values))
     failed = present & parsed.isna()
     return parsed, failed
 
 
-def parse_timestamps(values: pd.Series, *, timezone: str) -> pd.Series:
-    """Timestamps as UTC; values without an offset are read in ``timezone``."""
+def _has_nul(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        per_category = values.cat.categories.astype("str").str.contains("\x00", regex=False)
+        codes = values.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, per_category[codes], False), index=values.index)
+    return _to_string(values).str.contains("\x00", regex=False, na=False).astype(bool)
+
+
+def parse_timestamps(
+    values: pd.Series, *, timezone: str, written: TimestampFormat | None = None
+) -> pd.Series:
+    """Timestamps as UTC; values without an offset are read in ``timezone``.
+
+    ``written`` says how text that is not ISO 8601 is written (a pattern, day first) or
+    that numbers are time since an origin.
+    """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE)
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _localize(values, timezone)
+    if written is not None and written.unit is not None:
+        return _since_origin(values, written, timezone)
     text = _to_string(values)
+    text = text.where(text.str.len() <= MAX_TIMESTAMP_LENGTH)
+    if written is not None and (written.format is not None or written.dayfirst):
+        return _patterned(text, written, timezone)
     out = pd.Series(pd.NaT, index=values.index, dtype=TIMESTAMP_DTYPE)
     has_offset = text.str.contains(_OFFSET_SUFFIX, regex=True, na=False)
     if has_offset.any():
@@ -68,17 +104,47 @@ def parse_timestamps(values: pd.Series, *, timezone: str) -> pd.Series:
     return out
 
 
+def _patterned(text: pd.Series, written: TimestampFormat, timezone: str) -> pd.Series:
+    if written.format is not None:
+        parsed = pd.to_datetime(
+            text, format=written.format, errors="coerce", utc="%z" in written.format
+        )
+    else:
+        parsed = pd.to_datetime(text, dayfirst=True, format="mixed", errors="coerce")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        return parsed.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE)
+    return _localize(parsed, timezone)
+
+
+def _since_origin(values: pd.Series, written: TimestampFormat, timezone: str) -> pd.Series:
+    if written.origin == "unix":
+        origin = pd.Timestamp(0, tz="UTC")
+    else:
+        origin = pd.Timestamp(written.origin)
+        origin = origin.tz_localize(timezone) if origin.tzinfo is None else origin
+    seconds = _to_number(values, None) * _UNIT_SECONDS[written.unit]
+    seconds = seconds.where(seconds.abs() < _MAX_OFFSET_SECONDS)
+    stamps = origin.tz_convert("UTC") + pd.to_timedelta(seconds, unit="s")
+    return stamps.astype(TIMESTAMP_DTYPE)
+
+
 def _localize(values: pd.Series, timezone: str) -> pd.Series:
     local = values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
     return local.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE)
 
 
-def _to_number(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("float64")
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.astype("float64")
-    return pd.to_numeric(_to_string(values).str.strip(), errors="coerce")
+def _to_number(values: pd.Series, numbers: NumberFormat | None = None) -> pd.Series:
+    """Finite numbers as float64; inf and -1e999 count as unreadable."""
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        number = values.astype("float64")
+    else:
+        text = _to_string(values).str.strip()
+        if numbers is not None and numbers.thousands is not None:
+            text = text.str.replace(numbers.thousands, "", regex=False)
+        if numbers is not None and numbers.decimal != ".":
+            text = text.str.replace(numbers.decimal, ".", regex=False)
+        number = pd.to_numeric(text, errors="coerce").astype("float64")
+    return number.where(np.isfinite(number.to_numpy(dtype="float64", na_value=np.nan)))
 
 
 def _to_bool(values: pd.Series) -> pd.Series:
@@ -112,7 +178,7 @@ def _to_string(values: pd.Series) -> pd.Series:
     return out.where(values.notna())
 
 
-def infer_kind(values: pd.Series) -> ColumnKind:
+def infer_kind(values: pd.Series, numbers: NumberFormat | None = None) -> ColumnKind:
     """The kind of an undeclared profile column: numeric when every present value is."""
     present = values.dropna()
     if present.empty:
@@ -125,6 +191,6 @@ def infer_kind(values: pd.Series) -> ColumnKind:
         values.dtype
     ):
         return "timestamp"
-    if _to_number(present).notna().all():
+    if _to_number(present, numbers).notna().all():
         return "float"
     return "category"

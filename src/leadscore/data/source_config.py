@@ -7,18 +7,53 @@ and its data can move together. A directory in canonical layout needs no config:
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+import pandas as pd
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadscore.common.config import StrictModel, read_yaml, validation_lines
 from leadscore.common.errors import InputError
 from leadscore.data.tables import TABLE_NAMES, TABLES, ColumnKind
 
-TABLE_SUFFIXES = (".parquet", ".csv")
+FileFormat = Literal["csv", "parquet", "jsonl", "json"]
+# file name endings and the format they mean; a compression ending (.gz) may follow
+FORMAT_OF_SUFFIX: dict[str, FileFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
+# read_csv options that leadscore sets itself or that have a key of their own
+_READ_OPTIONS_ELSEWHERE = {
+    "dayfirst": "timestamps: {column: {dayfirst: true}}",
+    "date_format": "timestamps: {column: {format: '%d.%m.%Y'}}",
+    "parse_dates": "timestamps: {column: {format: ...}} (timestamps are parsed by leadscore)",
+    "date_parser": "timestamps: {column: {format: ...}}",
+    "decimal": "numbers: {decimal: ','}",
+    "thousands": "numbers: {thousands: '.'}",
+    "dtype": "types: {column: float}",
+    "converters": "types: {column: ...} or derive: {column: {from: ..., values: ...}}",
+    "encoding": "encoding: cp1252 (a key of the table, beside path)",
+    "filepath_or_buffer": "path:",
+    "engine": "nothing (leadscore reads with the C engine and quarantines ragged rows)",
+    "on_bad_lines": "nothing (ragged rows are quarantined with their row number)",
+}
+
+
+@cache
+def _read_csv_options() -> frozenset[str]:
+    return frozenset(inspect.signature(pd.read_csv).parameters)
 
 
 class RowNumberId(StrictModel):
@@ -28,7 +63,7 @@ class RowNumberId(StrictModel):
 
 
 class TimeSequence(StrictModel):
-    """Spread rows evenly between two dates in file order.
+    """Spread rows evenly between two dates in file order (or an order you name).
 
     For exports whose rows are in time order but carry no usable timestamp (the bank
     marketing set records month and weekday only). An approximation; say so in reports.
@@ -36,6 +71,13 @@ class TimeSequence(StrictModel):
 
     start: datetime
     end: datetime
+    newest_first: bool = Field(
+        default=False, description="the file lists the newest rows first (the last row is oldest)"
+    )
+    order_by: str | None = Field(
+        default=None,
+        description="a column whose ascending values give the time order (ties keep file order)",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeSequence:
@@ -52,16 +94,106 @@ class CreatedFromSequence(StrictModel):
     sequence: TimeSequence
 
 
+TimeUnit = Literal["seconds", "milliseconds", "minutes", "hours", "days"]
+
+
+class TimestampFormat(StrictModel):
+    """How a timestamp column is written, where it is not ISO 8601.
+
+    ``format`` is a strftime pattern (``%d.%m.%Y %H:%M`` for German dates);
+    ``unit`` reads numbers as time since ``origin`` (``unix`` for epoch seconds).
+    """
+
+    format: str | None = Field(default=None, description="strftime pattern, e.g. '%d.%m.%Y'")
+    dayfirst: bool = Field(default=False, description="read 06.01.2025 as 6 January")
+    unit: TimeUnit | None = Field(default=None, description="numbers are time since origin")
+    origin: datetime | Literal["unix"] = Field(
+        default="unix", description="the moment 0 of a unit ('unix': 1970-01-01 UTC)"
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> TimestampFormat:
+        if self.unit is not None and (self.format is not None or self.dayfirst):
+            raise ValueError("give either unit (numbers) or format/dayfirst (text), not both")
+        if self.unit is None and self.origin != "unix":
+            raise ValueError("origin needs a unit (e.g. unit: hours)")
+        return self
+
+
+class NumberFormat(StrictModel):
+    """How numbers are written: German exports use ``decimal: ','`` and ``thousands: '.'``."""
+
+    decimal: str = Field(default=".", min_length=1, max_length=1)
+    thousands: str | None = Field(default=None, min_length=1, max_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> NumberFormat:
+        if self.thousands == self.decimal:
+            raise ValueError("decimal and thousands separators must differ")
+        return self
+
+
+class DerivedColumn(StrictModel):
+    """A column made from another: its values mapped, or a template over the row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str | None = Field(default=None, alias="from", description="the column to map")
+    template: str | None = Field(
+        default=None, description="text with {column} placeholders, e.g. '{offer_type} {reward}'"
+    )
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="value -> new value (others are kept as they are, and checked as usual)",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DerivedColumn:
+        if (self.source is None) == (self.template is None):
+            raise ValueError("give exactly one of 'from' (a column) or 'template'")
+        return self
+
+
 class TableSource(StrictModel):
-    """Where one canonical table comes from and how its columns map."""
+    """Where one canonical table comes from and how its columns map.
+
+    Column names in ``types``, ``timestamps`` and ``derive`` are the names after ``rename``.
+    """
 
     path: Path
+    format: FileFormat | None = Field(
+        default=None, description="csv, parquet, jsonl or json (default: from the file name)"
+    )
+    encoding: str | None = Field(
+        default=None,
+        description="text encoding of a CSV or JSON file (default: UTF-8, else Windows-1252 "
+        "with a note)",
+    )
     read: dict[str, Any] = Field(
         default_factory=dict,
-        description="extra keyword arguments for pandas.read_csv, e.g. {sep: ';'}",
+        description="extra keyword arguments for pandas.read_csv, e.g. {sep: ';'}; "
+        "na_values are added to leadscore's",
+    )
+    missing: list[str] = Field(
+        default_factory=list,
+        description="values that mean 'missing' in any column, e.g. form defaults ['Select']",
+    )
+    numbers: NumberFormat = Field(default_factory=NumberFormat)
+    timestamps: dict[str, TimestampFormat] = Field(
+        default_factory=dict, description="column -> how its timestamps are written"
+    )
+    flatten: list[str] = Field(
+        default_factory=list,
+        description='columns holding objects ({"offer id": ..}) to spread into '
+        "'column.key' columns",
     )
     rename: dict[str, str] = Field(
         default_factory=dict, description="source column name -> canonical column name"
+    )
+    derive: dict[str, DerivedColumn] = Field(
+        default_factory=dict,
+        description="column -> how it is made from others, e.g. "
+        "{kind: {from: offer_type, values: {bogo: product}}}",
     )
     types: dict[str, ColumnKind] = Field(
         default_factory=dict, description="kinds of extra (profile) columns, parsed strictly"
@@ -72,13 +204,64 @@ class TableSource(StrictModel):
     event_types: dict[str, str] = Field(
         default_factory=dict, description="source event type value -> canonical event type"
     )
+    max_rejected_share: float | None = Field(
+        default=None, ge=0, le=1, description="this table's limit (default: the source's)"
+    )
 
-    @field_validator("path")
+    @field_validator("customer_id", mode="before")
     @classmethod
-    def _known_format(cls, path: Path) -> Path:
-        if path.suffix.lower() not in TABLE_SUFFIXES:
-            raise ValueError(f"'{path}' must end in .csv or .parquet")
-        return path
+    def _id_is_a_mapping(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError(
+                f"to use your column '{value}' as the id write rename: {{{value}: customer_id}}; "
+                "customer_id: here only numbers the rows ({row_number: {prefix: 'R-'}})"
+            )
+        return value
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _created_is_a_mapping(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError(
+                f"to use your column '{value}' write rename: {{{value}: created_at}} (and "
+                f"timestamps: {{created_at: {{format: ...}}}} if it is not ISO 8601); "
+                "created_at: here only spreads rows over a period ({sequence: {start, end}})"
+            )
+        return value
+
+    @field_validator("read")
+    @classmethod
+    def _known_read_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        for key in options:
+            if key in _READ_OPTIONS_ELSEWHERE:
+                raise ValueError(f"'{key}' is not set here; use {_READ_OPTIONS_ELSEWHERE[key]}")
+            if key not in _read_csv_options():
+                raise ValueError(f"'{key}' is not an option of pandas.read_csv")
+        return options
+
+    @model_validator(mode="after")
+    def _known_format(self) -> TableSource:
+        if self.format is None and file_format(self.path) is None:
+            endings = ", ".join(FORMAT_OF_SUFFIX)
+            raise ValueError(
+                f"path: cannot tell the format of '{self.path}' from its ending ({endings}); "
+                "name it so or set format: csv | parquet | jsonl | json"
+            )
+        if self.read and self.file_format != "csv":
+            raise ValueError("read: options apply to CSV files only")
+        return self
+
+    @property
+    def file_format(self) -> FileFormat:
+        return self.format or file_format(self.path)  # type: ignore[return-value]
+
+
+def file_format(path: Path) -> FileFormat | None:
+    """The format a file name means (``leads.csv.gz``: csv), or None."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    return FORMAT_OF_SUFFIX.get(suffixes[-1]) if suffixes else None
 
 
 class FlagLabel(StrictModel):
@@ -120,6 +303,12 @@ class SourceConfig(StrictModel):
         default_factory=list,
         description="columns known only after the outcome; never features (leakage audit)",
     )
+    max_rejected_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="load and validate fail when a table rejects more than this share of rows",
+    )
     created_at_tolerance_days: float = Field(
         default=1.0,
         ge=0,
@@ -159,6 +348,10 @@ class SourceConfig(StrictModel):
             raise ValueError("label: kind 'event' needs an 'events' table")
         return self
 
+    def rejected_share_limit(self, table: str) -> float:
+        own = self.tables[table].max_rejected_share
+        return self.max_rejected_share if own is None else own
+
     def table_path(self, table: str) -> Path:
         path = self.tables[table].path
         return path if path.is_absolute() else (self.base_dir / path)
@@ -172,7 +365,9 @@ def load_source_config(path: Path) -> SourceConfig:
     try:
         return SourceConfig.model_validate({**raw, "base_dir": path.parent})
     except ValidationError as exc:
-        raise InputError(f"{path}: invalid source config:\n{validation_lines(exc)}") from None
+        raise InputError(
+            f"{path}: invalid source config:\n{validation_lines(exc, SourceConfig)}"
+        ) from None
 
 
 def canonical_source(directory: Path) -> SourceConfig:
@@ -181,17 +376,21 @@ def canonical_source(directory: Path) -> SourceConfig:
         raise InputError(f"{directory}: not a directory in canonical layout or a source config")
     tables = {}
     for name in TABLE_NAMES:
-        found = [directory / f"{name}{suffix}" for suffix in TABLE_SUFFIXES]
+        found = [directory / f"{name}{suffix}" for suffix in CANONICAL_SUFFIXES]
         existing = [p for p in found if p.exists()]
         if existing:
             tables[name] = TableSource(path=existing[0].name)
     if "customers" not in tables:
         raise InputError(
             f"{directory}: no customers.parquet or customers.csv; a canonical directory holds "
-            f"{', '.join(f'{t}.parquet' for t in TABLE_NAMES)} (customers required)"
+            f"{', '.join(f'{t}.parquet' for t in TABLE_NAMES)} (customers required; .csv and "
+            ".jsonl are read too)"
         )
     label: Label = OutcomeLabel() if "outcomes" in tables else _default_label(tables)
     return SourceConfig(name=directory.name, tables=tables, label=label, base_dir=directory)
+
+
+CANONICAL_SUFFIXES = (".parquet", ".csv", ".jsonl")
 
 
 def _default_label(tables: dict[str, TableSource]) -> Label:

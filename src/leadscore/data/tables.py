@@ -86,6 +86,40 @@ OUTCOMES = TableSpec(
     ),
 )
 
+
+@dataclass(frozen=True)
+class EventType:
+    """A canonical event type: what it means and the channel it comes through by default."""
+
+    name: str
+    channel: str
+    meaning: str
+
+
+# The event types the shipped feature sets read. Map yours onto them with ``event_types:``
+# in the source config; other types load too, and count only in features that name them.
+EVENT_TYPES: dict[str, EventType] = {
+    t.name: t
+    for t in (
+        EventType("page_view", "web", "a page of the website was viewed"),
+        EventType("pricing_page_view", "web", "the pricing page was viewed"),
+        EventType("product_page_view", "web", "a product's page was viewed (offer_id: which)"),
+        EventType("download", "web", "content was downloaded (whitepaper, case study)"),
+        EventType("email_open", "email", "a marketing e-mail was opened"),
+        EventType("email_click", "email", "a link in a marketing e-mail was clicked"),
+        EventType("webinar_registered", "webinar", "registered for a webinar"),
+        EventType("webinar_attended", "webinar", "attended a webinar"),
+        EventType("trade_fair_visit", "trade_fair", "visited the stand / badge scanned at a fair"),
+        EventType("call", "sales", "a sales call took place"),
+        EventType("meeting", "sales", "a sales meeting took place"),
+        EventType("quote_request", "sales", "asked for a quote (offer_id: for what)"),
+        EventType("purchase", "sales", "bought (offer_id: what, value: for how much)"),
+        EventType("offer_received", "offer", "an offer was sent to the customer"),
+        EventType("offer_viewed", "offer", "the customer looked at an offer sent"),
+        EventType("offer_completed", "offer", "the customer took up an offer sent"),
+    )
+}
+
 TABLES: dict[str, TableSpec] = {t.name: t for t in (OFFERS, CUSTOMERS, EVENTS, OUTCOMES)}
 
 # the events' descriptive columns: what feature filters and distinct counts read

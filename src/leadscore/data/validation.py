@@ -7,7 +7,7 @@ customers and offers) and on the moment of loading (no timestamps from the futur
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ class Reference:
     customer_created_at: pd.Series | None = None  # accepted customers: id -> created_at
     offer_ids: frozenset[str] | None = None
     created_at_tolerance: pd.Timedelta = ONE_DAY
+    # ids of rejected rows -> their row in their file: why a dependent row is unknown
+    rejected_customers: dict[str, int] | None = None
+    rejected_offers: dict[str, int] | None = None
 
 
 # check name -> (message, fix); the name is what pandera reports in failure_cases.
@@ -157,17 +160,42 @@ def table_schema(table: str, columns: list[str], ref: Reference) -> pa.DataFrame
 
 
 def schema_problems(
-    frame: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str, table: str
+    frame: pd.DataFrame,
+    schema: pa.DataFrameSchema,
+    *,
+    file: str,
+    table: str,
+    ref: Reference | None = None,
 ) -> list[Problem]:
     """Run a schema lazily and turn every failure into a row-level Problem.
 
-    The frame's index must be the 0-based data row of the source file.
+    The frame's index must be the 0-based data row of the source file. With ``ref``, a row
+    whose customer or offer was itself rejected says so, naming that row.
     """
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return _failure_problems(exc.failure_cases, frame, file=file, table=table)
+        problems = _failure_problems(exc.failure_cases, frame, file=file, table=table)
+        return problems if ref is None else [_cascaded(p, ref) for p in problems]
     return []
+
+
+def _cascaded(problem: Problem, ref: Reference) -> Problem:
+    """An unknown id that was in its file but rejected there: say which row to fix."""
+    rejected, table = {
+        "known_offer": (ref.rejected_offers, "offers"),
+        "known_customer": (ref.rejected_customers, "customers"),
+    }.get(problem.check, (None, ""))
+    if not rejected or problem.value not in rejected:
+        return problem
+    what = "offer" if table == "offers" else "customer"
+    row = rejected[problem.value]
+    return replace(
+        problem,
+        check=f"rejected_{what}",
+        message=f"its {what} was rejected ({table}, row {row})",
+        fix=f"fix row {row} of the {table} table; this row is then accepted with it",
+    )
 
 
 def _failure_problems(

@@ -14,6 +14,7 @@ so a model never depends on the file it was extended from.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -178,11 +179,12 @@ def profile_description(column: str) -> Description:
 
 
 def load_feature_set(
-    name_or_path: str | Path, *, directory: Path = Path("features")
+    name_or_path: str | Path, *, directory: Path | Sequence[Path] = Path("features")
 ) -> FeatureSetDefinition:
-    """A feature set by id (``conversion_v1``, looked up in ``directory``) or by file path,
-    with ``extends`` resolved."""
-    path = _feature_set_path(name_or_path, directory)
+    """A feature set by id (``conversion_v1``, looked up in ``directory``, or in the first
+    of several folders that holds it) or by file path, with ``extends`` resolved."""
+    folders = [directory] if isinstance(directory, Path) else list(dict.fromkeys(directory))
+    path = _feature_set_path(name_or_path, folders)
     raw = _resolved(path, chain=())
     try:
         definition = FeatureSetDefinition.model_validate(raw)
@@ -196,16 +198,23 @@ def load_feature_set(
     return definition
 
 
-def _feature_set_path(name_or_path: str | Path, directory: Path) -> Path:
+def _feature_set_path(name_or_path: str | Path, folders: list[Path]) -> Path:
     path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = directory / f"{name_or_path}.yaml"
-    if not path.exists():
-        available = sorted(p.stem for p in directory.glob("*.yaml")) if directory.is_dir() else []
-        raise InputError(
-            f"{path}: no such feature set; available in {directory}/: {available or 'none'}"
-        )
-    return path
+    if path.suffix in (".yaml", ".yml"):
+        if not path.exists():
+            raise InputError(f"{path}: no such feature set file")
+        return path
+    for folder in folders:
+        if (folder / f"{name_or_path}.yaml").exists():
+            return folder / f"{name_or_path}.yaml"
+    looked = "; ".join(
+        f"{folder.resolve()}/ holds {sorted(p.stem for p in folder.glob('*.yaml')) or 'none'}"
+        for folder in folders
+    )
+    raise InputError(
+        f"no feature set '{name_or_path}' (looked in {looked}); give one of those ids, "
+        "a path to a feature set's YAML, or --features-dir"
+    )
 
 
 # what a feature set that extends another sets for itself; everything else it inherits
@@ -222,7 +231,10 @@ def _resolved(path: Path, *, chain: tuple[Path, ...]) -> dict:
         return raw
     if not isinstance(parent_id, str):
         raise InputError(f"{path}: extends: give the id of one feature set, e.g. conversion_v1")
-    parent_path = _feature_set_path(parent_id, path.parent)
+    try:
+        parent_path = _feature_set_path(parent_id, [path.parent])
+    except InputError as exc:
+        raise InputError(f"{path}: extends: {exc}") from None
     if parent_path.resolve() in chain or parent_path.resolve() == path.resolve():
         names = " -> ".join(p.stem for p in (*chain, path.resolve(), parent_path.resolve()))
         raise InputError(f"{path}: feature sets extend each other in a circle ({names})")

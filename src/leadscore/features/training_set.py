@@ -110,6 +110,7 @@ def plan_table(
     notes: list[str] = []
     if is_flat(data):
         horizon_days = None if horizon_days is None else 0
+        notes += _flat_notes(data, spine_kind)
     end = data_end(data)
     if at_creation(data, spine_kind):
         if as_of:
@@ -127,7 +128,35 @@ def plan_table(
             "the data is too short for a training set: it needs 12 weeks of history "
             f"plus the {horizon_days}-day horizon; pass --as-of dates"
         )
+    late = max(dates) - end
+    if late > STALE_AFTER:
+        notes.append(
+            f"as of {max(dates):%Y-%m-%d %H:%M} is {late.days} days after the data's last "
+            f"record ({end:%Y-%m-%d}): recency features count from then ('last activity "
+            f"{late.days} days ago'); load a newer export, or pass --as-of"
+        )
     return TablePlan(tuple(dates), horizon_days, end, tuple(notes))
+
+
+# an as-of further than this past the data's last record is worth a note
+STALE_AFTER = pd.Timedelta(days=7)
+
+
+def _flat_notes(data: CanonicalData, spine_kind: SpineKind) -> list[str]:
+    """Why a flag label and events do not mix: a row per lead at creation sees no events."""
+    notes = []
+    if spine_kind == "snapshots":
+        notes.append(
+            "--spine snapshots ignored: a flag label has no date, so each lead has one row, "
+            "at its creation"
+        )
+    if not data.events.empty:
+        notes.append(
+            f"the label is a flag, so each lead has one row at its creation, before its "
+            f"{len(data.events):,} events: behaviour features stay 0. Dated outcomes (an "
+            "outcomes table, or label {kind: event, event_type: purchase}) let events count"
+        )
+    return notes
 
 
 def plan_spine(customers: pd.DataFrame, plan: TablePlan) -> tuple[pd.DataFrame, int]:

@@ -14,6 +14,7 @@ from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import resolve_source
 from leadscore.evaluation.conversion import Evaluation
 from leadscore.evaluation.nbo import NBOEvaluation
+from leadscore.features.audit import leakage_audit
 from leadscore.features.definitions import (
     Description,
     Feature,
@@ -24,6 +25,7 @@ from leadscore.features.on_dask import DaskFeatureTable
 from leadscore.features.training_set import (
     LABEL,
     FeatureTable,
+    audit_path_for,
     build_feature_table,
     read_feature_metadata,
 )
@@ -98,7 +100,17 @@ def prepare_table(
         for name, info in meta["features"].items()
     ]
     table = FeatureTable(frame, features, feature_set, meta["horizon_days"])
+    table.audit = _audit_of(features_file, table)
     return table, None, [features_file]
+
+
+def _audit_of(features_file: Path, table: FeatureTable) -> pd.DataFrame:
+    """The audit written beside the feature table, or one measured anew from its rows."""
+    beside = audit_path_for(features_file)
+    if beside.exists() and beside.stat().st_size:
+        return pd.read_csv(beside)
+    label = table.frame[LABEL].to_numpy(dtype=bool)
+    return leakage_audit(table.frame, table.feature_names, label)
 
 
 def ground_truth(config: TrainingConfig, name: str) -> pd.DataFrame | None:

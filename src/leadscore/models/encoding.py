@@ -6,6 +6,8 @@ encodes categories exactly as training did (an unseen category becomes missing).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +22,28 @@ def _floats(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+# what LightGBM refuses in a feature name (it writes names into JSON), and whitespace
+_NOT_IN_LIGHTGBM_NAMES = re.compile(r'[\s"\',:\[\]{}]')
+
+
+def lightgbm_names(features: list[str]) -> list[str]:
+    """Feature names LightGBM accepts, unique, in order: ``Score [raw]`` -> ``Score__raw_``.
+
+    Only the booster sees them; reasons, reports and the encoder keep the original names.
+    """
+    names: list[str] = []
+    taken: set[str] = set()
+    for feature in features:
+        name = _NOT_IN_LIGHTGBM_NAMES.sub("_", str(feature))
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        taken.add(candidate)
+        names.append(candidate)
+    return names
+
+
 class FeatureEncoder:
     """Turns feature tables or plain records into LightGBM's float matrix."""
 
@@ -28,6 +52,10 @@ class FeatureEncoder:
         self.categories = categories
         self.categorical_index = [i for i, f in enumerate(features) if f in categories]
         self._lookup = {f: {v: i for i, v in enumerate(levels)} for f, levels in categories.items()}
+
+    @property
+    def lightgbm_names(self) -> list[str]:
+        return lightgbm_names(self.features)
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, features: list[str]) -> FeatureEncoder:

@@ -78,7 +78,10 @@ def lightgbm_inputs(
     params = config.lightgbm.params(
         seed=config.seed, positives=int(train_label.sum()), negatives=int((~train_label).sum())
     )
-    common = {"feature_name": encoder.features, "categorical_feature": encoder.categorical_index}
+    common = {
+        "feature_name": encoder.lightgbm_names,
+        "categorical_feature": encoder.categorical_index,
+    }
     train = lgb.Dataset(matrices.train, train_label, **common, params={"verbosity": -1})
     valid = lgb.Dataset(matrices.validation, label[split.validation], reference=train, **common)
     return params, train, valid

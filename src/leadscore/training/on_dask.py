@@ -146,7 +146,8 @@ def fit_dask_booster(
 
 def encoded_frame(frame: pd.DataFrame, encoder: FeatureEncoder) -> pd.DataFrame:
     """LightGBM's float matrix of one partition, with the feature names as columns."""
-    return pd.DataFrame(encoder.matrix(frame), columns=encoder.features, index=frame.index)
+    matrix = encoder.matrix(frame)
+    return pd.DataFrame(matrix, columns=encoder.lightgbm_names, index=frame.index)
 
 
 def stop_early(

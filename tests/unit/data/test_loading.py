@@ -159,7 +159,13 @@ def test_unknown_offer_kind_and_negative_value(small_crm: GeneratedCRM, tmp_path
     assert expected > 0
     outcome_problems = [p for p in result.problems if p.table == "outcomes"]
     assert len(outcome_problems) == expected
-    assert all(p.check == "known_offer" for p in outcome_problems)
+    assert {p.check for p in outcome_problems} == {"rejected_offer"}
+    # each names the offers row to fix, not "not in the offers table"
+    row_of = {offers.loc[0, "offer_id"]: 1, offers.loc[1, "offer_id"]: 2}
+    assert all(
+        p.message == f"its offer was rejected (offers, row {row_of[p.value]})"
+        for p in outcome_problems
+    )
 
 
 def _flat_source(tmp_path: Path, rows: str, extra: str = "") -> Path:
@@ -168,6 +174,7 @@ def _flat_source(tmp_path: Path, rows: str, extra: str = "") -> Path:
     config.write_text(
         "name: flat\n"
         "timezone: Europe/Berlin\n"
+        "max_rejected_share: 0.5\n"
         "tables:\n"
         "  customers:\n"
         "    path: leads.csv\n"
@@ -227,7 +234,7 @@ def test_row_number_ids_and_time_sequence(tmp_path: Path) -> None:
     [
         ("name: x\ntables: {}\n", "customers"),
         ("name: x\ntimezone: Mars/Olympus\ntables: {customers: {path: a.csv}}\n", "time zone"),
-        ("name: x\ntables: {customers: {path: a.xlsx}}\n", ".csv or .parquet"),
+        ("name: x\ntables: {customers: {path: a.xlsx}}\n", "cannot tell the format of .a.xlsx."),
         ("name: x\ntables: {leads: {path: a.csv}}\n", "unknown table"),
         ("name: x\ntables: {customers: {path: a.csv, renmae: {}}}\n", "renmae"),
         ("- just\n- a list\n", "mapping"),

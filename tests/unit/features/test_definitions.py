@@ -56,8 +56,21 @@ def test_feature_set_file_name_must_match_its_version(tmp_path: Path) -> None:
     (tmp_path / "t_v1.yaml").write_text("name: t\nversion: 2\n")
     with pytest.raises(InputError, match=r"t_v2\.yaml"):
         load_feature_set("t_v1", directory=tmp_path)
-    with pytest.raises(InputError, match="available"):
+    with pytest.raises(InputError, match=r"no feature set 'nothing_v1' \(looked in .*holds"):
         load_feature_set("nothing_v1", directory=tmp_path)
+
+
+def test_feature_sets_are_looked_up_in_several_folders_in_order(tmp_path: Path) -> None:
+    own, shipped = tmp_path / "own", tmp_path / "shipped"
+    own.mkdir(), shipped.mkdir()
+    (own / "t_v1.yaml").write_text("name: t\nversion: 1\ndescription: own\n")
+    (shipped / "t_v1.yaml").write_text("name: t\nversion: 1\ndescription: shipped\n")
+    (shipped / "u_v1.yaml").write_text("name: u\nversion: 1\n")
+    assert load_feature_set("t_v1", directory=[own, shipped]).description == "own"
+    assert load_feature_set("u_v1", directory=[own, shipped]).id == "u_v1"
+    with pytest.raises(InputError) as caught:
+        load_feature_set("v_v1", directory=[own, shipped])
+    assert str(own.resolve()) in str(caught.value) and "['t_v1', 'u_v1']" in str(caught.value)
 
 
 BASE = """name: base
@@ -103,7 +116,10 @@ def test_shipped_nbo_set_is_the_conversion_set_plus_offer_features() -> None:
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"a_v1": "name: a\nversion: 1\nextends: nothing_v1\n"}, "nothing_v1.yaml: no such"),
+        (
+            {"a_v1": "name: a\nversion: 1\nextends: nothing_v1\n"},
+            r"a_v1\.yaml: extends: no feature set 'nothing_v1'",
+        ),
         (
             {
                 "a_v1": "name: a\nversion: 1\nextends: b_v1\n",
