@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import time
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -62,7 +62,7 @@ from leadscore.reporting import (
 from leadscore.scoring.batch import score_file, score_on_dask
 from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
-from leadscore.synthetic import SyntheticConfig, generate_crm
+from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import load_training_config
 
 app = typer.Typer(
@@ -117,15 +117,40 @@ def _now(now: datetime | None) -> pd.Timestamp | None:
     return to_utc(now)
 
 
+EndOption = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="a Monday where the history ends (default: the latest Monday, so it reaches today)",
+    ),
+]
+
+
+def _history_end(end: datetime | None) -> date:
+    day = latest_monday(date.today()) if end is None else end.date()
+    if day.weekday() != 0:
+        raise typer.BadParameter(f"{day} is a {day:%A}; give a Monday", param_hint="--end")
+    return day
+
+
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="directory to write the synthetic CRM into")],
     customers: Annotated[int, typer.Option(min=100, help="number of leads")] = 10_000,
-    seed: Annotated[int, typer.Option(min=0, help="random seed; same seed, same bytes")] = 42,
+    seed: Annotated[
+        int, typer.Option(min=0, help="random seed; same seed and end, same bytes")
+    ] = 42,
+    end: EndOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="overwrite a folder that already holds files")
+    ] = False,
 ) -> None:
     """Write a synthetic B2B CRM in canonical layout, with ground truth beside it."""
-    with console.status(f"simulating {customers:,} leads ..."):
-        result = generate_crm(SyntheticConfig(customers=customers, seed=seed), out)
+    if out.exists() and any(out.iterdir()) and not force:
+        _fail(f"{out} already holds files; choose another --out, or pass --force to replace them")
+    config = SyntheticConfig(customers=customers, seed=seed, end=_history_end(end))
+    with console.status(f"simulating {customers:,} leads until {config.end} ..."):
+        result = generate_crm(config, out)
     console.print(
         f"wrote {result.customers:,} customers, {result.events:,} events and "
         f"{result.purchases:,} purchases to [bold]{out}[/]\n"
@@ -256,6 +281,8 @@ def features(
         raise typer.BadParameter("use auto, snapshots or creation", param_hint="--spine")
     if out.suffix != ".parquet":
         _fail(f"{out}: the feature table is written as Parquet; name it *.parquet")
+    if not as_of and not label and now is not None:
+        as_of = [now]  # one meaning of 'now': the scoring table is built as of it
     folders = _feature_folders(features_dir)
     settings = _dask_settings(dask_scheduler, dask_workers, partitions)
     if settings is not None:
@@ -503,6 +530,7 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="keep serving until Ctrl-C")
     ] = True,
+    end: EndOption = None,
 ) -> None:
     """The whole path on synthetic data: generate, validate, build features, train and
     promote both models, serve them and score one lead with German reasons."""
@@ -512,6 +540,7 @@ def demo(
         customers=customers,
         port=port,
         api_key=keys[0].strip() if keys else steps.DEMO_KEY,
+        end=_history_end(end),
     )
     summary = steps.DemoSummary()
     started = time.perf_counter()

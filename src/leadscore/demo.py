@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,7 @@ from leadscore.jobs.inputs import build_table, feature_set_of
 from leadscore.jobs.promotion import promote_challenger
 from leadscore.jobs.run import run_job
 from leadscore.serving.command import serve_command
-from leadscore.synthetic import SyntheticConfig, generate_crm
+from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import TrainingConfig, load_training_config
 
 DEMO_KEY = "change-me"
@@ -42,6 +43,7 @@ class DemoSettings:
     seed: int = 42
     port: int = 3000
     api_key: str = DEMO_KEY
+    end: date = field(default_factory=lambda: latest_monday(date.today()))  # history ends
 
     @property
     def train_table(self) -> Path:
@@ -93,7 +95,8 @@ def check_port_free(port: int) -> None:
 
 def generate(settings: DemoSettings, summary: DemoSummary) -> None:
     crm = generate_crm(
-        SyntheticConfig(customers=settings.customers, seed=settings.seed), settings.data
+        SyntheticConfig(customers=settings.customers, seed=settings.seed, end=settings.end),
+        settings.data,
     )
     summary.rows["synthetic CRM"] = (
         f"{crm.customers:,} customers, {crm.events:,} events, {crm.purchases:,} purchases "
@@ -151,7 +154,8 @@ def promote(settings: DemoSettings, summary: DemoSummary) -> None:
 
 def build_store(settings: DemoSettings, summary: DemoSummary) -> None:
     data = _loaded(settings, summary)
-    as_of = data.events["ts"].max().normalize()  # "now" in the synthetic CRM
+    # the history reaches the latest Monday: the store is as of now, as the service scores
+    as_of = max(pd.Timestamp.now(tz="UTC").floor("min"), data.events["ts"].max())
     feature_set = load_feature_set("nbo_v1", directory=settings.declarations / "features")
     table = build_feature_table(data, feature_set, as_of=[as_of])
     write_feature_table(table, settings.store_table)

@@ -29,6 +29,25 @@ def test_generate_twice_with_one_seed_gives_identical_files(tmp_path: Path) -> N
         assert path.read_bytes() == twin.read_bytes(), path.name
 
 
+def test_generate_reaches_today_refuses_a_full_folder_and_takes_a_monday(tmp_path: Path) -> None:
+    out = tmp_path / "crm"
+    result = runner.invoke(app, ["generate", "--out", str(out), "--customers", "300"])
+    assert result.exit_code == 0, result.output
+    last = pd.read_parquet(out / "events.parquet")["ts"].max()
+    today = pd.Timestamp.now(tz="UTC")
+    assert pd.Timedelta(0) <= today - last < pd.Timedelta(days=8), last
+    again = runner.invoke(app, ["generate", "--out", str(out), "--customers", "300"])
+    assert again.exit_code == 1 and "--force" in again.output
+    pinned = ["--customers", "300", "--end", "2025-06-30", "--force"]
+    forced = runner.invoke(app, ["generate", "--out", str(out), *pinned])
+    assert forced.exit_code == 0, forced.output
+    assert pd.read_parquet(out / "events.parquet")["ts"].max() < pd.Timestamp(
+        "2025-07-01", tz="UTC"
+    )
+    tuesday = runner.invoke(app, ["generate", "--out", str(tmp_path / "t"), "--end", "2025-07-01"])
+    assert tuesday.exit_code == 2 and "Monday" in tuesday.output
+
+
 def test_validate_accepts_generated_data(small_crm: GeneratedCRM) -> None:
     result = runner.invoke(app, ["validate", str(small_crm.directory), *NOW])
     assert result.exit_code == 0, result.output

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -147,8 +148,30 @@ def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
 def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM) -> None:
     config = _config(small_crm, min_positives=100_000)
     table, _, _ = prepare_table(config, None)
-    with pytest.raises(InputError, match=r"positives \(need 100000\)"):
+    with pytest.raises(InputError, match=r"positives \(need 100000\)") as caught:
         train_conversion(table, config)
+    # one message naming the config's keys, none of them a command-line option
+    assert "snapshot_every_days, now 28" in str(caught.value)
+    assert "horizon_days (now 30" in str(caught.value) and "--" not in str(caught.value)
+
+
+def test_training_moments_come_from_the_config(small_crm: GeneratedCRM, tmp_path: Path) -> None:
+    config_file = tmp_path / "conversion.yaml"
+    config_file.write_text(
+        (REPO / "training" / "configs" / "conversion.yaml").read_text()
+        + "\nas_of: ['2025-09-01', '2025-12-01T00:00:00Z']\n"
+    )
+    config = load_training_config(config_file, source=small_crm.directory)
+    config = config.model_copy(update={"features_dir": REPO / "features"})
+    table, _, _ = prepare_table(config, None)
+    assert sorted(table.frame["as_of"].unique()) == [
+        pd.Timestamp("2025-09-01", tz="UTC"),
+        pd.Timestamp("2025-12-01", tz="UTC"),
+    ]
+    weekly = _config(small_crm, snapshot_every_days=7)
+    every_four_weeks = _config(small_crm)
+    weeks = prepare_table(weekly, None)[0].frame["as_of"].nunique()
+    assert weeks > 3.5 * prepare_table(every_four_weeks, None)[0].frame["as_of"].nunique()
 
 
 @pytest.mark.slow  # the command end to end: 8 s

@@ -175,6 +175,7 @@ def build_feature_table_dask(
     as_of: list[pd.Timestamp] | None = None,
     horizon_days: int | None = None,
     spine_kind: SpineKind = "auto",
+    every_days: int = 28,
 ) -> DaskFeatureTable:
     """The feature table of :func:`build_feature_table`, as a lazy Dask collection.
 
@@ -184,7 +185,11 @@ def build_feature_table_dask(
     import dask.dataframe as dd  # the optional Dask engine loads only when a job runs on it
 
     plan = plan_table(
-        data_summary(tables), as_of=as_of, horizon_days=horizon_days, spine_kind=spine_kind
+        data_summary(tables),
+        as_of=as_of,
+        horizon_days=horizon_days,
+        spine_kind=spine_kind,
+        every_days=every_days,
     )
     customers = by_customer(tables.customers, partitions)
     events = by_customer(tables.events, partitions)

@@ -99,6 +99,7 @@ def plan_table(
     as_of: Sequence[pd.Timestamp] | None = None,
     horizon_days: int | None = None,
     spine_kind: SpineKind = "auto",
+    every_days: int = 28,
 ) -> TablePlan:
     """Flat exports get one row per lead at its creation, labelled by the converted flag, and
     so do sources without events unless ``spine_kind`` says 'snapshots'. Otherwise, without
@@ -119,14 +120,15 @@ def plan_table(
     dates = list(as_of or [])
     if not dates:
         dates = (
-            default_snapshot_dates(data, horizon_days=horizon_days)
+            default_snapshot_dates(data, horizon_days=horizon_days, every_days=every_days)
             if horizon_days
             else [pd.Timestamp.now(tz="UTC")]
         )
     if not dates:
         raise InputError(
-            "the data is too short for a training set: it needs 12 weeks of history "
-            f"plus the {horizon_days}-day horizon; pass --as-of dates"
+            "the data is too short for training snapshots: they need 12 weeks of history "
+            f"plus the {horizon_days}-day horizon. Give training moments yourself (as_of: in "
+            "the training config, --as-of on the command line) or a shorter horizon_days"
         )
     late = max(dates) - end
     if late > STALE_AFTER:
@@ -203,6 +205,7 @@ def build_feature_table(
     horizon_days: int | None = None,
     suspicious_auc: float = DEFAULT_SUSPICIOUS_AUC,
     spine_kind: SpineKind = "auto",
+    every_days: int = 28,
 ) -> FeatureTable:
     """Build features as of the given moments; with ``horizon_days``, a labelled training set.
 
@@ -210,7 +213,9 @@ def build_feature_table(
     """
     post_outcome = data.source.post_outcome_columns
     features = feature_columns(feature_set, data.customers, post_outcome_columns=post_outcome)
-    plan = plan_table(data, as_of=as_of, horizon_days=horizon_days, spine_kind=spine_kind)
+    plan = plan_table(
+        data, as_of=as_of, horizon_days=horizon_days, spine_kind=spine_kind, every_days=every_days
+    )
     frame, censored = labelled_features(data, feature_set, plan)
     if frame.empty:
         raise InputError("no (customer, as-of) points: every customer was created after the dates")

@@ -101,6 +101,8 @@ def _conversion_on_dask(
             partitions=partition_count(config.dask, client),
             horizon_days=config.horizon_days,
             spine_kind=config.spine,
+            as_of=config.snapshot_dates or None,
+            every_days=config.snapshot_every_days,
         )
         timings["plan"] = time.perf_counter() - clock
         clock = time.perf_counter()

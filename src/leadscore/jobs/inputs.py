@@ -74,7 +74,12 @@ def build_table(
 ) -> FeatureTable:
     """The config's labelled feature table of ``data``."""
     return build_feature_table(
-        data, feature_set, horizon_days=config.horizon_days, spine_kind=config.spine
+        data,
+        feature_set,
+        horizon_days=config.horizon_days,
+        spine_kind=config.spine,
+        as_of=config.snapshot_dates or None,
+        every_days=config.snapshot_every_days,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,6 +21,11 @@ class IntentDynamics(BaseModel):
     new_lead_boost: float = Field(1.0, description="extra intent when a lead is created")
     after_purchase_drop: float = Field(2.0, description="intent drop after a purchase")
     reference: float = Field(-5.0, description="intent at which event rates are as listed")
+
+
+def latest_monday(today: date) -> date:
+    """The Monday on or before ``today``: where generated history ends 'now'."""
+    return today - timedelta(days=today.weekday())
 
 
 class SyntheticConfig(BaseModel):

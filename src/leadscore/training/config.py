@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
 from leadscore.cluster import DaskSettings
 from leadscore.common.config import StrictModel, read_yaml, validation_lines
 from leadscore.common.errors import InputError
+from leadscore.common.time import to_utc
 from leadscore.models.nbo_config import NBOConfig
 
 
@@ -93,6 +96,14 @@ class TrainingConfig(StrictModel):
     features_dir: Path = Path("../../features")
     horizon_days: int = 30
     spine: Literal["auto", "snapshots", "creation"] = "auto"
+    as_of: list[datetime] = Field(
+        default_factory=list,
+        description="training moments (UTC) instead of regular snapshots, e.g. the days "
+        "offers were sent",
+    )
+    snapshot_every_days: int = Field(
+        28, ge=1, description="days between training snapshots when as_of is not given"
+    )
     seed: int = 42
     split: SplitConfig = SplitConfig()
     lightgbm: LightGBMConfig = LightGBMConfig()
@@ -116,6 +127,10 @@ class TrainingConfig(StrictModel):
     def model_name(self) -> str:
         return self.registered_model or f"leadscore-{self.model}"
 
+    @property
+    def snapshot_dates(self) -> list[pd.Timestamp]:
+        return [to_utc(moment) for moment in self.as_of]
+
     def path(self, value: Path) -> Path:
         return value if value.is_absolute() else self.base_dir / value
 
@@ -126,4 +141,6 @@ def load_training_config(path: Path, **overrides: object) -> TrainingConfig:
     try:
         return TrainingConfig.model_validate({**raw, "base_dir": path.parent})
     except ValidationError as exc:
-        raise InputError(f"{path}: invalid training config:\n{validation_lines(exc)}") from None
+        raise InputError(
+            f"{path}: invalid training config:\n{validation_lines(exc, TrainingConfig)}"
+        ) from None

@@ -58,7 +58,10 @@ def check_counts(
     if missing:
         raise InputError(
             f"not enough data to train: the {part} period has {' and '.join(missing)}. "
-            "Add history, lengthen --horizon-days, or lower min_positives in the config."
+            "In the training config: more training moments (snapshot_every_days, now "
+            f"{config.snapshot_every_days}, or as_of dates), a longer horizon_days (now "
+            f"{config.horizon_days}: more leads convert within it), or lower min_positives / "
+            "min_negatives; or give it more history"
         )
 
 

@@ -96,8 +96,9 @@ def check_parts(split: Split) -> None:
         if len(getattr(split, part)) == 0:
             raise InputError(
                 f"the time split leaves no {part} rows: rows whose label window reaches into "
-                "the next part are left out. Give that part a larger share (split in the "
-                "training config), add as-of dates, or shorten the horizon"
+                "the next part are left out. In the training config: a larger share for "
+                f"that part (split.{part}), more training moments (snapshot_every_days or "
+                "as_of dates), or a shorter horizon_days (fewer rows left out)"
             )
 
 
