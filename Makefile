@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-data
 DEMO_CUSTOMERS ?= 20000
 
-.PHONY: env demo test test-quick lint format bench bento clean
+.PHONY: env demo test test-quick lint format docs bench bento clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -28,6 +28,9 @@ test: env  ## lint, check the layering, then run every test
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+docs: env  ## rewrite docs/reference.md from the config models
+	$(BIN)/python -m leadscore.reference docs/reference.md
 
 test-quick: env  ## the same checks and every test not marked slow (under two minutes)
 	$(BIN)/ruff check .

@@ -55,7 +55,10 @@ class LeadScoring:
     def __init__(self) -> None:
         self.watcher = ModelWatcher(
             lambda: load_champions(
-                settings.conversion_model, settings.nbo_model, settings.feature_store
+                settings.conversion_model,
+                settings.nbo_model,
+                settings.feature_store,
+                accept_unknown_event_types=settings.unknown_event_types == "accept",
             ),
             lambda: champion_versions(settings.conversion_model, settings.nbo_model),
             settings.reload_seconds,

@@ -21,11 +21,19 @@ RECORD_TIMEZONE = "UTC"  # a record's timestamps without an offset are UTC
 
 
 def record_tables(
-    records: Sequence[Mapping], *, now: pd.Timestamp
+    records: Sequence[Mapping],
+    *,
+    now: pd.Timestamp,
+    event_types: frozenset[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customers, events) of ``records``: one customer per record (``record-<i>`` where
     it has no id, ``created_at`` defaulting to ``now``), its profile as extra columns (left
-    as sent: the models read them), its events in canonical columns and kinds."""
+    as sent: the models read them), its events in canonical columns and kinds.
+
+    With ``event_types``, an event of another type is an InputError naming each one.
+    """
+    if event_types is not None:
+        _check_event_types(records, event_types)
     customers, events, event_where = [], [], []
     for i, record in enumerate(records):
         customer_id = record.get("customer_id") or f"record-{i}"
@@ -45,6 +53,24 @@ def record_tables(
     )
     customer_frame["created_at"] = created.fillna(now)
     return customer_frame, _event_frame(events, event_where)
+
+
+def _check_event_types(records: Sequence[Mapping], known: frozenset[str]) -> None:
+    unknown = [
+        f"leads[{i}].events[{j}].event_type: {event.get('event_type')!r}"
+        for i, record in enumerate(records)
+        for j, event in enumerate(record.get("events") or [])
+        if event.get("event_type") not in known
+    ]
+    if unknown:
+        shown = "; ".join(unknown[:5]) + (
+            f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
+        )
+        raise InputError(
+            f"unknown event type(s): {shown}. Known: {', '.join(sorted(known))}. Send one of "
+            "these (the canonical types, see docs/reference.md), or start the service with "
+            "LEADSCORE_UNKNOWN_EVENT_TYPES=accept to count others as activity"
+        )
 
 
 def _event_frame(events: list[dict], where: list[str]) -> pd.DataFrame:

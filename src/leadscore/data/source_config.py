@@ -160,7 +160,7 @@ class TableSource(StrictModel):
     Column names in ``types``, ``timestamps`` and ``derive`` are the names after ``rename``.
     """
 
-    path: Path
+    path: Path = Field(description="the file, relative to the source config")
     format: FileFormat | None = Field(
         default=None, description="csv, parquet, jsonl or json (default: from the file name)"
     )
@@ -294,11 +294,17 @@ Label = Annotated[FlagLabel | OutcomeLabel | EventLabel, Field(discriminator="ki
 class SourceConfig(StrictModel):
     """A user's data source mapped onto the canonical model."""
 
-    name: str
+    name: str = Field(description="the source's name, shown in reports and run tags")
     description: str = ""
     timezone: str = Field(default="UTC", description="time zone of timestamps that carry no offset")
-    tables: dict[str, TableSource]
-    label: Label = Field(default_factory=OutcomeLabel)
+    tables: dict[str, TableSource] = Field(
+        description="offers, customers (required), events, outcomes: one file each"
+    )
+    label: Label = Field(
+        default_factory=OutcomeLabel,
+        description="what 'converted' means: kind outcome (rows of outcomes), event "
+        "(events of one type) or flag (a column of customers)",
+    )
     post_outcome_columns: list[str] = Field(
         default_factory=list,
         description="columns known only after the outcome; never features (leakage audit)",

@@ -22,7 +22,11 @@ def champion_versions(conversion_name: str, nbo_name: str | None) -> dict[str, s
 
 
 def load_champions(
-    conversion_name: str, nbo_name: str | None, store_path: Path | None
+    conversion_name: str,
+    nbo_name: str | None,
+    store_path: Path | None,
+    *,
+    accept_unknown_event_types: bool = False,
 ) -> tuple[Scorer, dict[str, str]]:
     """A Scorer on the champion models from the MLflow registry, and their versions."""
     with tracking.fetched(conversion_name, tracking.CHAMPION) as handle:
@@ -47,5 +51,6 @@ def load_champions(
         store,
         ModelInfo(conversion_name, handle.version, tracking.CHAMPION),
         nbo_info,
+        accept_unknown_event_types=accept_unknown_event_types,
     )
     return scorer, versions

@@ -19,6 +19,7 @@ import pandas as pd
 
 from leadscore.common.errors import InputError
 from leadscore.data.records import record_tables
+from leadscore.data.tables import EVENT_TYPES
 from leadscore.explain import ReasonWriter
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import Description, FeatureSetDefinition, expand
@@ -82,6 +83,7 @@ class Scorer:
     store: FeatureStore | None = None
     conversion_info: ModelInfo = ModelInfo("conversion", "local", "none")
     nbo_info: ModelInfo | None = None
+    accept_unknown_event_types: bool = False
     _writers: dict[str, ReasonWriter] = field(default_factory=dict, init=False, repr=False)
     _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
 
@@ -93,10 +95,19 @@ class Scorer:
         store: FeatureStore | None = None,
         conversion_info: ModelInfo = ModelInfo("conversion", "local", "none"),
         nbo_info: ModelInfo | None = None,
+        *,
+        accept_unknown_event_types: bool = False,
     ) -> Scorer:
         """A Scorer on compiled copies of the models (see ``fast_models``)."""
         fast_offers = None if nbo is None else fast_nbo(nbo)
-        return cls(fast_conversion(conversion), fast_offers, store, conversion_info, nbo_info)
+        return cls(
+            fast_conversion(conversion),
+            fast_offers,
+            store,
+            conversion_info,
+            nbo_info,
+            accept_unknown_event_types,
+        )
 
     def __post_init__(self) -> None:
         model = self.conversion.model
@@ -204,7 +215,8 @@ class Scorer:
         read is an InputError naming the lead and field. Profile fields the models know but
         a record lacks count as missing.
         """
-        customer_frame, event_frame = record_tables(records, now=now)
+        known = None if self.accept_unknown_event_types else self.known_event_types
+        customer_frame, event_frame = record_tables(records, now=now, event_types=known)
         for column, levels in self._categories.items():
             if column in customer_frame:
                 text = customer_frame[column].astype("object")
@@ -220,6 +232,12 @@ class Scorer:
             if name not in features.columns:
                 features[name] = float("nan")
         return features
+
+    @cached_property
+    def known_event_types(self) -> frozenset[str]:
+        """The canonical event types and every type the models' features name."""
+        named = {t for f in self._record_feature_set.features for t in (f.where.event_type or [])}
+        return frozenset(EVENT_TYPES) | named
 
     @cached_property
     def _categories(self) -> dict[str, list[str]]:

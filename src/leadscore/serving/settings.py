@@ -8,6 +8,10 @@ LEADSCORE_RELOAD_SECONDS   how often to look for a new champion (default 10; 0: 
 LEADSCORE_MAX_BATCH        most leads in one request (default 1000)
 LEADSCORE_INLINE_LEADS     requests with up to this many leads are scored on the event
                            loop, larger ones in a worker thread (default 16)
+LEADSCORE_UNKNOWN_EVENT_TYPES
+                           refuse (default): a record's event of a type neither
+                           canonical nor named by the model's features is a 400;
+                           accept: it counts as activity
 LEADSCORE_ACCESS_LOG       1: log a line per request (default 0: a tenth of a one-lead
                            request's time; counts, status codes and latencies are in
                            /metrics, rejected requests and errors are logged anyway)
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 
@@ -35,6 +40,7 @@ ENVIRONMENT = {
     "max_batch": "LEADSCORE_MAX_BATCH",
     "inline_leads": "LEADSCORE_INLINE_LEADS",
     "access_log": "LEADSCORE_ACCESS_LOG",
+    "unknown_event_types": "LEADSCORE_UNKNOWN_EVENT_TYPES",
 }
 
 
@@ -46,6 +52,7 @@ class ServiceSettings(StrictModel):
     max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1)
     inline_leads: int = Field(DEFAULT_INLINE_LEADS, ge=0)
     access_log: bool = False
+    unknown_event_types: Literal["refuse", "accept"] = "refuse"
     api_keys: frozenset[str] = Field(default_factory=frozenset, repr=False)
 
     @classmethod

@@ -17,11 +17,16 @@ from leadscore.models.nbo_config import NBOConfig
 
 
 class SplitConfig(StrictModel):
+    """How rows are split into training, validation (early stopping, calibration) and test."""
+
     kind: Literal["time", "stratified"] = Field(
-        "time", description="stratified only to compare with published figures"
+        "time",
+        description="time: the latest rows are the test (what scoring the future is like); "
+        "stratified: a random split keeping the positive rate, only to compare with "
+        "published figures",
     )
-    validation: float = Field(0.1, gt=0, lt=0.5)
-    test: float = Field(0.1, gt=0, lt=0.5)
+    validation: float = Field(0.1, gt=0, lt=0.5, description="share of rows for validation")
+    test: float = Field(0.1, gt=0, lt=0.5, description="share of rows for the test")
 
 
 class LightGBMConfig(StrictModel):
@@ -90,12 +95,24 @@ class RulesBaseline(StrictModel):
 
 
 class TrainingConfig(StrictModel):
-    model: Literal["conversion", "nbo"]
-    source: Path
-    feature_set: str = "conversion_v1"
-    features_dir: Path = Path("../../features")
-    horizon_days: int = 30
-    spine: Literal["auto", "snapshots", "creation"] = "auto"
+    """One training job: which data, which features, which model and how it is judged."""
+
+    model: Literal["conversion", "nbo"] = Field(description="which model this job trains")
+    source: Path = Field(
+        description="a canonical data folder or a source config, relative to this file"
+    )
+    feature_set: str = Field("conversion_v1", description="feature set id (features/<id>.yaml)")
+    features_dir: Path = Field(
+        Path("../../features"), description="folder of feature sets, relative to this file"
+    )
+    horizon_days: int = Field(
+        30, ge=1, description="the label: converts within this many days of the moment"
+    )
+    spine: Literal["auto", "snapshots", "creation"] = Field(
+        "auto",
+        description="training moments: snapshots of every lead, or one row per lead at its "
+        "creation (auto: creation when the source has no events or a flag label)",
+    )
     as_of: list[datetime] = Field(
         default_factory=list,
         description="training moments (UTC) instead of regular snapshots, e.g. the days "
@@ -104,23 +121,25 @@ class TrainingConfig(StrictModel):
     snapshot_every_days: int = Field(
         28, ge=1, description="days between training snapshots when as_of is not given"
     )
-    seed: int = 42
+    seed: int = Field(42, description="same data, config and seed: byte-identical model files")
     split: SplitConfig = SplitConfig()
     lightgbm: LightGBMConfig = LightGBMConfig()
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
     grades: GradeConfig = GradeConfig()
-    min_positives: int = 40
-    min_negatives: int = 40
+    min_positives: int = Field(40, description="fewest converted rows a part may have")
+    min_negatives: int = Field(40, description="fewest unconverted rows a part may have")
     rules_baseline: RulesBaseline = RulesBaseline()
     logistic_max_rows: int = Field(
         20_000, description="rows the logistic baseline learns from (a sample beyond that)"
     )
     nbo: NBOConfig = NBOConfig()
-    experiment: str = "leadscore"
+    experiment: str = Field("leadscore", description="MLflow experiment of the runs")
     dask: DaskSettings | None = Field(
         None, description="train on Dask (lightgbm.dask) from a canonical Parquet source"
     )
-    registered_model: str | None = None
+    registered_model: str | None = Field(
+        None, description="registry name (default leadscore-<model>)"
+    )
     base_dir: Path = Field(Path("."), exclude=True)
 
     @property

@@ -162,3 +162,16 @@ def test_results_are_what_the_http_contract_declares(scorer: Scorer) -> None:
 def test_unknown_customer_is_a_clear_error(scorer: Scorer) -> None:
     with pytest.raises(InputError, match="C-NOPE"):
         scorer.store.rows(["C-NOPE"])
+
+
+def test_unknown_event_types_are_refused_by_name_unless_accepted(scorer: Scorer) -> None:
+    events = [
+        {"ts": "2026-06-28T10:00:00Z", "event_type": "pricing_page_view"},
+        {"ts": "2026-06-28T11:00:00Z", "event_type": "foo_bar"},
+    ]
+    now = pd.Timestamp("2026-06-29", tz="UTC")
+    with pytest.raises(InputError, match=r"leads\[0\]\.events\[1\]\.event_type: 'foo_bar'"):
+        scorer.features_for_records([{"events": events}], now=now)
+    accepting = Scorer(scorer.conversion, scorer.nbo, None, accept_unknown_event_types=True)
+    built = accepting.features_for_records([{"events": events}], now=now)
+    assert built["page_views_30d"].iat[0] == 0 and built["pricing_page_views_7d"].iat[0] == 1
