@@ -19,7 +19,9 @@ def print_load_result(result: LoadResult, console: Console) -> None:
     counts = Table(title="Rows per table", title_justify="left")
     for column in ("table", "file", "read", "accepted", "rejected"):
         counts.add_column(
-            column, justify="right" if column in ("read", "accepted", "rejected") else "left"
+            column,
+            justify="right" if column in ("read", "accepted", "rejected") else "left",
+            overflow="fold",
         )
     for r in result.reports:
         rejected = f"{r.rejected:,}" + (" [red](over limit)[/]" if r.too_many_rejected else "")

@@ -111,6 +111,10 @@ class LeadscorePyfunc(mlflow.pyfunc.PythonModel):
     feature frames as they come.
     """
 
+    # MLflow's own switch for models without type-hint schemas (it warns at every import
+    # otherwise, "Add type hints to the `predict` method")
+    _skip_type_hint_validation = True
+
     def __init__(self, load: Callable[[Path], object]) -> None:
         self.load = load
 

@@ -111,3 +111,36 @@ def test_installed_entry_point_and_usage_errors() -> None:
         [str(exe), "generate", "--customers", "many"], capture_output=True, text=True, check=False
     )
     assert usage.returncode == 2
+
+
+def test_help_and_version_load_no_data_stack() -> None:
+    """--help answers at once: the command line's module imports none of the heavy stack."""
+    probe = (
+        "import sys, leadscore.cli; "
+        "print(sorted(m for m in ('pandas', 'lightgbm', 'mlflow', 'sklearn', 'bentoml') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.output.startswith("leadscore ")
+
+
+def test_the_audit_default_is_the_command_lines() -> None:
+    from leadscore.cli import SUSPICIOUS_AUC
+    from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC
+
+    assert SUSPICIOUS_AUC == DEFAULT_SUSPICIOUS_AUC
+
+
+def test_load_refuses_a_table_over_its_rejection_limit(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,created_at\nA,2025-01-01\nB,not a date\nC,2025-01-02\n"
+    )
+    result = runner.invoke(app, ["load", str(tmp_path), "--out", str(tmp_path / "out"), *NOW])
+    assert result.exit_code == 1
+    assert "1 of 3 rows (33.3%, limit 5%)" in result.output
+    assert not (tmp_path / "out" / "customers.parquet").exists()
+    assert (tmp_path / "out" / "quarantine" / "customers.rejected.csv").exists()

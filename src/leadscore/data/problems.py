@@ -70,4 +70,5 @@ def group_problems(problems: Iterable[Problem], *, sample_rows: int = 5) -> list
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
     """Every problem as one row, for a CSV report."""
     columns = list(Problem.__dataclass_fields__)
-    return pd.DataFrame([asdict(p) for p in problems], columns=columns)
+    frame = pd.DataFrame([asdict(p) for p in problems], columns=columns)
+    return frame.astype({"row": "Int64"})  # row 2, not 2.0, where some problems have none

@@ -17,8 +17,14 @@ def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[s
     lines = [
         "# Model card: conversion",
         "",
-        f"Predicts whether a lead converts within {table.horizon_days or 'the flag of'} days "
-        "of the scoring moment. Score = round(100 x calibrated probability).",
+        (
+            f"Predicts whether a lead converts within {table.horizon_days} days of the "
+            "scoring moment."
+            if table.horizon_days
+            else "Predicts whether a lead converts, as the export's conversion flag records "
+            "it (one row per lead, scored as of its creation)."
+        )
+        + " Score = round(100 x calibrated probability).",
         "",
         "## Data",
         "",
@@ -63,7 +69,11 @@ def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[s
         "",
         _audit(table),
         "",
-        f"Grade bands (minimum score): {m['grades']}",
+        "## Grade bands",
+        "",
+        markdown_table(
+            pd.DataFrame({"grade": list(m["grades"]), "minimum score": list(m["grades"].values())})
+        ),
     ]
     return "\n".join(lines) + "\n"
 
@@ -117,7 +127,22 @@ def _audit(table: FeatureTable) -> str:
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    """A Markdown table; counts held as floats (1500.0) are written as whole numbers."""
+    shown = frame.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_float_dtype(values) and _whole(values):
+            shown[column] = values.map(lambda v: "-" if pd.isna(v) else f"{int(v):,}")
+    header = "| " + " | ".join(map(str, shown.columns)) + " |"
+    rule = "|" + "---|" * len(shown.columns)
+    body = ["| " + " | ".join(map(str, row)) + " |" for row in shown.itertuples(index=False)]
     return "\n".join([header, rule, *body])
+
+
+def _whole(values: pd.Series) -> bool:
+    present = values.dropna()
+    return (
+        bool(len(present))
+        and bool((present == present.round()).all())
+        and bool((present.abs() >= 1).any())
+    )

@@ -35,12 +35,24 @@ def score_file(
     batch_size: int,
     advance: Advance = lambda _: None,
 ) -> int:
-    """Score a feature table held in memory into one JSON-lines file; rows scored."""
+    """Score a feature table held in memory into one JSON-lines file; rows scored.
+
+    Each result carries its row's ``as_of``, so scores of several snapshots of one lead
+    are told apart by more than their order.
+    """
+    scorer.check_table(list(frame.columns))
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         for start in range(0, len(frame), batch_size):
             chunk = frame.iloc[start : start + batch_size].reset_index(drop=True)
-            write_results(scorer.score_frame(chunk, lang=lang, top_k=top_k), handle)
+            results = scorer.score_frame(chunk, lang=lang, top_k=top_k)
+            if "as_of" in chunk.columns:
+                moments = pd.to_datetime(chunk["as_of"], utc=True)
+                results = [
+                    {"customer_id": r.get("customer_id"), "as_of": m.isoformat(), **r}
+                    for r, m in zip(results, moments, strict=True)
+                ]
+            write_results(results, handle)
             advance(len(chunk))
     return len(frame)
 

@@ -11,6 +11,7 @@ copies (the same values, several times faster), as batch scoring and the service
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -125,6 +126,29 @@ class Scorer:
         return FeatureSetDefinition.model_validate(
             self.conversion.model.metadata["feature_set_definition"]
         )
+
+    def check_table(self, columns: Sequence[str]) -> None:
+        """An InputError naming the model, its feature set and the command that builds a
+        table it can score, when ``columns`` lack any of the models' features."""
+        for info, needed, feature_set in self._needs():
+            missing = [f for f in needed if f not in set(columns)]
+            if missing:
+                shown = ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "")
+                raise InputError(
+                    f"the feature table lacks {len(missing)} of the {len(needed)} features of "
+                    f"{info.name} v{info.version} ({shown}); that model reads feature set "
+                    f"{feature_set}: build the table with `leadscore features SOURCE "
+                    f"--feature-set {feature_set} --out table.parquet`"
+                )
+
+    def _needs(self) -> list[tuple[ModelInfo, list[str], str]]:
+        needs = [(self.conversion_info, list(self.conversion.model.features), self.feature_set.id)]
+        if self.nbo is not None and self.nbo_info is not None:
+            first = next(iter(self.nbo.models.values()))
+            needs.append(
+                (self.nbo_info, list(self.nbo.features), first.metadata.get("feature_set", "?"))
+            )
+        return needs
 
     def encode(self, frame: pd.DataFrame) -> EncodedLeads:
         ids = (

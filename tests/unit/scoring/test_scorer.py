@@ -18,6 +18,7 @@ from leadscore.jobs.conversion import train_conversion
 from leadscore.jobs.inputs import prepare_table
 from leadscore.jobs.nbo import train_nbo
 from leadscore.models.conversion import ConversionPredictor
+from leadscore.scoring.batch import score_file
 from leadscore.scoring.feature_store import FeatureStore
 from leadscore.scoring.scorer import Scorer
 from leadscore.serving.contract import LeadResult, results_json
@@ -175,3 +176,18 @@ def test_unknown_event_types_are_refused_by_name_unless_accepted(scorer: Scorer)
     accepting = Scorer(scorer.conversion, scorer.nbo, None, accept_unknown_event_types=True)
     built = accepting.features_for_records([{"events": events}], now=now)
     assert built["page_views_30d"].iat[0] == 0 and built["pricing_page_views_7d"].iat[0] == 1
+
+
+def test_batch_results_carry_as_of_and_a_wrong_table_names_the_fix(
+    scorer: Scorer, tmp_path
+) -> None:
+    rows = scorer.store.frame.head(5).reset_index(drop=True)
+    out = tmp_path / "scores.jsonl"
+    score_file(scorer, rows, out, lang="en", top_k=1, batch_size=2)
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [w["as_of"] for w in written] == ["2026-06-29T00:00:00+00:00"] * 5
+    with pytest.raises(InputError, match=r"--feature-set conversion_v1") as caught:
+        score_file(
+            scorer, rows.drop(columns=["page_views_30d"]), out, lang="en", top_k=1, batch_size=2
+        )
+    assert "page_views_30d" in str(caught.value) and "conversion local" not in str(caught.value)

@@ -1,0 +1,503 @@
+"""What each ``leadscore`` command does (``leadscore.cli`` declares them and their options).
+
+Each function takes the command's options as keywords, prints for a person, and exits with
+1 and a message naming the problem when the input is bad.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from leadscore import demo as steps
+from leadscore import tracking
+from leadscore.cluster import DaskSettings, dask_client, partition_count
+from leadscore.common.declarations import (
+    feature_sets_dir,
+    in_working_dir_or_shipped,
+    training_config,
+)
+from leadscore.common.errors import InputError
+from leadscore.common.time import to_utc
+from leadscore.data.loading import (
+    load_source,
+    require_loaded,
+    write_canonical,
+    write_quarantine,
+)
+from leadscore.data.problems import problems_frame
+from leadscore.data.source_config import resolve_source
+from leadscore.features.coverage import coverage_notes
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.on_dask import (
+    build_feature_table_dask,
+    read_canonical,
+    write_feature_table_dask,
+)
+from leadscore.features.training_set import build_feature_table, write_feature_table
+from leadscore.jobs.promotion import promote_challenger, roll_back
+from leadscore.jobs.run import run_job
+from leadscore.reporting import (
+    print_demo_summary,
+    print_feature_table,
+    print_load_result,
+    print_training_result,
+)
+from leadscore.scoring.batch import score_file, score_on_dask
+from leadscore.scoring.champions import load_champions
+from leadscore.serving.command import serve_command
+from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
+from leadscore.training.config import load_training_config
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True)
+
+
+def _dask_settings(
+    scheduler: str | None, workers: int, partitions: int | None
+) -> DaskSettings | None:
+    """Dask settings when either option asks for Dask, else None (one machine, pandas)."""
+    if scheduler is None and workers == 0:
+        return None
+    return DaskSettings(scheduler=scheduler, workers=max(workers, 1), partitions=partitions)
+
+
+@contextmanager
+def _working(message: str) -> Iterator[None]:
+    """A spinner on a terminal; in a log (no terminal), a line when the step starts and
+    one when it ends, with the time it took."""
+    if console.is_terminal:
+        with console.status(message):
+            yield
+        return
+    started = time.perf_counter()
+    console.print(f"{datetime.now():%H:%M:%S} {message}", highlight=False)
+    yield
+    console.print(
+        f"{datetime.now():%H:%M:%S} done in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _now(now: datetime | None) -> pd.Timestamp | None:
+    if now is None:
+        return None
+    return to_utc(now)
+
+
+def _history_end(end: datetime | None) -> date:
+    day = latest_monday(date.today()) if end is None else end.date()
+    if day.weekday() != 0:
+        raise typer.BadParameter(f"{day} is a {day:%A}; give a Monday", param_hint="--end")
+    return day
+
+
+def _features_on_dask(
+    source: Path,
+    out: Path,
+    settings: DaskSettings,
+    *,
+    feature_set: str,
+    folders: list[Path],
+    as_of: list[pd.Timestamp | None],
+    horizon_days: int | None,
+    spine: str,
+) -> None:
+    started = time.perf_counter()
+    try:
+        definition = load_feature_set(feature_set, directory=folders)
+        tables = read_canonical(source)
+        with dask_client(settings) as client, console.status("building features on Dask ..."):
+            table = build_feature_table_dask(
+                tables,
+                definition,
+                partitions=partition_count(settings, client),
+                as_of=as_of,
+                horizon_days=horizon_days,
+                spine_kind=spine,
+            )
+            write_feature_table_dask(table, out)
+    except InputError as exc:
+        _fail(str(exc))
+    files = sorted(out.glob("*.parquet"))
+    rows = sum(pq.read_metadata(f).num_rows for f in files)
+    console.print(
+        f"{definition.id}: {rows:,} rows x {len(table.features)} features in {len(files)} "
+        f"partition file(s) under [bold]{out}[/] ({time.perf_counter() - started:.1f} s)"
+    )
+
+
+def _feature_folders(given: Path | None) -> list[Path]:
+    """Where feature sets are looked up: the folder given, else ./features, then the shipped."""
+    return [given] if given is not None else [Path("features"), feature_sets_dir()]
+
+
+def _default_config(kind: StrEnum) -> Path:
+    """training/configs/<kind>.yaml in the working directory, else the shipped one."""
+    local = Path("training") / "configs" / f"{kind.value}.yaml"
+    return in_working_dir_or_shipped(local, training_config(kind.value))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def generate(
+    *,
+    out: Path,
+    customers: int,
+    seed: int,
+    end: datetime | None,
+    force: bool,
+) -> None:
+    """The body of ``leadscore generate``."""
+    if out.exists() and any(out.iterdir()) and not force:
+        _fail(f"{out} already holds files; choose another --out, or pass --force to replace them")
+    config = SyntheticConfig(customers=customers, seed=seed, end=_history_end(end))
+    with _working(f"simulating {customers:,} leads until {config.end} ..."):
+        result = generate_crm(config, out)
+    console.print(
+        f"wrote {result.customers:,} customers, {result.events:,} events and "
+        f"{result.purchases:,} purchases to [bold]{out}[/]\n"
+        f"ground truth: {result.truth_pairs:,} (customer, date) pairs, "
+        f"{result.truth_positive_rate:.1%} convert within 30 days, "
+        f"oracle AUC {result.oracle_auc:.3f} (in {out / 'ground_truth'})"
+    )
+
+
+def validate(
+    *,
+    source: Path,
+    report: Path | None,
+    quarantine: Path | None,
+    now: datetime | None,
+    feature_set: str,
+) -> None:
+    """The body of ``leadscore validate``."""
+    try:
+        config = resolve_source(source)
+        definition = load_feature_set(feature_set, directory=_feature_folders(None))
+        with _working(f"validating {source} ..."):
+            result = load_source(config, now=_now(now))
+    except InputError as exc:
+        _fail(str(exc))
+    print_load_result(result, console)
+    if result.data is not None:
+        for note in coverage_notes(result.data.events, definition):
+            console.print(f"note: {note}", highlight=False)
+    if report is not None:
+        problems_frame(result.problems).to_csv(report, index=False)
+        console.print(f"all {len(result.problems):,} problems written to {report}")
+    if quarantine is not None:
+        for path in write_quarantine(result, quarantine):
+            console.print(f"rejected rows: {path}")
+    if not result.ok:
+        over = "; tables over their rejection limit: " + ", ".join(
+            r.table for r in result.over_limit
+        )
+        _fail(
+            f"{len(result.problems):,} problem(s) in {source}; see the list above"
+            + (over if result.over_limit else "")
+        )
+    console.print(f"[green]valid:[/] {source}")
+
+
+def load(
+    *,
+    source: Path,
+    out: Path,
+    now: datetime | None,
+) -> None:
+    """The body of ``leadscore load``."""
+    try:
+        result = load_source(resolve_source(source), now=_now(now))
+    except InputError as exc:
+        _fail(str(exc))
+    print_load_result(result, console)
+    paths = write_quarantine(result, out / "quarantine")
+    try:
+        data = require_loaded(result)
+    except InputError as exc:
+        _fail(f"{exc}\nnothing loaded; rejected rows with reasons in {out / 'quarantine'}")
+    write_canonical(data, out)
+    rejected = sum(r.rejected for r in result.reports)
+    console.print(
+        f"accepted rows written to [bold]{out}[/]; {rejected:,} rejected rows with reasons in "
+        f"{', '.join(str(p) for p in paths) or '-'}"
+    )
+
+
+def features(
+    *,
+    source: Path,
+    out: Path,
+    as_of: list[datetime] | None,
+    feature_set: str,
+    features_dir: Path | None,
+    label: bool,
+    horizon_days: int,
+    suspicious_auc: float,
+    spine: str,
+    now: datetime | None,
+    dask_scheduler: str | None,
+    dask_workers: int,
+    partitions: int | None,
+) -> None:
+    """The body of ``leadscore features``."""
+    if spine not in ("auto", "snapshots", "creation"):
+        raise typer.BadParameter("use auto, snapshots or creation", param_hint="--spine")
+    if out.suffix != ".parquet":
+        _fail(f"{out}: the feature table is written as Parquet; name it *.parquet")
+    if not as_of and not label and now is not None:
+        as_of = [now]  # one meaning of 'now': the scoring table is built as of it
+    folders = _feature_folders(features_dir)
+    settings = _dask_settings(dask_scheduler, dask_workers, partitions)
+    if settings is not None:
+        _features_on_dask(
+            source,
+            out,
+            settings,
+            feature_set=feature_set,
+            folders=folders,
+            as_of=[_now(d) for d in as_of or []],
+            horizon_days=horizon_days if label else None,
+            spine=spine,
+        )
+        return
+    try:
+        definition = load_feature_set(feature_set, directory=folders)
+        result = load_source(resolve_source(source), now=_now(now))
+        data = require_loaded(result)
+        for note in coverage_notes(data.events, definition):
+            console.print(f"note: {note}", highlight=False)
+        with _working(f"building {definition.id} features ..."):
+            table = build_feature_table(
+                data,
+                definition,
+                as_of=[_now(d) for d in as_of or []],
+                horizon_days=horizon_days if label else None,
+                suspicious_auc=suspicious_auc,
+                spine_kind=spine,
+            )
+    except InputError as exc:
+        _fail(str(exc))
+    rejected = sum(r.rejected for r in result.reports)
+    if rejected:
+        console.print(f"[yellow]{rejected:,} rejected input rows left out[/] (leadscore validate)")
+    paths = write_feature_table(table, out)
+    print_feature_table(table, paths, console)
+
+
+def train(
+    *,
+    kind: StrEnum,
+    config: Path | None,
+    source: Path | None,
+    features_file: Path | None,
+    dask_scheduler: str | None,
+    dask_workers: int,
+    partitions: int | None,
+) -> None:
+    """The body of ``leadscore train``."""
+    path = config or _default_config(kind)
+    dask = _dask_settings(dask_scheduler, dask_workers, partitions)
+    try:
+        settings = load_training_config(
+            path, source=None if source is None else source.resolve(), dask=dask
+        )
+        if settings.dask is not None and kind.value != "conversion":
+            _fail(
+                "only the conversion model trains on Dask; "
+                "the next-best-offer job runs on one machine"
+            )
+        if settings.model != kind.value:
+            _fail(f"{path} configures a '{settings.model}' model, not '{kind.value}'")
+        with _working(f"training the {kind.value} model ..."):
+            result = run_job(settings, features_file=features_file)
+    except InputError as exc:
+        _fail(str(exc))
+    print_training_result(result, console)
+
+
+def promote(
+    *,
+    kind: StrEnum,
+    config: Path | None,
+    rollback: bool,
+    auc_tolerance: float,
+) -> None:
+    """The body of ``leadscore promote``."""
+    path = config or _default_config(kind)
+    try:
+        name = load_training_config(path).model_name
+        decision = roll_back(name) if rollback else promote_challenger(name, auc_tolerance)
+    except InputError as exc:
+        _fail(str(exc))
+    console.print(decision.message, highlight=False)
+    if not decision.promoted:
+        raise typer.Exit(code=1)
+
+
+def score(
+    *,
+    input_file: Path,
+    out: Path,
+    lang: str,
+    top_k: int,
+    conversion_model: str,
+    nbo_model: str,
+    batch_size: int,
+    dask_scheduler: str | None,
+    dask_workers: int,
+) -> None:
+    """The body of ``leadscore score``."""
+    if lang not in ("de", "en"):
+        raise typer.BadParameter("use de or en", param_hint="--lang")
+    settings = _dask_settings(dask_scheduler, dask_workers, None)
+    try:
+        if not input_file.exists():
+            raise InputError(f"{input_file}: no such feature table")
+        scorer, versions = load_champions(conversion_model, nbo_model or None, None)
+        with Progress(console=console) as progress:
+            task = progress.add_task("scoring", total=None)
+
+            def advance(rows: int) -> None:
+                progress.advance(task, rows)
+
+            if settings is None:
+                frame = pd.read_parquet(input_file)
+                progress.update(task, total=len(frame))
+                rows = score_file(
+                    scorer,
+                    frame,
+                    out,
+                    lang=lang,
+                    top_k=top_k,
+                    batch_size=batch_size,
+                    advance=advance,
+                )
+            else:
+                with dask_client(settings) as client:
+                    rows, _ = score_on_dask(
+                        scorer,
+                        input_file,
+                        out,
+                        client,
+                        lang=lang,
+                        top_k=top_k,
+                        batch_size=batch_size,
+                        advance=advance,
+                    )
+    except InputError as exc:
+        _fail(str(exc))
+    models = ", ".join(f"{kind} model v{version}" for kind, version in versions.items())
+    console.print(f"scored {rows:,} leads with the champion {models} into {out}")
+
+
+def serve(
+    *,
+    port: int,
+    feature_store: Path | None,
+) -> None:
+    """The body of ``leadscore serve``."""
+    env = dict(os.environ)
+    if feature_store is not None:
+        env["LEADSCORE_FEATURE_STORE"] = str(feature_store.resolve())
+    env.setdefault("MLFLOW_TRACKING_URI", tracking.default_tracking_uri())
+    raise typer.Exit(subprocess.call(serve_command(port=port), env=env))
+
+
+def demo(
+    *,
+    data: Path,
+    customers: int,
+    port: int,
+    serve: bool,
+    end: datetime | None,
+) -> None:
+    """The body of ``leadscore demo``."""
+    keys = [k for k in os.environ.get("LEADSCORE_API_KEYS", "").split(",") if k.strip()]
+    settings = steps.DemoSettings(
+        data=data,
+        customers=customers,
+        port=port,
+        api_key=keys[0].strip() if keys else steps.DEMO_KEY,
+        end=_history_end(end),
+    )
+    summary = steps.DemoSummary()
+    started = time.perf_counter()
+    process = None
+    log = data / "service.log"
+    env = {**os.environ}
+    env.setdefault("MLFLOW_TRACKING_URI", tracking.default_tracking_uri())
+    try:
+        steps.check_port_free(port)
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description:<48}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("", total=len(steps.STEPS) + 1)
+            for description, step in steps.STEPS:
+                progress.update(task, description=description)
+                step(settings, summary)
+                progress.advance(task)
+            progress.update(task, description="starting the service, scoring one lead")
+            process = steps.start_service(settings, log, env)
+            steps.wait_until_ready(settings, process, log)
+            summary.example = steps.score_example(settings, steps.example_candidates(settings))
+            customer = summary.example["customer_id"]
+            progress.advance(task)
+        print_demo_summary(
+            summary,
+            console,
+            seconds=time.perf_counter() - started,
+            tracking_uri=env["MLFLOW_TRACKING_URI"],
+            curl=steps.curl_command(settings, customer),
+        )
+        if serve:
+            console.print(
+                f"\n[bold]serving on {settings.url}[/] (API docs at {settings.url}/docs, "
+                f"log in {log}); Ctrl-C stops it"
+            )
+            signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: the same
+            process.wait()
+    except InputError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        console.print("stopping the service ...")
+    finally:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except Exception:
+                process.kill()
