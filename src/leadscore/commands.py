@@ -45,7 +45,7 @@ from leadscore.data.loading import (
     write_canonical,
     write_quarantine,
 )
-from leadscore.data.problems import problems_frame
+from leadscore.data.problems import write_problems
 from leadscore.data.source_config import resolve_source
 from leadscore.features.coverage import coverage_notes
 from leadscore.features.definitions import load_feature_set
@@ -211,7 +211,7 @@ def validate(
         for note in coverage_notes(result.data.events, definition):
             console.print(f"note: {note}", highlight=False)
     if report is not None:
-        problems_frame(result.problems).to_csv(report, index=False)
+        write_problems(result.problems, report)
         console.print(f"all {len(result.problems):,} problems written to {report}")
     if quarantine is not None:
         for path in write_quarantine(result, quarantine):

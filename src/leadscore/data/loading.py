@@ -380,33 +380,58 @@ def _parse(
             numbers=spec.numbers,
         )
         parsed[column] = values
-        for row in np.flatnonzero(failed.to_numpy()):
-            problems.append(
-                Problem(
-                    file=file,
-                    table=table,
-                    column=column,
-                    row=int(frame.index[row]) + 1,
-                    value=str(frame[column].iat[row])[:200],
-                    check=f"type_{kind}",
-                    message=f"cannot read value as {kind}",
-                    fix=PARSE_FIXES[kind],
-                )
-            )
+        bad = failed.to_numpy(dtype=bool)
+        if not bad.any():
+            continue
+        rows = (frame.index.to_numpy()[bad] + 1).tolist()
+        shown = frame[column][bad].astype("str").str.slice(0, 200).tolist()
+        check, message, fix = f"type_{kind}", f"cannot read value as {kind}", PARSE_FIXES[kind]
+        problems += [
+            Problem(file, table, column, row, value, check, message, fix)
+            for row, value in zip(rows, shown, strict=True)
+        ]
     return pd.DataFrame(parsed, index=frame.index), problems
 
 
 def _quarantine_rows(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    """Each rejected row with its original values (none for unreadable rows) and reasons."""
-    reasons: dict[int, list[str]] = {}
-    for p in problems:
-        if p.row is not None:
-            reasons.setdefault(p.row - 1, []).append(f"{p.column}: {p.message}")
-    rows = sorted(reasons)
-    values = raw.reindex(pd.Index(rows, dtype=raw.index.dtype if len(raw) else "int64"))
-    out = values.astype("str").where(values.notna())
-    out.insert(0, "_reason", ["; ".join(reasons[r]) for r in rows])
-    out.insert(0, "_row", [r + 1 for r in rows])
+    """Each rejected row with its original values (none for unreadable rows) and reasons.
+
+    Reasons are categories: a million rows rejected for the same reason hold one string.
+    """
+    located = [p for p in problems if p.row is not None]
+    texts: dict[str, int] = {}  # reason text -> code
+    code_of: dict[tuple[str | None, str], int] = {}
+
+    def code(problem: Problem) -> int:
+        key = (problem.column, problem.message)
+        if key not in code_of:
+            code_of[key] = texts.setdefault(f"{key[0]}: {key[1]}", len(texts))
+        return code_of[key]
+
+    rows = np.fromiter((p.row - 1 for p in located), np.int64, len(located))
+    codes = np.fromiter((code(p) for p in located), np.int64, len(located))
+    order = np.argsort(rows, kind="stable")
+    rows, codes = rows[order], codes[order]
+    unique_rows, first, counts = np.unique(rows, return_index=True, return_counts=True)
+    reason_codes = codes[first].copy()
+    names = list(texts)
+    for i in np.flatnonzero(counts > 1):  # rows with several reasons, joined one by one
+        joined = "; ".join(names[c] for c in codes[first[i] : first[i] + counts[i]])
+        reason_codes[i] = texts.setdefault(joined, len(texts))
+        if reason_codes[i] == len(names):
+            names.append(joined)
+    values = raw.reindex(pd.Index(unique_rows, dtype="int64"))
+    out = pd.DataFrame(
+        {
+            c: values[c]
+            if values[c].dtype == "str"
+            else values[c].astype("str").where(values[c].notna())
+            for c in values.columns
+        },
+        index=values.index,
+    )
+    out.insert(0, "_reason", pd.Categorical.from_codes(reason_codes, categories=names))
+    out.insert(0, "_row", unique_rows + 1)
     return out.reset_index(drop=True)
 
 

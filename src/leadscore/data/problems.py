@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the input, precise enough to find and fix it.
 
@@ -69,6 +70,18 @@ def group_problems(problems: Iterable[Problem], *, sample_rows: int = 5) -> list
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
     """Every problem as one row, for a CSV report."""
-    columns = list(Problem.__dataclass_fields__)
-    frame = pd.DataFrame([asdict(p) for p in problems], columns=columns)
-    return frame.astype({"row": "Int64"})  # row 2, not 2.0, where some problems have none
+    listed = list(problems)
+    columns = {name: [getattr(p, name) for p in listed] for name in Problem.__dataclass_fields__}
+    frame = pd.DataFrame(columns)
+    # repeated texts as categories; row 2, not 2.0, where some problems have none
+    repeated = ["file", "table", "column", "check", "message", "fix"]
+    return frame.astype({"row": "Int64", **dict.fromkeys(repeated, "category")})
+
+
+def write_problems(problems: list[Problem], path: Path, *, chunk_rows: int = 100_000) -> None:
+    """Every problem as one CSV row, written a chunk at a time (a million problems do not
+    become one frame of a million rows)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        for start in range(0, max(len(problems), 1), chunk_rows):
+            chunk = problems_frame(problems[start : start + chunk_rows])
+            chunk.to_csv(handle, index=False, header=start == 0)
