@@ -175,6 +175,7 @@ def _window_suffix(window: Window) -> str:
 
 def profile_description(column: str) -> Description:
     label = column.replace("_", " ").replace(".", " ")
+    label = label.replace("{", "{{").replace("}", "}}")  # a name's braces are no placeholders
     return Description(en=f"{label}: {{value}}", de=f"{label}: {{value}}")
 
 
