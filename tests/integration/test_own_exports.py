@@ -71,8 +71,10 @@ def test_awkward_export_trains_and_explains_with_its_own_names(workdir: Path) ->
 
     built = runner.invoke(
         app,
-        ["features", "source.yaml", "--out", "table.parquet", "--label"]
-        + ["--feature-set", "profile_v1", "--features-dir", str(REPO / "features")],
+        [
+            *("features", "source.yaml", "--out", "table.parquet", "--label"),
+            *("--feature-set", "profile_v1", "--features-dir", str(REPO / "features")),
+        ],
     )
     assert built.exit_code == 0, built.output
     table = pd.read_parquet(workdir / "table.parquet")
