@@ -266,7 +266,10 @@ def score(
     lang: Annotated[str, typer.Option(help="language of the reasons: de or en")] = "en",
     top_k: Annotated[int, typer.Option(min=0, max=50, help="reasons per lead")] = 5,
     conversion_model: Annotated[
-        str, typer.Option(help="registered model")
+        str,
+        typer.Option(
+            help="registered model ('' for none: the next-best-offer model ranks offers alone)"
+        ),
     ] = "leadscore-conversion",
     nbo_model: Annotated[
         str, typer.Option(help="registered model ('' for none)")

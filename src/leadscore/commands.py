@@ -382,7 +382,7 @@ def score(
     try:
         if not input_file.exists():
             raise InputError(f"{input_file}: no such feature table")
-        scorer, versions = load_champions(conversion_model, nbo_model or None, None)
+        scorer, versions = load_champions(conversion_model or None, nbo_model or None, None)
         with Progress(console=console) as progress:
             task = progress.add_task("scoring", total=None)
 

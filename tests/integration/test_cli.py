@@ -151,3 +151,25 @@ def test_the_json_lines_example_of_the_readme_validates() -> None:
     result = runner.invoke(app, ["validate", str(example / "source.yaml"), *NOW])
     assert result.exit_code == 0, result.output
     assert "valid:" in result.output and "275" in result.output
+
+
+def test_features_now_is_the_as_of_and_long_steps_log_outside_a_terminal(
+    small_crm: GeneratedCRM, tmp_path: Path
+) -> None:
+    out = tmp_path / "store.parquet"
+    result = runner.invoke(
+        app, ["features", str(small_crm.directory), "--out", str(out), "--now", "2026-07-02"]
+    )
+    assert result.exit_code == 0, result.output
+    assert pd.read_parquet(out)["as_of"].unique().tolist() == [pd.Timestamp("2026-07-02", tz="UTC")]
+    assert "done in" in result.output  # not a terminal: a line per step, with its time
+
+
+def test_importing_the_tracking_adapter_warns_about_no_type_hints() -> None:
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", "import leadscore.tracking"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Add type hints" not in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from leadscore.scoring.fast_models import fast_nbo
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
 from leadscore.training.nbo import offer_labels
-from tests.conftest import NOW, REPO
+from tests.conftest import NOW, REPO, write_store
 
 runner = CliRunner()
 
@@ -213,6 +214,23 @@ def test_nbo_job_ranks_offers_and_beats_random(small_crm: GeneratedCRM, store: P
     view = loaded.models["O-ANALYTICS"]  # an offer's reasons: base + impacts = raw output
     contributions = view.contributions(matrix[:50])
     assert contributions.shape[1] == len(view.features) + 1
+
+    # only a next-best-offer champion exists: batch scoring ranks offers with it alone
+    write_store(small_crm, "nbo_v1", store / "leads.parquet")
+    scored = runner.invoke(
+        app,
+        [
+            *("score", "--input", str(store / "leads.parquet")),
+            *("--out", str(store / "offers.jsonl"), "--conversion-model", ""),
+        ],
+    )
+    assert scored.exit_code == 0, scored.output
+    assert "nbo model v1" in scored.output and "conversion" not in scored.output
+    lines = [json.loads(line) for line in (store / "offers.jsonl").read_text().splitlines()]
+    assert len(lines) == 1_500 and all("score" not in line for line in lines)
+    assert sum(bool(line["next_best_offers"]) for line in lines) > 1_000
+    kinds = {o["kind"] for line in lines for o in line["next_best_offers"]}
+    assert kinds == {"product", "nurture"}  # no grade: every eligible offer is open
     assert contributions.sum(axis=1) == pytest.approx(view.margin(matrix[:50]), abs=1e-9)
 
 

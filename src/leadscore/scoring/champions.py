@@ -22,17 +22,28 @@ def champion_versions(conversion_name: str, nbo_name: str | None) -> dict[str, s
 
 
 def load_champions(
-    conversion_name: str,
+    conversion_name: str | None,
     nbo_name: str | None,
     store_path: Path | None,
     *,
     accept_unknown_event_types: bool = False,
 ) -> tuple[Scorer, dict[str, str]]:
-    """A Scorer on the champion models from the MLflow registry, and their versions."""
-    with tracking.fetched(conversion_name, tracking.CHAMPION) as handle:
-        conversion = load_model_dir(handle.directory)
+    """A Scorer on the champion models from the MLflow registry, and their versions.
+
+    Without ``conversion_name`` the next-best-offer champion scores alone (batch only).
+    """
+    conversion, conversion_info, versions = None, ModelInfo("conversion", "none", "none"), {}
+    if conversion_name:
+        with tracking.fetched(conversion_name, tracking.CHAMPION) as handle:
+            conversion = load_model_dir(handle.directory)
+        conversion_info = ModelInfo(conversion_name, handle.version, tracking.CHAMPION)
+        versions["conversion"] = handle.version
+    elif not nbo_name or tracking.aliases(nbo_name)[tracking.CHAMPION] is None:
+        raise InputError(
+            "no model to score with: name a conversion model, or a next-best-offer model "
+            f"with a champion ({nbo_name or 'none given'} has none); train one first"
+        )
     nbo, nbo_info = None, None
-    versions = {"conversion": handle.version}
     if nbo_name and tracking.aliases(nbo_name)[tracking.CHAMPION] is not None:
         with tracking.fetched(nbo_name, tracking.CHAMPION) as nbo_handle:
             nbo = load_model_dir(nbo_handle.directory)
@@ -49,7 +60,7 @@ def load_champions(
         conversion,
         nbo,
         store,
-        ModelInfo(conversion_name, handle.version, tracking.CHAMPION),
+        conversion_info,
         nbo_info,
         accept_unknown_event_types=accept_unknown_event_types,
     )

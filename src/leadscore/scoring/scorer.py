@@ -64,14 +64,14 @@ class EncodedLeads:
     feature store, so that scoring a known customer touches no pandas at all."""
 
     customer_ids: list[str | None]
-    conversion: np.ndarray
+    conversion: np.ndarray | None
     nbo: np.ndarray | None
     allowed: np.ndarray | None
 
     def take(self, positions: np.ndarray) -> EncodedLeads:
         return EncodedLeads(
             [self.customer_ids[i] for i in positions],
-            self.conversion[positions],
+            None if self.conversion is None else self.conversion[positions],
             None if self.nbo is None else self.nbo[positions],
             None if self.allowed is None else self.allowed[positions],
         )
@@ -79,7 +79,11 @@ class EncodedLeads:
 
 @dataclass
 class Scorer:
-    conversion: ConversionPredictor
+    """Scores, reasons and offers for leads. Without a conversion model (``None``: batch
+    scoring of a next-best-offer model alone) results hold the offers only, and every
+    eligible offer is open to every lead (there is no grade to tell sales readiness)."""
+
+    conversion: ConversionPredictor | None
     nbo: NBOModel | None = None
     store: FeatureStore | None = None
     conversion_info: ModelInfo = ModelInfo("conversion", "local", "none")
@@ -91,7 +95,7 @@ class Scorer:
     @classmethod
     def serving(
         cls,
-        conversion: ConversionPredictor,
+        conversion: ConversionPredictor | None,
         nbo: NBOModel | None = None,
         store: FeatureStore | None = None,
         conversion_info: ModelInfo = ModelInfo("conversion", "local", "none"),
@@ -102,7 +106,7 @@ class Scorer:
         """A Scorer on compiled copies of the models (see ``fast_models``)."""
         fast_offers = None if nbo is None else fast_nbo(nbo)
         return cls(
-            fast_conversion(conversion),
+            None if conversion is None else fast_conversion(conversion),
             fast_offers,
             store,
             conversion_info,
@@ -111,10 +115,13 @@ class Scorer:
         )
 
     def __post_init__(self) -> None:
-        model = self.conversion.model
-        self._writers = {"conversion": ReasonWriter(model.encoder, _descriptions(model))}
+        if self.conversion is not None:
+            model = self.conversion.model
+            self._writers = {"conversion": ReasonWriter(model.encoder, _descriptions(model))}
         if self.nbo is not None and not self.nbo.models:
             self.nbo = None  # no offer could be modelled: nothing to rank
+        if self.conversion is None and self.nbo is None:
+            raise InputError("nothing to score with: neither a conversion nor an offer model")
         if self.nbo is not None:  # the offers' models share the lead features' texts
             first = next(iter(self.nbo.models.values()))
             self._writers["nbo"] = ReasonWriter(self.nbo.encoder, _descriptions(first))
@@ -123,9 +130,13 @@ class Scorer:
 
     @property
     def feature_set(self) -> FeatureSetDefinition:
-        return FeatureSetDefinition.model_validate(
-            self.conversion.model.metadata["feature_set_definition"]
-        )
+        """The conversion model's feature set (the offer model's, where it scores alone)."""
+        model = self.conversion.model if self.conversion is not None else self._first_offer
+        return FeatureSetDefinition.model_validate(model.metadata["feature_set_definition"])
+
+    @property
+    def _first_offer(self) -> object:
+        return next(iter(self.nbo.models.values()))  # type: ignore[union-attr]
 
     def check_table(self, columns: Sequence[str]) -> None:
         """An InputError naming the model, its feature set and the command that builds a
@@ -142,7 +153,10 @@ class Scorer:
                 )
 
     def _needs(self) -> list[tuple[ModelInfo, list[str], str]]:
-        needs = [(self.conversion_info, list(self.conversion.model.features), self.feature_set.id)]
+        needs = []
+        if self.conversion is not None:
+            model = self.conversion.model
+            needs.append((self.conversion_info, list(model.features), self.feature_set.id))
         if self.nbo is not None and self.nbo_info is not None:
             first = next(iter(self.nbo.models.values()))
             needs.append(
@@ -156,7 +170,9 @@ class Scorer:
             if "customer_id" in frame
             else [None] * len(frame)
         )
-        conversion = self.conversion.model.encoder.matrix(frame)
+        conversion = (
+            None if self.conversion is None else self.conversion.model.encoder.matrix(frame)
+        )
         if self.nbo is None:
             return EncodedLeads(ids, conversion, None, None)
         return EncodedLeads(
@@ -175,6 +191,13 @@ class Scorer:
         return self.score_encoded(leads, lang=lang, top_k=top_k)
 
     def score_encoded(self, leads: EncodedLeads, *, lang: str, top_k: int) -> list[dict]:
+        if self.conversion is None:
+            offers = self._offers(leads, None, lang)
+            info = None if self.nbo_info is None else self.nbo_info.as_dict()
+            return [
+                {"customer_id": customer_id, "next_best_offers": offers[i], "model": info}
+                for i, customer_id in enumerate(leads.customer_ids)
+            ]
         model = self.conversion.model
         contributions = model.contributions(leads.conversion)
         margin = contributions.sum(axis=1)
@@ -205,11 +228,18 @@ class Scorer:
             for i, customer_id in enumerate(leads.customer_ids)
         ]
 
-    def _offers(self, leads: EncodedLeads, grades: np.ndarray, lang: str) -> list[list[dict]]:
+    def _offers(
+        self, leads: EncodedLeads, grades: np.ndarray | None, lang: str
+    ) -> list[list[dict]]:
+        """Ranked, explained offers; without grades every eligible offer is open."""
         nbo = self.nbo
         propensity = nbo.propensities(leads.nbo)
-        ready = np.isin(grades, nbo.config.sales_ready_grades)
-        ranked = nbo.rank(propensity, nbo.for_readiness(leads.allowed, ready))
+        if grades is None:
+            eligible = leads.allowed
+        else:
+            ready = np.isin(grades, nbo.config.sales_ready_grades)
+            eligible = nbo.for_readiness(leads.allowed, ready)
+        ranked = nbo.rank(propensity, eligible)
         explained, rows = [], []
         for i, offers in enumerate(ranked):
             for offer in offers:
@@ -265,7 +295,9 @@ class Scorer:
 
     @cached_property
     def _categories(self) -> dict[str, list[str]]:
-        categories = dict(self.conversion.model.encoder.categories)
+        categories = (
+            {} if self.conversion is None else dict(self.conversion.model.encoder.categories)
+        )
         if self.nbo is not None and self.nbo.models:
             categories |= self.nbo.encoder.categories
         return categories
@@ -274,7 +306,7 @@ class Scorer:
     def _profile_numbers(self) -> list[str]:
         """Numeric features a record may omit (profile columns that are not built)."""
         built = {f.name for d in self._record_feature_set.features for f in expand(d)}
-        names = list(self.conversion.model.features)
+        names = [] if self.conversion is None else list(self.conversion.model.features)
         if self.nbo is not None:
             names += self.nbo.features
         categorical = self._categories

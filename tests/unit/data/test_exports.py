@@ -402,3 +402,22 @@ def test_json_lines_bad_lines_are_quarantined(tmp_path: Path) -> None:
     (report,) = result.reports
     assert (report.read, report.accepted, report.rejected) == (30, 28, 2)
     assert np.array_equal(result.rejected["customers"]["_row"], [4, 8])
+
+
+def test_problem_reports_number_rows_as_whole_numbers(tmp_path: Path) -> None:
+    from leadscore.data.problems import write_problems
+
+    (tmp_path / "customers.csv").write_text("customer_id,created_at\nA,2025-01-01\nB,never\n")
+    (tmp_path / "events.csv").write_text("customer_id,ts\nA,2025-01-02\n")  # no event_type
+    result = _load(
+        tmp_path,
+        "name: x\nmax_rejected_share: 1\n"
+        "tables: {customers: {path: customers.csv}, events: {path: events.csv}}\n",
+    )
+    report = tmp_path / "problems.csv"
+    write_problems(result.problems, report, chunk_rows=1)
+    lines = report.read_text().splitlines()
+    assert lines[0].startswith("file,table,column,row,")
+    assert ",created_at,2," in lines[1]
+    assert any(",event_type,," in line for line in lines[2:])  # the table's problem: no row
+    assert not any(".0," in line for line in lines)
