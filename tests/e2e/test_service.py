@@ -157,6 +157,10 @@ def test_full_record_is_scored(service: dict) -> None:
         ({"leads": [{"customer_id": "C-0000001"}], "top_k": -1}, "top_k"),
         ({"leads": [{"customer_id": "NOPE-42"}]}, "NOPE-42"),
         ({"leads": [{"customer_id": "x", "events": [{"ts": "2026-01-01"}]}]}, "event_type"),
+        (
+            {"leads": [{"events": [{"ts": "2026-01-01T00:00:00Z", "event_type": "foo_bar"}]}]},
+            "leads[0].events[0].event_type: 'foo_bar'",
+        ),
         ({"leads": [{"customer_id": "C-0000001"}] * 1001}, "leads"),
         ({"lead": []}, "leads"),
     ],

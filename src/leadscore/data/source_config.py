@@ -33,7 +33,7 @@ FORMAT_OF_SUFFIX: dict[str, FileFormat] = {
     ".ndjson": "jsonl",
     ".json": "json",
 }
-COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz")
 # read_csv options that leadscore sets itself or that have a key of their own
 _READ_OPTIONS_ELSEWHERE = {
     "dayfirst": "timestamps: {column: {dayfirst: true}}",
