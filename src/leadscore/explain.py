@@ -34,8 +34,7 @@ def format_value(value: object, lang: str) -> str:
 def sentence(description: Description, window: object, value: object, lang: str) -> str:
     if value is None and description.missing(lang):
         return description.missing(lang)
-    days = "" if window in (None, "all") else window
-    return description.render(lang, value=format_value(value, lang), window=days)
+    return description.render_window(lang, window, value=format_value(value, lang))
 
 
 class ReasonWriter:

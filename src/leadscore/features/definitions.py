@@ -36,16 +36,26 @@ class Description(StrictModel):
     """A sentence per language; ``{value}`` is the feature's value, ``{window}`` its days.
 
     ``en_missing`` / ``de_missing`` say what a missing value means ("Never visited the
-    pricing page"), where "{value}" = "unknown" would read badly.
+    pricing page"), where "{value}" = "unknown" would read badly. ``en_all`` / ``de_all``
+    are the sentences of the window ``all`` (ever), which has no number of days.
     """
 
     en: str
     de: str
     en_missing: str | None = None
     de_missing: str | None = None
+    en_all: str | None = None
+    de_all: str | None = None
 
     def render(self, lang: str, **values: object) -> str:
         return getattr(self, lang).format(**values)
+
+    def render_window(self, lang: str, window: object, **values: object) -> str:
+        """The sentence for one window: its days filled in, or the 'all' sentence."""
+        if window == "all":
+            text = getattr(self, f"{lang}_all") or getattr(self, lang)
+            return text.format(window="", **values)
+        return getattr(self, lang).format(window="" if window is None else window, **values)
 
     def missing(self, lang: str) -> str | None:
         return getattr(self, f"{lang}_missing")
@@ -109,6 +119,17 @@ class FeatureDefinition(StrictModel):
             raise ValueError(f"agg 'distinct_count' needs column: one of {EVENT_FILTER_COLUMNS}")
         if self.agg == "trend" and not (self.short and self.long and self.short < self.long):
             raise ValueError("agg 'trend' needs short and long windows in days, short < long")
+        ever = "all" in self.windows
+        for lang in LANGUAGES:
+            text, ever_text = (
+                getattr(self.description, lang),
+                getattr(self.description, f"{lang}_all"),
+            )
+            if ever and "{window}" in text and not ever_text:
+                raise ValueError(
+                    f"description.{lang} names {{window}}, which the window 'all' has not: "
+                    f"add description.{lang}_all, the sentence for ever"
+                )
         return self
 
 
@@ -155,8 +176,7 @@ class Feature:
     description: Description
 
     def sentence(self, lang: str, value: object) -> str:
-        window = "" if self.window in (None, "all") else self.window
-        return self.description.render(lang, value=value, window=window)
+        return self.description.render_window(lang, self.window, value=value)
 
 
 def expand(definition: FeatureDefinition) -> list[Feature]:

@@ -146,3 +146,29 @@ def test_a_bad_extends_names_the_file_and_the_problem(
     with pytest.raises(InputError, match=message) as info:
         load_feature_set("a_v1", directory=tmp_path)
     assert ".yaml" in str(info.value)
+
+
+def test_every_shipped_sentence_renders_without_an_empty_placeholder() -> None:
+    from leadscore.explain import sentence
+    from leadscore.features.definitions import expand, profile_description
+
+    for path in sorted(FEATURES.glob("*.yaml")):
+        feature_set = load_feature_set(path.stem, directory=FEATURES)
+        for definition in feature_set.features:
+            for feature in expand(definition):
+                for lang in ("en", "de"):
+                    for value in (0, 1, 2.5):
+                        text = sentence(feature.description, feature.window, value, lang)
+                        assert "{" not in text and "  " not in text, (feature.name, text)
+    assert sentence(profile_description("a_b"), None, "x", "en") == "a b: x"
+
+
+def test_a_window_all_sentence_that_names_days_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "t_v1.yaml").write_text(
+        "name: t\nversion: 1\nfeatures:\n"
+        "  - {name: buys, agg: count, where: {event_type: [purchase]}, windows: [30, all],\n"
+        "     description: {en: 'Bought {value} times in {window} days',\n"
+        "                   de: '{value} in {window}'}}\n"
+    )
+    with pytest.raises(InputError, match=r"description\.en_all"):
+        load_feature_set("t_v1", directory=tmp_path)
