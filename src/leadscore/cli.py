@@ -1,4 +1,5 @@
-"""The ``leadscore`` command line. Exit codes: 0 success, 1 bad input, 2 usage error.
+"""The ``leadscore`` command line. Exit codes: 0 success, 1 bad input, 2 usage error,
+3 a promotion the gate refused.
 
 This module declares the commands and their options only; what they do is in
 ``leadscore.commands``, imported when a command runs, so that ``leadscore --help`` and
@@ -253,7 +254,10 @@ def promote(
         float, typer.Option(help="how much AUC the challenger may lose")
     ] = 0.002,
 ) -> None:
-    """Move 'champion' to the challenger if it beats the champion on the same test set."""
+    """Move 'champion' to the challenger if it beats the champion on the same test set.
+
+    Exits 3 when the gate refuses the challenger.
+    """
     _commands().promote(kind=kind, config=config, rollback=rollback, auc_tolerance=auc_tolerance)
 
 
@@ -302,9 +306,16 @@ def serve(
     feature_store: Annotated[
         Path | None, typer.Option(help="feature table of known customers (as of now)")
     ] = None,
+    host: Annotated[
+        str,
+        typer.Option(help="interface to listen on (0.0.0.0: every one, for other machines)"),
+    ] = "127.0.0.1",
 ) -> None:
-    """Start the BentoML service on the champion models (Ctrl-C stops it)."""
-    _commands().serve(port=port, feature_store=feature_store)
+    """Start the BentoML service on the champion models (Ctrl-C or SIGTERM stops it).
+
+    Exits 1 at once when there is no champion to serve, saying where it looked.
+    """
+    _commands().serve(port=port, feature_store=feature_store, host=host)
 
 
 @app.command()

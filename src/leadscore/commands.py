@@ -6,6 +6,7 @@ Each function takes the command's options as keywords, prints for a person, and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -68,6 +69,9 @@ from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import load_training_config
+
+# the exit code of a promotion the gate refused: the input was fine, the challenger is not
+GATE_REFUSED = 3
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
@@ -360,7 +364,7 @@ def promote(
         _fail(str(exc))
     console.print(decision.message, highlight=False)
     if not decision.promoted:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=GATE_REFUSED)
 
 
 def score(
@@ -423,13 +427,31 @@ def serve(
     *,
     port: int,
     feature_store: Path | None,
+    host: str,
 ) -> None:
-    """The body of ``leadscore serve``."""
+    """The body of ``leadscore serve``: checks there is a champion, then runs ``bentoml
+    serve`` in its own process group and hands it SIGTERM and SIGINT, so a supervisor's
+    stop ends the server and its workers (in-flight requests finish) and frees the port."""
     env = dict(os.environ)
     if feature_store is not None:
+        if not feature_store.exists():
+            _fail(f"{feature_store}: no such feature table (build it with leadscore features)")
         env["LEADSCORE_FEATURE_STORE"] = str(feature_store.resolve())
     env.setdefault("MLFLOW_TRACKING_URI", tracking.default_tracking_uri())
-    raise typer.Exit(subprocess.call(serve_command(port=port), env=env))
+    missing = tracking.missing_champion(
+        env.get("LEADSCORE_CONVERSION_MODEL", "leadscore-conversion")
+    )
+    if missing is not None:
+        _fail(f"nothing to serve: {missing}")
+    process = subprocess.Popen(serve_command(port=port, host=host), env=env, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    raise typer.Exit(process.wait())
 
 
 def demo(

@@ -266,6 +266,33 @@ def download_run_table(run_id: str, path: str) -> pd.DataFrame:
         return pd.read_parquet(local)
 
 
+def missing_champion(model_name: str) -> str | None:
+    """Why ``model_name`` has no champion to serve, or None when it has one.
+
+    An embedded store (SQLite) that does not exist is reported as such, and not created:
+    asking whether there is a model must not make an empty registry.
+    """
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if not path.exists():
+            return (
+                f"no model registry at {path}: train a model first (leadscore train "
+                "conversion, or leadscore demo), run from the folder that holds mlflow.db, "
+                "or set MLFLOW_TRACKING_URI"
+            )
+    try:
+        champion = aliases(model_name)[CHAMPION]
+    except MlflowException as exc:
+        return f"the registry at {uri} cannot be read: {exc}"
+    if champion is None:
+        return (
+            f"{model_name} has no champion in {uri}: train one (leadscore train conversion) "
+            "or promote a version (leadscore promote conversion)"
+        )
+    return None
+
+
 def aliases(model_name: str) -> dict[str, str | None]:
     client = _client()
     return {a: _alias_version(client, model_name, a) for a in (CHAMPION, CHALLENGER)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -75,10 +76,7 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
     store = tmp_path / "demo-data" / "features" / "store.parquet"
     log = (tmp_path / "serve.log").open("wb")
     command = [str(leadscore), "serve", "--port", str(port), "--feature-store", str(store)]
-    # a session of its own: BentoML's server and worker are stopped with it at the end
-    process = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=log, stderr=log, start_new_session=True
-    )
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120
@@ -106,11 +104,28 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
         assert result["customer_id"] == lead["customer_id"] and 0 <= result["score"] <= 100
         assert result["reasons"] and result["model"]["name"] == "leadscore-conversion"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        # SIGTERM to leadscore alone, as a supervisor sends it: it stops BentoML's server
+        # and workers (in their own process group) and the port comes free
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            freed = _port_free_within(port, seconds=5)
+        finally:
+            subprocess.run(["pkill", "-f", f"--port {port}"], check=False)  # never orphaned
+            process.kill()
+    assert freed, f"port {port} still held 5 s after SIGTERM"
+
+
+def _port_free_within(port: int, *, seconds: float) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+                return True
+            except OSError:
+                time.sleep(0.2)
+    return False
 
 
 def _a_known_customer(store: Path) -> str:

@@ -173,3 +173,14 @@ def test_importing_the_tracking_adapter_warns_about_no_type_hints() -> None:
         check=True,
     )
     assert "Add type hints" not in done.stderr
+
+
+def test_serve_without_a_registry_exits_at_once_and_creates_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    result = runner.invoke(app, ["serve", "--port", "3999"])
+    assert result.exit_code == 1
+    assert "no model registry at" in result.output and "mlflow.db" in result.output
+    assert not (tmp_path / "mlflow.db").exists()

@@ -135,7 +135,7 @@ def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
 
     run_job(_config(small_crm, lightgbm=weak, seed=7))  # v3: deliberately worse
     refused = runner.invoke(app, ["promote", "conversion", "--config", config])
-    assert refused.exit_code == 1
+    assert refused.exit_code == 3  # the gate's own code, not bad input's 1
     assert "refused" in refused.output and "log loss" in refused.output
     assert tracking.aliases("leadscore-conversion") == {"champion": "2", "challenger": "3"}
 

@@ -18,10 +18,12 @@ def api_keys(environ: Mapping[str, str]) -> set[str]:
 
 
 def authorized(header: str | None, keys: set[str]) -> bool:
-    """Constant-time check of 'Bearer <key>' against every configured key."""
-    if not header or not header.startswith("Bearer ") or not keys:
+    """Constant-time check of 'Bearer <key>' against every configured key (the scheme's
+    name in any case, as RFC 7235 says)."""
+    scheme, _, credentials = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip() or not keys:
         return False
-    given = header[len("Bearer ") :].encode()
+    given = credentials.strip().encode()
     matches = [hmac.compare_digest(given, key.encode()) for key in keys]
     return any(matches)
 

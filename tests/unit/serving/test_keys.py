@@ -14,6 +14,10 @@ from leadscore.serving.keys import authorized
         ("Bearer key-3", False),
         ("key-2", False),
         ("Basic key-2", False),
+        ("bearer key-2", True),  # the scheme is case-insensitive (RFC 7235)
+        ("BEARER key-1", True),
+        ("Bearer ", False),
+        ("Bearer key-2 extra", False),
         (None, False),
     ],
 )
