@@ -468,7 +468,7 @@ def demo(
         data=data,
         customers=customers,
         port=port,
-        api_key=keys[0].strip() if keys else steps.DEMO_KEY,
+        api_key=keys[0].strip() if keys else steps.new_api_key(),
         end=_history_end(end),
     )
     summary = steps.DemoSummary()
@@ -507,8 +507,10 @@ def demo(
         )
         if serve:
             console.print(
-                f"\n[bold]serving on {settings.url}[/] (API docs at {settings.url}/docs, "
-                f"log in {log}); Ctrl-C stops it"
+                f"\n[bold]serving on {settings.url}[/] (this machine only; API docs at "
+                f"{settings.url}/docs, log in {log}); API key of this run: {settings.api_key} "
+                "(set LEADSCORE_API_KEYS to choose one); Ctrl-C stops it",
+                highlight=False,
             )
             signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: the same
             process.wait()

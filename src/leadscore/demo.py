@@ -8,6 +8,7 @@ for the summary. The CLI adds the progress display and the serving loop.
 
 from __future__ import annotations
 
+import secrets
 import socket
 import subprocess
 import time
@@ -32,7 +33,10 @@ from leadscore.serving.command import serve_command
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import TrainingConfig, load_training_config
 
-DEMO_KEY = "change-me"
+
+def new_api_key() -> str:
+    """A fresh key for one demo run: a published default key would open every demo."""
+    return secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class DemoSettings:
     customers: int = 20_000
     seed: int = 42
     port: int = 3000
-    api_key: str = DEMO_KEY
+    api_key: str = field(default_factory=new_api_key, repr=False)
     end: date = field(default_factory=lambda: latest_monday(date.today()))  # history ends
 
     @property
@@ -181,7 +185,7 @@ def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> sub
     }
     handle = log.open("wb")
     return subprocess.Popen(
-        serve_command(port=settings.port),
+        serve_command(port=settings.port, host="127.0.0.1"),  # this machine only
         env=env,
         stdout=handle,
         stderr=subprocess.STDOUT,

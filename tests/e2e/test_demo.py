@@ -4,6 +4,7 @@ port is taken. Run as a user would: the installed command, in a fresh folder."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,11 +54,13 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
             output += line
         text = output.decode()
         assert "refused" in text, text[-3000:]  # the same data and seed: no better
+        key = re.search(r"API key of this run: (\S+) ", text).group(1)
+        assert key != "change-me" and len(key) >= 24  # a fresh key per run, no default
         assert "leadscore-conversion v1" in text
         response = httpx.post(
             f"http://127.0.0.1:{port}/score",
             json={"leads": [{"customer_id": "C-0000042"}]},
-            headers={"Authorization": "Bearer change-me"},
+            headers={"Authorization": f"Bearer {key}"},
             timeout=30,
         )
         assert response.status_code == 200, response.text
