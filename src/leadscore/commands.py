@@ -67,6 +67,7 @@ from leadscore.reporting import (
 from leadscore.scoring.batch import score_file, score_on_dask
 from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
+from leadscore.serving.keys import api_keys
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import load_training_config
 
@@ -165,6 +166,27 @@ def _default_config(kind: StrEnum) -> Path:
     """training/configs/<kind>.yaml in the working directory, else the shipped one."""
     local = Path("training") / "configs" / f"{kind.value}.yaml"
     return in_working_dir_or_shipped(local, training_config(kind.value))
+
+
+# shorter keys can be guessed or are placeholders ("change-me")
+MIN_KEY_LENGTH = 16
+
+
+def _weak_keys(keys: set[str]) -> str | None:
+    """Why the service must not start with these API keys, or None."""
+    make = "python3 -c 'import secrets; print(secrets.token_urlsafe(24))'"
+    if not keys:
+        return (
+            "no API keys: set LEADSCORE_API_KEYS (comma-separated) or LEADSCORE_API_KEYS_FILE "
+            f"(one per line) before serving, e.g. export LEADSCORE_API_KEYS=$({make})"
+        )
+    short = [k for k in keys if len(k) < MIN_KEY_LENGTH]
+    if short:
+        return (
+            f"{len(short)} API key(s) shorter than {MIN_KEY_LENGTH} characters; make keys "
+            f"with {make}"
+        )
+    return None
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -433,6 +455,9 @@ def serve(
     serve`` in its own process group and hands it SIGTERM and SIGINT, so a supervisor's
     stop ends the server and its workers (in-flight requests finish) and frees the port."""
     env = dict(os.environ)
+    refusal = _weak_keys(api_keys(env))
+    if refusal is not None:
+        _fail(refusal)
     if feature_store is not None:
         if not feature_store.exists():
             _fail(f"{feature_store}: no such feature table (build it with leadscore features)")

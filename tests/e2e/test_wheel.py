@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import REPO, free_port
 
 pytestmark = pytest.mark.slow
-KEY = "wheel-test-key"
+KEY = "wheel-test-key-0123456"
 
 
 def _uv() -> str:

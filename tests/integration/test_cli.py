@@ -180,7 +180,22 @@ def test_serve_without_a_registry_exits_at_once_and_creates_none(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("LEADSCORE_API_KEYS_FILE", raising=False)
+    monkeypatch.setenv("LEADSCORE_API_KEYS", "a-key-of-twenty-chars")
     result = runner.invoke(app, ["serve", "--port", "3999"])
     assert result.exit_code == 1
     assert "no model registry at" in result.output and "mlflow.db" in result.output
     assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("keys", "needle"), [("", "no API keys"), ("change-me", "shorter than 16 characters")]
+)
+def test_serve_refuses_missing_or_short_keys(
+    keys: str, needle: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LEADSCORE_API_KEYS_FILE", raising=False)
+    monkeypatch.setenv("LEADSCORE_API_KEYS", keys)
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 1 and needle in result.output
+    assert "secrets.token_urlsafe" in result.output
