@@ -56,8 +56,10 @@ class ModelWatcher:
                 self.state.last_error = None
                 return
             scorer, versions = self._load()
+            before = self.state.versions
             self.state = ServingState(scorer, versions)
-            log.info("now serving %s", versions)
+            # a model change is an event operators look for: logged where failures are
+            log.warning("model change: now serving %s (was %s)", versions, before)
         except Exception as exc:  # keep serving the old models, and say why
             self.state.last_error = f"{type(exc).__name__}: {exc}"
             log.error(

@@ -29,3 +29,19 @@ def test_a_failed_reload_keeps_the_old_models_and_says_why(
     assert status["ready"] and status["models"] == {"conversion": "1"}
     assert "booster.txt is missing" in status["last_reload_error"]
     assert "reloading the champion failed" in caplog.text and "booster.txt" in caplog.text
+
+
+def test_a_model_change_is_logged_with_old_and_new_versions(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    registry = {"conversion": "1"}
+    watcher = ModelWatcher(
+        lambda: (f"scorer {registry['conversion']}", dict(registry)),
+        lambda: dict(registry),
+        interval=0,
+    )
+    registry["conversion"] = "2"
+    with caplog.at_level(logging.WARNING, logger="leadscore.service"):
+        watcher.check()
+    assert watcher.state.scorer == "scorer 2"
+    assert "now serving {'conversion': '2'} (was {'conversion': '1'})" in caplog.text
