@@ -6,7 +6,7 @@ import types
 import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -18,6 +18,18 @@ class StrictModel(BaseModel):
     """A config or message model that refuses unknown fields and never changes once made."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validated(model: type[ModelT], data: Any, *, path: Path, what: str) -> ModelT:
+    """``data`` as ``model``, or an InputError naming the file and, per error, the field,
+    the valid keys in its place and where a misplaced key belongs."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"{path}: invalid {what}:\n{validation_lines(exc, model)}") from None
 
 
 def validation_lines(exc: ValidationError, model: type[BaseModel] | None = None) -> str:

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from leadscore.common.config import StrictModel, read_yaml, validation_lines
+from leadscore.common.config import StrictModel, read_yaml, validated
 from leadscore.common.errors import InputError
 from leadscore.data.tables import TABLE_NAMES, TABLES, ColumnKind
 
@@ -368,12 +368,9 @@ def load_source_config(path: Path) -> SourceConfig:
     raw = read_yaml(path, what="source config file")
     if not isinstance(raw, dict):
         raise InputError(f"{path}: a source config must be a mapping with 'name' and 'tables'")
-    try:
-        return SourceConfig.model_validate({**raw, "base_dir": path.parent})
-    except ValidationError as exc:
-        raise InputError(
-            f"{path}: invalid source config:\n{validation_lines(exc, SourceConfig)}"
-        ) from None
+    return validated(
+        SourceConfig, {**raw, "base_dir": path.parent}, path=path, what="source config"
+    )
 
 
 def canonical_source(directory: Path) -> SourceConfig:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from leadscore.common.config import StrictModel, read_yaml, validation_lines
+from leadscore.common.config import StrictModel, read_yaml, validated
 from leadscore.common.errors import InputError
 from leadscore.data.tables import EVENT_CATEGORIES
 
@@ -207,10 +207,7 @@ def load_feature_set(
     folders = [directory] if isinstance(directory, Path) else list(dict.fromkeys(directory))
     path = _feature_set_path(name_or_path, folders)
     raw = _resolved(path, chain=())
-    try:
-        definition = FeatureSetDefinition.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(f"{path}: invalid feature set:\n{validation_lines(exc)}") from None
+    definition = validated(FeatureSetDefinition, raw, path=path, what="feature set")
     if path.stem != definition.id:
         raise InputError(
             f"{path}: file name must be '{definition.id}.yaml' (name '{definition.name}', "

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from leadscore.cluster import DaskSettings
-from leadscore.common.config import StrictModel, read_yaml, validation_lines
-from leadscore.common.errors import InputError
+from leadscore.common.config import StrictModel, read_yaml, validated
 from leadscore.common.time import to_utc
 from leadscore.models.nbo_config import NBOConfig
 
@@ -157,9 +156,5 @@ class TrainingConfig(StrictModel):
 def load_training_config(path: Path, **overrides: object) -> TrainingConfig:
     raw = read_yaml(path, what="training config") or {}
     raw.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return TrainingConfig.model_validate({**raw, "base_dir": path.parent})
-    except ValidationError as exc:
-        raise InputError(
-            f"{path}: invalid training config:\n{validation_lines(exc, TrainingConfig)}"
-        ) from None
+    data = {**raw, "base_dir": path.parent}
+    return validated(TrainingConfig, data, path=path, what="training config")

@@ -172,3 +172,9 @@ def test_a_window_all_sentence_that_names_days_is_refused(tmp_path: Path) -> Non
     )
     with pytest.raises(InputError, match=r"description\.en_all"):
         load_feature_set("t_v1", directory=tmp_path)
+
+
+def test_an_unknown_feature_set_key_lists_the_valid_ones(tmp_path: Path) -> None:
+    (tmp_path / "t_v1.yaml").write_text("name: t\nversion: 1\nfeatuers: []\n")
+    with pytest.raises(InputError, match=r"valid keys here: name, version, description"):
+        load_feature_set("t_v1", directory=tmp_path)
