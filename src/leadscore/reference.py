@@ -43,7 +43,7 @@ def reference_markdown() -> str:
     for title, model, what in ROOTS:
         parts += [f"## {title}", "", f"{what}.", ""]
         seen: set[type[BaseModel]] = set()
-        parts += _model_sections(model, title.lower().replace(" ", "_"), seen)
+        parts += _model_sections(model, seen)
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -73,7 +73,7 @@ def _event_types() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _model_sections(model: type[BaseModel], anchor: str, seen: set[type[BaseModel]]) -> list[str]:
+def _model_sections(model: type[BaseModel], seen: set[type[BaseModel]]) -> list[str]:
     if model in seen:
         return []
     seen.add(model)
@@ -92,7 +92,7 @@ def _model_sections(model: type[BaseModel], anchor: str, seen: set[type[BaseMode
         nested += [m for m in _models_in(info.annotation) if m not in seen]
     lines.append("")
     for inner in dict.fromkeys(nested):
-        lines += _model_sections(inner, anchor, seen)
+        lines += _model_sections(inner, seen)
     return lines
 
 

@@ -58,20 +58,21 @@ def parse_column(
         parsed = _to_bool(values)
     elif kind == "category":
         parsed = _to_category(values)
-        parsed = parsed.where(~_has_nul(values))
+        parsed = parsed.where(~_has_nul(parsed))
     else:
         parsed = _to_string(values)
-        parsed = parsed.where(~_has_nul(values))
+        parsed = parsed.where(~_has_nul(parsed))
     failed = present & parsed.isna()
     return parsed, failed
 
 
-def _has_nul(values: pd.Series) -> pd.Series:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        per_category = values.cat.categories.astype("str").str.contains("\x00", regex=False)
-        codes = values.cat.codes.to_numpy()
-        return pd.Series(np.where(codes >= 0, per_category[codes], False), index=values.index)
-    return _to_string(values).str.contains("\x00", regex=False, na=False).astype(bool)
+def _has_nul(text: pd.Series) -> pd.Series:
+    """Which values of parsed text (plain or categorical) hold a NUL byte."""
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        # a missing value's code -1 picks the False appended at the end
+        per_category = np.append(text.cat.categories.str.contains("\x00", regex=False), False)
+        return pd.Series(per_category[text.cat.codes.to_numpy()], index=text.index)
+    return text.str.contains("\x00", regex=False, na=False).astype(bool)
 
 
 def parse_timestamps(

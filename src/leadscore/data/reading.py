@@ -13,7 +13,7 @@ import json
 import lzma
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -159,24 +159,23 @@ def _open_text(path: Path, encoding: str) -> IO[str]:
     return path.open(encoding=encoding)
 
 
+@dataclass(frozen=True)
+class _NotJson:
+    """A line that does not parse, and why."""
+
+    reason: str
+
+
 def _read_json_lines(path: Path, spec: TableSource, table: str) -> RawTable:
-    records: list[dict] = []
-    rows: list[int] = []
-    unreadable: list[Problem] = []
     with _open_text(path, spec.encoding or "utf-8-sig") as handle:
-        for row, line in enumerate(_non_blank(handle)):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                unreadable.append(_bad_record(path, table, row, line, f"not JSON: {exc.msg}"))
-                continue
-            if not isinstance(record, dict):
-                unreadable.append(_bad_record(path, table, row, line, "not a JSON object"))
-                continue
-            records.append(record)
-            rows.append(row)
-    frame = pd.DataFrame.from_records(records, index=rows) if records else pd.DataFrame()
-    return RawTable(frame, len(records) + len(unreadable), unreadable)
+        return _object_rows(path, table, ((_parsed(line), line) for line in _non_blank(handle)))
+
+
+def _parsed(line: str) -> object:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        return _NotJson(exc.msg)
 
 
 def _non_blank(lines: IO[str]) -> Iterator[str]:
@@ -195,15 +194,27 @@ def _read_json_array(path: Path, spec: TableSource, table: str) -> RawTable:
         content = arrays[0]
     if not isinstance(content, list):
         raise ValueError("expected a JSON array of objects")
-    records, rows, unreadable = [], [], []
-    for row, record in enumerate(content):
-        if isinstance(record, dict):
-            records.append(record)
+    return _object_rows(path, table, ((value, None) for value in content))
+
+
+def _object_rows(path: Path, table: str, values: Iterable[tuple[object, str | None]]) -> RawTable:
+    """JSON values (each with its text, where it has one) as rows: an object is a row,
+    anything else an unreadable row of its own."""
+    records: list[dict] = []
+    rows: list[int] = []
+    unreadable: list[Problem] = []
+    for row, (value, text) in enumerate(values):
+        if isinstance(value, dict):
+            records.append(value)
             rows.append(row)
-        else:
-            unreadable.append(_bad_record(path, table, row, repr(record), "not a JSON object"))
+            continue
+        message = (
+            f"not JSON: {value.reason}" if isinstance(value, _NotJson) else "not a JSON object"
+        )
+        shown = text if text is not None else repr(value)
+        unreadable.append(_bad_record(path, table, row, shown, message))
     frame = pd.DataFrame.from_records(records, index=rows) if records else pd.DataFrame()
-    return RawTable(frame, len(content), unreadable)
+    return RawTable(frame, len(records) + len(unreadable), unreadable)
 
 
 def _bad_record(path: Path, table: str, row: int, text: str, message: str) -> Problem:

@@ -26,7 +26,7 @@ from leadscore.features.builder import build_features
 from leadscore.features.definitions import Description, FeatureSetDefinition, expand
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.grades import grade, score
-from leadscore.models.nbo import NBOModel
+from leadscore.models.nbo import NBOModel, OfferView
 from leadscore.models.propensity import PropensityModel
 from leadscore.scoring.fast_models import fast_conversion, fast_nbo
 from leadscore.scoring.feature_store import FeatureStore
@@ -123,7 +123,7 @@ class Scorer:
         if self.conversion is None and self.nbo is None:
             raise InputError("nothing to score with: neither a conversion nor an offer model")
         if self.nbo is not None:  # the offers' models share the lead features' texts
-            first = next(iter(self.nbo.models.values()))
+            first = self._first_offer
             self._writers["nbo"] = ReasonWriter(self.nbo.encoder, _descriptions(first))
         if self.store is not None:  # encoded once at load, not per request
             self._store_leads = self.encode(self.store.frame.reset_index(drop=True))
@@ -135,7 +135,8 @@ class Scorer:
         return FeatureSetDefinition.model_validate(model.metadata["feature_set_definition"])
 
     @property
-    def _first_offer(self) -> object:
+    def _first_offer(self) -> PropensityModel | OfferView:
+        """One offer's model: every offer shares the lead features, their texts and set."""
         return next(iter(self.nbo.models.values()))  # type: ignore[union-attr]
 
     def check_table(self, columns: Sequence[str]) -> None:
@@ -158,10 +159,8 @@ class Scorer:
             model = self.conversion.model
             needs.append((self.conversion_info, list(model.features), self.feature_set.id))
         if self.nbo is not None and self.nbo_info is not None:
-            first = next(iter(self.nbo.models.values()))
-            needs.append(
-                (self.nbo_info, list(self.nbo.features), first.metadata.get("feature_set", "?"))
-            )
+            offer_set = self._first_offer.metadata.get("feature_set", "?")
+            needs.append((self.nbo_info, list(self.nbo.features), offer_set))
         return needs
 
     def encode(self, frame: pd.DataFrame) -> EncodedLeads:
@@ -318,7 +317,7 @@ class Scorer:
         definition = self.feature_set
         if self.nbo is None or not self.nbo.models:
             return definition
-        nbo_meta = next(iter(self.nbo.models.values())).metadata["feature_set_definition"]
+        nbo_meta = self._first_offer.metadata["feature_set_definition"]
         other = FeatureSetDefinition.model_validate(nbo_meta)
         known = {d.name for d in definition.features}
         extra = [d for d in other.features if d.name not in known]

@@ -421,3 +421,12 @@ def test_problem_reports_number_rows_as_whole_numbers(tmp_path: Path) -> None:
     assert ",created_at,2," in lines[1]
     assert any(",event_type,," in line for line in lines[2:])  # the table's problem: no row
     assert not any(".0," in line for line in lines)
+
+
+def test_nul_bytes_are_refused_in_categories_too() -> None:
+    from leadscore.data.parsing import parse_column
+
+    values = pd.Series(["web", "we\x00b", None, "email"])
+    parsed, failed = parse_column(values, "category", timezone="UTC")
+    assert failed.tolist() == [False, True, False, False]
+    assert parsed.isna().tolist() == [False, True, True, False]
