@@ -253,12 +253,40 @@ def promote(
     auc_tolerance: Annotated[
         float, typer.Option(help="how much AUC the challenger may lose")
     ] = 0.002,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="pin this version as champion, past the gate (recorded on the version)",
+        ),
+    ] = None,
 ) -> None:
     """Move 'champion' to the challenger if it beats the champion on the same test set.
 
-    Exits 3 when the gate refuses the challenger.
+    Exits 3 when the gate refuses the challenger. With --version N the champion moves to
+    version N without the gate, after its files are checked; the registry records when
+    and by whom on that version ('leadscore models' shows it).
     """
-    _commands().promote(kind=kind, config=config, rollback=rollback, auc_tolerance=auc_tolerance)
+    _commands().promote(
+        kind=kind,
+        config=config,
+        rollback=rollback,
+        auc_tolerance=auc_tolerance,
+        version=version,
+    )
+
+
+@app.command()
+def models(
+    kind: Annotated[
+        ModelKind | None, typer.Argument(help="one model's versions (default: both)")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="training config naming the registered model")
+    ] = None,
+) -> None:
+    """List the registered versions, newest first: aliases, when, key metrics, pins."""
+    _commands().models(kind=kind, config=config, kinds=list(ModelKind))
 
 
 @app.command()

@@ -29,6 +29,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 
 from leadscore import demo as steps
 from leadscore import tracking
@@ -56,7 +57,7 @@ from leadscore.features.on_dask import (
     write_feature_table_dask,
 )
 from leadscore.features.training_set import build_feature_table, write_feature_table
-from leadscore.jobs.promotion import promote_challenger, roll_back
+from leadscore.jobs.promotion import pin_version, promote_challenger, roll_back
 from leadscore.jobs.run import run_job
 from leadscore.reporting import (
     print_demo_summary,
@@ -376,17 +377,80 @@ def promote(
     config: Path | None,
     rollback: bool,
     auc_tolerance: float,
+    version: str | None = None,
 ) -> None:
     """The body of ``leadscore promote``."""
+    if rollback and version is not None:
+        raise typer.BadParameter("give --rollback or --version, not both", param_hint="--version")
     path = config or _default_config(kind)
     try:
         name = load_training_config(path).model_name
-        decision = roll_back(name) if rollback else promote_challenger(name, auc_tolerance)
+        if version is not None:
+            decision = pin_version(name, version, by=_who())
+        elif rollback:
+            decision = roll_back(name)
+        else:
+            decision = promote_challenger(name, auc_tolerance)
     except InputError as exc:
         _fail(str(exc))
     console.print(decision.message, highlight=False)
     if not decision.promoted:
         raise typer.Exit(code=GATE_REFUSED)
+
+
+def _who() -> str:
+    """Who runs the command, for the registry's record of a pinned champion."""
+    try:
+        return os.getlogin()
+    except OSError:
+        return os.environ.get("USER") or os.environ.get("USERNAME") or f"uid {os.getuid()}"
+
+
+# the metrics ``leadscore models`` shows, by model kind: run metric -> column
+SHOWN_METRICS = {
+    "conversion": {"test_roc_auc": "AUC", "test_pr_auc": "PR AUC", "test_brier": "Brier"},
+    "nbo": {
+        "products_model_hit_rate_at_3": "products hit@3",
+        "nurture_model_hit_rate_at_3": "nurture hit@3",
+    },
+}
+
+
+def models(*, kind: StrEnum | None, config: Path | None, kinds: list[StrEnum]) -> None:
+    """The body of ``leadscore models``."""
+    wanted = [kind] if kind is not None else kinds
+    try:
+        for each in wanted:
+            settings = load_training_config(config or _default_config(each))
+            versions = tracking.model_versions(settings.model_name)
+            console.print(_versions_table(settings.model_name, each.value, versions))
+    except InputError as exc:
+        _fail(str(exc))
+
+
+def _versions_table(name: str, kind: str, versions: list[tracking.VersionSummary]) -> Table:
+    shown = {
+        metric: label
+        for metric, label in SHOWN_METRICS.get(kind, {}).items()
+        if any(metric in v.metrics for v in versions)
+    }
+    table = Table(title=f"{name} in {tracking.tracking_uri()}", title_justify="left")
+    table.add_column("version", no_wrap=True)
+    table.add_column("aliases")
+    table.add_column("registered (UTC)", no_wrap=True)
+    for label in shown.values():
+        table.add_column(label, justify="right", no_wrap=True)
+    table.add_column("pinned")
+    for v in versions:
+        metrics = [f"{v.metrics[m]:.3f}" if m in v.metrics else "-" for m in shown]
+        table.add_row(
+            v.version,
+            ", ".join(v.aliases) or "-",
+            v.created.strftime("%Y-%m-%d %H:%M"),
+            *metrics,
+            v.pinned or "-",
+        )
+    return table
 
 
 def score(
@@ -445,6 +509,12 @@ def score(
     console.print(f"scored {rows:,} leads with the champion {models} into {out}")
 
 
+MODEL_VARIABLES = {
+    "LEADSCORE_CONVERSION_MODEL": "leadscore-conversion",
+    "LEADSCORE_NBO_MODEL": "leadscore-nbo",
+}
+
+
 def serve(
     *,
     port: int,
@@ -468,6 +538,14 @@ def serve(
     )
     if missing is not None:
         _fail(f"nothing to serve: {missing}")
+    for variable, default in MODEL_VARIABLES.items():
+        name = env.get(variable, default)
+        broken = tracking.broken_champion(name) if name else None
+        if broken is not None:  # the service would refuse it too: say so before it starts
+            _fail(
+                f"the champion of {name} cannot be served: {broken}; move the champion "
+                f"alias to a good version (leadscore rollback, or leadscore promote)"
+            )
     process = subprocess.Popen(serve_command(port=port, host=host), env=env, start_new_session=True)
 
     def forward(signum: int, _frame: object) -> None:

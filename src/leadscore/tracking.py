@@ -25,11 +25,13 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
+from leadscore.common.digests import verify_manifest, write_manifest
 from leadscore.common.errors import InputError
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
 HISTORY_TAG = "leadscore.champion_history"
+FILES_TAG = "leadscore.files_sha256"  # a version's manifest digest (leadscore.common.digests)
 MODEL_ARTIFACT = "leadscore_model"
 
 
@@ -146,6 +148,7 @@ def log_training_run(record: RunRecord, *, experiment: str, model_name: str) -> 
             # MLflow keeps the folder's own name: give it a fixed one to find it again
             model_dir = Path(tmp) / MODEL_ARTIFACT
             shutil.copytree(record.model_dir, model_dir)
+            files_digest = write_manifest(model_dir)
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=LeadscorePyfunc(record.load_model),
@@ -154,6 +157,7 @@ def log_training_run(record: RunRecord, *, experiment: str, model_name: str) -> 
                 registered_model_name=model_name,
             )
     version = str(info.registered_model_version)
+    client.set_model_version_tag(model_name, version, FILES_TAG, files_digest)
     client.set_registered_model_alias(model_name, CHALLENGER, version)
     became_champion = False
     if _alias_version(client, model_name, CHAMPION) is None:
@@ -226,6 +230,8 @@ def _fetch_version(client, model_name, version, alias, into) -> ModelHandle:
         artifact_uri=f"models:/{model_name}/{version}", dst_path=str(target)
     )
     model_dir = Path(local) / "artifacts" / MODEL_ARTIFACT
+    # checked here, before anything reads the files: see leadscore.common.digests
+    verify_manifest(model_dir, expected=meta.tags.get(FILES_TAG))
     run = client.get_run(meta.run_id)
     return ModelHandle(model_name, version, alias, meta.run_id, model_dir, dict(run.data.metrics))
 
@@ -293,9 +299,83 @@ def missing_champion(model_name: str) -> str | None:
     return None
 
 
+def broken_champion(model_name: str) -> str | None:
+    """Why the champion of ``model_name`` cannot be loaded (a file missing or not what
+    training recorded), or None when its files check out or there is no champion."""
+    if aliases(model_name)[CHAMPION] is None:
+        return None
+    try:
+        with fetched(model_name, CHAMPION):
+            return None
+    except InputError as exc:
+        return str(exc)
+
+
 def aliases(model_name: str) -> dict[str, str | None]:
     client = _client()
     return {a: _alias_version(client, model_name, a) for a in (CHAMPION, CHALLENGER)}
+
+
+PINNED_TAG = "leadscore.pinned"  # on a version made champion by hand, past the gate
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One registered version, as ``leadscore models`` lists it."""
+
+    version: str
+    aliases: tuple[str, ...]
+    created: pd.Timestamp
+    run_id: str
+    metrics: dict[str, float]
+    pinned: str | None  # when and by whom it was pinned as champion, if it was
+
+
+def model_versions(model_name: str) -> list[VersionSummary]:
+    """Every version of ``model_name``, newest first, with its aliases and run metrics;
+    an InputError when no model of that name is registered."""
+    client = _client()
+    try:
+        versions = client.search_model_versions(f"name = '{model_name}'")
+    except MlflowException as exc:
+        raise InputError(f"the registry at {tracking_uri()} cannot be read: {exc}") from None
+    if not versions:
+        raise InputError(f"no model registered as '{model_name}' in {tracking_uri()}")
+    out = []
+    for found in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        # the search leaves aliases out; the version's own record has them
+        meta = client.get_model_version(model_name, found.version)
+        run = client.get_run(meta.run_id)
+        out.append(
+            VersionSummary(
+                version=str(meta.version),
+                aliases=tuple(sorted(meta.aliases)),
+                created=pd.Timestamp(meta.creation_timestamp, unit="ms", tz="UTC"),
+                run_id=meta.run_id,
+                metrics=dict(run.data.metrics),
+                pinned=meta.tags.get(PINNED_TAG),
+            )
+        )
+    return out
+
+
+def pin_champion(model_name: str, version: str, *, by: str) -> str | None:
+    """Make ``version`` the champion without the gate, after checking its files, and
+    record on the version when and by whom; returns the version it replaced."""
+    client = _client()
+    try:
+        client.get_model_version(model_name, version)
+    except MlflowException:
+        raise InputError(
+            f"'{model_name}' has no version {version}; `leadscore models` lists the versions"
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="leadscore-model-") as folder:
+        _fetch_version(client, model_name, version, None, Path(folder))
+    before = _alias_version(client, model_name, CHAMPION)
+    _set_champion(client, model_name, version)
+    stamp = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+    client.set_model_version_tag(model_name, version, PINNED_TAG, f"{stamp} by {by}")
+    return before
 
 
 def move_champion(model_name: str, version: str) -> None:

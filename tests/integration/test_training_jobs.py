@@ -145,6 +145,44 @@ def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
     again = runner.invoke(app, ["promote", "conversion", "--config", config, "--rollback"])
     assert again.exit_code == 1 and "no earlier champion" in again.output
 
+    pinned = runner.invoke(app, ["promote", "conversion", "--config", config, "--version", "3"])
+    assert pinned.exit_code == 0, pinned.output
+    assert "version 3 is champion, pinned past the gate" in pinned.output
+    assert tracking.aliases("leadscore-conversion")["champion"] == "3"
+    listed = runner.invoke(app, ["models", "conversion", "--config", config], terminal_width=200)
+    assert listed.exit_code == 0, listed.output
+    cells = [line.split("│")[1:-1] for line in listed.output.splitlines() if "│" in line]
+    rows = [[c.strip() for c in row] for row in cells if row[0].strip()]  # a row's first line
+    assert [row[0] for row in rows] == ["3", "2", "1"], listed.output  # newest first
+    assert "champion" in " ".join(c[1] for c in cells[:2]) and rows[0][-1].startswith("20")
+    assert "AUC" in listed.output and float(rows[1][3]) > 0.6 and rows[1][-1] == "-"
+    missing = runner.invoke(app, ["promote", "conversion", "--config", config, "--version", "9"])
+    assert missing.exit_code == 1 and "no version 9" in missing.output
+
+
+@pytest.mark.slow  # one training: 5 s
+def test_a_model_whose_files_changed_is_neither_pinned_nor_served(
+    small_crm: GeneratedCRM, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = str(REPO / "training" / "configs" / "conversion.yaml")
+    run_job(_config(small_crm))  # v1, champion
+    files = Path(
+        mlflow.MlflowClient()
+        .get_model_version_download_uri("leadscore-conversion", "1")
+        .removeprefix("file://")
+    )
+    (booster,) = files.rglob("booster.txt")
+    booster.write_bytes(booster.read_bytes()[: booster.stat().st_size // 2])  # half copied
+    with pytest.raises(InputError, match=r"booster\.txt: .*truncated or changed"):
+        load_champions("leadscore-conversion", None, None)
+    pinned = runner.invoke(app, ["promote", "conversion", "--config", config, "--version", "1"])
+    assert pinned.exit_code == 1 and "booster.txt" in pinned.output
+    monkeypatch.setenv("LEADSCORE_API_KEYS", "a-key-of-twenty-chars")
+    monkeypatch.delenv("LEADSCORE_API_KEYS_FILE", raising=False)
+    served = runner.invoke(app, ["serve", "--port", "3999"])
+    assert served.exit_code == 1
+    assert "cannot be served" in served.output and "booster.txt" in served.output
+
 
 def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM) -> None:
     config = _config(small_crm, min_positives=100_000)

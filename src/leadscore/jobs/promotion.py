@@ -52,3 +52,14 @@ def promote_challenger(model_name: str, auc_tolerance: float = 0.002) -> Decisio
 def roll_back(model_name: str) -> Decision:
     current, previous = tracking.rollback_champion(model_name)
     return Decision(True, f"{model_name}: champion is version {previous} again (was {current})")
+
+
+def pin_version(model_name: str, version: str, *, by: str) -> Decision:
+    """Champion by decision, not by the gate: ``version``, once its files check out."""
+    before = tracking.pin_champion(model_name, version, by=by)
+    was = f"was {before}" if before else "there was none"
+    return Decision(
+        True,
+        f"{model_name}: version {version} is champion, pinned past the gate by {by} ({was}); "
+        "the registry records the pin on the version",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from leadscore.common.digests import verify_manifest
 from leadscore.common.errors import InputError
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.nbo import NBO_FILE, NBOModel
@@ -13,7 +14,10 @@ Model = ConversionPredictor | NBOModel
 
 
 def load_model_dir(directory: Path) -> Model:
-    """A ConversionPredictor or an NBO model, as written by the training jobs."""
+    """A ConversionPredictor or an NBO model, as written by the training jobs and
+    registered; its files are checked against their recorded digests before any is read
+    (a truncated booster would abort the process inside LightGBM)."""
+    verify_manifest(directory)
     if (directory / NBO_FILE).exists():
         return NBOModel.load(directory)
     if not (directory / META_FILE).exists():
