@@ -1,23 +1,47 @@
 """Leads sent as records (a CRM's JSON: profile attributes plus recent events) as the
-canonical customers and events tables, parsed by the same rules as files.
+canonical customers and events tables, checked by the rules files are checked by.
 
-A value that cannot be read is an InputError naming the lead and field
-(``leads[3].events[0].ts``) and what to write instead, as a file's problem names its row
-and column.
+A lead whose record breaks a rule is left out of the tables with one problem naming the
+lead and field (``leads[3].events[0].ts``) and what to write instead, as a file's problem
+names its row and column; the other leads of the request are not held back by it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from leadscore.common.errors import InputError
 from leadscore.data.parsing import PARSE_FIXES, parse_column
 from leadscore.data.tables import EVENTS, ColumnKind, column_names
+from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, ONE_DAY
 
 RECORD_TIMEZONE = "UTC"  # a record's timestamps without an offset are UTC
+# how much earlier than its lead's created_at an event may be (clocks of two systems)
+CREATED_AT_TOLERANCE = ONE_DAY
+
+
+def record_key(position: int) -> str:
+    """The id a record goes by inside one request: its position, so that two records of
+    one customer (or two without an id) never collide."""
+    return f"record-{position}"
+
+
+@dataclass(frozen=True)
+class RecordTables:
+    """The accepted records' tables, keyed by ``record_key``, and each refused lead's
+    problem by its position in the request."""
+
+    customers: pd.DataFrame
+    events: pd.DataFrame
+    problems: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> list[int]:
+        """Positions of the leads in the tables, in request order."""
+        return [int(k.removeprefix("record-")) for k in self.customers["customer_id"]]
 
 
 def record_tables(
@@ -25,70 +49,126 @@ def record_tables(
     *,
     now: pd.Timestamp,
     event_types: frozenset[str] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customers, events) of ``records``: one customer per record (``record-<i>`` where
-    it has no id, ``created_at`` defaulting to ``now``), its profile as extra columns (left
-    as sent: the models read them), its events in canonical columns and kinds.
+    positions: Sequence[int] | None = None,
+) -> RecordTables:
+    """The tables of ``records``: one customer per record, its profile as extra columns
+    (left as sent: the models read them), its events in canonical columns and kinds.
 
-    With ``event_types``, an event of another type is an InputError naming each one.
+    A record is refused, with its first problem, when a value cannot be read, a timestamp
+    lies in the future, an event lies before the lead's ``created_at`` (by more than a
+    day), or, with ``event_types``, an event is of another type. A record without
+    ``created_at`` came in with its first event (now, if it has none). Messages name a
+    lead by its position in the request: ``positions[i]`` where given (the records may be
+    some of a request's leads), else ``i``; ``problems`` are keyed by ``i``.
     """
-    if event_types is not None:
-        _check_event_types(records, event_types)
-    customers, events, event_where = [], [], []
+    at = list(positions) if positions is not None else list(range(len(records)))
+    problems: dict[int, str] = {}
+    customers, events, event_lead, event_where = [], [], [], []
     for i, record in enumerate(records):
-        customer_id = record.get("customer_id") or f"record-{i}"
         profile = dict(record.get("profile") or {})
         customers.append(
-            {**profile, "customer_id": customer_id, "created_at": record.get("created_at")}
+            {**profile, "customer_id": record_key(i), "created_at": record.get("created_at")}
         )
         for j, event in enumerate(record.get("events") or []):
-            events.append({**event, "customer_id": customer_id})
-            event_where.append(f"leads[{i}].events[{j}]")
+            where = f"leads[{at[i]}].events[{j}]"
+            kind = event.get("event_type")
+            if event_types is not None and kind not in event_types:
+                problems.setdefault(i, _unknown_event_type(where, kind, event_types))
+            events.append({**event, "customer_id": record_key(i)})
+            event_lead.append(i)
+            event_where.append(where)
     customer_frame = pd.DataFrame(customers)
+    lead_where = [f"leads[{at[i]}]" for i in range(len(records))]
+    leads = np.arange(len(records))
     created = _parsed(
-        customer_frame["created_at"],
-        "timestamp",
-        [f"leads[{i}]" for i in range(len(records))],
-        "created_at",
+        customer_frame["created_at"], "timestamp", lead_where, leads, "created_at", problems
     )
-    customer_frame["created_at"] = created.fillna(now)
-    return customer_frame, _event_frame(events, event_where)
+    event_leads = np.asarray(event_lead, dtype=int)
+    event_frame = _event_frame(events, event_where, event_leads, problems)
+    first_event = event_frame.groupby("customer_id", observed=True)["ts"].min()
+    if not first_event.empty:
+        created = created.fillna(customer_frame["customer_id"].map(first_event))
+    created = created.fillna(now)
+    customer_frame["created_at"] = created
+    _check_times(customer_frame, event_frame, lead_where, event_where, event_leads, now, problems)
+    keep = [record_key(i) for i in range(len(records)) if i not in problems]
+    return RecordTables(
+        customer_frame[customer_frame["customer_id"].isin(keep)].reset_index(drop=True),
+        event_frame[event_frame["customer_id"].isin(keep)].reset_index(drop=True),
+        problems,
+    )
 
 
-def _check_event_types(records: Sequence[Mapping], known: frozenset[str]) -> None:
-    unknown = [
-        f"leads[{i}].events[{j}].event_type: {event.get('event_type')!r}"
-        for i, record in enumerate(records)
-        for j, event in enumerate(record.get("events") or [])
-        if event.get("event_type") not in known
-    ]
-    if unknown:
-        shown = "; ".join(unknown[:5]) + (
-            f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
-        )
-        raise InputError(
-            f"unknown event type(s): {shown}. Known: {', '.join(sorted(known))}. Send one of "
-            "these (the canonical types, see docs/reference.md), or start the service with "
-            "LEADSCORE_UNKNOWN_EVENT_TYPES=accept to count others as activity"
-        )
+def _unknown_event_type(where: str, kind: object, known: frozenset[str]) -> str:
+    return (
+        f"{where}.event_type: {kind!r} is not a known event type. Known: "
+        f"{', '.join(sorted(known))}. Send one of these (the canonical types, see "
+        "docs/reference.md), or start the service with LEADSCORE_UNKNOWN_EVENT_TYPES=accept "
+        "to count others as activity"
+    )
 
 
-def _event_frame(events: list[dict], where: list[str]) -> pd.DataFrame:
+def _event_frame(
+    events: list[dict], where: list[str], leads: np.ndarray, problems: dict[int, str]
+) -> pd.DataFrame:
     raw = pd.DataFrame(events, columns=column_names("events"))
     frame = {"customer_id": raw["customer_id"].astype("object")}
     for column in EVENTS.columns[1:]:
-        frame[column.name] = _parsed(raw[column.name], column.kind, where, column.name)
+        frame[column.name] = _parsed(
+            raw[column.name], column.kind, where, leads, column.name, problems
+        )
     return pd.DataFrame(frame)
 
 
-def _parsed(values: pd.Series, kind: ColumnKind, where: list[str], field: str) -> pd.Series:
+def _parsed(
+    values: pd.Series,
+    kind: ColumnKind,
+    where: list[str],
+    leads: np.ndarray,
+    name: str,
+    problems: dict[int, str],
+) -> pd.Series:
     parsed, failed = parse_column(values, kind, timezone=RECORD_TIMEZONE)
-    bad = np.flatnonzero(failed.to_numpy())
-    if len(bad):
-        first = int(bad[0])
-        raise InputError(
-            f"{where[first]}.{field}: {values.iat[first]!r} cannot be read as {kind}; "
-            f"{PARSE_FIXES[kind]}"
-            + (f" ({len(bad) - 1} more such value(s) in this request)" if len(bad) > 1 else "")
+    for row in np.flatnonzero(failed.to_numpy()):
+        problems.setdefault(
+            int(leads[row]),
+            f"{where[row]}.{name}: {_shown(values.iat[row])} cannot be read as {kind}; "
+            f"{PARSE_FIXES[kind]}",
         )
     return parsed
+
+
+def _check_times(
+    customers: pd.DataFrame,
+    events: pd.DataFrame,
+    lead_where: list[str],
+    event_where: list[str],
+    leads: np.ndarray,
+    now: pd.Timestamp,
+    problems: dict[int, str],
+) -> None:
+    latest = now + FUTURE_SKEW
+    message, fix = EXPLANATIONS["not_in_future"]
+    for row in np.flatnonzero((events["ts"] > latest).fillna(False).to_numpy()):
+        value = events["ts"].iat[row]
+        problems.setdefault(
+            int(leads[row]), f"{event_where[row]}.ts: {value} {message} (now is {now}); {fix}"
+        )
+    for row in np.flatnonzero((customers["created_at"] > latest).to_numpy()):
+        value = customers["created_at"].iat[row]
+        problems.setdefault(row, f"{lead_where[row]}.created_at: {value} {message} (now is {now})")
+    created = events["customer_id"].map(customers.set_index("customer_id")["created_at"])
+    early = (events["ts"] < created - CREATED_AT_TOLERANCE).fillna(False).to_numpy()
+    for row in np.flatnonzero(early):
+        problems.setdefault(
+            int(leads[row]),
+            f"{event_where[row]}.ts: {events['ts'].iat[row]} lies before the lead's created_at "
+            f"({created.iat[row]}) by more than {CREATED_AT_TOLERANCE.days} day; send the "
+            "lead's real created_at, or leave it out (the first event's time is taken then)",
+        )
+
+
+def _shown(value: object) -> str:
+    """A refused value as a message quotes it: never more than 40 characters of it."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}...' ({len(str(value)):,} characters)"

@@ -27,6 +27,7 @@ def load_champions(
     store_path: Path | None,
     *,
     accept_unknown_event_types: bool = False,
+    lenient_profiles: bool = False,
 ) -> tuple[Scorer, dict[str, str]]:
     """A Scorer on the champion models from the MLflow registry, and their versions.
 
@@ -63,5 +64,6 @@ def load_champions(
         conversion_info,
         nbo_info,
         accept_unknown_event_types=accept_unknown_event_types,
+        lenient_profiles=lenient_profiles,
     )
     return scorer, versions

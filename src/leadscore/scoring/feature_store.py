@@ -34,6 +34,10 @@ class FeatureStore:
             raise UnknownCustomers(missing)
         return np.fromiter((index[c] for c in customer_ids), dtype=np.intp, count=len(customer_ids))
 
+    def knows(self, customer_ids: list[str]) -> list[bool]:
+        index = self._positions
+        return [c in index for c in customer_ids]
+
     def rows(self, customer_ids: list[str]) -> pd.DataFrame:
         return self.frame.iloc[self.positions(customer_ids)].reset_index(drop=True)
 

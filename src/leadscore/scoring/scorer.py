@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.common.errors import InputError
-from leadscore.data.records import record_tables
+from leadscore.data.records import record_key, record_tables
 from leadscore.data.tables import EVENT_TYPES
 from leadscore.explain import ReasonWriter
 from leadscore.features.builder import build_features
@@ -77,6 +77,17 @@ class EncodedLeads:
         )
 
 
+@dataclass(frozen=True)
+class RecordFeatures:
+    """Features of the records that keep the rules (in the order of ``accepted``, their
+    positions among the records given), each other record's problem, and warnings."""
+
+    features: pd.DataFrame
+    accepted: list[int]
+    problems: dict[int, str]
+    warnings: dict[int, list[str]]
+
+
 @dataclass
 class Scorer:
     """Scores, reasons and offers for leads. Without a conversion model (``None``: batch
@@ -89,6 +100,7 @@ class Scorer:
     conversion_info: ModelInfo = ModelInfo("conversion", "local", "none")
     nbo_info: ModelInfo | None = None
     accept_unknown_event_types: bool = False
+    lenient_profiles: bool = False
     _writers: dict[str, ReasonWriter] = field(default_factory=dict, init=False, repr=False)
     _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
 
@@ -102,6 +114,7 @@ class Scorer:
         nbo_info: ModelInfo | None = None,
         *,
         accept_unknown_event_types: bool = False,
+        lenient_profiles: bool = False,
     ) -> Scorer:
         """A Scorer on compiled copies of the models (see ``fast_models``)."""
         fast_offers = None if nbo is None else fast_nbo(nbo)
@@ -112,6 +125,7 @@ class Scorer:
             conversion_info,
             nbo_info,
             accept_unknown_event_types,
+            lenient_profiles,
         )
 
     def __post_init__(self) -> None:
@@ -182,12 +196,40 @@ class Scorer:
         """Explained scores (and offers) for feature rows, vectorised over the batch."""
         return self.score_encoded(self.encode(frame), lang=lang, top_k=top_k)
 
-    def score_ids(self, customer_ids: list[str], *, lang: str = "en", top_k: int = 5) -> list[dict]:
-        """Explained scores for known customers, from the feature store."""
+    def score_ids(
+        self,
+        customer_ids: list[str],
+        *,
+        lang: str = "en",
+        top_k: int = 5,
+        positions: Sequence[int] | None = None,
+    ) -> list[dict]:
+        """Explained scores for known customers, from the feature store; an id it does not
+        hold gets ``{"customer_id", "error"}`` in its place (messages name the lead by
+        ``positions``, its place in the request, where given)."""
+        at = list(positions) if positions is not None else list(range(len(customer_ids)))
         if self.store is None or self._store_leads is None:
-            raise InputError("no feature store loaded: send full records (profile and events)")
-        leads = self._store_leads.take(self.store.positions(customer_ids))
-        return self.score_encoded(leads, lang=lang, top_k=top_k)
+            known = [False] * len(customer_ids)
+            why = "no feature table of known customers is loaded, so ids cannot be looked up"
+        else:
+            known = self.store.knows(customer_ids)
+            why = "not a customer in the feature table of known customers"
+        items: list[dict] = [
+            {
+                "customer_id": customer_id,
+                "error": f"leads[{at[i]}].customer_id: {why}; send the full record instead "
+                "(profile and events)",
+            }
+            for i, customer_id in enumerate(customer_ids)
+        ]
+        found = [i for i, k in enumerate(known) if k]
+        if found:
+            ids = [customer_ids[i] for i in found]
+            leads = self._store_leads.take(self.store.positions(ids))  # type: ignore[union-attr]
+            scored = self.score_encoded(leads, lang=lang, top_k=top_k)
+            for i, result in zip(found, scored, strict=True):
+                items[i] = result
+        return items
 
     def score_encoded(self, leads: EncodedLeads, *, lang: str, top_k: int) -> list[dict]:
         if self.conversion is None:
@@ -261,15 +303,64 @@ class Scorer:
             offer["reasons"] = offer_reasons
         return ranked
 
-    def features_for_records(self, records: list[dict], *, now: pd.Timestamp) -> pd.DataFrame:
-        """Features built from full records (profile + events) with the training builder.
+    def score_records(
+        self,
+        records: list[dict],
+        *,
+        now: pd.Timestamp,
+        lang: str = "en",
+        top_k: int = 5,
+        positions: Sequence[int] | None = None,
+    ) -> list[dict]:
+        """One item per record, in order: its explained score, or ``{"customer_id",
+        "error"}`` where the record breaks a rule (see ``features_for_records``). Results
+        carry the record's own ``customer_id`` (None where it has none)."""
+        built = self.features_for_records(records, now=now, positions=positions)
+        items: list[dict] = [{} for _ in records]
+        for i, message in built.problems.items():
+            items[i] = {"customer_id": records[i].get("customer_id"), "error": message}
+        accepted = built.accepted
+        if accepted:
+            scored = self.score_frame(built.features, lang=lang, top_k=top_k)
+            for i, result in zip(accepted, scored, strict=True):
+                result["customer_id"] = records[i].get("customer_id")
+                result["warnings"] = built.warnings.get(i, [])
+                items[i] = result
+        return items
 
-        Records are read as files are (``leadscore.data.records``): a value that cannot be
-        read is an InputError naming the lead and field. Profile fields the models know but
-        a record lacks count as missing.
+    def features_for_records(
+        self,
+        records: list[dict],
+        *,
+        now: pd.Timestamp,
+        positions: Sequence[int] | None = None,
+    ) -> RecordFeatures:
+        """Features built from full records (profile + events) with the training builder,
+        for the records that keep the rules; each other record's problem names the lead and
+        field (``leadscore.data.records``; messages use ``positions``, the records' places
+        in the request, where given).
+
+        Profile fields the models know but a record lacks count as missing. A profile field
+        the models do not read, or a category they do not know, is a problem; with
+        ``lenient_profiles`` it is a warning instead (the field is ignored, the category
+        counts as missing).
         """
         known = None if self.accept_unknown_event_types else self.known_event_types
-        customer_frame, event_frame = record_tables(records, now=now, event_types=known)
+        at = list(positions) if positions is not None else list(range(len(records)))
+        tables = record_tables(records, now=now, event_types=known, positions=at)
+        problems, warnings = dict(tables.problems), {}
+        for i, record in enumerate(records):
+            if i in problems:
+                continue
+            found = self._profile_problems(record.get("profile") or {}, f"leads[{at[i]}]")
+            if found and not self.lenient_profiles:
+                problems[i] = found[0]
+            elif found:
+                warnings[i] = found
+        keep = [i for i in tables.accepted if i not in problems]
+        customer_frame = tables.customers[
+            tables.customers["customer_id"].isin([record_key(i) for i in keep])
+        ].reset_index(drop=True)
         for column, levels in self._categories.items():
             if column in customer_frame:
                 text = customer_frame[column].astype("object")
@@ -280,11 +371,45 @@ class Scorer:
         spine = pd.DataFrame({"customer_id": customer_frame["customer_id"], "as_of": now})
         spine["as_of"] = pd.to_datetime(spine["as_of"], utc=True)
         definition = self._record_feature_set
-        features = build_features(customer_frame, event_frame, spine, definition, n_jobs=1)
+        features = build_features(customer_frame, tables.events, spine, definition, n_jobs=1)
         for name in self._profile_numbers:
             if name not in features.columns:
                 features[name] = float("nan")
-        return features
+        return RecordFeatures(features, keep, problems, warnings)
+
+    def _profile_problems(self, profile: dict, where: str) -> list[str]:
+        found = []
+        for key, value in profile.items():
+            if key not in self.profile_fields:
+                found.append(
+                    f"{where}.profile.{key}: not a profile field the models read (they read "
+                    f"{', '.join(sorted(self.profile_fields)) or 'none'}); leave it out"
+                )
+            elif value is not None and key in self._categories:
+                levels = self._categories[key]
+                if str(value) not in levels:
+                    shown = ", ".join(map(str, levels[:12])) + (" ..." if len(levels) > 12 else "")
+                    found.append(
+                        f"{where}.profile.{key}: {str(value)[:40]!r} is not a value the models "
+                        f"know (they know {shown}); send one of these, or leave it out"
+                    )
+        return found
+
+    def profile_kinds(self) -> dict[str, list[str] | str]:
+        """Each profile field a record may send: its categories, "number", or "any" (one its
+        feature set leaves out)."""
+        kinds: dict[str, list[str] | str] = {f: "any" for f in self.profile_fields}
+        kinds |= {f: "number" for f in self._profile_numbers}
+        kinds |= {f: [str(v) for v in levels] for f, levels in self._categories.items()}
+        return kinds
+
+    @cached_property
+    def profile_fields(self) -> frozenset[str]:
+        """The profile attributes the models read (their categories and profile numbers),
+        and those their feature set names to leave out (known, so not a mistake)."""
+        spec = self._record_feature_set.profile
+        excluded = frozenset(spec.exclude) if spec is not None else frozenset()
+        return frozenset(self._categories) | frozenset(self._profile_numbers) | excluded
 
     @cached_property
     def known_event_types(self) -> frozenset[str]:

@@ -3,32 +3,70 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic_core
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from leadscore.common.config import StrictModel
+from leadscore.data.parsing import MAX_TIMESTAMP_LENGTH
 
 DEFAULT_MAX_BATCH = 1000  # leads in one request, unless LEADSCORE_MAX_BATCH says otherwise
+# Bounds on one request's parts, so that no request costs more than a bounded amount of
+# work (the body as a whole is bounded by LEADSCORE_MAX_BODY_BYTES)
+MAX_EVENTS_PER_LEAD = 10_000
+MAX_PROFILE_FIELDS = 200
+MAX_NAME_LENGTH = 200  # ids, event types, channels, campaigns, profile keys
+MAX_TEXT_LENGTH = 1_000  # a profile value
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
+Timestamp = Annotated[
+    str,
+    Field(
+        max_length=MAX_TIMESTAMP_LENGTH,
+        json_schema_extra={"format": "date-time"},
+        description="ISO 8601 (RFC 3339) timestamp, with offset or in UTC; not in the future",
+    ),
+]
+FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
+ProfileValue = (
+    Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)] | int | FiniteNumber | bool | None
+)
 
 
 class Event(StrictModel):
-    ts: str = Field(description="ISO 8601 timestamp, with offset or in UTC")
-    event_type: str = Field(min_length=1)
-    channel: str | None = None
-    offer_id: str | None = None
-    value: float | None = None
-    campaign: str | None = None
+    ts: Timestamp
+    event_type: Name
+    channel: Name | None = None
+    offer_id: Name | None = None
+    value: FiniteNumber | None = None
+    campaign: Name | None = None
 
 
 class Lead(StrictModel):
-    """A known customer by id, or a full record: profile attributes plus recent events."""
+    """A known customer by id, or a full record: profile attributes plus recent events.
 
-    customer_id: str | None = Field(None, min_length=1, max_length=200)
-    created_at: str | None = Field(None, description="when the lead came in (ISO 8601)")
-    profile: dict[str, str | float | int | bool | None] | None = None
-    events: list[Event] | None = Field(None, max_length=10_000)
+    A lead is either a customer_id alone (looked up among known customers) or a record
+    with a profile and/or events (and optionally its customer_id). A record's events must
+    not lie in the future, nor more than a day before its created_at; without created_at
+    the lead came in with its first event. A lead that breaks these rules, or whose
+    customer_id is not known, gets an error item in its place; the others are scored.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={  # the rule of _id_or_record, for clients and fuzzers to read
+            "anyOf": [
+                {"required": ["customer_id"], "properties": {"customer_id": {"type": "string"}}},
+                {"required": ["profile"], "properties": {"profile": {"type": "object"}}},
+                {"required": ["events"], "properties": {"events": {"type": "array"}}},
+            ]
+        }
+    )
+
+    customer_id: Name | None = None
+    created_at: Timestamp | None = None
+    profile: Annotated[dict[Name, ProfileValue], Field(max_length=MAX_PROFILE_FIELDS)] | None = None
+    events: list[Event] | None = Field(None, max_length=MAX_EVENTS_PER_LEAD)
 
     @model_validator(mode="after")
     def _id_or_record(self) -> Lead:
@@ -80,6 +118,18 @@ class LeadResult(BaseModel):
     reasons: list[Reason]
     next_best_offers: list[Offer]
     model: ModelRef
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what was ignored in the lead's record (LEADSCORE_PROFILE_CHECKS=lenient)",
+    )
+
+
+class LeadError(BaseModel):
+    """A lead that could not be scored, in its place in the results (the request's other
+    leads are scored)."""
+
+    customer_id: str | None
+    error: str = Field(description="the lead's field (leads[i]...) and what to send instead")
 
 
 _RESULT_FIELDS = tuple(LeadResult.model_fields)
@@ -94,5 +144,10 @@ def results_json(results: list[dict]) -> bytes:
     against ``LeadResult`` and, with schemathesis, the responses against the OpenAPI
     document.
     """
-    body = [{name: result[name] for name in _RESULT_FIELDS} for result in results]
-    return pydantic_core.to_json(body, inf_nan_mode="null")
+    return pydantic_core.to_json([_item(r) for r in results], inf_nan_mode="null")
+
+
+def _item(result: dict) -> dict:
+    if "error" in result:
+        return {"customer_id": result.get("customer_id"), "error": result["error"]}
+    return {name: result.get(name, []) for name in _RESULT_FIELDS}

@@ -13,12 +13,16 @@ from leadscore.serving.contract import DEFAULT_MAX_BATCH, Lead, results_json
 # Up to this many leads a request is scored on the event loop: a few leads take less time
 # than handing them to a worker thread and back (and contending for the GIL there) costs.
 DEFAULT_INLINE_LEADS = 16
+# ... and at most this many events and profile fields among them: the work of a request
+# grows with those too, and the event loop must never be held for more than milliseconds
+INLINE_PARTS = 200
 
 
 def score_leads(
     scorer, leads: list[Lead], *, lang: str, top_k: int, max_batch: int = DEFAULT_MAX_BATCH
 ) -> list[dict]:
-    """Known ids from the feature store, records through the feature builder, in order."""
+    """Known ids from the feature store, records through the feature builder, in order;
+    a lead that cannot be scored gets its error item in its place."""
     if len(leads) > max_batch:
         raise InputError(f"leads: {len(leads)} leads in one request; at most {max_batch}")
     known = [i for i, lead in enumerate(leads) if not lead.is_record]
@@ -26,15 +30,14 @@ def score_leads(
     results: list[dict | None] = [None] * len(leads)
     if known:
         ids = [leads[i].customer_id for i in known]
-        for i, result in zip(known, scorer.score_ids(ids, lang=lang, top_k=top_k), strict=True):
+        scored = scorer.score_ids(ids, lang=lang, top_k=top_k, positions=known)
+        for i, result in zip(known, scored, strict=True):
             results[i] = result
     if records:
         payload = [leads[i].model_dump(exclude_none=True) for i in records]
-        frame = scorer.features_for_records(payload, now=pd.Timestamp.now(tz="UTC"))
-        for i, result in zip(
-            records, scorer.score_frame(frame, lang=lang, top_k=top_k), strict=True
-        ):
-            result["customer_id"] = leads[i].customer_id
+        now = pd.Timestamp.now(tz="UTC")
+        scored = scorer.score_records(payload, now=now, lang=lang, top_k=top_k, positions=records)
+        for i, result in zip(records, scored, strict=True):
             results[i] = result
     return results  # type: ignore[return-value]
 
@@ -56,6 +59,10 @@ async def scored_json(
         results = score_leads(scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
         return results_json(results)
 
-    if len(leads) <= inline_leads:
+    if len(leads) <= inline_leads and _parts(leads) <= INLINE_PARTS:
         return work()
     return await asyncio.to_thread(work)
+
+
+def _parts(leads: list[Lead]) -> int:
+    return sum(len(lead.events or ()) + len(lead.profile or ()) for lead in leads)

@@ -6,12 +6,18 @@ LEADSCORE_CONVERSION_MODEL registered model name (default leadscore-conversion)
 LEADSCORE_NBO_MODEL        registered model name (default leadscore-nbo; '' for none)
 LEADSCORE_RELOAD_SECONDS   how often to look for a new champion (default 10; 0: never)
 LEADSCORE_MAX_BATCH        most leads in one request (default 1000)
+LEADSCORE_MAX_BODY_BYTES   largest request body; larger ones get 413 before they are read
+                           (default 4 MiB)
 LEADSCORE_INLINE_LEADS     requests with up to this many leads are scored on the event
                            loop, larger ones in a worker thread (default 16)
 LEADSCORE_UNKNOWN_EVENT_TYPES
                            refuse (default): a record's event of a type neither
                            canonical nor named by the model's features is a 400;
                            accept: it counts as activity
+LEADSCORE_PROFILE_CHECKS   strict (default): a record's profile field the models do not
+                           read, or a category they do not know, refuses that lead (an
+                           error item in its place); lenient: the lead is scored without
+                           it, and its result lists a warning
 LEADSCORE_ACCESS_LOG       1: log a line per request (default 0: a tenth of a one-lead
                            request's time; counts, status codes and latencies are in
                            /metrics, rejected requests and errors are logged anyway)
@@ -31,6 +37,7 @@ from leadscore.common.errors import InputError
 from leadscore.serving.contract import DEFAULT_MAX_BATCH
 from leadscore.serving.dispatch import DEFAULT_INLINE_LEADS
 from leadscore.serving.keys import api_keys
+from leadscore.serving.limits import DEFAULT_MAX_BODY_BYTES
 
 ENVIRONMENT = {
     "conversion_model": "LEADSCORE_CONVERSION_MODEL",
@@ -38,9 +45,11 @@ ENVIRONMENT = {
     "feature_store": "LEADSCORE_FEATURE_STORE",
     "reload_seconds": "LEADSCORE_RELOAD_SECONDS",
     "max_batch": "LEADSCORE_MAX_BATCH",
+    "max_body_bytes": "LEADSCORE_MAX_BODY_BYTES",
     "inline_leads": "LEADSCORE_INLINE_LEADS",
     "access_log": "LEADSCORE_ACCESS_LOG",
     "unknown_event_types": "LEADSCORE_UNKNOWN_EVENT_TYPES",
+    "profile_checks": "LEADSCORE_PROFILE_CHECKS",
 }
 
 
@@ -50,9 +59,11 @@ class ServiceSettings(StrictModel):
     feature_store: Path | None = None
     reload_seconds: float = Field(10.0, ge=0)
     max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1)
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     inline_leads: int = Field(DEFAULT_INLINE_LEADS, ge=0)
     access_log: bool = False
     unknown_event_types: Literal["refuse", "accept"] = "refuse"
+    profile_checks: Literal["strict", "lenient"] = "strict"
     api_keys: frozenset[str] = Field(default_factory=frozenset, repr=False)
 
     @classmethod

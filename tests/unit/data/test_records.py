@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
-from leadscore.common.errors import InputError
 from leadscore.data.parsing import TIMESTAMP_DTYPE
 from leadscore.data.records import record_tables
 from leadscore.data.tables import column_names
@@ -26,8 +27,11 @@ def test_records_become_customers_and_events_in_canonical_kinds() -> None:
         },
         {"profile": {"industry": "energy"}},
     ]
-    customers, events = record_tables(records, now=NOW)
-    assert customers["customer_id"].tolist() == ["C-1", "record-1"]
+    tables = record_tables(records, now=NOW)
+    customers, events = tables.customers, tables.events
+    assert tables.problems == {} and tables.accepted == [0, 1]
+    # records go by their place in the request: two records of one customer never collide
+    assert customers["customer_id"].tolist() == ["record-0", "record-1"]
     assert customers["created_at"].tolist() == [pd.Timestamp("2026-01-05T09:00", tz="UTC"), NOW]
     assert customers["industry"].tolist() == ["retail", "energy"]
     assert list(events.columns) == column_names("events")
@@ -38,11 +42,11 @@ def test_records_become_customers_and_events_in_canonical_kinds() -> None:
     ]
     assert isinstance(events["event_type"].dtype, pd.CategoricalDtype)
     assert events["value"].tolist()[1] == 3.0 and pd.isna(events["value"].iloc[0])
-    assert events["customer_id"].tolist() == ["C-1", "C-1"]
+    assert events["customer_id"].tolist() == ["record-0", "record-0"]
 
 
 def test_records_without_events_give_an_empty_events_table() -> None:
-    _, events = record_tables([{"customer_id": "C-9", "profile": {}}], now=NOW)
+    events = record_tables([{"customer_id": "C-9", "profile": {}}], now=NOW).events
     assert events.empty and list(events.columns) == column_names("events")
 
 
@@ -55,7 +59,52 @@ def test_records_without_events_give_an_empty_events_table() -> None:
     ],
 )
 def test_a_value_that_cannot_be_read_names_the_lead_and_field(record: dict, where: str) -> None:
-    with pytest.raises(InputError, match=where) as info:
-        record_tables([record], now=NOW)
-    assert "cannot be read as" in str(info.value)
-    assert "write" in str(info.value)  # and what to write instead
+    good = {"customer_id": "C-1", "events": [{"ts": "2026-06-01", "event_type": "x"}]}
+    tables = record_tables([good, record], now=NOW, positions=[3, 7])
+    (problem,) = tables.problems.values()
+    assert list(tables.problems) == [1] and tables.accepted == [0]  # the good lead stays
+    assert re.search(where.replace("0", "7", 1), problem), problem  # its place in the request
+    assert "cannot be read as" in problem and "write" in problem  # and what to write instead
+    assert set(tables.events["customer_id"]) == {"record-0"}
+
+
+@pytest.mark.parametrize(
+    ("record", "needle"),
+    [
+        ({"created_at": "9999-01-01T00:00:00Z"}, "leads[0].created_at: 9999-01-01"),
+        (
+            {"events": [{"ts": "2027-01-01T00:00:00Z", "event_type": "x"}]},
+            "leads[0].events[0].ts: 2027-01-01 00:00:00+00:00 timestamp lies in the future",
+        ),
+        (
+            {
+                "created_at": "2026-06-01T00:00:00Z",
+                "events": [{"ts": "2026-05-01T00:00:00Z", "event_type": "x"}],
+            },
+            "lies before the lead's created_at",
+        ),
+        ({"events": [{"ts": "1" * 1000, "event_type": "x"}]}, "(1,000 characters)"),
+    ],
+)
+def test_times_a_rep_would_read_as_nonsense_refuse_the_lead(record: dict, needle: str) -> None:
+    (problem,) = record_tables([record], now=NOW).problems.values()
+    assert needle in problem
+
+
+def test_a_record_without_created_at_came_in_with_its_first_event() -> None:
+    events = [
+        {"ts": "2026-03-02T00:00:00Z", "event_type": "x"},
+        {"ts": "2026-02-01T00:00:00Z", "event_type": "x"},
+    ]
+    customers = record_tables([{"events": events}], now=NOW).customers
+    assert customers["created_at"].tolist() == [pd.Timestamp("2026-02-01", tz="UTC")]
+
+
+def test_unknown_event_types_refuse_only_their_lead() -> None:
+    records = [
+        {"events": [{"ts": "2026-06-01", "event_type": "page_view"}]},
+        {"events": [{"ts": "2026-06-01", "event_type": "foo_bar"}]},
+    ]
+    tables = record_tables(records, now=NOW, event_types=frozenset({"page_view"}))
+    assert tables.accepted == [0]
+    assert tables.problems[1].startswith("leads[1].events[0].event_type: 'foo_bar' is not")

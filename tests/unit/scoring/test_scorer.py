@@ -21,7 +21,7 @@ from leadscore.models.conversion import ConversionPredictor
 from leadscore.scoring.batch import score_file
 from leadscore.scoring.feature_store import FeatureStore
 from leadscore.scoring.scorer import Scorer
-from leadscore.serving.contract import LeadResult, results_json
+from leadscore.serving.contract import LeadError, LeadResult, results_json
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
 from leadscore.training.nbo import offer_labels
@@ -141,7 +141,8 @@ def test_full_record_scores_like_the_same_customer_from_the_store(
         ],
     }
     built = scorer.features_for_records([record], now=pd.Timestamp("2026-06-29", tz="UTC"))
-    from_record = scorer.score_frame(built)[0]
+    assert built.problems == {} and built.accepted == [0]
+    from_record = scorer.score_frame(built.features)[0]
     from_store = scorer.score_frame(scorer.store.rows([customer["customer_id"]]))[0]
     assert from_record["probability"] == pytest.approx(from_store["probability"], rel=1e-9)
     assert from_record["reasons"] == from_store["reasons"]
@@ -171,11 +172,42 @@ def test_unknown_event_types_are_refused_by_name_unless_accepted(scorer: Scorer)
         {"ts": "2026-06-28T11:00:00Z", "event_type": "foo_bar"},
     ]
     now = pd.Timestamp("2026-06-29", tz="UTC")
-    with pytest.raises(InputError, match=r"leads\[0\]\.events\[1\]\.event_type: 'foo_bar'"):
-        scorer.features_for_records([{"events": events}], now=now)
+    refused = scorer.features_for_records([{"events": events}], now=now)
+    assert refused.accepted == [] and refused.features.empty
+    assert refused.problems[0].startswith("leads[0].events[1].event_type: 'foo_bar'")
     accepting = Scorer(scorer.conversion, scorer.nbo, None, accept_unknown_event_types=True)
-    built = accepting.features_for_records([{"events": events}], now=now)
+    built = accepting.features_for_records([{"events": events}], now=now).features
     assert built["page_views_30d"].iat[0] == 0 and built["pricing_page_views_7d"].iat[0] == 1
+
+
+def test_one_bad_lead_gets_its_error_item_and_the_others_are_scored(scorer: Scorer) -> None:
+    now = pd.Timestamp("2026-06-29", tz="UTC")
+    known = scorer.store.frame.index[0]
+    good = {"customer_id": "NEW", "profile": {"industry": "software"}}
+    records = [
+        good,
+        {"customer_id": "X", "profile": {"industry": "Confidential-4711"}},
+        {"profile": {"email": "a@b.example"}},
+        good,  # the same customer twice is two leads, not a clash
+    ]
+    items = scorer.score_records(records, now=now, positions=[0, 2, 3, 5])
+    assert [i.get("customer_id") for i in items] == ["NEW", "X", None, "NEW"]
+    assert items[0]["probability"] == items[3]["probability"] and items[0]["warnings"] == []
+    assert items[1]["error"].startswith("leads[2].profile.industry: 'Confidential-4711' is not")
+    assert items[2]["error"].startswith("leads[3].profile.email: not a profile field")
+    lenient = Scorer(scorer.conversion, scorer.nbo, None, lenient_profiles=True)
+    (item,) = lenient.score_records(records[1:2], now=now)
+    assert "probability" in item and "Confidential-4711" in item["warnings"][0]
+    ids = scorer.score_ids([known, "C-NOPE"], positions=[4, 1])
+    assert ids[0]["customer_id"] == known and "probability" in ids[0]
+    assert ids[1] == {
+        "customer_id": "C-NOPE",
+        "error": "leads[1].customer_id: not a customer in the feature table of known "
+        "customers; send the full record instead (profile and events)",
+    }
+    written = json.loads(results_json(items + ids))
+    assert TypeAdapter(list[LeadResult | LeadError]).validate_python(written)
+    assert written[1] == {"customer_id": "X", "error": items[1]["error"]}
 
 
 def test_batch_results_carry_as_of_and_a_wrong_table_names_the_fix(
