@@ -9,15 +9,15 @@ The logic lives in ``leadscore.serving`` and ``leadscore.scoring``.
 from __future__ import annotations
 
 import os
+from functools import cache
 from typing import Annotated, Literal
 
 import bentoml
 from bentoml.exceptions import BadInput
 from pydantic import Field
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
+from leadscore import __version__
 from leadscore.common.errors import InputError
 from leadscore.scoring.champions import champion_versions, load_champions
 from leadscore.serving.bentoml_fixes import (
@@ -25,27 +25,27 @@ from leadscore.serving.bentoml_fixes import (
     fixed_json_media_type,
     freeze_loaded_objects,
     keep_inputs_out_of_logs,
+    label_unknown_routes,
     trace_requests_not_messages,
 )
-from leadscore.serving.contract import Lead, LeadResult
+from leadscore.serving.contract import Lead, LeadError, LeadResult
 from leadscore.serving.dispatch import scored_json
 from leadscore.serving.keys import ApiKeyMiddleware
-from leadscore.serving.middleware import FieldErrorsMiddleware, ReadinessMiddleware
+from leadscore.serving.limits import RequestLimitsMiddleware
+from leadscore.serving.middleware import ErrorShapeMiddleware, ReadinessMiddleware
+from leadscore.serving.openapi import leadscore_document
+from leadscore.serving.pages import PAGES, PagesMiddleware
 from leadscore.serving.settings import ServiceSettings
 from leadscore.serving.watcher import ModelWatcher, StatusBoard
 
 settings = ServiceSettings.from_environment(os.environ)
 board = StatusBoard()
+ROUTES = frozenset({*PAGES, "/score", "/healthz", "/livez", "/readyz", "/metrics"})
 
-
-async def model_status(request) -> JSONResponse:
-    return JSONResponse(board.status())
-
-
-status_app = Starlette(routes=[Route("/", model_status)])
 cancel_request_timers()  # before BentoML builds its app: see leadscore.serving.bentoml_fixes
 trace_requests_not_messages()
 keep_inputs_out_of_logs()
+label_unknown_routes(ROUTES)
 
 
 @bentoml.service(
@@ -59,6 +59,7 @@ class LeadScoring:
                 settings.nbo_model,
                 settings.feature_store,
                 accept_unknown_event_types=settings.unknown_event_types == "accept",
+                lenient_profiles=settings.profile_checks == "lenient",
             ),
             lambda: champion_versions(settings.conversion_model, settings.nbo_model),
             settings.reload_seconds,
@@ -73,8 +74,9 @@ class LeadScoring:
         leads: Annotated[list[Lead], Field(min_length=1, max_length=settings.max_batch)],
         lang: Literal["de", "en"] = "en",
         top_k: Annotated[int, Field(ge=0, le=50)] = 5,
-    ) -> list[LeadResult]:
-        """Scores with reasons and next-best offers for 1 to LEADSCORE_MAX_BATCH leads."""
+    ) -> list[LeadResult | LeadError]:
+        """Scores with reasons and next-best offers for 1 to LEADSCORE_MAX_BATCH leads: each
+        lead gets its result, or its error item where it cannot be scored."""
         try:
             scorer = self.watcher.state.scorer
             body = await scored_json(
@@ -92,8 +94,32 @@ class LeadScoring:
         return Response(body, media_type="application/json")
 
 
+@cache
+def _bentoml_document() -> dict:
+    return LeadScoring.openapi_spec.asdict()
+
+
+def openapi_document() -> dict:
+    """The OpenAPI document, naming the profile fields of the champion serving now."""
+    scorer = board.watcher.state.scorer if board.watcher is not None else None
+    strict = scorer is not None and settings.profile_checks == "strict"
+    return leadscore_document(
+        _bentoml_document(),
+        version=__version__,
+        max_batch=settings.max_batch,
+        max_body=settings.max_body_bytes,
+        profile=scorer.profile_kinds() if strict else None,
+    )
+
+
 fixed_json_media_type(LeadScoring)
-LeadScoring.add_asgi_middleware(FieldErrorsMiddleware)
+# outermost first: every error gets one shape; keys are checked before a body is read
+LeadScoring.add_asgi_middleware(ErrorShapeMiddleware)
 LeadScoring.add_asgi_middleware(ApiKeyMiddleware, keys=set(settings.api_keys))
+LeadScoring.add_asgi_middleware(
+    RequestLimitsMiddleware, max_body=settings.max_body_bytes, json_paths=("/score",)
+)
+LeadScoring.add_asgi_middleware(
+    PagesMiddleware, document=openapi_document, status=board.status, version=__version__
+)
 LeadScoring.add_asgi_middleware(ReadinessMiddleware, status=board.status)
-LeadScoring.mount_asgi_app(status_app, path="/model-status")

@@ -64,12 +64,31 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
             timeout=30,
         )
         assert response.status_code == 200, response.text
+        assert _listening_on(port) == {"127.0.0.1"}  # loopback only, as the banner says
+        docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=30)
+        assert docs.status_code == 200 and "/score" in docs.text
+        assert not re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", docs.text)
     finally:
         second.send_signal(signal.SIGTERM)  # what a supervisor sends; Ctrl-C works alike
         second.wait(timeout=60)
     assert second.returncode == 0
     with socket.socket() as sock:  # the service went down with the demo
         sock.bind(("0.0.0.0", port))
+
+
+def _listening_on(port: int) -> set[str]:
+    """The addresses a TCP socket listens on at ``port``, from the kernel's own tables."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: listening
+                if len(address) == 8:
+                    found.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]))
+                else:
+                    found.add("ipv6:" + address)
+    return found
 
 
 def test_demo_says_when_the_port_is_taken(tmp_path: Path) -> None:

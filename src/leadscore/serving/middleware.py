@@ -1,16 +1,19 @@
-"""ASGI middleware around BentoML's app: readable 400 bodies and a /readyz that says which
+"""ASGI middleware around BentoML's app: one error shape, and a /readyz that says which
 models serve."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from http import HTTPStatus
 
 
-class FieldErrorsMiddleware:
-    """Rewrites BentoML's 400 bodies so that ``detail`` is one readable string naming each
-    field ("leads.0.customer_id: ..."), as the service's OpenAPI document declares it
-    (BentoML documents a string but sends pydantic's list)."""
+class ErrorShapeMiddleware:
+    """Gives every error response one shape, ``{"error": "...", "detail": "..."}``, as the
+    OpenAPI document declares it: BentoML's 400 bodies get ``detail`` as one readable
+    string naming each field ("leads.0.customer_id: ..."; BentoML documents a string but
+    sends pydantic's list), its list-wrapped errors are unwrapped, and plain-text errors
+    (Starlette's 404 and 405) become JSON."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -24,7 +27,7 @@ class FieldErrorsMiddleware:
 
         async def capture(message) -> None:
             if message["type"] == "http.response.start":
-                if message["status"] != 400:
+                if message["status"] < 400:
                     start["pass"] = True
                     await send(message)
                     return
@@ -36,11 +39,16 @@ class FieldErrorsMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            body = _readable_detail(b"".join(chunks))
+            body = _error_body(b"".join(chunks), start["status"], scope)
             headers = [
-                (k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"
+                (k, v)
+                for k, v in start.get("headers", [])
+                if k.lower() not in (b"content-length", b"content-type")
             ]
-            headers.append((b"content-length", str(len(body)).encode()))
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body})
 
@@ -80,11 +88,17 @@ class ReadinessMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def _readable_detail(body: bytes) -> bytes:
+def _error_body(body: bytes, status: int, scope: dict) -> bytes:
     try:
         payload = json.loads(body)
     except ValueError:
-        return body
+        payload = None
+    if not isinstance(payload, dict | list):
+        phrase = HTTPStatus(status).phrase if status in set(HTTPStatus) else f"Error {status}"
+        path = scope.get("path", "")[:100]
+        payload = {"error": f"{phrase}: {scope.get('method', '')} {path}"}
+        if status == 404:
+            payload["error"] += " is not a route of this service; see /docs"
     if isinstance(payload, list):  # errors raised inside the API arrive as a list
         errors = [e.get("error", str(e)) if isinstance(e, dict) else str(e) for e in payload]
         payload = {"error": "; ".join(errors)}
@@ -95,4 +109,8 @@ def _readable_detail(body: bytes) -> bytes:
             where = ".".join(str(p) for p in error.get("loc", []))
             parts.append(f"{where}: {error.get('msg', 'invalid')}")
         payload["detail"] = "; ".join(parts)
+    if not isinstance(payload.get("error"), str):
+        payload["error"] = str(payload.get("error") or f"error {status}")
+    if "detail" in payload and not isinstance(payload["detail"], str):
+        payload["detail"] = json.dumps(payload["detail"])
     return json.dumps(payload).encode()

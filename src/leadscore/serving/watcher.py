@@ -17,6 +17,7 @@ class ServingState:
     scorer: Any
     versions: dict[str, str]
     last_error: str | None = None
+    registry_error: str | None = None  # why the registry could not be read, last time
     checked_at: float = 0.0
 
     def status(self) -> dict:
@@ -24,6 +25,7 @@ class ServingState:
             "ready": self.scorer is not None,
             "models": self.versions,
             "last_reload_error": self.last_error,
+            "registry_error": self.registry_error,
         }
 
 
@@ -52,6 +54,12 @@ class ModelWatcher:
     def check(self) -> None:
         try:
             wanted = self._versions()
+        except Exception as exc:  # a locked or unreachable registry: serve on, and say so
+            self.state.registry_error = f"{type(exc).__name__}: {exc}"[:500]
+            log.error("the registry cannot be read; still serving %s: %s", self.state.versions, exc)
+            return
+        self.state.registry_error = None
+        try:
             if wanted == self.state.versions:  # back to what serves: an old failure is moot
                 self.state.last_error = None
                 return

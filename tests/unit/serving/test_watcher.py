@@ -45,3 +45,25 @@ def test_a_model_change_is_logged_with_old_and_new_versions(
         watcher.check()
     assert watcher.state.scorer == "scorer 2"
     assert "now serving {'conversion': '2'} (was {'conversion': '1'})" in caplog.text
+
+
+def test_a_registry_that_cannot_be_read_is_reported_and_the_models_serve_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    locked = {"now": False}
+
+    def versions() -> dict:
+        if locked["now"]:
+            raise RuntimeError("(sqlite3.OperationalError) database is locked")
+        return {"conversion": "1"}
+
+    watcher = ModelWatcher(lambda: ("scorer 1", {"conversion": "1"}), versions, interval=0)
+    locked["now"] = True
+    with caplog.at_level(logging.ERROR, logger="leadscore.service"):
+        watcher.check()
+    status = watcher.state.status()
+    assert status["ready"] and "database is locked" in status["registry_error"]
+    assert "the registry cannot be read" in caplog.text
+    locked["now"] = False
+    watcher.check()
+    assert watcher.state.status()["registry_error"] is None

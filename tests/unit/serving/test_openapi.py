@@ -1,0 +1,54 @@
+"""The OpenAPI document: BentoML's made leadscore's, without a server."""
+
+from __future__ import annotations
+
+import json
+
+from leadscore.serving.openapi import leadscore_document
+
+RAW = {
+    "openapi": "3.0.2",
+    "info": {"title": "leadscore", "version": "None", "contact": {"name": "BentoML Team"}},
+    "paths": {
+        "/score": {
+            "post": {
+                "responses": {200: {"description": "ok"}, "404": {"description": "Not Found"}},
+                "requestBody": {"content": {"application/json": {"schema": {}}}},
+            }
+        },
+        "/readyz": {"get": {"responses": {"200": {"description": "ok"}}}},
+    },
+    "components": {
+        "schemas": {
+            "NotFound": {},
+            "Lead": {"properties": {"profile": {"anyOf": [{"type": "object"}, {"type": "null"}]}}},
+        }
+    },
+}
+
+
+def test_the_document_is_leadscores_with_keys_errors_and_the_champions_profile() -> None:
+    doc = leadscore_document(
+        RAW,
+        version="0.1.0",
+        max_batch=1000,
+        max_body=4096,
+        profile={"industry": ["retail", "software"], "employees": "number", "account_id": "any"},
+    )
+    assert doc["info"]["version"] == "0.1.0" and "contact" not in doc["info"]
+    assert "BentoML" not in json.dumps(doc["info"]) and "4,096 bytes" in doc["info"]["description"]
+    score = doc["paths"]["/score"]["post"]
+    assert score["security"] == [{"bearer": []}] and score["requestBody"]["required"]
+    assert "404" not in score["responses"] and {"200", "401", "413", "415"} <= set(
+        score["responses"]
+    )
+    assert "NotFound" not in doc["components"]["schemas"]
+    items = score["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+    assert [i["$ref"].rsplit("/", 1)[1] for i in items["anyOf"]] == ["LeadResult", "LeadError"]
+    assert doc["paths"]["/model-status"]["get"]["responses"]["200"]
+    assert {"/", "/docs", "/docs.json"} <= set(doc["paths"])
+    profile = doc["components"]["schemas"]["Lead"]["properties"]["profile"]["anyOf"][0]
+    assert profile["additionalProperties"] is False
+    assert profile["properties"]["industry"]["anyOf"][0]["enum"] == ["retail", "software"]
+    assert profile["properties"]["employees"] == {"anyOf": [{"type": "number"}, {"type": "null"}]}
+    assert RAW["info"]["version"] == "None"  # what it was given is left as it was
