@@ -549,12 +549,18 @@ def serve(
     process = subprocess.Popen(serve_command(port=port, host=host), env=env, start_new_session=True)
 
     def forward(signum: int, _frame: object) -> None:
+        # to BentoML's server alone: it stops its workers gracefully (requests in flight
+        # finish); a worker signalled twice, by the group and by its server, would quit
+        # at once and cut them off
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signum)
+            os.kill(process.pid, signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
-    raise typer.Exit(process.wait())
+    code = process.wait()
+    with contextlib.suppress(ProcessLookupError):  # nothing of it outlives it
+        os.killpg(process.pid, signal.SIGKILL)
+    raise typer.Exit(code)
 
 
 def demo(

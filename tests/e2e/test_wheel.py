@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from pathlib import Path
 
@@ -90,8 +91,10 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
                 pass
             time.sleep(0.5)
         assert ready.status_code == 200 and ready.json()["models"]["conversion"] == "1"
-        known = httpx.get(f"{url}/model-status/", timeout=5).json()
+        known = httpx.get(f"{url}/model-status", timeout=5).json()
         assert known["ready"]
+        docs = httpx.get(f"{url}/docs", timeout=10)  # the page's template is in the wheel
+        assert docs.status_code == 200 and "leadscore" in docs.text
         lead = {"customer_id": _a_known_customer(store)}
         answer = httpx.post(
             f"{url}/score",
@@ -103,25 +106,66 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
         (result,) = answer.json()
         assert result["customer_id"] == lead["customer_id"] and 0 <= result["score"] <= 100
         assert result["reasons"] and result["model"]["name"] == "leadscore-conversion"
+        # SIGTERM under load, to leadscore alone, as a supervisor sends it: it stops
+        # BentoML's server and workers (in their own process group), requests in flight
+        # finish, and the port comes free
+        batch = {"leads": [lead] * 200, "lang": "de"}  # long enough to be in flight
+        outcomes, stop = [], threading.Event()
+        clients = [
+            threading.Thread(target=_keep_sending, args=(url, batch, stop, outcomes))
+            for _ in range(4)
+        ]
+        for client in clients:
+            client.start()
+        time.sleep(2)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        freed = _port_free_within(port, seconds=5)
+        stop.set()
+        for client in clients:
+            client.join()
     finally:
-        # SIGTERM to leadscore alone, as a supervisor sends it: it stops BentoML's server
-        # and workers (in their own process group) and the port comes free
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
-            freed = _port_free_within(port, seconds=5)
         finally:
             subprocess.run(["pkill", "-f", f"--port {port}"], check=False)  # never orphaned
             process.kill()
     assert freed, f"port {port} still held 5 s after SIGTERM"
+    # a request sent well before the signal was in flight: it was answered, and in full
+    before = [o for o in outcomes if o[0] < signalled - 0.3]
+    assert len(before) >= 4 and {o[1] for o in before} == {200}, outcomes
+    spanned = [o for o in outcomes if o[0] < signalled < o[2] and o[1] == 200]
+    assert spanned, outcomes  # in flight when the signal came, and still answered
+
+
+def _keep_sending(url: str, body: dict, stop: threading.Event, outcomes: list) -> None:
+    """Send ``body`` until told to stop; each request's (sent, status or error, answered)."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    while not stop.is_set():
+        sent = time.monotonic()
+        try:
+            with httpx.Client(timeout=30) as client:  # a new connection each time
+                response = client.post(f"{url}/score", json=body, headers=headers)
+            status = response.status_code if len(response.json()) == 200 else "short"
+        except (httpx.HTTPError, ValueError) as exc:
+            status = type(exc).__name__
+        outcomes.append((sent, status, time.monotonic()))
+        if not isinstance(status, int):
+            return
 
 
 def _port_free_within(port: int, *, seconds: float) -> bool:
     deadline = time.time() + seconds
     while time.time() < deadline:
         with socket.socket() as sock:
+            # as a restarting server binds: connections the old one closed may linger in
+            # TIME_WAIT, which holds no one up
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
+                sock.listen()
                 return True
             except OSError:
                 time.sleep(0.2)
