@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -75,6 +77,28 @@ def prepared(root: Path, customers: int) -> tuple[Path, list[str]]:
     return store, ids
 
 
+@contextmanager
+def bench_root(workdir: Path | None) -> Iterator[Path]:
+    """The folder a benchmark works in (``workdir``, kept, or a temporary one), made the
+    working directory, with its own MLflow store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) if workdir is None else workdir.resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
+        os.chdir(root)
+        yield root
+
+
+def service_env(root: Path, store: Path, *, reload_seconds: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LEADSCORE_API_KEYS": KEY,
+        "LEADSCORE_FEATURE_STORE": str(store),
+        "LEADSCORE_RELOAD_SECONDS": str(reload_seconds),
+        "BENCH_LOGS": str(root),
+    }
+
+
 def start(command: list[str], cwd: Path, env: dict, url: str) -> subprocess.Popen:
     log = open(Path(env["BENCH_LOGS"]) / f"{Path(command[2]).name}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -89,8 +113,8 @@ def start(command: list[str], cwd: Path, env: dict, url: str) -> subprocess.Pope
                 headers={"Authorization": f"Bearer {KEY}"},
                 timeout=5,
             )
-            if response.status_code == 400:  # up, models loaded, unknown id refused
-                return process
+            if response.status_code == 200 and "error" in response.json()[0]:
+                return process  # up, models loaded, the unknown id got its error item
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
@@ -98,13 +122,18 @@ def start(command: list[str], cwd: Path, env: dict, url: str) -> subprocess.Pope
     raise SystemExit(f"{command} did not come up; see {log.name}")
 
 
-def wrk(url: str, body: dict, *, connections: int, seconds: int, script_dir: Path) -> dict:
+def wrk(
+    url: str, body: dict, *, connections: int, seconds: int, script_dir: Path, pause_ms: int = 0
+) -> dict:
+    """wrk POSTing ``body`` to /score; each connection pauses ``pause_ms`` between its
+    requests (for a rate below the maximum). Latencies in ms."""
     script = script_dir / "post.lua"
     script.write_text(
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(json.dumps(body))}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Bearer {KEY}"\n'
+        + (f"function delay() return {pause_ms} end\n" if pause_ms else "")
     )
     threads = min(connections, 2)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
@@ -167,19 +196,9 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed as the load generator: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) if args.workdir is None else args.workdir.resolve()
-        root.mkdir(parents=True, exist_ok=True)
-        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
-        os.chdir(root)
+    with bench_root(args.workdir) as root:
         store, ids = prepared(root, args.customers)
-        env = {
-            **os.environ,
-            "LEADSCORE_API_KEYS": KEY,
-            "LEADSCORE_FEATURE_STORE": str(store),
-            "LEADSCORE_RELOAD_SECONDS": "0",
-            "BENCH_LOGS": str(root),
-        }
+        env = service_env(root, store, reload_seconds=0)
         ports = {"service": free_port(), "floor": free_port()}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         floor = [sys.executable, "-m", "uvicorn", "service_floor:app", "--no-access-log"]
