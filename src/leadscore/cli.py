@@ -48,6 +48,9 @@ PartitionsOption = Annotated[
     int | None, typer.Option(min=1, help="customer partitions (default: four per worker)")
 ]
 
+ModelConfigOption = Annotated[
+    Path | None, typer.Option(help="training config naming the registered model")
+]
 EndOption = Annotated[
     datetime | None,
     typer.Option(
@@ -244,9 +247,7 @@ def train(
 @app.command()
 def promote(
     kind: Annotated[ModelKind, typer.Argument(help="which model's champion to move")],
-    config: Annotated[
-        Path | None, typer.Option(help="training config naming the registered model")
-    ] = None,
+    config: ModelConfigOption = None,
     rollback: Annotated[
         bool, typer.Option("--rollback", help="give the champion alias back to the previous one")
     ] = False,
@@ -281,9 +282,7 @@ def models(
     kind: Annotated[
         ModelKind | None, typer.Argument(help="one model's versions (default: both)")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="training config naming the registered model")
-    ] = None,
+    config: ModelConfigOption = None,
 ) -> None:
     """List the registered versions, newest first: aliases, when, key metrics, pins."""
     _commands().models(kind=kind, config=config, kinds=list(ModelKind))

@@ -69,6 +69,7 @@ from leadscore.scoring.batch import score_file, score_on_dask
 from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
 from leadscore.serving.keys import api_keys
+from leadscore.serving.settings import ServiceSettings
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import load_training_config
 
@@ -509,12 +510,6 @@ def score(
     console.print(f"scored {rows:,} leads with the champion {models} into {out}")
 
 
-MODEL_VARIABLES = {
-    "LEADSCORE_CONVERSION_MODEL": "leadscore-conversion",
-    "LEADSCORE_NBO_MODEL": "leadscore-nbo",
-}
-
-
 def serve(
     *,
     port: int,
@@ -533,18 +528,19 @@ def serve(
             _fail(f"{feature_store}: no such feature table (build it with leadscore features)")
         env["LEADSCORE_FEATURE_STORE"] = str(feature_store.resolve())
     env.setdefault("MLFLOW_TRACKING_URI", tracking.default_tracking_uri())
-    missing = tracking.missing_champion(
-        env.get("LEADSCORE_CONVERSION_MODEL", "leadscore-conversion")
-    )
+    try:  # the models the service will load, named as the service reads them
+        settings = ServiceSettings.from_environment(env)
+    except InputError as exc:
+        _fail(str(exc))
+    missing = tracking.missing_champion(settings.conversion_model)
     if missing is not None:
         _fail(f"nothing to serve: {missing}")
-    for variable, default in MODEL_VARIABLES.items():
-        name = env.get(variable, default)
+    for name in (settings.conversion_model, settings.nbo_model):
         broken = tracking.broken_champion(name) if name else None
         if broken is not None:  # the service would refuse it too: say so before it starts
             _fail(
                 f"the champion of {name} cannot be served: {broken}; move the champion "
-                f"alias to a good version (leadscore rollback, or leadscore promote)"
+                "alias to a good version (leadscore promote --rollback, or --version N)"
             )
     process = subprocess.Popen(serve_command(port=port, host=host), env=env, start_new_session=True)
 
