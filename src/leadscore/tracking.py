@@ -341,15 +341,15 @@ def model_versions(model_name: str) -> list[VersionSummary]:
         raise InputError(f"the registry at {tracking_uri()} cannot be read: {exc}") from None
     if not versions:
         raise InputError(f"no model registered as '{model_name}' in {tracking_uri()}")
+    # the search leaves aliases out: the registered model holds them, alias -> version
+    held = client.get_registered_model(model_name).aliases
     out = []
-    for found in sorted(versions, key=lambda v: int(v.version), reverse=True):
-        # the search leaves aliases out; the version's own record has them
-        meta = client.get_model_version(model_name, found.version)
+    for meta in sorted(versions, key=lambda v: int(v.version), reverse=True):
         run = client.get_run(meta.run_id)
         out.append(
             VersionSummary(
                 version=str(meta.version),
-                aliases=tuple(sorted(meta.aliases)),
+                aliases=tuple(sorted(a for a, v in held.items() if str(v) == str(meta.version))),
                 created=pd.Timestamp(meta.creation_timestamp, unit="ms", tz="UTC"),
                 run_id=meta.run_id,
                 metrics=dict(run.data.metrics),

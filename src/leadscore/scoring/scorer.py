@@ -358,9 +358,10 @@ class Scorer:
             elif found:
                 warnings[i] = found
         keep = [i for i in tables.accepted if i not in problems]
-        customer_frame = tables.customers[
-            tables.customers["customer_id"].isin([record_key(i) for i in keep])
-        ].reset_index(drop=True)
+        kept = [record_key(i) for i in keep]
+        customer_frame = tables.customers[tables.customers["customer_id"].isin(kept)]
+        customer_frame = customer_frame.reset_index(drop=True)
+        events = tables.events[tables.events["customer_id"].isin(kept)]
         for column, levels in self._categories.items():
             if column in customer_frame:
                 text = customer_frame[column].astype("object")
@@ -371,7 +372,7 @@ class Scorer:
         spine = pd.DataFrame({"customer_id": customer_frame["customer_id"], "as_of": now})
         spine["as_of"] = pd.to_datetime(spine["as_of"], utc=True)
         definition = self._record_feature_set
-        features = build_features(customer_frame, tables.events, spine, definition, n_jobs=1)
+        features = build_features(customer_frame, events, spine, definition, n_jobs=1)
         for name in self._profile_numbers:
             if name not in features.columns:
                 features[name] = float("nan")
