@@ -9,8 +9,8 @@ The logic lives in ``leadscore.serving`` and ``leadscore.scoring``.
 from __future__ import annotations
 
 import os
-from functools import cache
-from typing import Annotated, Literal
+from functools import cache, partial
+from typing import Annotated
 
 import bentoml
 from bentoml.exceptions import BadInput
@@ -28,7 +28,8 @@ from leadscore.serving.bentoml_fixes import (
     label_unknown_routes,
     trace_requests_not_messages,
 )
-from leadscore.serving.contract import Lead, LeadError, LeadResult
+from leadscore.serving.bulk import BulkScorer, LargeBodiesMiddleware
+from leadscore.serving.contract import Lang, Lead, LeadError, LeadResult, TopK
 from leadscore.serving.dispatch import scored_json
 from leadscore.serving.keys import ApiKeyMiddleware
 from leadscore.serving.limits import RequestLimitsMiddleware
@@ -39,7 +40,25 @@ from leadscore.serving.settings import ServiceSettings
 from leadscore.serving.watcher import ModelWatcher, StatusBoard
 
 settings = ServiceSettings.from_environment(os.environ)
+BULK_START_SECONDS = 120  # the longest start-up waits for the bulk process to load
 board = StatusBoard()
+# how the service and its bulk processes load the champions and learn of new ones
+load = partial(
+    load_champions,
+    settings.conversion_model,
+    settings.nbo_model,
+    settings.feature_store,
+    accept_unknown_event_types=settings.unknown_event_types == "accept",
+    lenient_profiles=settings.profile_checks == "lenient",
+)
+versions = partial(champion_versions, settings.conversion_model, settings.nbo_model)
+bulk = BulkScorer(  # its processes start with the service
+    load,
+    versions,
+    reload_seconds=settings.reload_seconds,
+    max_batch=settings.max_batch,
+    processes=settings.bulk_processes,
+)
 ROUTES = frozenset({*PAGES, "/score", "/healthz", "/livez", "/readyz", "/metrics"})
 
 cancel_request_timers()  # before BentoML builds its app: see leadscore.serving.bentoml_fixes
@@ -53,37 +72,31 @@ label_unknown_routes(ROUTES)
 )
 class LeadScoring:
     def __init__(self) -> None:
-        self.watcher = ModelWatcher(
-            lambda: load_champions(
-                settings.conversion_model,
-                settings.nbo_model,
-                settings.feature_store,
-                accept_unknown_event_types=settings.unknown_event_types == "accept",
-                lenient_profiles=settings.profile_checks == "lenient",
-            ),
-            lambda: champion_versions(settings.conversion_model, settings.nbo_model),
-            settings.reload_seconds,
-        )
+        bulk_loaded = bulk.start()  # beside the service's own loading
+        self.watcher = ModelWatcher(load, versions, settings.reload_seconds)
         self.watcher.start()
-        board.watcher = self.watcher
+        # ready means ready for large requests too (and a stop from here on reaches a bulk
+        # process that lets the requests it holds finish)
+        bulk.wait_loaded(bulk_loaded, timeout=BULK_START_SECONDS)
+        board.watcher, board.bulk_status = self.watcher, bulk.status
         freeze_loaded_objects()
 
     @bentoml.api(route="/score")
     async def score(
         self,
         leads: Annotated[list[Lead], Field(min_length=1, max_length=settings.max_batch)],
-        lang: Literal["de", "en"] = "en",
-        top_k: Annotated[int, Field(ge=0, le=50)] = 5,
+        lang: Lang = "en",
+        top_k: TopK = 5,
     ) -> list[LeadResult | LeadError]:
         """Scores with reasons and next-best offers for 1 to LEADSCORE_MAX_BATCH leads: each
         lead gets its result, or its error item where it cannot be scored."""
         try:
-            scorer = self.watcher.state.scorer
-            body = await scored_json(
-                scorer,
+            status, body = await scored_json(
+                self.watcher.state.scorer,
                 leads,
                 lang=lang,
                 top_k=top_k,
+                bulk=bulk,
                 inline_leads=settings.inline_leads,
                 max_batch=settings.max_batch,
             )
@@ -91,7 +104,7 @@ class LeadScoring:
             raise BadInput(str(exc)) from None
         # the annotation declares the schema; leadscore.serving.contract.results_json
         # writes the body (BentoML passes a Response through as it is)
-        return Response(body, media_type="application/json")
+        return Response(body, status_code=status, media_type="application/json")
 
 
 @cache
@@ -118,6 +131,9 @@ LeadScoring.add_asgi_middleware(ErrorShapeMiddleware)
 LeadScoring.add_asgi_middleware(ApiKeyMiddleware, keys=set(settings.api_keys))
 LeadScoring.add_asgi_middleware(
     RequestLimitsMiddleware, max_body=settings.max_body_bytes, json_paths=("/score",)
+)
+LeadScoring.add_asgi_middleware(
+    LargeBodiesMiddleware, bulk=bulk, threshold=settings.bulk_bytes, path="/score"
 )
 LeadScoring.add_asgi_middleware(
     PagesMiddleware, document=openapi_document, status=board.status, version=__version__

@@ -170,6 +170,11 @@ def test_bad_input_gets_a_4xx_naming_the_field(service: dict, body: dict, needle
     response = _post(service, body)
     assert 400 <= response.status_code < 500, response.text
     assert needle in response.json()["detail"] + response.json()["error"]
+    # the same body padded past LEADSCORE_BULK_BYTES goes to the bulk process: same answer
+    padded = json.dumps(body).encode() + b" " * 20_000
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    bulk = httpx.post(f"{service['url']}/score", content=padded, headers=headers, timeout=30)
+    assert (bulk.status_code, bulk.json()) == (response.status_code, response.json())
 
 
 def test_infinity_is_refused_by_field(service: dict) -> None:
@@ -197,6 +202,14 @@ def test_a_lead_that_cannot_be_scored_gets_an_error_item_and_the_others_are_scor
     response = _post(service, {"leads": leads})
     assert response.status_code == 200, response.text
     items = response.json()
+    padded = json.dumps({"leads": leads}).encode() + b" " * 20_000  # to the bulk process
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    bulk = httpx.post(f"{service['url']}/score", content=padded, headers=headers, timeout=30)
+    assert bulk.status_code == 200 and bulk.json()[0] == items[0]  # a known lead: the same
+    # records are scored as of the moment they come, so only their errors must be equal
+    assert [_timeless(i.get("error")) for i in bulk.json()] == [
+        _timeless(i.get("error")) for i in items
+    ]
     ids = [i["customer_id"] for i in items]
     assert ids == [known, "NOPE-42", None, None, None, None, "DUP", "DUP"]
     assert "probability" in items[0] and "probability" in items[6] and "probability" in items[7]
@@ -206,6 +219,10 @@ def test_a_lead_that_cannot_be_scored_gets_an_error_item_and_the_others_are_scor
     assert errors[2].startswith("leads[3].events[0].event_type: 'foo_bar'")
     assert errors[3].startswith("leads[4].profile.industry: 'Confidential-4711'")
     assert errors[4].startswith("leads[5].profile.email: not a profile field")
+
+
+def _timeless(error: str | None) -> str | None:
+    return None if error is None else re.sub(r"\(now is [^)]*\)", "(now)", error)
 
 
 def test_bodies_over_the_limit_or_not_json_are_refused_before_they_are_read(
@@ -297,6 +314,7 @@ def test_the_openapi_document_is_leadscores_and_complete(service: dict) -> None:
     for path in ("/model-status", "/model-status/"):
         status = httpx.get(service["url"] + path, timeout=10)
         assert status.status_code == 200 and status.json()["ready"] is True, path
+        assert status.json()["bulk_scoring"] == "ready"  # it answered the tests before
 
 
 def test_every_error_has_one_shape_and_unknown_paths_are_one_metrics_series(
@@ -375,36 +393,41 @@ def test_new_champion_is_picked_up_under_load_without_failed_requests(service: d
     ).model_copy(update={"experiment": "service-test", "seed": 3})
     run_job(config)  # version 2, challenger
     ids = service["ids"]
-    bodies = [
-        {"leads": [{"customer_id": ids[0]}]},  # scored on the event loop
-        {"leads": [{"customer_id": c} for c in ids[:200]]},  # scored in a worker thread
-    ]
-    stop, statuses, versions = threading.Event(), [], set()
+    bodies = {
+        "loop": {"leads": [{"customer_id": ids[0]}]},  # scored on the event loop
+        "bulk": {"leads": [{"customer_id": c} for c in ids[:200]]},  # in the bulk process
+        # ... validated there too: a body over LEADSCORE_BULK_BYTES
+        "bulk body": {"leads": [{"customer_id": c} for c in ids[:700]]},
+    }
+    stop, statuses = threading.Event(), []
+    versions: dict[str, set[str]] = {name: set() for name in bodies}
 
-    def client(body: dict) -> None:
+    def client(name: str) -> None:
         headers = {"Authorization": f"Bearer {KEY}"}
         with httpx.Client(base_url=service["url"], timeout=30) as http:
             while not stop.is_set():
-                response = http.post("/score", json=body, headers=headers)
+                response = http.post("/score", json=bodies[name], headers=headers)
                 statuses.append(response.status_code)
                 if response.status_code == 200:
-                    versions.update(r["model"]["version"] for r in response.json())
+                    versions[name].update(r["model"]["version"] for r in response.json())
 
-    clients = [threading.Thread(target=client, args=(bodies[i % 2],)) for i in range(6)]
+    names = ["loop", "loop", "loop", "loop", "bulk", "bulk body"]
+    clients = [threading.Thread(target=client, args=(name,)) for name in names]
     for thread in clients:
         thread.start()
     try:
         time.sleep(1)
         tracking.move_champion("leadscore-conversion", "2")
         deadline = time.time() + 60
-        while time.time() < deadline and "2" not in versions:
+        while time.time() < deadline and not all("2" in v for v in versions.values()):
             time.sleep(0.2)
         time.sleep(1)  # and keep the load on after the swap
     finally:
         stop.set()
         for thread in clients:
             thread.join()
-    assert "2" in versions and "1" in versions  # served both, under load throughout
+    for name, served in versions.items():  # each path served both, under load throughout
+        assert served == {"1", "2"}, (name, served)
     assert len(statuses) > 50 and set(statuses) == {200}
     status = httpx.get(service["url"] + "/model-status/", timeout=10).json()
     assert status["models"]["conversion"] == "2" and status["last_reload_error"] is None
@@ -449,6 +472,9 @@ def test_a_broken_champion_is_refused_and_the_old_one_keeps_serving(service: dic
             response = _post(service, {"leads": [{"customer_id": service["ids"][0]}]})
             assert response.status_code == 200
             assert response.json()[0]["model"]["version"] == serving
+            many = _post(service, {"leads": [{"customer_id": c} for c in service["ids"][:700]]})
+            assert many.status_code == 200  # the bulk process refused it too, and serves on
+            assert {r["model"]["version"] for r in many.json()} == {serving}
             tracking.move_champion("leadscore-conversion", serving)
             _ready_when(service, lambda r: r and r.get("last_reload_error") is None)
         log = (service["home"] / "service.log").read_text(errors="replace")

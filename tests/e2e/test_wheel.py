@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
+import psutil
 import pytest
 
 from tests.conftest import REPO, free_port
@@ -118,10 +119,13 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
         for client in clients:
             client.start()
         time.sleep(2)
+        # BentoML's server, its worker and the worker's bulk scoring process
+        tree = psutil.Process(process.pid).children(recursive=True)
         signalled = time.monotonic()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         freed = _port_free_within(port, seconds=5)
+        _, alive = psutil.wait_procs(tree, timeout=10)
         stop.set()
         for client in clients:
             client.join()
@@ -133,6 +137,7 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
             subprocess.run(["pkill", "-f", f"--port {port}"], check=False)  # never orphaned
             process.kill()
     assert freed, f"port {port} still held 5 s after SIGTERM"
+    assert len(tree) >= 3 and not alive, (tree, alive)  # none of them left behind
     # a request sent well before the signal was in flight: it was answered, and in full
     before = [o for o in outcomes if o[0] < signalled - 0.3]
     assert len(before) >= 4 and {o[1] for o in before} == {200}, outcomes

@@ -79,12 +79,16 @@ class Lead(StrictModel):
         return self.profile is not None or self.events is not None
 
 
+Lang = Literal["de", "en"]  # the language of the reasons
+TopK = Annotated[int, Field(ge=0, le=50)]  # how many offers per lead
+
+
 class ScoreRequest(StrictModel):
     """The body of ``POST /score`` (the service's own limit on leads is its settings')."""
 
     leads: list[Lead] = Field(min_length=1, max_length=DEFAULT_MAX_BATCH)
-    lang: Literal["de", "en"] = "en"
-    top_k: int = Field(5, ge=0, le=50)
+    lang: Lang = "en"
+    top_k: TopK = 5
 
 
 class Reason(BaseModel):

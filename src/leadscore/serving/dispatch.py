@@ -1,9 +1,7 @@
 """How a request's leads reach the Scorer: known ids and records in one batch each, on
-the event loop when few, in a worker thread when many."""
+the event loop when few, in the bulk process when many."""
 
 from __future__ import annotations
-
-import asyncio
 
 import pandas as pd
 
@@ -11,7 +9,7 @@ from leadscore.common.errors import InputError
 from leadscore.serving.contract import DEFAULT_MAX_BATCH, Lead, results_json
 
 # Up to this many leads a request is scored on the event loop: a few leads take less time
-# than handing them to a worker thread and back (and contending for the GIL there) costs.
+# than handing them to the bulk process and back costs.
 DEFAULT_INLINE_LEADS = 16
 # ... and at most this many events and profile fields among them: the work of a request
 # grows with those too, and the event loop must never be held for more than milliseconds
@@ -48,20 +46,17 @@ async def scored_json(
     *,
     lang: str,
     top_k: int,
+    bulk,
     inline_leads: int = DEFAULT_INLINE_LEADS,
     max_batch: int = DEFAULT_MAX_BATCH,
-) -> bytes:
-    """``score_leads`` and ``results_json`` for an async endpoint: small requests on the
-    event loop, larger ones in a worker thread, so that health checks and small requests
-    are not held up behind them."""
-
-    def work() -> bytes:
-        results = score_leads(scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
-        return results_json(results)
-
+) -> tuple[int, bytes]:
+    """The status and body of the response: a few leads scored on the event loop, more in
+    the bulk process (``serving.bulk.BulkScorer``), so that health checks and small
+    requests are not held up behind them."""
     if len(leads) <= inline_leads and _parts(leads) <= INLINE_PARTS:
-        return work()
-    return await asyncio.to_thread(work)
+        results = score_leads(scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
+        return 200, results_json(results)
+    return await bulk.score_leads(leads, lang=lang, top_k=top_k)
 
 
 def _parts(leads: list[Lead]) -> int:

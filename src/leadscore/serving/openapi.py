@@ -54,6 +54,11 @@ MODEL_STATUS = {
         "models": {"type": "object", "additionalProperties": {"type": "string"}},
         "last_reload_error": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         "registry_error": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "bulk_scoring": {
+            "type": "string",
+            "description": "the process that scores large requests: starting, ready, or why "
+            "it has no models",
+        },
     },
 }
 

@@ -8,8 +8,13 @@ LEADSCORE_RELOAD_SECONDS   how often to look for a new champion (default 10; 0: 
 LEADSCORE_MAX_BATCH        most leads in one request (default 1000)
 LEADSCORE_MAX_BODY_BYTES   largest request body; larger ones get 413 before they are read
                            (default 4 MiB)
-LEADSCORE_INLINE_LEADS     requests with up to this many leads are scored on the event
-                           loop, larger ones in a worker thread (default 16)
+LEADSCORE_INLINE_LEADS     requests with up to this many leads (and 200 events and
+                           profile fields among them) are scored on the event loop,
+                           larger ones in the bulk process (default 16)
+LEADSCORE_BULK_BYTES       bodies larger than this are validated and scored in the bulk
+                           process, a separate process at a lower CPU priority, so that
+                           they never hold up small requests (default 16 KiB)
+LEADSCORE_BULK_PROCESSES   how many bulk processes (default 1; each holds the models)
 LEADSCORE_UNKNOWN_EVENT_TYPES
                            refuse (default): a record's event of a type neither
                            canonical nor named by the model's features is a 400;
@@ -37,7 +42,7 @@ from leadscore.common.errors import InputError
 from leadscore.serving.contract import DEFAULT_MAX_BATCH
 from leadscore.serving.dispatch import DEFAULT_INLINE_LEADS
 from leadscore.serving.keys import api_keys
-from leadscore.serving.limits import DEFAULT_MAX_BODY_BYTES
+from leadscore.serving.limits import DEFAULT_BULK_BYTES, DEFAULT_MAX_BODY_BYTES
 
 ENVIRONMENT = {
     "conversion_model": "LEADSCORE_CONVERSION_MODEL",
@@ -47,6 +52,8 @@ ENVIRONMENT = {
     "max_batch": "LEADSCORE_MAX_BATCH",
     "max_body_bytes": "LEADSCORE_MAX_BODY_BYTES",
     "inline_leads": "LEADSCORE_INLINE_LEADS",
+    "bulk_bytes": "LEADSCORE_BULK_BYTES",
+    "bulk_processes": "LEADSCORE_BULK_PROCESSES",
     "access_log": "LEADSCORE_ACCESS_LOG",
     "unknown_event_types": "LEADSCORE_UNKNOWN_EVENT_TYPES",
     "profile_checks": "LEADSCORE_PROFILE_CHECKS",
@@ -61,6 +68,8 @@ class ServiceSettings(StrictModel):
     max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     inline_leads: int = Field(DEFAULT_INLINE_LEADS, ge=0)
+    bulk_bytes: int = Field(DEFAULT_BULK_BYTES, ge=0)
+    bulk_processes: int = Field(1, ge=1, le=64)
     access_log: bool = False
     unknown_event_types: Literal["refuse", "accept"] = "refuse"
     profile_checks: Literal["strict", "lenient"] = "strict"

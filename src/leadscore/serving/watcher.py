@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,12 @@ class StatusBoard:
 
     def __init__(self) -> None:
         self.watcher: ModelWatcher | None = None
+        self.bulk_status: Callable[[], str] | None = None
 
     def status(self) -> dict | None:
-        return None if self.watcher is None else self.watcher.state.status()
+        if self.watcher is None:
+            return None
+        status = self.watcher.state.status()
+        if self.bulk_status is not None:
+            status["bulk_scoring"] = self.bulk_status()
+        return status

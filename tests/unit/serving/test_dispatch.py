@@ -1,4 +1,4 @@
-"""Dispatch: small requests on the event loop, large ones in a worker thread."""
+"""Dispatch: small requests on the event loop, large ones in the bulk process."""
 
 from __future__ import annotations
 
@@ -9,10 +9,19 @@ import pytest
 
 from leadscore.serving import dispatch
 from leadscore.serving.contract import Lead
-from leadscore.serving.dispatch import DEFAULT_INLINE_LEADS, scored_json
+from leadscore.serving.dispatch import DEFAULT_INLINE_LEADS, INLINE_PARTS, scored_json
 
 
-def test_small_requests_are_scored_on_the_loop_large_ones_in_a_thread(
+class RecordingBulk:
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    async def score_leads(self, leads, *, lang, top_k) -> tuple[int, bytes]:
+        self.sizes.append(len(leads))
+        return 200, b'["bulk"]'
+
+
+def test_small_requests_are_scored_on_the_loop_large_ones_in_the_bulk_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     threads: dict[int, int] = {}
@@ -22,13 +31,19 @@ def test_small_requests_are_scored_on_the_loop_large_ones_in_a_thread(
         return []
 
     monkeypatch.setattr(dispatch, "score_leads", record)
+    bulk = RecordingBulk()
+    event = {"ts": "2026-01-01T00:00:00Z", "event_type": "page_view"}
+    many_events = [Lead(events=[event] * (INLINE_PARTS + 1))]
 
-    async def both() -> None:
-        for n in (1, DEFAULT_INLINE_LEADS, DEFAULT_INLINE_LEADS + 1):
-            leads = [Lead(customer_id=f"C-{i}") for i in range(n)]
-            assert await scored_json(None, leads, lang="en", top_k=3) == b"[]"
+    async def answers() -> list[tuple[int, bytes]]:
+        sizes = (1, DEFAULT_INLINE_LEADS, DEFAULT_INLINE_LEADS + 1)
+        leads = [[Lead(customer_id=f"C-{i}") for i in range(n)] for n in sizes]
+        return [
+            await scored_json(None, batch, lang="en", top_k=3, bulk=bulk)
+            for batch in [*leads, many_events]
+        ]
 
-    asyncio.run(both())
-    loop_thread = threading.get_ident()  # asyncio.run runs the loop in this thread
-    assert threads[1] == loop_thread and threads[DEFAULT_INLINE_LEADS] == loop_thread
-    assert threads[DEFAULT_INLINE_LEADS + 1] != loop_thread
+    one, inline, over, heavy = asyncio.run(answers())
+    assert one == inline == (200, b"[]") and over == heavy == (200, b'["bulk"]')
+    assert threads == {1: threading.get_ident(), DEFAULT_INLINE_LEADS: threading.get_ident()}
+    assert bulk.sizes == [DEFAULT_INLINE_LEADS + 1, 1]

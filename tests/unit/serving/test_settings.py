@@ -16,6 +16,7 @@ def test_defaults_without_any_variable() -> None:
     assert settings.nbo_model == "leadscore-nbo"
     assert settings.feature_store is None and settings.reload_seconds == 10
     assert settings.max_batch == 1000 and settings.inline_leads == 16
+    assert settings.bulk_bytes == 16 * 1024 and settings.bulk_processes == 1
     assert settings.access_log is False and settings.api_keys == frozenset()
 
 
@@ -32,6 +33,8 @@ def test_the_environment_sets_everything(tmp_path: Path) -> None:
             "LEADSCORE_MAX_BATCH": "50",
             "LEADSCORE_INLINE_LEADS": "4",
             "LEADSCORE_ACCESS_LOG": "1",
+            "LEADSCORE_BULK_BYTES": "65536",
+            "LEADSCORE_BULK_PROCESSES": "2",
         }
     )
     assert settings.api_keys == {"k-1", "k-2", "k-3"}
@@ -39,6 +42,7 @@ def test_the_environment_sets_everything(tmp_path: Path) -> None:
     assert settings.feature_store == Path("/data/store.parquet")
     assert (settings.reload_seconds, settings.max_batch, settings.inline_leads) == (0, 50, 4)
     assert settings.access_log is True
+    assert (settings.bulk_bytes, settings.bulk_processes) == (65536, 2)
     assert "k-1" not in repr(settings)  # keys never end up in a log line
 
 
@@ -48,3 +52,5 @@ def test_a_bad_value_names_its_variable() -> None:
     assert "LEADSCORE_RELOAD_SECONDS" not in str(info.value)
     with pytest.raises(InputError, match="LEADSCORE_RELOAD_SECONDS"):
         ServiceSettings.from_environment({"LEADSCORE_RELOAD_SECONDS": "-1"})
+    with pytest.raises(InputError, match="LEADSCORE_BULK_PROCESSES"):
+        ServiceSettings.from_environment({"LEADSCORE_BULK_PROCESSES": "0"})
