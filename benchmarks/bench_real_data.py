@@ -4,7 +4,8 @@ the README reports. Needs the data (not part of this repository).
 - Bank marketing (Moro et al. 2014), without `duration`: AUC on a stratified 80/20 split
   (how the literature reports it; target > 0.80) and on the time-ordered last 10%.
 - Olist marketing funnel: lead-to-deal AUC, as of first contact, deal within 30 days.
-Each also prints the leakage audit's findings and the logistic baseline.
+Each also prints the leakage audit's findings, the logistic baseline and the grades'
+configured shares against those they held on the validation and test rows.
 
     .venv/bin/python benchmarks/bench_real_data.py [--dataset bank|olist]
 
@@ -59,7 +60,21 @@ def evaluate(config_name: str, splits: dict[str, SplitConfig]) -> None:
             f"  {name:<34} AUC {m['roc_auc']:.4f}  PR AUC {m['pr_auc']:.4f}  ECE {m['ece']:.4f}  "
             f"test positives {m['positive_rate']:.1%}  (logistic AUC {logistic['roc_auc']:.4f})"
         )
+        print("    " + grade_shares(evaluation.per_grade))
     explain(evaluation)
+
+
+def grade_shares(per_grade) -> str:
+    """Each grade's configured share against the shares held on validation and test."""
+
+    def shares(column: str) -> str:
+        return "/".join(f"{v * 100:.1f}" for v in per_grade[column])
+
+    rates = "/".join("-" if r != r else f"{r * 100:.1f}" for r in per_grade["conversion_rate"])
+    return (
+        f"grades A/B/C/D: configured {shares('configured_share')} %, validation "
+        f"{shares('validation_share')} %, test {shares('share')} %; convert {rates} %"
+    )
 
 
 def explain(evaluation) -> None:

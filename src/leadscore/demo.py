@@ -75,6 +75,7 @@ class DemoSummary:
     nbo: dict[str, dict[str, float]] = field(default_factory=dict)
     promotions: list[str] = field(default_factory=list)
     champions: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     example: dict | None = None
     # the accepted data, loaded once by ``validate`` for the feature steps after it
     data: CanonicalData | None = field(default=None, repr=False)
@@ -138,6 +139,7 @@ def train_conversion(settings: DemoSettings, summary: DemoSummary) -> None:
         **{name: values["roc_auc"] for name, values in evaluation.baselines.items()},
         "ece": evaluation.metrics["ece"],
     }
+    summary.warnings += evaluation.baseline_wins
     if evaluation.oracle:
         summary.conversion["oracle (ground truth)"] = evaluation.oracle["oracle_auc"]
         summary.conversion["model, oracle rows"] = evaluation.oracle["model_auc_same_rows"]

@@ -6,35 +6,26 @@ import math
 
 import numpy as np
 
+from leadscore.common.wording import as_number, format_value, shown_number
 from leadscore.features.definitions import Description
 from leadscore.models.encoding import FeatureEncoder
 
 LANGUAGES = ("en", "de")
 
 
-def format_value(value: object, lang: str) -> str:
-    """Numbers as a person writes them: one decimal below 10, none from 10 up or where it
-    would be 0 ("vor 16 Tagen", not "vor 16,0 Tagen")."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "unbekannt" if lang == "de" else "unknown"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}".replace(",", "." if lang == "de" else ",")
-    if isinstance(value, (float, np.floating)):
-        # one decimal where it carries meaning (2,5 Tage), none from 10 up (vor 396 Tagen)
-        rounded = round(float(value), 1 if abs(value) < 10 else 0)
-        if rounded.is_integer():
-            return format_value(int(rounded), lang)
-        text = f"{rounded:,.1f}"
-        if lang == "de":
-            text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-        return text
-    return str(value)
-
-
 def sentence(description: Description, window: object, value: object, lang: str) -> str:
-    if value is None and description.missing(lang):
+    """The reason's sentence: the value written as its format says, in the form its
+    number asks for ("Viewed 1 page", "Last activity today")."""
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if missing and description.missing(lang):
         return description.missing(lang)
-    return description.render_window(lang, window, value=format_value(value, lang))
+    value_format = description.format or "number"
+    number = as_number(value)
+    count = None if number is None else shown_number(number, value_format)
+    text = description.value_text(value, lang) or format_value(
+        value, lang, value_format, currency=description.currency
+    )
+    return description.render_window(lang, window, value=text, count=count)
 
 
 class ReasonWriter:

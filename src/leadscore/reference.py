@@ -77,7 +77,7 @@ def _model_sections(model: type[BaseModel], seen: set[type[BaseModel]]) -> list[
     if model in seen:
         return []
     seen.add(model)
-    doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
     lines = [f"### `{model.__name__}`", "", doc, "", "| key | type | default | description |"]
     lines.append("|---|---|---|---|")
     nested: list[type[BaseModel]] = []

@@ -8,9 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from leadscore.common.wording import format_value
 from leadscore.data.loading import LoadResult
 from leadscore.data.problems import group_problems
-from leadscore.explain import format_value
 from leadscore.features.training_set import FeatureTable
 
 
@@ -115,6 +115,8 @@ def _print_conversion(evaluation, console: Console) -> None:
     for model, values in rows.items():
         table.add_row(model, *(f"{values[n]:.4f}" if n in values else "-" for n in names))
     console.print(table)
+    for line in evaluation.baseline_wins:  # loud: it should not go unnoticed
+        console.print(f"[bold red]WARNING: {line}[/] (see the model card)", highlight=False)
     if evaluation.oracle:
         o = evaluation.oracle
         console.print(
@@ -122,11 +124,18 @@ def _print_conversion(evaluation, console: Console) -> None:
             f"model {o['model_auc_same_rows']:.4f}; gap {o['gap']:.4f}"
         )
     grades = Table(title="Grades (test set)", title_justify="left")
-    for column in ("grade", "min score", "leads", "conversion rate"):
+    columns = ("grade", "min score", "share: configured", "validation", "test", "leads")
+    for column in (*columns, "conversion rate"):
         grades.add_column(column, justify="right")
     for row in evaluation.per_grade.itertuples():
         grades.add_row(
-            row.grade, str(row.min_score), f"{row.leads:,}", f"{row.conversion_rate:.2%}"
+            row.grade,
+            str(row.min_score),
+            _share(row.configured_share),
+            _share(row.validation_share),
+            _share(row.share),
+            f"{row.leads:,}",
+            _share(row.conversion_rate, digits=2),
         )
     console.print(grades)
 
@@ -170,6 +179,8 @@ def print_demo_summary(
             if name in conversion
         ]
         table.add_row("conversion, test AUC", ", ".join(aucs))
+        for warning in summary.warnings:
+            table.add_row("[bold red]WARNING[/]", f"[red]{warning}[/]")
         if "oracle (ground truth)" in conversion:
             table.add_row(
                 "vs the ground truth",
@@ -198,9 +209,12 @@ def print_demo_summary(
     console.print(curl, highlight=False, soft_wrap=True)
 
 
+OFFER_KINDS_DE = {"product": "Produkt", "nurture": "Inhalt"}
+
+
 def _print_example(result: dict, console: Console) -> None:
     def percent(value: float) -> str:
-        return f"{format_value(value * 100, 'de')} %"
+        return format_value(value, "de", "percent")
 
     console.print(
         f"\n[bold]Lead {result['customer_id']}[/]: score {result['score']} "
@@ -212,9 +226,17 @@ def _print_example(result: dict, console: Console) -> None:
     if not result["next_best_offers"]:
         console.print("  Angebote: keine (Produkte schon gekauft oder durch Regeln ausgeschlossen)")
     for offer in result["next_best_offers"]:
+        kind = OFFER_KINDS_DE.get(offer["kind"], offer["kind"])
         console.print(
-            f"  Angebot: [bold]{offer['name']}[/] ({offer['kind']}), Wahrscheinlichkeit "
-            f"{percent(offer['propensity'])}, "
-            f"Erwartungswert {format_value(round(offer['expected_value']), 'de')}",
+            f"  Angebot: [bold]{offer['name']}[/] ({kind}), Wahrscheinlichkeit "
+            f"{percent(offer['propensity'])}, Erwartungswert "
+            + format_value(offer["expected_value"], "de", "money", currency=offer.get("currency")),
             highlight=False,
         )
+        for reason in offer["reasons"][:1]:  # what speaks for this offer above the others
+            console.print(f"    weil: {reason['text']}", highlight=False)
+
+
+def _share(value: float, *, digits: int = 1) -> str:
+    """A share as a percentage; '-' where there is none (an empty grade has no rate)."""
+    return "-" if value != value else f"{value:.{digits}%}"

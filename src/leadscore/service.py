@@ -29,7 +29,7 @@ from leadscore.serving.bentoml_fixes import (
     trace_requests_not_messages,
 )
 from leadscore.serving.bulk import BulkScorer, LargeBodiesMiddleware
-from leadscore.serving.contract import Lang, Lead, LeadError, LeadResult, TopK
+from leadscore.serving.contract import Lang, Lead, LeadError, LeadNotScored, LeadResult, TopK
 from leadscore.serving.dispatch import scored_json
 from leadscore.serving.keys import ApiKeyMiddleware
 from leadscore.serving.limits import RequestLimitsMiddleware
@@ -50,6 +50,7 @@ load = partial(
     settings.feature_store,
     accept_unknown_event_types=settings.unknown_event_types == "accept",
     lenient_profiles=settings.profile_checks == "lenient",
+    min_information=settings.min_information,
 )
 versions = partial(champion_versions, settings.conversion_model, settings.nbo_model)
 bulk = BulkScorer(  # its processes start with the service
@@ -87,9 +88,10 @@ class LeadScoring:
         leads: Annotated[list[Lead], Field(min_length=1, max_length=settings.max_batch)],
         lang: Lang = "en",
         top_k: TopK = 5,
-    ) -> list[LeadResult | LeadError]:
+    ) -> list[LeadResult | LeadError | LeadNotScored]:
         """Scores with reasons and next-best offers for 1 to LEADSCORE_MAX_BATCH leads: each
-        lead gets its result, or its error item where it cannot be scored."""
+        lead gets its result, its error item where it cannot be scored, or a
+        not-enough-data item where its record holds too little."""
         try:
             status, body = await scored_json(
                 self.watcher.state.scorer,

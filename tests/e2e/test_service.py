@@ -198,6 +198,7 @@ def test_a_lead_that_cannot_be_scored_gets_an_error_item_and_the_others_are_scor
         {"profile": {"email": "someone@example.com"}},
         {"customer_id": "DUP", "profile": {"industry": "software"}},
         {"customer_id": "DUP", "profile": {"industry": "retail"}},  # one id twice: two leads
+        {"customer_id": "EMPTY", "profile": {}},  # nothing known: not scored, no offer
     ]
     response = _post(service, {"leads": leads})
     assert response.status_code == 200, response.text
@@ -211,7 +212,8 @@ def test_a_lead_that_cannot_be_scored_gets_an_error_item_and_the_others_are_scor
         _timeless(i.get("error")) for i in items
     ]
     ids = [i["customer_id"] for i in items]
-    assert ids == [known, "NOPE-42", None, None, None, None, "DUP", "DUP"]
+    assert ids == [known, "NOPE-42", None, None, None, None, "DUP", "DUP", "EMPTY"]
+    assert items[8]["status"] == "not_enough_data" and "grade" not in items[8]
     assert "probability" in items[0] and "probability" in items[6] and "probability" in items[7]
     errors = [items[i]["error"] for i in range(1, 6)]
     assert errors[0].startswith("leads[1].customer_id: not a customer")

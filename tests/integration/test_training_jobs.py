@@ -84,6 +84,14 @@ def test_conversion_job_logs_registers_and_loads_back(small_crm: GeneratedCRM, s
     }
     card = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card.md")
     assert "Test metrics against baselines" in card and "Grades" in card and "oracle AUC" in card
+    assert "configured_share" in card and "validation_share" in card and "nan" not in card
+    assert "shrunk towards the base rate" in card
+    per_grade = result.evaluation.per_grade.set_index("grade")
+    held = per_grade["validation_share"]  # the shares were held where the bands were fixed
+    assert (held - per_grade["configured_share"]).abs().max() < 0.02, per_grade
+    wins = result.evaluation.baseline_wins
+    assert ("A simpler model wins" in card) == bool(wins)
+    assert run.data.tags.get("baseline_wins", "") == "; ".join(wins)
     assert (store / "mlflow.db").exists() and (store / "mlruns").is_dir()
 
     assert tracking.aliases("leadscore-conversion") == {"champion": "1", "challenger": "1"}

@@ -1,23 +1,47 @@
-"""Reason sentences: values written as people write them."""
+"""Reason sentences: values written as people write them, in the form their number asks."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from leadscore.explain import format_value, sentence
-from leadscore.features.definitions import Description
+from leadscore.explain import sentence
+from leadscore.features.definitions import Description, Forms
 
 
-def test_values_are_written_for_people() -> None:
-    assert format_value(5.0, "de") == "5"
-    assert format_value(1234.4, "de") == "1.234"
-    assert format_value(12345.6, "en") == "12,346"
-    assert format_value(395.82, "de") == "396"
-    assert format_value(float("nan"), "de") == "unbekannt"
-    assert format_value(np.int32(7), "en") == "7"
-    assert format_value(16.04, "de") == "16"  # not "16,0"
-    assert format_value(0.96, "en") == "1"
-    assert format_value(2.46, "de") == "2,5"
+def test_a_missing_value_reads_as_its_own_sentence() -> None:
     never = Description(en="Last visit {value} days ago", de="x", en_missing="Never visited")
     assert sentence(never, None, None, "en") == "Never visited"
+    assert sentence(never, None, float("nan"), "en") == "Never visited"
     assert sentence(never, None, 3.0, "en") == "Last visit 3 days ago"
+
+
+def test_values_are_written_by_their_format_and_pick_their_form() -> None:
+    days = Description(
+        en=Forms(zero="Today", one="Yesterday", other="{value} days ago"),
+        de=Forms(zero="Heute", one="Gestern", other="Vor {value} Tagen"),
+        format="days",
+    )
+    assert [sentence(days, None, v, "de") for v in (0.4, 1.9, 2.0, 16.04)] == [
+        "Heute",
+        "Gestern",
+        "Vor 2 Tagen",
+        "Vor 16 Tagen",
+    ]
+    money = Description(en="Bought for {value}", de="Für {value} gekauft", format="money")
+    money = money.written("money", "EUR")
+    assert sentence(money, "all", 3604.4, "de") == "Für 3.604\xa0€ gekauft"
+    assert sentence(money, "all", 3604.4, "en") == "Bought for €3,604"
+    rate = Description(en="Exit rate {value}", de="Ausstiegsrate {value}", format="percent")
+    assert sentence(rate, None, 0.0126, "de") == "Ausstiegsrate 1,3\xa0%"
+    assert sentence(rate, None, 0.0126, "en") == "Exit rate 1.3%"
+    ratio = Description(en="{value} times", de="{value}-fach", format="ratio")
+    assert sentence(ratio, None, 2.46, "de") == "2,5-fach"
+
+
+def test_a_categorys_words_come_from_its_description() -> None:
+    weekday = Description(
+        en="Last called on a {value}",
+        de="Zuletzt an einem {value} angerufen",
+        values={"fri": {"en": "Friday", "de": "Freitag"}},
+    )
+    assert sentence(weekday, None, "fri", "de") == "Zuletzt an einem Freitag angerufen"
+    assert sentence(weekday, None, "fri", "en") == "Last called on a Friday"
+    assert sentence(weekday, None, "sat", "en") == "Last called on a sat"  # not described

@@ -172,3 +172,11 @@ def _shown(value: object) -> str:
     """A refused value as a message quotes it: never more than 40 characters of it."""
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:37]}...' ({len(str(value)):,} characters)"
+
+
+def information(record: Mapping) -> int:
+    """How much a record tells of its lead: its profile values that are not empty, and its
+    events."""
+    profile = record.get("profile") or {}
+    given = sum(1 for value in profile.values() if value is not None and value != "")
+    return given + len(record.get("events") or ())

@@ -73,6 +73,7 @@ OFFERS = TableSpec(
         ColumnSpec("name", "string", required=True, nullable=False),
         ColumnSpec("kind", "string", required=True, nullable=False),
         ColumnSpec("value", "float", required=True, nullable=False),
+        ColumnSpec("currency", "string"),  # ISO 4217 code of the value (EUR, USD)
     ),
 )
 OUTCOMES = TableSpec(

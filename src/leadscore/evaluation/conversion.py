@@ -14,7 +14,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from leadscore.evaluation.metrics import lift_at, probability_metrics
 from leadscore.features.training_set import LABEL, FeatureTable
 from leadscore.models.encoding import FeatureEncoder
-from leadscore.models.grades import GRADES, grade, score
+from leadscore.models.grades import GRADES, GradeBands
 from leadscore.models.propensity import PropensityModel
 from leadscore.training.baselines import fit_logistic, points_score, predict_logistic
 from leadscore.training.config import TrainingConfig
@@ -45,6 +45,11 @@ class Evaluation:
     training_rows: int
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def baseline_wins(self) -> list[str]:
+        """Where a simpler model beats this one on the test rows (see ``baseline_wins``)."""
+        return baseline_wins(self.metrics, self.baselines)
+
 
 def evaluate_conversion(
     rows: LocalRows,
@@ -61,12 +66,13 @@ def evaluate_conversion(
     features = table.feature_names
     model = fitted.model
     clock = time.perf_counter()
-    test_probability = model.probability(test_matrix)
+    test_margin = model.margin(test_matrix)
+    test_probability = model.calibrator(test_margin)
     test_label = label[split.test]
     metrics = probability_metrics(test_label, test_probability)
     test = frame.iloc[split.test].reset_index(drop=True)
     test["probability"] = test_probability
-    per_grade = grade_table(test_probability, test_label, model.metadata["grades"])
+    per_grade = grade_table(test_margin, test_probability, test_label, model.metadata)
     timings["evaluate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -99,6 +105,26 @@ def evaluate_conversion(
         training_rows=rows.training_rows,
         timings=timings,
     )
+
+
+# metrics where more is better, and where less is
+_HIGHER = ("roc_auc", "pr_auc", "lift_at_10pct")
+_LOWER = ("log_loss", "brier", "ece")
+# a baseline that wins on one of these should make its user think twice
+DECISIVE = ("roc_auc", "log_loss")
+
+
+def baseline_wins(metrics: dict[str, float], baselines: dict[str, dict[str, float]]) -> list[str]:
+    """One line per baseline that beats the model on the test rows in ranking (AUC) or
+    probability (log loss), naming every metric it wins on, with both figures."""
+    lines = []
+    for name, values in baselines.items():
+        won = [m for m in _HIGHER if m in values and values[m] > metrics[m]]
+        won += [m for m in _LOWER if m in values and values[m] < metrics[m]]
+        if set(won) & set(DECISIVE):
+            figures = ", ".join(f"{m} {values[m]:.4f} vs {metrics[m]:.4f}" for m in won)
+            lines.append(f"{name} beats LightGBM on the test rows: {figures}")
+    return lines
 
 
 def _baselines(
@@ -135,15 +161,24 @@ def _ranking_or_probability_metrics(label: np.ndarray, values: np.ndarray, name:
     }
 
 
-def grade_table(probability: np.ndarray, label: np.ndarray, bands: dict[str, int]) -> pd.DataFrame:
-    grades = grade(score(probability), bands)
+def grade_table(
+    margin: np.ndarray, probability: np.ndarray, label: np.ndarray, metadata: dict
+) -> pd.DataFrame:
+    """Per grade on these rows: where it begins, the share of leads it was configured to
+    hold, held on the validation set and holds here, and how its leads convert (NaN
+    where a grade is empty: no rate to give)."""
+    bands = GradeBands.from_metadata(metadata)
+    grades = bands.grades(margin, probability)
+    shares = metadata.get("grade_shares", {})
     rows = []
     for g in GRADES:
         chosen = grades == g
         rows.append(
             {
                 "grade": g,
-                "min_score": bands[g],
+                "min_score": bands.scores[g],
+                "configured_share": shares.get("configured", {}).get(g, float("nan")),
+                "validation_share": shares.get("validation", {}).get(g, float("nan")),
                 "leads": int(chosen.sum()),
                 "share": float(chosen.mean()),
                 "conversions": int(label[chosen].sum()),

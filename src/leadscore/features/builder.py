@@ -52,7 +52,8 @@ def feature_columns(
         Feature(column, None, None, _profile_text(feature_set.profile, column))
         for column in profile_columns(feature_set.profile, customers, post_outcome_columns)
     ]
-    return profile + [f for d in feature_set.features for f in expand(d)]
+    currency = feature_set.currency
+    return profile + [f for d in feature_set.features for f in expand(d, currency=currency)]
 
 
 def profile_columns(

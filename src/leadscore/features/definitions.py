@@ -23,44 +23,114 @@ from pydantic import Field, field_validator, model_validator
 
 from leadscore.common.config import StrictModel, read_yaml, validated
 from leadscore.common.errors import InputError
+from leadscore.common.wording import ValueFormat, humanised, plural_category
 from leadscore.data.tables import EVENT_CATEGORIES
 
 Agg = Literal["count", "sum", "distinct_count", "days_since_last", "days_since_created", "trend"]
+AGG_FORMATS: dict[str, ValueFormat] = {
+    "count": "count",
+    "distinct_count": "count",
+    "days_since_last": "days",
+    "days_since_created": "days",
+    "trend": "ratio",
+    "sum": "money",
+}
 Window = int | Literal["all"]
 LANGUAGES = ("en", "de")
 EVENT_FILTER_COLUMNS = EVENT_CATEGORIES
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+class Forms(StrictModel):
+    """A sentence in the forms a number asks for: ``one`` where the language's plural
+    rules say one (1 in English and German: "Viewed 1 page"), ``other`` for the rest, and
+    ``zero``, how the absence reads ("Has not visited the pricing page in the last 7
+    days"). Missing forms fall back to ``other``."""
+
+    zero: str | None = None
+    one: str | None = None
+    other: str
+
+    def pick(self, count: float | None, lang: str) -> str:
+        if count is None:
+            return self.other
+        if count == 0 and self.zero is not None:
+            return self.zero
+        if self.one is not None and plural_category(count, lang) == "one":
+            return self.one
+        return self.other
+
+    def texts(self) -> list[str]:
+        return [t for t in (self.zero, self.one, self.other) if t is not None]
+
+
+Text = str | Forms
+
+
 class Description(StrictModel):
     """A sentence per language; ``{value}`` is the feature's value, ``{window}`` its days.
 
-    ``en_missing`` / ``de_missing`` say what a missing value means ("Never visited the
-    pricing page"), where "{value}" = "unknown" would read badly. ``en_all`` / ``de_all``
-    are the sentences of the window ``all`` (ever), which has no number of days.
+    Each sentence is a string, or forms by number (``{zero: ..., one: ..., other: ...}``,
+    chosen by the value as it is shown: whole days, whole counts). ``en_missing`` /
+    ``de_missing`` say what a missing value means ("Never visited the pricing page"),
+    where "{value}" = "unknown" would read badly. ``en_all`` / ``de_all`` are the
+    sentences of the window ``all`` (ever), which has no number of days. ``format`` says
+    how the value is written (counts, whole days, a ratio, money in the feature set's
+    currency, a percentage, or a number with three significant digits); by default it
+    follows the aggregation. ``values`` gives a category's words per language.
     """
 
-    en: str
-    de: str
+    en: Text
+    de: Text
     en_missing: str | None = None
     de_missing: str | None = None
-    en_all: str | None = None
-    de_all: str | None = None
+    en_all: Text | None = None
+    de_all: Text | None = None
+    format: ValueFormat | None = None
+    currency: str | None = Field(None, description="set from the feature set's currency")
+    values: dict[str, dict[Literal["en", "de"], str]] = Field(
+        default_factory=dict,
+        description="a category's words per language: {fri: {en: Friday, de: Freitag}}",
+    )
 
-    def render(self, lang: str, **values: object) -> str:
-        return getattr(self, lang).format(**values)
+    def value_text(self, value: object, lang: str) -> str | None:
+        """A category's own words in ``lang``, where the description gives them."""
+        words = self.values.get(str(value)) if self.values else None
+        return None if words is None else words.get(lang)
 
-    def render_window(self, lang: str, window: object, **values: object) -> str:
-        """The sentence for one window: its days filled in, or the 'all' sentence."""
+    def render_window(
+        self, lang: str, window: object, *, value: object, count: float | None = None
+    ) -> str:
+        """The sentence for one window, in the form ``count`` asks for: its days filled
+        in, or the 'all' sentence."""
+        text = getattr(self, lang)
         if window == "all":
-            text = getattr(self, f"{lang}_all") or getattr(self, lang)
-            return text.format(window="", **values)
-        return getattr(self, lang).format(window="" if window is None else window, **values)
+            text = getattr(self, f"{lang}_all") or text
+        if isinstance(text, Forms):
+            text = text.pick(count, lang)
+        days = "" if window is None or window == "all" else window
+        return text.format(window=days, value=value)
+
+    def texts(self, lang: str, *, ever: bool = False) -> list[str]:
+        """Every form of the language's sentence (of the window 'all' with ``ever``)."""
+        text = getattr(self, f"{lang}_all" if ever else lang)
+        if text is None:
+            return []
+        return text.texts() if isinstance(text, Forms) else [text]
 
     def missing(self, lang: str) -> str | None:
         return getattr(self, f"{lang}_missing")
 
-    def as_metadata(self) -> dict[str, str]:
+    def written(self, value_format: ValueFormat, currency: str | None) -> Description:
+        """This description with the value format its feature's aggregation implies,
+        where it names none."""
+        if self.format is not None and (self.format != "money" or self.currency):
+            return self
+        written = self.format or value_format
+        money = self.currency or currency if written == "money" else self.currency
+        return self.model_copy(update={"format": written, "currency": money})
+
+    def as_metadata(self) -> dict:
         return self.model_dump(exclude_none=True)
 
     @classmethod
@@ -121,16 +191,22 @@ class FeatureDefinition(StrictModel):
             raise ValueError("agg 'trend' needs short and long windows in days, short < long")
         ever = "all" in self.windows
         for lang in LANGUAGES:
-            text, ever_text = (
-                getattr(self.description, lang),
-                getattr(self.description, f"{lang}_all"),
-            )
-            if ever and "{window}" in text and not ever_text:
+            texts = self.description.texts(lang)
+            if (
+                ever
+                and any("{window}" in t for t in texts)
+                and not self.description.texts(lang, ever=True)
+            ):
                 raise ValueError(
                     f"description.{lang} names {{window}}, which the window 'all' has not: "
                     f"add description.{lang}_all, the sentence for ever"
                 )
         return self
+
+    @property
+    def value_format(self) -> ValueFormat:
+        """How the aggregation's values read: counts, whole days, a ratio, an amount."""
+        return AGG_FORMATS[self.agg]
 
 
 class ProfileSpec(StrictModel):
@@ -147,6 +223,9 @@ class FeatureSetDefinition(StrictModel):
     name: str
     version: int = Field(ge=1)
     description: str = ""
+    currency: str | None = Field(
+        None, description="ISO 4217 code of the events' values (EUR): sums read as money"
+    )
     dedupe_within_seconds: float = Field(
         0, ge=0, description="count an event repeated this soon (same type, channel, offer) once"
     )
@@ -175,16 +254,15 @@ class Feature:
     window: Window | None
     description: Description
 
-    def sentence(self, lang: str, value: object) -> str:
-        return self.description.render_window(lang, self.window, value=value)
 
-
-def expand(definition: FeatureDefinition) -> list[Feature]:
-    """The concrete features of one definition: ``pricing_page_views_7d``, ``..._30d``."""
+def expand(definition: FeatureDefinition, *, currency: str | None = None) -> list[Feature]:
+    """The concrete features of one definition: ``pricing_page_views_7d``, ``..._30d``,
+    their descriptions saying how their values read (sums in ``currency``)."""
+    description = definition.description.written(definition.value_format, currency)
     if not definition.windows:
-        return [Feature(definition.name, definition, None, definition.description)]
+        return [Feature(definition.name, definition, None, description)]
     return [
-        Feature(f"{definition.name}_{_window_suffix(w)}", definition, w, definition.description)
+        Feature(f"{definition.name}_{_window_suffix(w)}", definition, w, description)
         for w in definition.windows
     ]
 
@@ -194,8 +272,8 @@ def _window_suffix(window: Window) -> str:
 
 
 def profile_description(column: str) -> Description:
-    label = column.replace("_", " ").replace(".", " ")
-    label = label.replace("{", "{{").replace("}", "}}")  # a name's braces are no placeholders
+    """An undescribed column reads as its name in words and its value: 'Exit rates: 0.0126'."""
+    label = humanised(column).replace("{", "{{").replace("}", "}}")  # braces: no placeholders
     return Description(en=f"{label}: {{value}}", de=f"{label}: {{value}}")
 
 

@@ -73,7 +73,16 @@ def run_conversion(config: TrainingConfig, *, features_file: Path | None = None)
         kind="conversion",
         params=_params(config, table, evaluation),
         metrics=_metrics(evaluation),
-        tags={"feature_set": table.feature_set.id, **origin, "split": evaluation.split.kind},
+        tags={
+            "feature_set": table.feature_set.id,
+            **origin,
+            "split": evaluation.split.kind,
+            **(
+                {"baseline_wins": "; ".join(evaluation.baseline_wins)}
+                if evaluation.baseline_wins
+                else {}
+            ),
+        },
         figures=figures,
         texts={
             "model_card.md": conversion_card(evaluation, table, origin),

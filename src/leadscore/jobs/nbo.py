@@ -49,7 +49,8 @@ def run_nbo(config: TrainingConfig, *, features_file: Path | None = None) -> Job
     )
     timings["features"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    offers = data.offers[["offer_id", "name", "kind", "value"]].astype({"offer_id": "str"})
+    catalog = [c for c in ("offer_id", "name", "kind", "value", "currency") if c in data.offers]
+    offers = data.offers[catalog].astype({"offer_id": "str"})
     if config.nbo.offers:
         offers = offers[offers["offer_id"].isin(config.nbo.offers)]
     evaluation = train_nbo(table, labels, offers, config, ground_truth(config, "offer_affinity"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadscore.models.grades import grade, score
+from leadscore.models.grades import GradeBands, score
 from leadscore.models.propensity import PropensityModel
 
 
@@ -18,16 +18,17 @@ class ConversionPredictor:
 
     def __init__(self, model: PropensityModel) -> None:
         self.model = model
-        self.bands = model.metadata["grades"]
+        self.bands = GradeBands.from_metadata(model.metadata)
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:
         return self.model.probability(matrix)
 
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        probability = self.model.probability(self.model.encoder.matrix(frame))
-        scores = score(probability)
+        margin = self.model.margin(self.model.encoder.matrix(frame))
+        probability = self.model.calibrator(margin)
+        grades = self.bands.grades(margin, probability)
         return pd.DataFrame(
-            {"probability": probability, "score": scores, "grade": grade(scores, self.bands)}
+            {"probability": probability, "score": score(probability), "grade": grades}
         )
 
     def save(self, directory: Path) -> None:

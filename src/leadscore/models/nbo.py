@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +41,13 @@ def with_offer(matrix: np.ndarray, codes: np.ndarray | float) -> np.ndarray:
     out[:, :-1] = matrix
     out[:, -1] = codes
     return out
+
+
+def _currencies(offers: pd.DataFrame) -> list[str | None]:
+    """Each offer's currency, where the catalog states one."""
+    if "currency" not in offers.columns:
+        return [None] * len(offers)
+    return [None if pd.isna(c) or c == "" else str(c) for c in offers["currency"]]
 
 
 def offer_share_into_base(values: np.ndarray) -> np.ndarray:
@@ -133,6 +141,33 @@ class NBOModel:
             out[pairs] = self.models[offer].contributions(matrix[rows[pairs]])
         return out
 
+    def relative_contributions(
+        self, matrix: np.ndarray, leads: np.ndarray
+    ) -> tuple[list[str], np.ndarray]:
+        """What makes each offer more or less likely than the lead's other offers of its
+        kind (products against products, content against content; against every offer
+        where it is its kind's only one): the TreeSHAP values of every modelled offer for
+        each of ``leads``, less the lead's average over those offers, as (leads, offers,
+        features + base). What they share (a lead's general readiness) cancels out; the
+        base column is 0."""
+        modelled = [o for o in self._catalog["offer_id"] if o in self.models]
+        rows = np.repeat(leads, len(modelled))
+        values = self.offer_contributions(matrix, rows, modelled * len(leads))
+        values = values.reshape(len(leads), len(modelled), -1)
+        kind_of = dict(zip(self._catalog["offer_id"], self._catalog["kind"], strict=True))
+        kinds = np.array([kind_of[o] for o in modelled])
+        relative = np.empty_like(values)
+        for j, kind in enumerate(kinds):
+            peers = kinds == kind if (kinds == kind).sum() > 1 else np.ones(len(kinds), bool)
+            relative[:, j] = values[:, j] - values[:, peers].mean(axis=1)
+        relative[..., -1] = 0.0
+        return modelled, relative
+
+    def reason_mask(self, kind: str) -> np.ndarray:
+        """Which features may explain an offer of ``kind`` (``reasons_exclude``)."""
+        patterns = self.config.reasons_exclude.get(kind, [])
+        return np.array([not any(fnmatch(f, p) for p in patterns) for f in self.encoder.features])
+
     def eligible(self, frame: pd.DataFrame, sales_ready: np.ndarray | None = None) -> np.ndarray:
         """(rows, offers) mask: owned products, profile rules, contact cap, sales readiness."""
         mask = self.allowed(frame)
@@ -168,6 +203,7 @@ class NBOModel:
             "name": self.offers["name"].tolist(),
             "kind": self.offers["kind"].tolist(),
             "value": self.offers["value"].to_numpy(dtype=float),
+            "currency": _currencies(self.offers),
             "is_product": self.offers["kind"].to_numpy() == "product",
         }
 
@@ -184,6 +220,7 @@ class NBOModel:
         catalog = self._catalog
         values = catalog["value"]
         ids, names, kinds = catalog["offer_id"], catalog["name"], catalog["kind"]
+        currencies = catalog["currency"]
         expected = np.where(eligible, propensity * values, -np.inf)
         order = np.argsort(-expected, axis=1, kind="stable")[:, : self.config.max_offers]
         out = []
@@ -196,6 +233,7 @@ class NBOModel:
                         "kind": kinds[j],
                         "propensity": float(propensity[i, j]),
                         "expected_value": float(propensity[i, j] * values[j]),
+                        "currency": currencies[j],
                     }
                     for j in row
                     if eligible[i, j]

@@ -41,6 +41,11 @@ class NBOConfig(StrictModel):
     contact_feature: str = Field(
         "offers_sent_30d", description="feature counting offers made in the period"
     )
+    reasons_exclude: dict[Literal["product", "nurture"], list[str]] = Field(
+        default_factory=dict,
+        description="features (names or patterns such as purchase*) that never explain an "
+        "offer of this kind: a webinar is not offered because of the last purchase",
+    )
     engagement_event_types: list[str] = Field(
         default_factory=lambda: ["download", "webinar_attended"],
         description="events with an offer_id that count as taking a nurture offer",

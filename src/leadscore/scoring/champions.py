@@ -10,7 +10,7 @@ from leadscore import tracking
 from leadscore.common.errors import InputError
 from leadscore.models.files import load_model_dir
 from leadscore.scoring.feature_store import FeatureStore
-from leadscore.scoring.scorer import ModelInfo, Scorer
+from leadscore.scoring.scorer import DEFAULT_MIN_INFORMATION, ModelInfo, Scorer
 
 
 def champion_versions(conversion_name: str, nbo_name: str | None) -> dict[str, str]:
@@ -28,6 +28,7 @@ def load_champions(
     *,
     accept_unknown_event_types: bool = False,
     lenient_profiles: bool = False,
+    min_information: int = DEFAULT_MIN_INFORMATION,
 ) -> tuple[Scorer, dict[str, str]]:
     """A Scorer on the champion models from the MLflow registry, and their versions.
 
@@ -65,5 +66,6 @@ def load_champions(
         nbo_info,
         accept_unknown_event_types=accept_unknown_event_types,
         lenient_profiles=lenient_profiles,
+        min_information=min_information,
     )
     return scorer, versions

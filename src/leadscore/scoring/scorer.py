@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from leadscore.common.errors import InputError
-from leadscore.data.records import record_key, record_tables
+from leadscore.data.records import information, record_key, record_tables
 from leadscore.data.tables import EVENT_TYPES
 from leadscore.explain import ReasonWriter
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import Description, FeatureSetDefinition, expand
 from leadscore.models.conversion import ConversionPredictor
-from leadscore.models.grades import grade, score
+from leadscore.models.grades import score
 from leadscore.models.nbo import NBOModel, OfferView
 from leadscore.models.propensity import PropensityModel
 from leadscore.scoring.fast_models import fast_conversion, fast_nbo
@@ -88,6 +88,11 @@ class RecordFeatures:
     warnings: dict[int, list[str]]
 
 
+# the status of a record that holds too little to be scored (no grade, no offer)
+NOT_ENOUGH_DATA = "not_enough_data"
+DEFAULT_MIN_INFORMATION = 1
+
+
 @dataclass
 class Scorer:
     """Scores, reasons and offers for leads. Without a conversion model (``None``: batch
@@ -101,6 +106,8 @@ class Scorer:
     nbo_info: ModelInfo | None = None
     accept_unknown_event_types: bool = False
     lenient_profiles: bool = False
+    # a record with fewer profile values and events than this is not scored: it says so
+    min_information: int = DEFAULT_MIN_INFORMATION
     _writers: dict[str, ReasonWriter] = field(default_factory=dict, init=False, repr=False)
     _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
 
@@ -115,6 +122,7 @@ class Scorer:
         *,
         accept_unknown_event_types: bool = False,
         lenient_profiles: bool = False,
+        min_information: int = DEFAULT_MIN_INFORMATION,
     ) -> Scorer:
         """A Scorer on compiled copies of the models (see ``fast_models``)."""
         fast_offers = None if nbo is None else fast_nbo(nbo)
@@ -126,6 +134,7 @@ class Scorer:
             nbo_info,
             accept_unknown_event_types,
             lenient_profiles,
+            min_information,
         )
 
     def __post_init__(self) -> None:
@@ -244,7 +253,7 @@ class Scorer:
         margin = contributions.sum(axis=1)
         probability = model.calibrator(margin)
         scores = score(probability)
-        grades = grade(scores, self.conversion.bands)
+        grades = self.conversion.bands.grades(margin, probability)
         offers = (
             self._offers(leads, grades, lang)
             if self.nbo is not None
@@ -291,13 +300,18 @@ class Scorer:
                     offer["reasons"] = []
         if not explained:
             return ranked
-        rows_ = np.asarray(rows)
-        # one TreeSHAP pass for every offer of every lead, not one per offer or per lead
+        # each offer's reasons are its own: what makes it more likely than the lead's
+        # other offers (one TreeSHAP pass for every offer of these leads), among the
+        # features that may explain an offer of its kind
+        explained_leads, at = np.unique(rows, return_inverse=True)
+        modelled, relative = nbo.relative_contributions(leads.nbo, explained_leads)
+        slot = {offer: j for j, offer in enumerate(modelled)}
+        pairs = relative[at, [slot[o["offer_id"]] for o in explained]]
+        for kind in {o["kind"] for o in explained}:
+            of_kind = np.array([o["kind"] == kind for o in explained])
+            pairs[np.ix_(of_kind, np.flatnonzero(~nbo.reason_mask(kind)))] = 0.0
         reasons = self._writers["nbo"].reasons(
-            nbo.offer_contributions(leads.nbo, rows_, [o["offer_id"] for o in explained]),
-            leads.nbo[rows_],
-            top_k=OFFER_REASONS,
-            lang=lang,
+            pairs, leads.nbo[np.asarray(rows)], top_k=OFFER_REASONS, lang=lang
         )
         for offer, offer_reasons in zip(explained, reasons, strict=True):
             offer["reasons"] = offer_reasons
@@ -312,16 +326,31 @@ class Scorer:
         top_k: int = 5,
         positions: Sequence[int] | None = None,
     ) -> list[dict]:
-        """One item per record, in order: its explained score, or ``{"customer_id",
-        "error"}`` where the record breaks a rule (see ``features_for_records``). Results
+        """One item per record, in order: its explained score; ``{"customer_id",
+        "error"}`` where the record breaks a rule (see ``features_for_records``); or
+        ``{"customer_id", "status": "not_enough_data", "message"}`` where it holds fewer
+        profile values and events than ``min_information`` (no grade, no offer). Results
         carry the record's own ``customer_id`` (None where it has none)."""
         built = self.features_for_records(records, now=now, positions=positions)
         items: list[dict] = [{} for _ in records]
         for i, message in built.problems.items():
             items[i] = {"customer_id": records[i].get("customer_id"), "error": message}
-        accepted = built.accepted
+        thin = {i for i in built.accepted if information(records[i]) < self.min_information}
+        for i in thin:
+            items[i] = {
+                "customer_id": records[i].get("customer_id"),
+                "status": NOT_ENOUGH_DATA,
+                "message": (
+                    f"not enough data to score: {information(records[i])} profile values and "
+                    f"events, at least {self.min_information} needed "
+                    "(LEADSCORE_MIN_INFORMATION); send what is known of the lead"
+                ),
+            }
+        rows = [row for row, i in enumerate(built.accepted) if i not in thin]  # features' rows
+        accepted = [built.accepted[row] for row in rows]
+        features = built.features.iloc[rows].reset_index(drop=True) if thin else built.features
         if accepted:
-            scored = self.score_frame(built.features, lang=lang, top_k=top_k)
+            scored = self.score_frame(features, lang=lang, top_k=top_k)
             for i, result in zip(accepted, scored, strict=True):
                 result["customer_id"] = records[i].get("customer_id")
                 result["warnings"] = built.warnings.get(i, [])

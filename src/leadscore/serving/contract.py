@@ -105,6 +105,9 @@ class Offer(BaseModel):
     kind: Literal["product", "nurture"]
     propensity: float
     expected_value: float
+    currency: str | None = Field(
+        None, description="ISO 4217 code of the offer's value, where the catalog states it"
+    )
     reasons: list[Reason]
 
 
@@ -136,6 +139,15 @@ class LeadError(BaseModel):
     error: str = Field(description="the lead's field (leads[i]...) and what to send instead")
 
 
+class LeadNotScored(BaseModel):
+    """A lead whose record holds too little to be scored (fewer profile values and events
+    than LEADSCORE_MIN_INFORMATION): no grade, no offer, in its place in the results."""
+
+    customer_id: str | None
+    status: Literal["not_enough_data"]
+    message: str = Field(description="what the record holds, and what is needed")
+
+
 _RESULT_FIELDS = tuple(LeadResult.model_fields)
 
 
@@ -154,4 +166,6 @@ def results_json(results: list[dict]) -> bytes:
 def _item(result: dict) -> dict:
     if "error" in result:
         return {"customer_id": result.get("customer_id"), "error": result["error"]}
+    if "status" in result:
+        return {key: result.get(key) for key in ("customer_id", "status", "message")}
     return {name: result.get(name, []) for name in _RESULT_FIELDS}

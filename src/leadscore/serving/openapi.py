@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
+from leadscore.serving.contract import LeadError, LeadNotScored
+
 PROTECTED = ("/score",)
 ERROR = {"$ref": "#/components/schemas/Error"}
 BENTOML_ERRORS = ("InvalidArgument", "NotFound", "InternalServerError", "TaskStatusResponse")
@@ -94,6 +96,8 @@ def leadscore_document(
         "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
     }
     schemas["ModelStatus"] = MODEL_STATUS
+    for model in (LeadError, LeadNotScored):  # BentoML writes only a union's first member
+        schemas.setdefault(model.__name__, model.model_json_schema())
     doc["components"]["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "an API key"}
     }
@@ -142,9 +146,11 @@ def _complete(path: str, operation: dict, *, max_body: int) -> None:
     items = [
         {"$ref": "#/components/schemas/LeadResult"},
         {"$ref": "#/components/schemas/LeadError"},
+        {"$ref": "#/components/schemas/LeadNotScored"},
     ]
     responses["200"] = {
-        "description": "One item per lead, in order: its result, or its error",
+        "description": "One item per lead, in order: its result, its error, or that its "
+        "record holds too little to be scored",
         "content": {"application/json": {"schema": {"type": "array", "items": {"anyOf": items}}}},
     }
     operation["security"] = [{"bearer": []}]

@@ -23,6 +23,8 @@ LEADSCORE_PROFILE_CHECKS   strict (default): a record's profile field the models
                            read, or a category they do not know, refuses that lead (an
                            error item in its place); lenient: the lead is scored without
                            it, and its result lists a warning
+LEADSCORE_MIN_INFORMATION  a record with fewer profile values and events than this is
+                           not scored: its item says "not_enough_data" (default 1)
 LEADSCORE_ACCESS_LOG       1: log a line per request (default 0: a tenth of a one-lead
                            request's time; counts, status codes and latencies are in
                            /metrics, rejected requests and errors are logged anyway)
@@ -57,6 +59,7 @@ ENVIRONMENT = {
     "access_log": "LEADSCORE_ACCESS_LOG",
     "unknown_event_types": "LEADSCORE_UNKNOWN_EVENT_TYPES",
     "profile_checks": "LEADSCORE_PROFILE_CHECKS",
+    "min_information": "LEADSCORE_MIN_INFORMATION",
 }
 
 
@@ -73,6 +76,7 @@ class ServiceSettings(StrictModel):
     access_log: bool = False
     unknown_event_types: Literal["refuse", "accept"] = "refuse"
     profile_checks: Literal["strict", "lenient"] = "strict"
+    min_information: int = Field(1, ge=0)
     api_keys: frozenset[str] = Field(default_factory=frozenset, repr=False)
 
     @classmethod

@@ -51,6 +51,7 @@ class Offer:
     value: float
 
 
+CURRENCY = "EUR"  # of the offers' values and the purchases' amounts
 OFFERS = (
     Offer("O-CRM-CORE", "CRM Core", "product", 12000.0),
     Offer("O-ANALYTICS", "Analytics Suite", "product", 9000.0),

@@ -140,6 +140,7 @@ def offers_frame() -> pd.DataFrame:
             "name": [o.name for o in cat.OFFERS],
             "kind": [o.kind for o in cat.OFFERS],
             "value": [o.value for o in cat.OFFERS],
+            "currency": [cat.CURRENCY] * len(cat.OFFERS),
         }
     )
 

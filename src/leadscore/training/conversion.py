@@ -9,9 +9,10 @@ import numpy as np
 
 from leadscore.features.training_set import LABEL, FeatureTable
 from leadscore.models.encoding import FeatureEncoder
+from leadscore.models.grades import GRADES
 from leadscore.models.propensity import PropensityModel
 from leadscore.training.booster import FittedBooster, PartMatrices
-from leadscore.training.calibration import fit_calibrator, grade_thresholds
+from leadscore.training.calibration import fit_calibrator, grade_bands
 from leadscore.training.config import TrainingConfig
 from leadscore.training.rows import LocalRows, check_enough_data, make_split, self_description
 
@@ -55,7 +56,14 @@ def fit_conversion_model(
     valid_margin = fitted.validation_margin
     valid_label: np.ndarray = rows.label[rows.split.validation]
     calibrator, losses = fit_calibrator(valid_margin, valid_label, config.calibration)
-    bands = grade_thresholds(calibrator(valid_margin), config.grades.model_dump())
+    valid_probability = calibrator(valid_margin)
+    shares = config.grades.model_dump()
+    bands = grade_bands(valid_margin, valid_probability, shares)
+    held = bands.grades(valid_margin, valid_probability)
+    grade_shares = {
+        "configured": {**shares, "D": round(1 - sum(shares.values()), 6)},
+        "validation": {g: float((held == g).mean()) for g in GRADES},
+    }
     model = PropensityModel(
         fitted.booster,
         encoder,
@@ -64,7 +72,8 @@ def fit_conversion_model(
             "kind": "conversion",
             "feature_set": table.feature_set.id,
             "horizon_days": table.horizon_days,
-            "grades": bands,
+            **bands.as_metadata(),
+            "grade_shares": grade_shares,
             "best_iteration": fitted.best_iteration,
             **self_description(table),
         },

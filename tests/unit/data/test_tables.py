@@ -11,7 +11,7 @@ def test_empty_tables_have_the_canonical_columns_and_kinds() -> None:
     assert str(events["ts"].dtype) == "datetime64[us, UTC]"
     assert events["value"].dtype == "float64"
     assert events.empty
-    assert list(empty_table("offers").columns) == ["offer_id", "name", "kind", "value"]
+    assert list(empty_table("offers").columns) == ["offer_id", "name", "kind", "value", "currency"]
     assert list(empty_table("outcomes").columns) == ["customer_id", "ts", "offer_id", "value"]
 
 

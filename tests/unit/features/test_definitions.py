@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from leadscore.common.errors import InputError
-from leadscore.features.definitions import load_feature_set
+from leadscore.explain import sentence
+from leadscore.features.definitions import (
+    Description,
+    Forms,
+    expand,
+    load_feature_set,
+    profile_description,
+)
 from tests.conftest import REPO
 
 FEATURES = REPO / "features"
@@ -19,10 +27,14 @@ def test_shipped_feature_sets_load_and_describe_every_feature() -> None:
         assert feature_set.id == path.stem
         for definition in feature_set.features:
             for lang in ("en", "de"):
-                text = getattr(definition.description, lang)
-                assert "{value}" in text, f"{path.name}: {definition.name} ({lang})"
+                where = f"{path.name}: {definition.name} ({lang})"
+                texts = definition.description.texts(lang)
+                assert "{value}" in texts[-1], where  # the 'other' form states the value
                 if definition.windows and definition.windows != ["all"]:
-                    assert "{window}" in text, f"{path.name}: {definition.name} ({lang})"
+                    assert all("{window}" in t for t in texts), where
+                if definition.value_format in ("count", "days"):
+                    forms = getattr(definition.description, lang)
+                    assert isinstance(forms, Forms) and forms.zero and forms.one, where
 
 
 @pytest.mark.parametrize(
@@ -148,19 +160,51 @@ def test_a_bad_extends_names_the_file_and_the_problem(
     assert ".yaml" in str(info.value)
 
 
-def test_every_shipped_sentence_renders_without_an_empty_placeholder() -> None:
-    from leadscore.explain import sentence
-    from leadscore.features.definitions import expand, profile_description
-
+def test_every_shipped_sentence_renders_in_both_languages_by_number() -> None:
+    """Every sentence of every shipped feature set, with and without a window, for none,
+    one, a fraction and many: no empty placeholder, no "0 pages" (an absence reads as
+    one), a singular of its own for one ("1 page", "yesterday"), whole days."""
     for path in sorted(FEATURES.glob("*.yaml")):
         feature_set = load_feature_set(path.stem, directory=FEATURES)
         for definition in feature_set.features:
-            for feature in expand(definition):
+            for feature in expand(definition, currency=feature_set.currency):
                 for lang in ("en", "de"):
-                    for value in (0, 1, 2.5):
-                        text = sentence(feature.description, feature.window, value, lang)
-                        assert "{" not in text and "  " not in text, (feature.name, text)
-    assert sentence(profile_description("a_b"), None, "x", "en") == "a b: x"
+                    said = {
+                        v: sentence(feature.description, feature.window, v, lang)
+                        for v in (0, 1, 1.9, 2, 2.5, 1234)
+                    }
+                    where = (path.name, feature.name, lang, said)
+                    for text in said.values():
+                        assert "{" not in text and "  " not in text, where
+                    if definition.value_format not in ("count", "days"):
+                        continue
+                    assert not re.search(r"(?<![\d.,])0(?![\d.,])", said[0]), where
+                    assert said[1] != said[2].replace("2", "1"), where  # a singular form
+                    if definition.value_format == "days":
+                        assert said[1.9] == said[1], where  # 1.9 days ago: yesterday
+                    assert ("1.234" if lang == "de" else "1,234") in said[1234], where
+
+
+def test_an_undescribed_column_reads_as_words() -> None:
+    assert sentence(profile_description("a_b"), None, "x", "en") == "A b: x"
+    assert sentence(profile_description("ExitRates"), None, 0.0126, "de") == "Exit rates: 0,0126"
+    assert sentence(profile_description("cons.conf.idx"), None, -51.23, "en") == (
+        "Cons conf idx: -51.2"
+    )
+
+
+def test_forms_are_chosen_by_the_number_shown() -> None:
+    text = Description(
+        en=Forms(zero="Never", one="Once, {window} days", other="{value} times, {window} days"),
+        de="{value}-mal",
+        format="count",
+    )
+    assert text.render_window("en", 7, value="0", count=0) == "Never"
+    assert text.render_window("en", 7, value="1", count=1) == "Once, 7 days"
+    assert text.render_window("en", 7, value="3", count=3) == "3 times, 7 days"
+    assert text.render_window("en", 7, value="?", count=None) == "? times, 7 days"
+    assert text.render_window("de", 7, value="1", count=1) == "1-mal"  # one string, all numbers
+    assert Description.from_metadata(text.as_metadata()) == text  # as a model records it
 
 
 def test_a_window_all_sentence_that_names_days_is_refused(tmp_path: Path) -> None:

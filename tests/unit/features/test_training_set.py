@@ -11,6 +11,7 @@ import pytest
 
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source, load_source_config
+from leadscore.explain import sentence
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import (
     build_feature_table,
@@ -80,7 +81,7 @@ def test_a_feature_added_in_yaml_appears_with_its_description(
     assert described["de"].startswith("Hat uns in {window} Tagen") and described["window"] == 180
     feature = next(f for f in table.features if f.name == "webinar_and_fair_touches_180d")
     assert (
-        feature.sentence("de", 3)
+        sentence(feature.description, feature.window, 3, "de")
         == "Hat uns in 180 Tagen 3-mal bei Webinaren oder Messen getroffen"
     )
 

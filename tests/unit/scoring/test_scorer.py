@@ -21,7 +21,7 @@ from leadscore.models.conversion import ConversionPredictor
 from leadscore.scoring.batch import score_file
 from leadscore.scoring.feature_store import FeatureStore
 from leadscore.scoring.scorer import Scorer
-from leadscore.serving.contract import LeadError, LeadResult, results_json
+from leadscore.serving.contract import LeadError, LeadNotScored, LeadResult, results_json
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
 from leadscore.training.nbo import offer_labels
@@ -88,6 +88,7 @@ def test_offers_follow_grade_and_eligibility(scorer: Scorer) -> None:
         assert not owned & {o["offer_id"] for o in result["next_best_offers"]}
         for offer in result["next_best_offers"]:
             assert offer["reasons"] and len(offer["reasons"]) <= 3
+            assert offer["currency"] == "EUR"  # as the catalog states it
 
 
 def test_offer_propensities_and_values_are_the_pooled_models_own(scorer: Scorer) -> None:
@@ -112,6 +113,43 @@ def test_offer_propensities_and_values_are_the_pooled_models_own(scorer: Scorer)
     expected = np.delete(lightgbm, -2, axis=1)
     expected[:, -1] += lightgbm[:, -2]  # the offer's own share joins the base value
     np.testing.assert_allclose(values, expected, atol=1e-9)
+
+
+def test_each_offer_has_reasons_of_its_own_against_the_leads_other_offers(
+    scorer: Scorer,
+) -> None:
+    """An offer's reasons are what makes it more likely than the lead's average offer of
+    its kind (exact differences of TreeSHAP values), and never features its kind
+    excludes."""
+    nbo = scorer.nbo
+    rows = scorer.store.frame.head(300).reset_index(drop=True)
+    results = scorer.score_frame(rows, lang="en", top_k=3)
+    matrix = nbo.encoder.matrix(rows)
+    modelled = [o for o in nbo.offers["offer_id"] if o in nbo.models]
+    kinds = dict(zip(nbo.offers["offer_id"], nbo.offers["kind"], strict=True))
+    mask = nbo.reason_mask("nurture")
+    excluded = {f for f, ok in zip(nbo.encoder.features, mask, strict=True) if not ok}
+    assert {"days_since_last_purchase", "purchases_all"} <= excluded
+    differ, checked = 0, 0
+    for i, result in enumerate(results):
+        offers = result["next_best_offers"]
+        if len(offers) >= 2:
+            differ += [r["feature"] for r in offers[0]["reasons"]] != [
+                r["feature"] for r in offers[1]["reasons"]
+            ]
+        every = nbo.offer_contributions(
+            matrix, np.full(len(modelled), i), modelled
+        )  # this lead with each modelled offer
+        for offer in offers:
+            if offer["kind"] == "nurture":
+                assert not {r["feature"] for r in offer["reasons"]} & excluded
+            peers = [j for j, o in enumerate(modelled) if kinds[o] == offer["kind"]]
+            own = every[modelled.index(offer["offer_id"])] - every[peers].mean(axis=0)
+            for reason in offer["reasons"]:
+                j = nbo.encoder.features.index(reason["feature"])
+                assert reason["impact"] == pytest.approx(own[j], abs=1e-5)
+                checked += 1
+    assert differ > 0 and checked > 100
 
 
 def test_full_record_scores_like_the_same_customer_from_the_store(
@@ -208,6 +246,34 @@ def test_one_bad_lead_gets_its_error_item_and_the_others_are_scored(scorer: Scor
     written = json.loads(results_json(items + ids))
     assert TypeAdapter(list[LeadResult | LeadError]).validate_python(written)
     assert written[1] == {"customer_id": "X", "error": items[1]["error"]}
+
+
+def test_a_record_that_holds_too_little_is_not_scored_and_gets_no_offer(
+    scorer: Scorer,
+) -> None:
+    now = pd.Timestamp("2026-06-29", tz="UTC")
+    records = [
+        {"customer_id": "EMPTY", "profile": {}},
+        {"events": []},
+        {"profile": {"industry": None}},  # a form left empty: nothing known
+        {"customer_id": "ONE", "profile": {"industry": "software"}},
+    ]
+    items = scorer.score_records(records, now=now)
+    assert [i.get("status") for i in items] == ["not_enough_data"] * 3 + [None]
+    assert "grade" not in items[0] and "next_best_offers" not in items[0]
+    assert "0 profile values and events, at least 1" in items[0]["message"]
+    assert items[3]["customer_id"] == "ONE" and items[3]["grade"] in "ABCD"
+    written = json.loads(results_json(items))
+    assert written[0] == {
+        "customer_id": "EMPTY",
+        "status": "not_enough_data",
+        "message": items[0]["message"],
+    }
+    TypeAdapter(list[LeadResult | LeadError | LeadNotScored]).validate_python(written)
+    demanding = Scorer(scorer.conversion, scorer.nbo, None, min_information=2)
+    assert demanding.score_records(records[3:], now=now)[0]["status"] == "not_enough_data"
+    anything = Scorer(scorer.conversion, scorer.nbo, None, min_information=0)
+    assert all("grade" in i for i in anything.score_records(records, now=now))
 
 
 def test_batch_results_carry_as_of_and_a_wrong_table_names_the_fix(

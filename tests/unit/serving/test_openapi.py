@@ -44,7 +44,9 @@ def test_the_document_is_leadscores_with_keys_errors_and_the_champions_profile()
     )
     assert "NotFound" not in doc["components"]["schemas"]
     items = score["responses"]["200"]["content"]["application/json"]["schema"]["items"]
-    assert [i["$ref"].rsplit("/", 1)[1] for i in items["anyOf"]] == ["LeadResult", "LeadError"]
+    kinds = [i["$ref"].rsplit("/", 1)[1] for i in items["anyOf"]]
+    assert kinds == ["LeadResult", "LeadError", "LeadNotScored"]
+    assert all(kind in doc["components"]["schemas"] for kind in kinds[1:])
     assert doc["paths"]["/model-status"]["get"]["responses"]["200"]
     assert {"/", "/docs", "/docs.json"} <= set(doc["paths"])
     profile = doc["components"]["schemas"]["Lead"]["properties"]["profile"]["anyOf"][0]
