@@ -44,6 +44,8 @@ class ReasonWriter:
         self.encoder = encoder
         self.names = encoder.features
         self._descriptions = [descriptions[name] for name in self.names]
+        # features that count in the score but are never given as reasons (ids, hashes)
+        self._silent = np.array([not d.reason for d, _ in self._descriptions], dtype=bool)
         self._said: dict[tuple, tuple[object, str]] = {}
 
     def reasons(
@@ -51,6 +53,8 @@ class ReasonWriter:
     ) -> list[list[dict]]:
         """``matrix`` holds the rows' encoded features; values are decoded for the reasons."""
         impacts = contributions[:, : len(self.names)]
+        if self._silent.any():
+            impacts = np.where(self._silent, 0.0, impacts)
         top_k = min(top_k, len(self.names))
         order = np.argsort(-np.abs(impacts), axis=1, kind="stable")[:, :top_k]
         top = np.take_along_axis(impacts, order, axis=1)

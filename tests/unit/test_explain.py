@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from leadscore.explain import sentence
+import numpy as np
+
+from leadscore.explain import ReasonWriter, sentence
 from leadscore.features.definitions import Description, Forms
+from leadscore.models.encoding import FeatureEncoder
 
 
 def test_a_missing_value_reads_as_its_own_sentence() -> None:
@@ -45,3 +48,15 @@ def test_a_categorys_words_come_from_its_description() -> None:
     assert sentence(weekday, None, "fri", "de") == "Zuletzt an einem Freitag angerufen"
     assert sentence(weekday, None, "fri", "en") == "Last called on a Friday"
     assert sentence(weekday, None, "sat", "en") == "Last called on a sat"  # not described
+
+
+def test_a_feature_that_is_no_reason_counts_but_is_never_said() -> None:
+    encoder = FeatureEncoder(["page", "visits"], {"page": ["9f86d081884c7d65", "a3b1"]})
+    descriptions = {
+        "page": (Description(en="Page: {value}", de="Seite: {value}", reason=False), None),
+        "visits": (Description(en="{value} visits", de="{value} Besuche"), None),
+    }
+    writer = ReasonWriter(encoder, descriptions)
+    contributions = np.array([[2.0, 0.5, -1.0]])  # the page weighs most, then visits, base
+    (reasons,) = writer.reasons(contributions, np.array([[0.0, 3.0]]), top_k=2, lang="en")
+    assert [r["feature"] for r in reasons] == ["visits"] and reasons[0]["text"] == "3 visits"

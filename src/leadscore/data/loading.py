@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.common.errors import InputError
+from leadscore.data.identifiers import identifier_columns
 from leadscore.data.parsing import PARSE_FIXES, infer_kind, parse_column
 from leadscore.data.problems import Problem
 from leadscore.data.reading import read_raw
@@ -141,8 +142,25 @@ def load_source(
             )
     if result.table_problems:
         return result
+    if "customers" in tables:
+        source = _with_identifiers(source, tables["customers"], result)
     result.data = _assemble(source, tables)
     return result
+
+
+def _with_identifiers(source: SourceConfig, customers: pd.DataFrame, result) -> SourceConfig:
+    """The source with the customers' columns that look like ids or hashes among its
+    identifier_columns (kept out of the features), and a note naming them."""
+    skip = {"customer_id", "created_at", "converted", *source.post_outcome_columns}
+    declared = set(source.identifier_columns)
+    found = [c for c in identifier_columns(customers, skip=skip) if c not in declared]
+    if not found:
+        return source
+    result.notes.append(
+        f"{', '.join(found)}: values that look like ids or hashes, left out of the features "
+        "(name a column under the feature set's profile.include to use it)"
+    )
+    return source.model_copy(update={"identifier_columns": [*source.identifier_columns, *found]})
 
 
 def _with_default_channels(events: pd.DataFrame) -> pd.DataFrame:

@@ -309,6 +309,12 @@ class SourceConfig(StrictModel):
         default_factory=list,
         description="columns known only after the outcome; never features (leakage audit)",
     )
+    identifier_columns: list[str] = Field(
+        default_factory=list,
+        description="columns that name or hash a lead (ids, hashes, e-mail addresses): "
+        "never features unless a feature set's profile.include names them; loading adds "
+        "the customers' columns that look so",
+    )
     max_rejected_share: float = Field(
         default=0.05,
         ge=0,

@@ -90,9 +90,11 @@ def leakage_audit(
     label: np.ndarray,
     *,
     post_outcome: pd.DataFrame | None = None,
+    identifiers: Iterable[str] = (),
     suspicious_auc: float = DEFAULT_SUSPICIOUS_AUC,
 ) -> pd.DataFrame:
-    """One row per feature and post-outcome field: its AUC, whether it is flagged, and why."""
+    """One row per feature, post-outcome field and identifier column left out: its AUC
+    (none for an identifier), whether it is flagged, and why."""
     rows = []
     for name in features:
         auc = single_feature_auc(frame[name], label)
@@ -117,6 +119,17 @@ def leakage_audit(
                 "flagged": True,
                 "reason": "known only after the outcome (source config: post_outcome_columns)",
                 "action": "excluded: known only after the outcome",
+            }
+        )
+    for name in identifiers:
+        rows.append(
+            {
+                "field": name,
+                "kind": "identifier",
+                "single_feature_auc": float("nan"),
+                "flagged": True,
+                "reason": "its values look like ids or hashes: they name a lead, not describe it",
+                "action": "excluded: name it under the feature set's profile.include to use it",
             }
         )
     audit = pd.DataFrame(

@@ -46,24 +46,33 @@ def feature_columns(
     customers: pd.DataFrame,
     *,
     post_outcome_columns: Sequence[str] = (),
+    identifier_columns: Sequence[str] = (),
 ) -> list[Feature]:
     """Every concrete feature the set yields on these customers, profile attributes first."""
+    columns = profile_columns(
+        feature_set.profile, customers, post_outcome_columns, identifier_columns
+    )
     profile = [
-        Feature(column, None, None, _profile_text(feature_set.profile, column))
-        for column in profile_columns(feature_set.profile, customers, post_outcome_columns)
+        Feature(column, None, None, _profile_text(feature_set.profile, column, identifier_columns))
+        for column in columns
     ]
     currency = feature_set.currency
     return profile + [f for d in feature_set.features for f in expand(d, currency=currency)]
 
 
 def profile_columns(
-    spec: ProfileSpec | None, customers: pd.DataFrame, post_outcome_columns: Sequence[str] = ()
+    spec: ProfileSpec | None,
+    customers: pd.DataFrame,
+    post_outcome_columns: Sequence[str] = (),
+    identifier_columns: Sequence[str] = (),
 ) -> list[str]:
+    """The customers' columns that are features: with ``include: all`` every one but the
+    post-outcome, identifier and excluded ones; else those named (an identifier too)."""
     if spec is None:
         return []
     excluded = NOT_PROFILE | set(spec.exclude) | set(post_outcome_columns)
     if spec.include == "all":
-        return [c for c in customers.columns if c not in excluded]
+        return [c for c in customers.columns if c not in excluded | set(identifier_columns)]
     missing = [c for c in spec.include if c not in customers.columns]
     if missing:
         raise InputError(
@@ -73,10 +82,16 @@ def profile_columns(
     return [c for c in spec.include if c not in excluded]
 
 
-def _profile_text(spec: ProfileSpec | None, column: str) -> Description:
+def _profile_text(
+    spec: ProfileSpec | None, column: str, identifier_columns: Sequence[str] = ()
+) -> Description:
+    """The column's description; an identifier a feature set names is never a reason
+    (its values name a lead: a hash says nothing to a rep)."""
     if spec is not None and column in spec.descriptions:
-        return spec.descriptions[column]
-    return profile_description(column)
+        text = spec.descriptions[column]
+    else:
+        text = profile_description(column)
+    return text.model_copy(update={"reason": False}) if column in identifier_columns else text
 
 
 def build_features(
@@ -86,12 +101,14 @@ def build_features(
     feature_set: FeatureSetDefinition,
     *,
     post_outcome_columns: Sequence[str] = (),
+    identifier_columns: Sequence[str] = (),
     n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Features for every (customer_id, as_of) row of ``spine``, in the spine's order.
 
     ``customers`` must hold every customer of the spine; events of other customers are
-    ignored. Post-outcome columns are never features. ``n_jobs`` threads compute feature
+    ignored. Post-outcome and identifier columns are never features (an identifier is
+    where the feature set names it). ``n_jobs`` threads compute feature
     definitions side by side (default: the machine's cores, at most 4); the result does
     not depend on it.
     """
@@ -120,7 +137,9 @@ def build_features(
         "customer_id": spine["customer_id"].reset_index(drop=True),
         "as_of": spine["as_of"].reset_index(drop=True),
     }
-    for column in profile_columns(feature_set.profile, customers, post_outcome_columns):
+    for column in profile_columns(
+        feature_set.profile, customers, post_outcome_columns, identifier_columns
+    ):
         out[column] = customers[column].iloc[spine_codes].reset_index(drop=True)
     sorted_codes = spine_codes if order is None else spine_codes[order]
     sorted_as_of = as_of_us if order is None else as_of_us[order]

@@ -92,6 +92,11 @@ class Description(StrictModel):
         default_factory=dict,
         description="a category's words per language: {fri: {en: Friday, de: Freitag}}",
     )
+    reason: bool = Field(
+        True,
+        description="false: the feature counts in the score but is never given as a reason "
+        "(an id or hash a feature set names on purpose)",
+    )
 
     def value_text(self, value: object, lang: str) -> str | None:
         """A category's own words in ``lang``, where the description gives them."""

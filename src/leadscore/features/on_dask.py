@@ -196,7 +196,10 @@ def build_feature_table_dask(
     outcomes = by_customer(tables.outcomes, partitions)
     meta_customers = tables.customers._meta  # type: ignore[attr-defined]
     features = feature_columns(
-        feature_set, meta_customers, post_outcome_columns=tables.source.post_outcome_columns
+        feature_set,
+        meta_customers,
+        post_outcome_columns=tables.source.post_outcome_columns,
+        identifier_columns=tables.source.identifier_columns,
     )
     kwargs = {"source": tables.source, "feature_set": feature_set, "plan": plan}
     meta = _meta(tables, feature_set, plan)

@@ -190,6 +190,7 @@ def labelled_features(
         spine,
         feature_set,
         post_outcome_columns=data.source.post_outcome_columns,
+        identifier_columns=data.source.identifier_columns,
         n_jobs=n_jobs,
     )
     if plan.horizon_days is not None:
@@ -211,8 +212,12 @@ def build_feature_table(
 
     Which points: see :func:`plan_table`.
     """
-    post_outcome = data.source.post_outcome_columns
-    features = feature_columns(feature_set, data.customers, post_outcome_columns=post_outcome)
+    features = feature_columns(
+        feature_set,
+        data.customers,
+        post_outcome_columns=data.source.post_outcome_columns,
+        identifier_columns=data.source.identifier_columns,
+    )
     plan = plan_table(
         data, as_of=as_of, horizon_days=horizon_days, spine_kind=spine_kind, every_days=every_days
     )
@@ -230,6 +235,11 @@ def build_feature_table(
         table.feature_names,
         frame[LABEL].to_numpy(),
         post_outcome=_post_outcome_values(data, spine),
+        identifiers=[
+            c
+            for c in data.source.identifier_columns
+            if c in data.customers and c not in table.feature_names
+        ],
         suspicious_auc=suspicious_auc,
     )
     return table

@@ -164,8 +164,10 @@ def test_every_shipped_sentence_renders_in_both_languages_by_number() -> None:
     """Every sentence of every shipped feature set, with and without a window, for none,
     one, a fraction and many: no empty placeholder, no "0 pages" (an absence reads as
     one), a singular of its own for one ("1 page", "yesterday"), whole days."""
-    for path in sorted(FEATURES.glob("*.yaml")):
-        feature_set = load_feature_set(path.stem, directory=FEATURES)
+    examples = sorted(REPO.glob("examples/*/*_v[0-9]*.yaml"))
+    assert examples  # the Olist example's own feature set among them
+    for path in [*sorted(FEATURES.glob("*.yaml")), *examples]:
+        feature_set = load_feature_set(path)
         for definition in feature_set.features:
             for feature in expand(definition, currency=feature_set.currency):
                 for lang in ("en", "de"):

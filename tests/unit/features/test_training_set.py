@@ -97,6 +97,8 @@ def _flat_leads(tmp_path: Path, n: int = 600) -> Path:
             "balance": np.round(rng.normal(1000, 300, n) + 400 * converted, 1),
             "duration": np.round(rng.exponential(100, n) + 500 * converted),
             "y": np.where(converted, "yes", "no"),
+            # a landing page recorded as a hash of its address: names, not describes
+            "landing_page": [f"{i % 40:04d}" + "9f86d081884c7d65" for i in range(n)],
         }
     )
     frame.to_csv(tmp_path / "leads.csv", sep=";", index=False)
@@ -128,6 +130,29 @@ def test_flat_export_passes_profile_through_and_audit_flags_post_outcome(tmp_pat
     assert audit.loc["duration", "flagged"] and audit.loc["duration", "kind"] == "post_outcome"
     assert audit.loc["duration", "single_feature_auc"] > 0.9
     assert not audit.loc["job", "flagged"]
+
+
+def test_id_like_columns_stay_out_of_the_features_unless_named(tmp_path: Path) -> None:
+    loaded = load_source(load_source_config(_flat_leads(tmp_path)), now=NOW)
+    assert any(n.startswith("landing_page: values that look like ids") for n in loaded.notes)
+    data = require_loaded(loaded)
+    assert data.source.identifier_columns == ["landing_page"]
+    table = build_feature_table(
+        data, load_feature_set("profile_v1", directory=FEATURES), horizon_days=30
+    )
+    assert "landing_page" not in table.feature_names and "job" in table.feature_names
+    audit = table.audit.set_index("field")
+    assert audit.loc["landing_page", "kind"] == "identifier"
+    assert "profile.include" in audit.loc["landing_page", "action"]
+    (tmp_path / "named_v1.yaml").write_text(
+        "name: named\nversion: 1\nprofile: {include: [job, landing_page]}\n"
+    )
+    named = build_feature_table(
+        data, load_feature_set("named_v1", directory=tmp_path), horizon_days=30
+    )
+    assert named.feature_names == ["job", "landing_page"]  # declared: used ...
+    described = {f.name: f.description for f in named.features}
+    assert described["landing_page"].reason is False and described["job"].reason  # ... unsaid
 
 
 def test_audit_flags_a_feature_that_gives_the_label_away(tmp_path: Path) -> None:
