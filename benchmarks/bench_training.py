@@ -21,6 +21,7 @@ from pathlib import Path
 
 import lightgbm as lgb
 
+from bench_real_data import grade_shares
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.features.definitions import load_feature_set
@@ -119,6 +120,7 @@ def main() -> None:
             "grades A/B/C/D conversion",
             " / ".join(f"{r:.1%}" for r in evaluation.per_grade["conversion_rate"]),
         ),
+        ("grade shares", grade_shares(evaluation.per_grade)),
     ]
     for name, value in rows:
         print(f"{name:<28}{value}")
