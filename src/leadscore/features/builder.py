@@ -9,6 +9,7 @@ so partitions can be built independently (Dask runs this same function per parti
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,8 @@ from leadscore.features.timeline import (
 )
 
 NOT_PROFILE = {"customer_id", "created_at", "converted"}
+# names of columns that hold shares, read as percentages where their values are fractions
+_RATE_NAME = re.compile(r"(rate|ratio|share|percent|pct|proportion)", re.IGNORECASE)
 MAX_DISTINCT_CATEGORIES = 64
 
 
@@ -53,7 +56,12 @@ def feature_columns(
         feature_set.profile, customers, post_outcome_columns, identifier_columns
     )
     profile = [
-        Feature(column, None, None, _profile_text(feature_set.profile, column, identifier_columns))
+        Feature(
+            column,
+            None,
+            None,
+            _profile_text(feature_set.profile, column, identifier_columns, customers[column]),
+        )
         for column in columns
     ]
     currency = feature_set.currency
@@ -83,15 +91,31 @@ def profile_columns(
 
 
 def _profile_text(
-    spec: ProfileSpec | None, column: str, identifier_columns: Sequence[str] = ()
+    spec: ProfileSpec | None,
+    column: str,
+    identifier_columns: Sequence[str] = (),
+    values: pd.Series | None = None,
 ) -> Description:
     """The column's description; an identifier a feature set names is never a reason
-    (its values name a lead: a hash says nothing to a rep)."""
+    (its values name a lead: a hash says nothing to a rep), and an undescribed rate reads
+    as a percentage (ExitRates 0.0126: "Exit rates: 1,3 %")."""
     if spec is not None and column in spec.descriptions:
         text = spec.descriptions[column]
     else:
         text = profile_description(column)
+        if values is not None and _is_rate(column, values):
+            text = text.model_copy(update={"format": "percent"})
     return text.model_copy(update={"reason": False}) if column in identifier_columns else text
+
+
+def _is_rate(column: str, values: pd.Series) -> bool:
+    """A column named as a rate or share whose values all lie between 0 and 1."""
+    if not _RATE_NAME.search(str(column)) or not pd.api.types.is_numeric_dtype(values):
+        return False
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    present = values.dropna()
+    return len(present) > 0 and bool(present.between(0, 1).all())
 
 
 def build_features(

@@ -97,6 +97,7 @@ def _flat_leads(tmp_path: Path, n: int = 600) -> Path:
             "balance": np.round(rng.normal(1000, 300, n) + 400 * converted, 1),
             "duration": np.round(rng.exponential(100, n) + 500 * converted),
             "y": np.where(converted, "yes", "no"),
+            "open_rate": np.round(rng.random(n) * 0.3, 4),  # a share: reads as a percentage
             # a landing page recorded as a hash of its address: names, not describes
             "landing_page": [f"{i % 40:04d}" + "9f86d081884c7d65" for i in range(n)],
         }
@@ -130,6 +131,10 @@ def test_flat_export_passes_profile_through_and_audit_flags_post_outcome(tmp_pat
     assert audit.loc["duration", "flagged"] and audit.loc["duration", "kind"] == "post_outcome"
     assert audit.loc["duration", "single_feature_auc"] > 0.9
     assert not audit.loc["job", "flagged"]
+    described = {f.name: f for f in table.features}
+    rate, balance = described["open_rate"], described["balance"]
+    assert sentence(rate.description, None, 0.1234, "de") == "Open rate: 12,3\xa0%"
+    assert sentence(balance.description, None, 1234.5, "en") == "Balance: 1,234"
 
 
 def test_id_like_columns_stay_out_of_the_features_unless_named(tmp_path: Path) -> None:
