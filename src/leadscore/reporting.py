@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from leadscore.common.wording import format_value
+from leadscore.common.wording import format_value, share_percent
 from leadscore.data.loading import LoadResult
 from leadscore.data.problems import group_problems
 from leadscore.features.training_set import FeatureTable
@@ -131,11 +131,11 @@ def _print_conversion(evaluation, console: Console) -> None:
         grades.add_row(
             row.grade,
             str(row.min_score),
-            _share(row.configured_share),
-            _share(row.validation_share),
-            _share(row.share),
+            share_percent(row.configured_share),
+            share_percent(row.validation_share),
+            share_percent(row.share),
             f"{row.leads:,}",
-            _share(row.conversion_rate, digits=2),
+            share_percent(row.conversion_rate, 2),
         )
     console.print(grades)
 
@@ -235,8 +235,3 @@ def _print_example(result: dict, console: Console) -> None:
         )
         for reason in offer["reasons"][:1]:  # what speaks for this offer above the others
             console.print(f"    weil: {reason['text']}", highlight=False)
-
-
-def _share(value: float, *, digits: int = 1) -> str:
-    """A share as a percentage; '-' where there is none (an empty grade has no rate)."""
-    return "-" if value != value else f"{value:.{digits}%}"

@@ -83,6 +83,12 @@ def format_value(
     return format_decimal(shown, format=_significant(shown), locale=locale)
 
 
+def share_percent(value: float, digits: int = 1) -> str:
+    """A share in a report's table as a percentage ("12.3 %"); '-' where there is none
+    (an empty grade has no conversion rate)."""
+    return "-" if value is None or math.isnan(value) else f"{value * 100:.{digits}f} %"
+
+
 def _one_decimal(pattern: str) -> str:
     head, zero, tail = pattern.rpartition("0")
     return f"{head}{zero}.#{tail}" if zero else pattern

@@ -23,9 +23,9 @@ SAMPLE = 10_000
 def identifier_columns(customers: pd.DataFrame, *, skip: Iterable[str] = ()) -> list[str]:
     """The text columns of ``customers`` whose values are hashes (most of them), or nearly
     all distinct: ids, not attributes."""
-    found = []
+    found, skipped = [], set(skip)
     for column in customers.columns:
-        if column in set(skip):
+        if column in skipped:
             continue
         values = customers[column]
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from leadscore.common.wording import share_percent
 from leadscore.evaluation.conversion import Evaluation
 from leadscore.evaluation.nbo import NBOEvaluation
 from leadscore.features.training_set import FeatureTable
@@ -76,11 +77,11 @@ def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[s
         "validation set, held on the test set.",
         "",
         evaluation.per_grade.assign(
-            configured_share=lambda t: t["configured_share"].map(_percent),
-            validation_share=lambda t: t["validation_share"].map(_percent),
-            share=lambda t: t["share"].map(_percent),
-            conversion_rate=lambda t: t["conversion_rate"].map(_percent),
-            mean_probability=lambda t: t["mean_probability"].map(_percent),
+            configured_share=lambda t: t["configured_share"].map(share_percent),
+            validation_share=lambda t: t["validation_share"].map(share_percent),
+            share=lambda t: t["share"].map(share_percent),
+            conversion_rate=lambda t: t["conversion_rate"].map(share_percent),
+            mean_probability=lambda t: t["mean_probability"].map(share_percent),
         ).pipe(markdown_table),
         "",
         "## Leakage audit",
@@ -175,8 +176,3 @@ def _whole(values: pd.Series) -> bool:
         and bool((present == present.round()).all())
         and bool((present.abs() >= 1).any())
     )
-
-
-def _percent(value: float) -> str:
-    """A share as a percentage; '-' where there is none (an empty grade has no rate)."""
-    return "-" if pd.isna(value) else f"{value * 100:.1f} %"

@@ -80,7 +80,8 @@ def profile_columns(
         return []
     excluded = NOT_PROFILE | set(spec.exclude) | set(post_outcome_columns)
     if spec.include == "all":
-        return [c for c in customers.columns if c not in excluded | set(identifier_columns)]
+        left_out = excluded | set(identifier_columns)
+        return [c for c in customers.columns if c not in left_out]
     missing = [c for c in spec.include if c not in customers.columns]
     if missing:
         raise InputError(

@@ -13,11 +13,12 @@ def score(probability: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(probability) * 100).astype(int)
 
 
-def grade(scores: np.ndarray, thresholds: dict[str, int]) -> np.ndarray:
-    """Grades by minimum scores (the bands of models trained before margin bands)."""
-    out = np.full(len(scores), "D", dtype=object)
+def grade(values: np.ndarray, thresholds: dict[str, float]) -> np.ndarray:
+    """Grades by the minimum value each begins at: scores (the bands of models trained
+    before margin bands) or margins."""
+    out = np.full(len(values), "D", dtype=object)
     for g in reversed(GRADES[:-1]):
-        out[np.asarray(scores) >= thresholds[g]] = g
+        out[np.asarray(values) >= thresholds[g]] = g
     return out
 
 
@@ -36,10 +37,7 @@ class GradeBands:
     def grades(self, margin: np.ndarray, probability: np.ndarray) -> np.ndarray:
         if self.margins is None:
             return grade(score(probability), self.scores)
-        out = np.full(len(margin), "D", dtype=object)
-        for g in reversed(GRADES[:-1]):
-            out[np.asarray(margin) >= self.margins[g]] = g
-        return out
+        return grade(margin, self.margins)
 
     def as_metadata(self) -> dict:
         """What a model records: ``grades`` (scores, as before) and ``grade_margins``."""

@@ -165,8 +165,17 @@ class NBOModel:
 
     def reason_mask(self, kind: str) -> np.ndarray:
         """Which features may explain an offer of ``kind`` (``reasons_exclude``)."""
-        patterns = self.config.reasons_exclude.get(kind, [])
-        return np.array([not any(fnmatch(f, p) for p in patterns) for f in self.encoder.features])
+        return self._reason_masks.get(kind, self._reason_masks[None])
+
+    @cached_property
+    def _reason_masks(self) -> dict[str | None, np.ndarray]:
+        """Per offer kind with exclusions its mask, and under None the mask of the others
+        (every feature): read on every request, worked out once."""
+        features = self.encoder.features
+        masks: dict[str | None, np.ndarray] = {None: np.ones(len(features), dtype=bool)}
+        for kind, patterns in self.config.reasons_exclude.items():
+            masks[kind] = np.array([not any(fnmatch(f, p) for p in patterns) for f in features])
+        return masks
 
     def eligible(self, frame: pd.DataFrame, sales_ready: np.ndarray | None = None) -> np.ndarray:
         """(rows, offers) mask: owned products, profile rules, contact cap, sales readiness."""

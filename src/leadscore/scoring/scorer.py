@@ -335,13 +335,14 @@ class Scorer:
         items: list[dict] = [{} for _ in records]
         for i, message in built.problems.items():
             items[i] = {"customer_id": records[i].get("customer_id"), "error": message}
-        thin = {i for i in built.accepted if information(records[i]) < self.min_information}
+        known = {i: information(records[i]) for i in built.accepted}
+        thin = {i for i, given in known.items() if given < self.min_information}
         for i in thin:
             items[i] = {
                 "customer_id": records[i].get("customer_id"),
                 "status": NOT_ENOUGH_DATA,
                 "message": (
-                    f"not enough data to score: {information(records[i])} profile values and "
+                    f"not enough data to score: {known[i]} profile values and "
                     f"events, at least {self.min_information} needed "
                     "(LEADSCORE_MIN_INFORMATION); send what is known of the lead"
                 ),

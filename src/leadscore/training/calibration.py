@@ -87,8 +87,9 @@ def grade_bands(
     for upper, lower in pairwise(GRADES[:-1]):  # distinct bands, even on tiny data
         margins[lower] = float(min(margins[lower], np.nextafter(margins[upper], -np.inf)))
     in_grade = GradeBands({g: 0 for g in GRADES}, margins).grades(margin, probability)
+    scored = score(probability)
     for g in GRADES:
-        chosen = score(probability)[in_grade == g]
+        chosen = scored[in_grade == g]
         scores[g] = int(chosen.min()) if len(chosen) else 0
     scores["D"] = 0
     return GradeBands(scores, margins)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leadscore.common.wording import format_value, humanised, plural_category
+from leadscore.common.wording import format_value, humanised, plural_category, share_percent
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,8 @@ def test_column_names_as_words() -> None:
     assert humanised("day_of_week") == "Day of week"
     assert humanised("HTTPCode") == "HTTP code"
     assert humanised("x") == "X"
+
+
+def test_shares_in_report_tables_and_none_for_an_empty_grade() -> None:
+    assert share_percent(0.1234) == "12.3 %" and share_percent(0.05234, 2) == "5.23 %"
+    assert share_percent(float("nan")) == "-" and share_percent(None) == "-"
