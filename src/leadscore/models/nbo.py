@@ -142,24 +142,34 @@ class NBOModel:
         return out
 
     def relative_contributions(
-        self, matrix: np.ndarray, leads: np.ndarray
+        self, matrix: np.ndarray, leads: np.ndarray, shown: list[set[str]]
     ) -> tuple[list[str], np.ndarray]:
         """What makes each offer more or less likely than the lead's other offers of its
         kind (products against products, content against content; against every offer
-        where it is its kind's only one): the TreeSHAP values of every modelled offer for
-        each of ``leads``, less the lead's average over those offers, as (leads, offers,
-        features + base). What they share (a lead's general readiness) cancels out; the
-        base column is 0."""
+        where it is its kind's only one): the TreeSHAP values of a modelled offer for each
+        of ``leads``, less the lead's average over its peers, as (leads, offers, features
+        + base). What they share (a lead's general readiness) cancels out; the base column
+        is 0. Only the offers of the kinds ``shown`` to each lead are worked out (NaN for
+        the others): a sales-ready lead's products are not compared with content."""
         modelled = [o for o in self._catalog["offer_id"] if o in self.models]
-        rows = np.repeat(leads, len(modelled))
-        values = self.offer_contributions(matrix, rows, modelled * len(leads))
-        values = values.reshape(len(leads), len(modelled), -1)
         kind_of = dict(zip(self._catalog["offer_id"], self._catalog["kind"], strict=True))
         kinds = np.array([kind_of[o] for o in modelled])
-        relative = np.empty_like(values)
+        peers = {
+            kind: kinds == kind if (kinds == kind).sum() > 1 else np.ones(len(kinds), bool)
+            for kind in set(kinds)
+        }
+        needed = np.zeros((len(leads), len(modelled)), dtype=bool)
+        for k, lead_kinds in enumerate(shown):
+            for kind in lead_kinds & peers.keys():
+                needed[k] |= peers[kind]
+        at, slots = np.nonzero(needed)
+        values = np.full((len(leads), len(modelled), matrix.shape[1] + 1), np.nan)
+        offers = [modelled[j] for j in slots]
+        values[at, slots] = self.offer_contributions(matrix, leads[at], offers)
+        relative = np.full_like(values, np.nan)
         for j, kind in enumerate(kinds):
-            peers = kinds == kind if (kinds == kind).sum() > 1 else np.ones(len(kinds), bool)
-            relative[:, j] = values[:, j] - values[:, peers].mean(axis=1)
+            rows = needed[:, j]
+            relative[rows, j] = values[rows, j] - values[rows][:, peers[kind]].mean(axis=1)
         relative[..., -1] = 0.0
         return modelled, relative
 

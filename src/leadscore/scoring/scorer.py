@@ -304,7 +304,10 @@ class Scorer:
         # other offers (one TreeSHAP pass for every offer of these leads), among the
         # features that may explain an offer of its kind
         explained_leads, at = np.unique(rows, return_inverse=True)
-        modelled, relative = nbo.relative_contributions(leads.nbo, explained_leads)
+        shown: list[set[str]] = [set() for _ in explained_leads]
+        for k, offer in zip(at, explained, strict=True):
+            shown[k].add(offer["kind"])
+        modelled, relative = nbo.relative_contributions(leads.nbo, explained_leads, shown)
         slot = {offer: j for j, offer in enumerate(modelled)}
         pairs = relative[at, [slot[o["offer_id"]] for o in explained]]
         for kind in {o["kind"] for o in explained}:
