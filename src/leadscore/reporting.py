@@ -111,10 +111,12 @@ def _print_conversion(evaluation, console: Console) -> None:
     table.add_column("model", no_wrap=True, min_width=19)
     for header in headers:
         table.add_column(header, justify="right")
-    rows = {"leadscore": evaluation.metrics, **evaluation.baselines}
+    rows = {evaluation.label: evaluation.metrics, **evaluation.baselines}
     for model, values in rows.items():
         table.add_row(model, *(f"{values[n]:.4f}" if n in values else "-" for n in names))
     console.print(table)
+    if evaluation.choice:
+        console.print(evaluation.choice, highlight=False)
     for line in evaluation.baseline_wins:  # loud: it should not go unnoticed
         console.print(f"[bold red]WARNING: {line}[/] (see the model card)", highlight=False)
     if evaluation.oracle:

@@ -17,6 +17,7 @@ from leadscore.cli import app
 from leadscore.common.errors import InputError
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
+from leadscore.evaluation.conversion import simpler_not_worse
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import build_feature_table
 from leadscore.jobs.conversion import train_conversion
@@ -190,6 +191,52 @@ def test_a_model_whose_files_changed_is_neither_pinned_nor_served(
     served = runner.invoke(app, ["serve", "--port", "3999"])
     assert served.exit_code == 1
     assert "cannot be served" in served.output and "booster.txt" in served.output
+
+
+@pytest.mark.slow  # three trainings: 15 s
+def test_the_logistic_regression_can_be_registered_served_and_explained(
+    small_crm: GeneratedCRM, store: Path
+) -> None:
+    config = str(REPO / "training" / "configs" / "conversion.yaml")
+    run_job(_config(small_crm))  # v1: LightGBM, champion
+    result = run_job(_config(small_crm, algorithm="logistic_regression"))  # v2
+    evaluation = result.evaluation
+    assert evaluation.model.algorithm == "logistic_regression"
+    assert set(evaluation.baselines) == {"lightgbm", "rules_points"}  # LightGBM as the rival
+    assert "as the config's algorithm asks" in evaluation.choice
+    run = mlflow.MlflowClient().get_run(result.run.run_id)
+    assert run.data.params["algorithm"] == "logistic_regression"
+    card = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card.md")
+    assert "Logistic regression (L2" in card and evaluation.choice in card
+    assert "| leadscore (logistic regression) |" in card and "| lightgbm |" in card
+    per_grade = evaluation.per_grade.set_index("grade")  # graded like the booster
+    assert (per_grade["validation_share"] - per_grade["configured_share"]).abs().max() < 0.03
+
+    handle = tracking.fetch("leadscore-conversion", "challenger")  # v2
+    assert (handle.directory / "linear.json").is_file()
+    assert not (handle.directory / "booster.txt").exists()
+    # the gate judges it like any challenger; pinned, it is served
+    promoted = runner.invoke(app, ["promote", "conversion", "--config", config, "--version", "2"])
+    assert promoted.exit_code == 0, promoted.output
+    scorer, versions = load_champions("leadscore-conversion", None, None)
+    assert versions == {"conversion": "2"}
+    test = evaluation.test.head(40)
+    scored = scorer.score_frame(test, lang="de")
+    np.testing.assert_allclose([r["probability"] for r in scored], test["probability"], rtol=1e-9)
+    assert all(r["reasons"] and r["grade"] in "ABCD" for r in scored)
+    model = scorer.conversion.model
+    matrix = model.encoder.matrix(test)
+    contributions = model.contributions(matrix)  # exact: base value + impacts = margin
+    np.testing.assert_allclose(contributions.sum(axis=1), model.margin(matrix), atol=1e-9)
+    first = scored[0]["reasons"][0]
+    j = model.features.index(first["feature"])
+    assert first["impact"] == pytest.approx(contributions[0, j], abs=1e-3)
+
+    table, _, _ = prepare_table(_config(small_crm), None)
+    chooser = train_conversion(table, _config(small_crm, algorithm="simpler_if_not_worse"))
+    not_worse = simpler_not_worse(evaluation.metrics, evaluation.baselines["lightgbm"])
+    assert chooser.model.algorithm == ("logistic_regression" if not_worse else "lightgbm")
+    assert "simpler_if_not_worse" in chooser.choice
 
 
 def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM) -> None:

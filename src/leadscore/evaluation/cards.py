@@ -36,7 +36,7 @@ def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[s
         f"- Split ({evaluation.split.kind}): "
         + "; ".join(f"{k}: {v}" for k, v in evaluation.split_ranges.items()),
         f"- Test conversion rate: {evaluation.metrics['positive_rate']:.2%}",
-        f"- LightGBM: {evaluation.best_iteration} trees (early stopping on validation log loss); "
+        f"- {_algorithm(evaluation)}; "
         f"calibration: {evaluation.model.calibrator.kind} "
         f"(validation log loss {losses}). Isotonic steps are shrunk towards the base rate "
         f"by {PRIOR_LEADS:.0f} leads' worth each, so that no probability near 0 or 1 rests "
@@ -48,15 +48,20 @@ def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[s
         _metrics_table(evaluation),
         "",
     ]
-    if evaluation.baseline_wins:
+    if evaluation.choice:
+        lines += [evaluation.choice, ""]
+    if evaluation.baseline_wins and evaluation.model.algorithm == "lightgbm":
         lines += [
             "**A simpler model wins.** "
             + "; ".join(evaluation.baseline_wins)
             + ". LightGBM is registered all the same; before promoting it, check whether its "
             "extra complexity earns its keep on this data (more rows, more behaviour "
-            "features), or keep the rules or the logistic baseline.",
+            "features), or register the logistic regression (`algorithm: "
+            "simpler_if_not_worse` in the training config).",
             "",
         ]
+    elif evaluation.baseline_wins:
+        lines += ["**Another model wins.** " + "; ".join(evaluation.baseline_wins) + ".", ""]
     if evaluation.oracle:
         o = evaluation.oracle
         lines += [
@@ -136,8 +141,20 @@ def nbo_card(evaluation: NBOEvaluation, table: FeatureTable) -> str:
     )
 
 
+def _algorithm(evaluation: Evaluation) -> str:
+    if evaluation.model.algorithm == "lightgbm":
+        return (
+            f"LightGBM: {evaluation.best_iteration} trees (early stopping on validation log loss)"
+        )
+    return (
+        "Logistic regression (L2; numbers as signed log1p, standardised, with a flag where "
+        "missing; one-hot categories): its reasons are exact Shapley values of its additive "
+        "margin, each feature's term less its mean on the training rows"
+    )
+
+
 def _metrics_table(evaluation: Evaluation) -> str:
-    rows = {"leadscore": evaluation.metrics, **evaluation.baselines}
+    rows = {evaluation.label: evaluation.metrics, **evaluation.baselines}
     frame = pd.DataFrame(
         {name: {k: values.get(k) for k in METRICS} for name, values in rows.items()}
     ).T

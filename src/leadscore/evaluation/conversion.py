@@ -15,8 +15,9 @@ from leadscore.evaluation.metrics import lift_at, probability_metrics
 from leadscore.features.training_set import LABEL, FeatureTable
 from leadscore.models.encoding import FeatureEncoder
 from leadscore.models.grades import GRADES, GradeBands
+from leadscore.models.linear import LinearModel
 from leadscore.models.propensity import PropensityModel
-from leadscore.training.baselines import fit_logistic, points_score, predict_logistic
+from leadscore.training.baselines import points_score
 from leadscore.training.config import TrainingConfig
 from leadscore.training.conversion import FittedConversion
 from leadscore.training.rows import LocalRows
@@ -44,11 +45,20 @@ class Evaluation:
     best_iteration: int
     training_rows: int
     timings: dict[str, float] = field(default_factory=dict)
+    # why this model rather than the other one is the one registered (``register``)
+    choice: str = ""
+
+    @property
+    def label(self) -> str:
+        """How tables name this model beside its baselines."""
+        if self.model.algorithm == "lightgbm":
+            return "leadscore"
+        return f"leadscore ({self.model.algorithm.replace('_', ' ')})"
 
     @property
     def baseline_wins(self) -> list[str]:
-        """Where a simpler model beats this one on the test rows (see ``baseline_wins``)."""
-        return baseline_wins(self.metrics, self.baselines)
+        """Where another model beats this one on the test rows (see ``baseline_wins``)."""
+        return baseline_wins(self.metrics, self.baselines, ALGORITHMS[self.model.algorithm])
 
 
 def evaluate_conversion(
@@ -59,8 +69,13 @@ def evaluate_conversion(
     config: TrainingConfig,
     truth: pd.DataFrame | None,
     timings: dict[str, float],
+    *,
+    logistic: LinearModel | None,
+    rivals: dict[str, np.ndarray] | None = None,
 ) -> Evaluation:
-    """Report on test against the baselines (``timings`` gains this step's parts)."""
+    """Report on test against the baselines (``timings`` gains this step's parts): the
+    points score where the config has one, the ``logistic`` regression's own
+    probabilities, and any ``rivals``' probabilities of the test rows."""
     frame, label, split = rows.frame, rows.label, rows.split
     test_matrix = rows.matrices.test
     features = table.feature_names
@@ -76,7 +91,7 @@ def evaluate_conversion(
     timings["evaluate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    baseline_scores = _baselines(rows, test, encoder, config)
+    baseline_scores = _baselines(rows, test, config, logistic) | (rivals or {})
     baselines = {
         name: _ranking_or_probability_metrics(test_label, values, name)
         for name, values in baseline_scores.items()
@@ -107,6 +122,10 @@ def evaluate_conversion(
     )
 
 
+ALGORITHMS = {"lightgbm": "LightGBM", "logistic_regression": "the logistic regression"}
+# baselines whose scores are probabilities (the others rank)
+_PROBABILITIES = ("logistic_regression", "lightgbm")
+
 # metrics where more is better, and where less is
 _HIGHER = ("roc_auc", "pr_auc", "lift_at_10pct")
 _LOWER = ("log_loss", "brier", "ece")
@@ -114,8 +133,12 @@ _LOWER = ("log_loss", "brier", "ece")
 DECISIVE = ("roc_auc", "log_loss")
 
 
-def baseline_wins(metrics: dict[str, float], baselines: dict[str, dict[str, float]]) -> list[str]:
-    """One line per baseline that beats the model on the test rows in ranking (AUC) or
+def baseline_wins(
+    metrics: dict[str, float],
+    baselines: dict[str, dict[str, float]],
+    model: str = "LightGBM",
+) -> list[str]:
+    """One line per baseline that beats the ``model`` on the test rows in ranking (AUC) or
     probability (log loss), naming every metric it wins on, with both figures."""
     lines = []
     for name, values in baselines.items():
@@ -123,15 +146,21 @@ def baseline_wins(metrics: dict[str, float], baselines: dict[str, dict[str, floa
         won += [m for m in _LOWER if m in values and values[m] < metrics[m]]
         if set(won) & set(DECISIVE):
             figures = ", ".join(f"{m} {values[m]:.4f} vs {metrics[m]:.4f}" for m in won)
-            lines.append(f"{name} beats LightGBM on the test rows: {figures}")
+            lines.append(f"{name} beats {model} on the test rows: {figures}")
     return lines
 
 
+def simpler_not_worse(simpler: dict[str, float], lightgbm: dict[str, float]) -> bool:
+    """Whether the simpler model ranks at least as well (AUC) and is at least as honest in
+    its probabilities (log loss) on the same test rows: then LightGBM's extra complexity
+    buys nothing here."""
+    return simpler["roc_auc"] >= lightgbm["roc_auc"] and simpler["log_loss"] <= lightgbm["log_loss"]
+
+
 def _baselines(
-    rows: LocalRows, test: pd.DataFrame, encoder: FeatureEncoder, config: TrainingConfig
+    rows: LocalRows, test: pd.DataFrame, config: TrainingConfig, logistic: LinearModel | None
 ) -> dict[str, np.ndarray]:
     """Points and logistic scores of the test rows (``test``: their features, taken once)."""
-    split = rows.split
     scores = {}
     if config.rules_baseline.points:
         scores["rules_points"] = points_score(
@@ -139,20 +168,13 @@ def _baselines(
             config.rules_baseline.points,
             config.rules_baseline.cap_per_rule,
         )
-    # plenty for a linear model; keeps the job's time in check
-    chosen = np.arange(len(split.train))
-    if len(chosen) > config.logistic_max_rows:
-        rng = np.random.default_rng(config.seed)
-        chosen = np.sort(rng.choice(len(chosen), config.logistic_max_rows, replace=False))
-    logistic = fit_logistic(
-        rows.matrices.train[chosen], rows.label[split.train[chosen]], encoder.categorical_index
-    )
-    scores["logistic_regression"] = predict_logistic(logistic, rows.matrices.test)
+    if logistic is not None:
+        scores["logistic_regression"] = logistic.probability(rows.matrices.test)
     return scores
 
 
 def _ranking_or_probability_metrics(label: np.ndarray, values: np.ndarray, name: str) -> dict:
-    if name == "logistic_regression":
+    if name in _PROBABILITIES:
         return probability_metrics(label, values)
     return {  # points are a ranking, not a probability
         "roc_auc": float(roc_auc_score(label, values)),

@@ -12,7 +12,7 @@ import pandas as pd
 from leadscore.cluster import dask_client, partition_count
 from leadscore.common.errors import InputError
 from leadscore.evaluation.cards import conversion_card
-from leadscore.evaluation.conversion import Evaluation, evaluate_conversion
+from leadscore.evaluation.conversion import Evaluation, evaluate_conversion, simpler_not_worse
 from leadscore.evaluation.plots import close_figures, conversion_figures
 from leadscore.features.on_dask import DaskFeatureTable, build_feature_table_dask, read_canonical
 from leadscore.features.training_set import LABEL, FeatureTable
@@ -25,10 +25,12 @@ from leadscore.jobs.inputs import (
 )
 from leadscore.jobs.tracked import lineage, log_and_register
 from leadscore.models.conversion import ConversionPredictor
-from leadscore.training.booster import fit_booster
+from leadscore.models.encoding import FeatureEncoder
+from leadscore.training.booster import FittedBooster, fit_booster
 from leadscore.training.config import TrainingConfig
-from leadscore.training.conversion import fit_conversion_model, local_rows
+from leadscore.training.conversion import fit_conversion_model, fit_logistic_rows, local_rows
 from leadscore.training.on_dask import fit_booster_dask
+from leadscore.training.rows import LocalRows
 
 
 def train_conversion(
@@ -42,10 +44,65 @@ def train_conversion(
     clock = time.perf_counter()
     booster = fit_booster(rows.matrices, rows.label, rows.split, encoder, config)
     timings["lightgbm"] = time.perf_counter() - clock
+    return evaluate_and_choose(rows, table, encoder, booster, config, truth, timings)
+
+
+def evaluate_and_choose(
+    rows: LocalRows,
+    table: FeatureTable,
+    encoder: FeatureEncoder,
+    booster: FittedBooster,
+    config: TrainingConfig,
+    truth: pd.DataFrame | None,
+    timings: dict[str, float],
+) -> Evaluation:
+    """Calibrate, grade and evaluate the booster against the baselines; then, where the
+    config's ``algorithm`` allows it, the logistic regression as a model of its own, with
+    LightGBM as its rival, and keep the one the config chooses."""
+    clock = time.perf_counter()
+    logistic = fit_logistic_rows(rows, encoder, config)
+    timings["logistic"] = time.perf_counter() - clock
     clock = time.perf_counter()
     fitted = fit_conversion_model(rows, table, encoder, booster, config)
     timings["calibrate"] = time.perf_counter() - clock
-    return evaluate_conversion(rows, table, encoder, fitted, config, truth, timings)
+    evaluation = evaluate_conversion(
+        rows, table, encoder, fitted, config, truth, timings, logistic=logistic.core
+    )
+    if config.algorithm == "lightgbm":
+        return evaluation
+    simpler = evaluate_conversion(
+        rows,
+        table,
+        encoder,
+        fit_conversion_model(rows, table, encoder, logistic, config),
+        config,
+        truth,
+        timings,
+        logistic=None,
+        rivals={"lightgbm": evaluation.test["probability"].to_numpy()},
+    )
+    ours, theirs = (
+        f"AUC {m['roc_auc']:.4f}, log loss {m['log_loss']:.4f}"
+        for m in (simpler.metrics, evaluation.metrics)
+    )
+    if config.algorithm == "logistic_regression":
+        return dataclasses.replace(
+            simpler,
+            choice=f"The logistic regression is registered, as the config's algorithm asks "
+            f"(test {ours}; LightGBM {theirs}).",
+        )
+    if simpler_not_worse(simpler.metrics, evaluation.metrics):
+        return dataclasses.replace(
+            simpler,
+            choice=f"The logistic regression is registered: on the test rows it is no worse "
+            f"than LightGBM ({ours}; LightGBM {theirs}), and it is the simpler model "
+            "(algorithm: simpler_if_not_worse).",
+        )
+    return dataclasses.replace(
+        evaluation,
+        choice=f"LightGBM is registered: the logistic regression is worse on the test rows "
+        f"({ours}; LightGBM {theirs}) (algorithm: simpler_if_not_worse).",
+    )
 
 
 def run_conversion(config: TrainingConfig, *, features_file: Path | None = None) -> JobResult:
@@ -119,8 +176,7 @@ def _conversion_on_dask(
         steps: dict[str, float] = {}
         rows, encoder, booster, audit = fit_booster_dask(table, config, client, steps)
         table = dataclasses.replace(table, audit=audit)
-        fitted = fit_conversion_model(rows, table, encoder, booster, config)
-        evaluation = evaluate_conversion(rows, table, encoder, fitted, config, truth, steps)
+        evaluation = evaluate_and_choose(rows, table, encoder, booster, config, truth, steps)
         timings["features_train_evaluate"] = time.perf_counter() - clock
     return table, list(tables.files), evaluation
 
@@ -132,6 +188,8 @@ def _params(config: TrainingConfig, table: FeatureTable, evaluation: Evaluation)
         "horizon_days": table.horizon_days,
         "seed": config.seed,
         "split": config.split.kind,
+        "algorithm": evaluation.model.algorithm,
+        "algorithm_choice": config.algorithm,
         "calibration": evaluation.model.calibrator.kind,
         "best_iteration": evaluation.best_iteration,
         "grades": evaluation.model.metadata["grades"],

@@ -15,8 +15,8 @@ from leadscore.models.treeshap import UnsupportedModel, fast_treeshap
 
 def fast_propensity(model: PropensityModel) -> PropensityModel:
     """A copy that explains with the compiled TreeSHAP where the booster allows it."""
-    if model.fast is not None:
-        return model
+    if model.fast is not None or model.algorithm != "lightgbm":
+        return model  # compiled already, or a linear model: numpy is as fast
     return dataclasses.replace(model, fast=fast_treeshap(model.booster))
 
 

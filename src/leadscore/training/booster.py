@@ -65,6 +65,10 @@ class FittedBooster:
     validation_margin: np.ndarray  # at the best iteration, from training itself
     best_iteration: int
 
+    @property
+    def core(self) -> lgb.Booster:
+        return self.booster
+
 
 def lightgbm_inputs(
     matrices: PartMatrices,

@@ -131,6 +131,13 @@ class TrainingConfig(StrictModel):
     logistic_max_rows: int = Field(
         20_000, description="rows the logistic baseline learns from (a sample beyond that)"
     )
+    algorithm: Literal["lightgbm", "simpler_if_not_worse", "logistic_regression"] = Field(
+        "lightgbm",
+        description="conversion model registered: LightGBM (warning when a baseline wins); "
+        "the logistic regression where it is no worse on the test rows (AUC at least "
+        "LightGBM's, log loss at most); or the logistic regression always. Either is "
+        "calibrated, graded and explained exactly in the same way",
+    )
     nbo: NBOConfig = NBOConfig()
     experiment: str = Field("leadscore", description="MLflow experiment of the runs")
     dask: DaskSettings | None = Field(

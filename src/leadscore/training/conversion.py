@@ -1,5 +1,6 @@
-"""The conversion model's training: the booster on the training rows, then calibration
-and grade bands on the validation rows. Evaluation is :mod:`leadscore.evaluation.conversion`."""
+"""The conversion model's training: the booster (and the logistic regression it is
+compared with) on the training rows, then calibration and grade bands on the validation
+rows. Evaluation is :mod:`leadscore.evaluation.conversion`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import numpy as np
 from leadscore.features.training_set import LABEL, FeatureTable
 from leadscore.models.encoding import FeatureEncoder
 from leadscore.models.grades import GRADES
+from leadscore.models.linear import LinearModel
 from leadscore.models.propensity import PropensityModel
+from leadscore.training.baselines import fit_logistic
 from leadscore.training.booster import FittedBooster, PartMatrices
 from leadscore.training.calibration import fit_calibrator, grade_bands
 from leadscore.training.config import TrainingConfig
@@ -33,6 +36,32 @@ def local_rows(table: FeatureTable, config: TrainingConfig) -> tuple[LocalRows, 
 
 
 @dataclass(frozen=True)
+class FittedLinear:
+    """The logistic regression, with its margins on the validation rows."""
+
+    core: LinearModel
+    validation_margin: np.ndarray
+    best_iteration: int = 0  # no trees
+
+
+def fit_logistic_rows(
+    rows: LocalRows, encoder: FeatureEncoder, config: TrainingConfig
+) -> FittedLinear:
+    """The logistic regression on the training rows (a sample of ``logistic_max_rows``:
+    plenty for a linear model, and it keeps the job's time in check)."""
+    chosen = np.arange(len(rows.split.train))
+    if len(chosen) > config.logistic_max_rows:
+        rng = np.random.default_rng(config.seed)
+        chosen = np.sort(rng.choice(len(chosen), config.logistic_max_rows, replace=False))
+    linear = fit_logistic(
+        rows.matrices.train[chosen],
+        rows.label[rows.split.train[chosen]],
+        encoder.categorical_index,
+    )
+    return FittedLinear(linear, linear.margin(rows.matrices.validation))
+
+
+@dataclass(frozen=True)
 class FittedConversion:
     """The calibrated, graded conversion model and what its fit found on validation."""
 
@@ -45,17 +74,22 @@ def fit_conversion_model(
     rows: LocalRows,
     table: FeatureTable,
     encoder: FeatureEncoder,
-    fitted: FittedBooster,
+    fitted: FittedBooster | FittedLinear,
     config: TrainingConfig,
 ) -> FittedConversion:
-    """Calibrate the booster's validation margins and fix the grade bands on them.
+    """Calibrate the model's validation margins and fix the grade bands on them.
 
     Shared by the single-machine job and the Dask job, which differ only in how the
-    booster is fitted.
+    booster is fitted, and by the booster and the logistic regression.
     """
     valid_margin = fitted.validation_margin
     valid_label: np.ndarray = rows.label[rows.split.validation]
-    calibrator, losses = fit_calibrator(valid_margin, valid_label, config.calibration)
+    method = config.calibration
+    if method == "auto" and isinstance(fitted, FittedLinear):
+        # a logistic regression's margin is a log-odds already: a sigmoid refit keeps its
+        # ranking whole, where isotonic steps would tie leads it tells apart
+        method = "platt"
+    calibrator, losses = fit_calibrator(valid_margin, valid_label, method)
     valid_probability = calibrator(valid_margin)
     shares = config.grades.model_dump()
     bands = grade_bands(valid_margin, valid_probability, shares)
@@ -65,11 +99,12 @@ def fit_conversion_model(
         "validation": {g: float((held == g).mean()) for g in GRADES},
     }
     model = PropensityModel(
-        fitted.booster,
+        fitted.core,
         encoder,
         calibrator,
         {
             "kind": "conversion",
+            "algorithm": "lightgbm" if isinstance(fitted, FittedBooster) else "logistic_regression",
             "feature_set": table.feature_set.id,
             "horizon_days": table.horizon_days,
             **bands.as_metadata(),
