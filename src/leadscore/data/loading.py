@@ -29,7 +29,7 @@ from leadscore.data.tables import EVENT_TYPES, TABLE_NAMES, TABLES, column_names
 from leadscore.data.validation import Reference, schema_problems, table_schema
 
 # tables a source may leave out; they are then empty
-OPTIONAL_TABLES = ("events", "offers", "outcomes")
+OPTIONAL_TABLES = ("events", "offers", "outcomes", "exposures")
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,15 @@ class TableReport:
 
 @dataclass
 class CanonicalData:
-    """The four canonical tables of one source, validated."""
+    """The canonical tables of one source, validated."""
 
     customers: pd.DataFrame
     events: pd.DataFrame
     offers: pd.DataFrame
     outcomes: pd.DataFrame
     source: SourceConfig
+    # offers made (a file of their own, or events of the source's exposure_event_type)
+    exposures: pd.DataFrame = field(default_factory=lambda: empty_table("exposures"))
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
@@ -144,7 +146,7 @@ def load_source(
         return result
     if "customers" in tables:
         source = _with_identifiers(source, tables["customers"], result)
-    result.data = _assemble(source, tables)
+    result.data = _assemble(source, tables, result.notes)
     return result
 
 
@@ -244,7 +246,7 @@ def _without_empty_columns(frame: pd.DataFrame, table: str) -> tuple[pd.DataFram
 
 def _in_time_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Events and outcomes sorted by (customer_id, ts): features then need no sort of their own."""
-    if table not in ("events", "outcomes") or frame.empty:
+    if table not in ("events", "outcomes", "exposures") or frame.empty:
         return frame.reset_index(drop=True)
     ts = frame["ts"].to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT"))
     order = np.lexsort((ts, frame["customer_id"].cat.codes.to_numpy()))
@@ -453,7 +455,13 @@ def _quarantine_rows(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame
     return out.reset_index(drop=True)
 
 
-def _assemble(source: SourceConfig, tables: dict[str, pd.DataFrame]) -> CanonicalData:
+def _assemble(
+    source: SourceConfig, tables: dict[str, pd.DataFrame], notes: list[str]
+) -> CanonicalData:
+    if "exposures" not in tables and source.exposure_event_type and "events" in tables:
+        tables["exposures"] = _exposures_from_events(
+            tables["events"], source.exposure_event_type, notes
+        )
     for name in OPTIONAL_TABLES:
         if name not in tables:
             tables[name] = empty_table(name)
@@ -466,6 +474,24 @@ def _assemble(source: SourceConfig, tables: dict[str, pd.DataFrame]) -> Canonica
             drop=True
         )
     return CanonicalData(source=source, **tables)
+
+
+def _exposures_from_events(events: pd.DataFrame, event_type: str, notes: list[str]) -> pd.DataFrame:
+    """The events of ``event_type`` as offers made; those naming no offer cannot be one."""
+    chosen = events[events["event_type"] == event_type]
+    named = chosen[chosen["offer_id"].notna()]
+    if len(named) < len(chosen):
+        notes.append(
+            f"exposures: {len(chosen) - len(named):,} of {len(chosen):,} '{event_type}' events "
+            "name no offer_id and are not counted as offers made"
+        )
+    notes.append(
+        f"exposures: {len(named):,} offers made, read from the '{event_type}' events "
+        "(exposure_event_type)"
+    )
+    columns = ["customer_id", "ts", "offer_id", "channel"]
+    exposures = named[columns].astype({"offer_id": "str"}).reset_index(drop=True)
+    return exposures.assign(propensity=np.nan)
 
 
 def _with_optional_columns(frame: pd.DataFrame, table: str) -> pd.DataFrame:

@@ -298,12 +298,22 @@ class SourceConfig(StrictModel):
     description: str = ""
     timezone: str = Field(default="UTC", description="time zone of timestamps that carry no offset")
     tables: dict[str, TableSource] = Field(
-        description="offers, customers (required), events, outcomes: one file each"
+        description="offers, customers (required), events, outcomes, exposures: one file each"
     )
     label: Label = Field(
         default_factory=OutcomeLabel,
         description="what 'converted' means: kind outcome (rows of outcomes), event "
         "(events of one type) or flag (a column of customers)",
+    )
+    exposure_event_type: str | None = Field(
+        default=None,
+        description="offers made are the events of this type that name an offer (e.g. "
+        "offer_received), where there is no exposures table",
+    )
+    take_up_event_type: str = Field(
+        default="offer_completed",
+        description="an offer made is taken up by an event of this type naming the offer, "
+        "or by an outcome naming it, within the offer's valid_days",
     )
     post_outcome_columns: list[str] = Field(
         default_factory=list,
@@ -358,6 +368,14 @@ class SourceConfig(StrictModel):
             )
         if isinstance(self.label, EventLabel) and "events" not in self.tables:
             raise ValueError("label: kind 'event' needs an 'events' table")
+        if self.exposure_event_type is not None:
+            if "exposures" in self.tables:
+                raise ValueError(
+                    "exposure_event_type: the source has an exposures table already; "
+                    "give one of the two"
+                )
+            if "events" not in self.tables:
+                raise ValueError("exposure_event_type: needs an 'events' table to read")
         return self
 
     def rejected_share_limit(self, table: str) -> float:

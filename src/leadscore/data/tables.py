@@ -1,7 +1,8 @@
 """The canonical data model: which tables exist and what their columns mean.
 
 The names and kinds here are the contract in ``docs/architecture`` (customers, events,
-offers, outcomes); loaders map a user's exports onto them and validators check them.
+offers, outcomes, exposures); loaders map a user's exports onto them and validators check
+them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 ColumnKind = Literal["string", "timestamp", "float", "int", "bool", "category"]
 
 OFFER_KINDS = ("product", "nurture")
-TABLE_NAMES = ("offers", "customers", "events", "outcomes")
+TABLE_NAMES = ("offers", "customers", "events", "outcomes", "exposures")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ OFFERS = TableSpec(
         ColumnSpec("kind", "string", required=True, nullable=False),
         ColumnSpec("value", "float", required=True, nullable=False),
         ColumnSpec("currency", "string"),  # ISO 4217 code of the value (EUR, USD)
+        ColumnSpec("cost", "float"),  # of making the offer once (a discount, a gift)
+        ColumnSpec("valid_days", "float"),  # how long an offer made can be taken up
     ),
 )
 OUTCOMES = TableSpec(
@@ -84,6 +87,19 @@ OUTCOMES = TableSpec(
         ColumnSpec("ts", "timestamp", required=True, nullable=False),
         ColumnSpec("offer_id", "string"),
         ColumnSpec("value", "float"),
+    ),
+)
+
+EXPOSURES = TableSpec(
+    name="exposures",
+    description="one row per offer made to a customer",
+    columns=(
+        ColumnSpec("customer_id", "category", required=True, nullable=False),
+        ColumnSpec("ts", "timestamp", required=True, nullable=False),
+        ColumnSpec("offer_id", "string", required=True, nullable=False),
+        ColumnSpec("channel", "category"),
+        # the probability with which the sending policy chose this offer for this customer
+        ColumnSpec("propensity", "float"),
     ),
 )
 
@@ -121,7 +137,7 @@ EVENT_TYPES: dict[str, EventType] = {
     )
 }
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (OFFERS, CUSTOMERS, EVENTS, OUTCOMES)}
+TABLES: dict[str, TableSpec] = {t.name: t for t in (OFFERS, CUSTOMERS, EVENTS, OUTCOMES, EXPOSURES)}
 
 # the events' descriptive columns: what feature filters and distinct counts read
 EVENT_CATEGORIES = tuple(

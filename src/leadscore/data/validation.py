@@ -61,6 +61,19 @@ EXPLANATIONS: dict[str, tuple[str, str]] = {
         "set kind to 'product' (something to sell) or 'nurture' (content for a lead)",
     ),
     "non_negative": ("value must not be negative", "use the offer's value in money, 0 or more"),
+    "cost_non_negative": (
+        "cost must not be negative",
+        "use what making the offer once costs, in money, 0 or more",
+    ),
+    "valid_days_positive": (
+        "valid_days must be more than 0",
+        "give how many days an offer made can be taken up, or leave it empty",
+    ),
+    "propensity_in_range": (
+        "propensity must lie in (0, 1]",
+        "give the probability with which the sending policy chose this offer, or leave "
+        "it empty (a logged 0 means the offer could not have been made)",
+    ),
     "not_before_customer_created_at": (
         "timestamp lies before its customer's created_at, by more than the tolerance",
         "check the customer's created_at and the time zones of both tables, or raise "
@@ -134,6 +147,14 @@ def table_schema(table: str, columns: list[str], ref: Reference) -> pa.DataFrame
                 nullable=False, checks=_element_check("non_negative", lambda s: s >= 0)
             ),
         }
+        if "cost" in columns:
+            cols["cost"] = pa.Column(
+                nullable=True, checks=_element_check("cost_non_negative", lambda s: s >= 0)
+            )
+        if "valid_days" in columns:
+            cols["valid_days"] = pa.Column(
+                nullable=True, checks=_element_check("valid_days_positive", lambda s: s > 0)
+            )
         return pa.DataFrameSchema(cols)
     if table == "customers":
         cols = {
@@ -145,14 +166,19 @@ def table_schema(table: str, columns: list[str], ref: Reference) -> pa.DataFrame
         if "converted" in columns:
             cols["converted"] = pa.Column(nullable=False)
         return pa.DataFrameSchema(cols)
-    # events and outcomes: behaviour over time, tied to customers and offers
+    # events, outcomes and exposures: behaviour over time, tied to customers and offers
     cols = {
         "customer_id": _id_column(customer_ids),
         "ts": pa.Column(nullable=False, checks=_not_in_future(ref)),
-        "offer_id": _offer_column(ref),
+        "offer_id": _offer_column(ref, nullable=table != "exposures"),
     }
     if table == "events":
         cols["event_type"] = pa.Column(nullable=False)
+    if table == "exposures" and "propensity" in columns:
+        cols["propensity"] = pa.Column(
+            nullable=True,
+            checks=_element_check("propensity_in_range", lambda s: (s > 0) & (s <= 1)),
+        )
     checks = [] if ref.customer_created_at is None else [_after_created_check(ref)]
     return pa.DataFrameSchema(
         cols, checks=checks, unique=columns, report_duplicates="exclude_first"

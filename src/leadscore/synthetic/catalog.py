@@ -49,17 +49,21 @@ class Offer:
     name: str
     kind: str
     value: float
+    cost: float  # of making the offer once (outreach, a sales call, printed material)
+    valid_days: int  # how long an offer made can be taken up
 
 
 CURRENCY = "EUR"  # of the offers' values and the purchases' amounts
 OFFERS = (
-    Offer("O-CRM-CORE", "CRM Core", "product", 12000.0),
-    Offer("O-ANALYTICS", "Analytics Suite", "product", 9000.0),
-    Offer("O-AUTOMATION", "Marketing Automation", "product", 15000.0),
-    Offer("O-SUPPORT", "Premium Support", "product", 4000.0),
-    Offer("O-WP-ROI", "Whitepaper: The ROI of Sales 4.0", "nurture", 300.0),
-    Offer("O-WEBINAR", "Webinar: Predictive Selling in Practice", "nurture", 500.0),
-    Offer("O-CASE", "Case Study: A Mid-Sized Manufacturer Goes Data-Driven", "nurture", 400.0),
+    Offer("O-CRM-CORE", "CRM Core", "product", 12000.0, 150.0, 14),
+    Offer("O-ANALYTICS", "Analytics Suite", "product", 9000.0, 100.0, 14),
+    Offer("O-AUTOMATION", "Marketing Automation", "product", 15000.0, 200.0, 14),
+    Offer("O-SUPPORT", "Premium Support", "product", 4000.0, 60.0, 14),
+    Offer("O-WP-ROI", "Whitepaper: The ROI of Sales 4.0", "nurture", 300.0, 2.0, 21),
+    Offer("O-WEBINAR", "Webinar: Predictive Selling in Practice", "nurture", 500.0, 25.0, 21),
+    Offer(
+        "O-CASE", "Case Study: A Mid-Sized Manufacturer Goes Data-Driven", "nurture", 400.0, 2.0, 21
+    ),
 )
 PRODUCTS = tuple(i for i, o in enumerate(OFFERS) if o.kind == "product")
 NURTURE = tuple(i for i, o in enumerate(OFFERS) if o.kind == "nurture")
@@ -129,7 +133,9 @@ EVENT_TYPES = (
     EventType("quote_request", 0.0025, 1.50, "sales", offer="product"),
 )
 PURCHASE = "purchase"
-EVENT_TYPE_NAMES = (*(e.name for e in EVENT_TYPES), PURCHASE)
+OFFER_RECEIVED = "offer_received"  # an offer a campaign made (see ``campaigns``)
+OFFER_COMPLETED = "offer_completed"  # an offer made, taken up
+EVENT_TYPE_NAMES = (*(e.name for e in EVENT_TYPES), PURCHASE, OFFER_RECEIVED, OFFER_COMPLETED)
 PAGE_VIEW_CHANNELS = ("organic_search", "paid_search", "direct", "email", "referral")
 EVENT_CHANNELS = tuple(
     dict.fromkeys((*PAGE_VIEW_CHANNELS, *(e.channel for e in EVENT_TYPES), "sales", "webinar"))

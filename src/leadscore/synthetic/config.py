@@ -23,6 +23,20 @@ class IntentDynamics(BaseModel):
     reference: float = Field(-5.0, description="intent at which event rates are as listed")
 
 
+class OfferCampaigns(BaseModel):
+    """Waves of offers sent by a logging policy: part random exploration, part a
+    marketer's targeting rule, each decision's probability logged (see campaigns.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    waves: int = Field(10, ge=0, description="offer waves at the end of the history (0: none)")
+    every_days: int = Field(4, ge=1, description="days between waves")
+    reach: float = Field(0.25, gt=0, le=1, description="share of truth customers per wave")
+    exploration: float = Field(
+        0.4, ge=0, le=1, description="share of decisions made at random (offers or none)"
+    )
+
+
 def latest_monday(today: date) -> date:
     """The Monday on or before ``today``: where generated history ends 'now'."""
     return today - timedelta(days=today.weekday())
@@ -48,6 +62,7 @@ class SyntheticConfig(BaseModel):
     truth_every_weeks: int = Field(4, description="as-of dates every N weeks")
     horizon_days: int = Field(30)
     oracle_paths: int = Field(256, description="Monte Carlo paths per ground-truth pair")
+    campaigns: OfferCampaigns = OfferCampaigns()
 
     @model_validator(mode="after")
     def _monday(self) -> SyntheticConfig:

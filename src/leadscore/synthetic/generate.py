@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from leadscore.synthetic import catalog as cat
+from leadscore.synthetic.campaigns import NONE, Decisions, run_campaigns
 from leadscore.synthetic.config import SyntheticConfig
 from leadscore.synthetic.simulate import EventColumns, simulate
 from leadscore.synthetic.truth import conversion_truth, offer_affinity
@@ -40,11 +41,16 @@ def generate_crm(config: SyntheticConfig, out: Path) -> GeneratedCRM:
     history = simulate(config, cal, leads, rng)
     truth = conversion_truth(config, cal, leads, history, rng)
     ids = _customer_ids(leads.n)
+    # a stream of its own: the CRM's history stays the same with or without campaigns
+    campaigns = run_campaigns(config, cal, leads, history, np.random.default_rng([config.seed, 1]))
+    events = EventColumns.concat([history.events, campaigns.events])
+    events = events.take(np.lexsort((events.event_type, events.ts_us, events.customer)))
 
     tables = {
         "customers": _customers_frame(leads, ids, config, rng),
-        "events": _events_frame(history.events, ids, cal.campaigns),
+        "events": _events_frame(events, ids, cal.campaigns),
         "offers": offers_frame(),
+        "exposures": _exposures_frame(campaigns.decisions, ids),
     }
     purchases = tables["events"][tables["events"]["event_type"] == cat.PURCHASE]
     tables["outcomes"] = purchases[["customer_id", "ts", "offer_id", "value"]].reset_index(
@@ -58,6 +64,9 @@ def generate_crm(config: SyntheticConfig, out: Path) -> GeneratedCRM:
     affinity = _affinity_frame(offer_affinity(leads, history.truth_customers), ids)
     (out / TRUTH_DIR).mkdir(exist_ok=True)
     truth_frame.to_parquet(out / TRUTH_DIR / "conversion.parquet", index=False)
+    _decisions_frame(campaigns.decisions, ids).to_parquet(
+        out / TRUTH_DIR / "offer_decisions.parquet", index=False
+    )
     affinity.to_parquet(out / TRUTH_DIR / "offer_affinity.parquet", index=False)
     result = GeneratedCRM(
         directory=out,
@@ -141,8 +150,44 @@ def offers_frame() -> pd.DataFrame:
             "kind": [o.kind for o in cat.OFFERS],
             "value": [o.value for o in cat.OFFERS],
             "currency": [cat.CURRENCY] * len(cat.OFFERS),
+            "cost": [o.cost for o in cat.OFFERS],
+            "valid_days": [float(o.valid_days) for o in cat.OFFERS],
         }
     )
+
+
+def _exposures_frame(decisions: Decisions, ids: pd.Index) -> pd.DataFrame:
+    """The offers made, as a sending system logs them: with the decision's probability."""
+    made = decisions.action != NONE
+    return pd.DataFrame(
+        {
+            "customer_id": _codes(decisions.customer[made], list(ids)),
+            "ts": pd.to_datetime(decisions.ts_us[made], unit="us", utc=True),
+            "offer_id": np.asarray([o.offer_id for o in cat.OFFERS])[decisions.action[made]],
+            "channel": pd.Categorical(["email"] * int(made.sum())),
+            "propensity": decisions.propensity[made],
+        }
+    ).sort_values(["customer_id", "ts"], ignore_index=True)
+
+
+def _decisions_frame(decisions: Decisions, ids: pd.Index) -> pd.DataFrame:
+    """Every decision (no offer included) with the true response to every offer."""
+    names = np.asarray(["none", *(o.offer_id for o in cat.OFFERS)])
+    frame = pd.DataFrame(
+        {
+            "customer_id": ids[decisions.customer],
+            "ts": pd.to_datetime(decisions.ts_us, unit="us", utc=True),
+            "action": names[decisions.action + 1],
+            "propensity": decisions.propensity,
+            "rule_action": names[decisions.rule_action + 1],
+            "taken": decisions.taken,
+            "reward": decisions.reward,
+        }
+    )
+    for j, offer in enumerate(cat.OFFERS):
+        frame[f"p_with:{offer.offer_id}"] = decisions.p_with[:, j]
+        frame[f"p_without:{offer.offer_id}"] = decisions.p_without[:, j]
+    return frame
 
 
 def _truth_frame(truth: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:

@@ -35,7 +35,9 @@ def test_generated_crm_loads_without_problems(small_crm: GeneratedCRM) -> None:
         "customers": 1_500,
         "events": small_crm.events,
         "outcomes": small_crm.purchases,
+        "exposures": len(read_table(small_crm.directory, "exposures")),
     }
+    assert len(data.exposures) > 1_000 and data.exposures["propensity"].between(0, 1).all()
     assert all(r.rejected == 0 and r.reconciles for r in result.reports)
     assert str(data.events["ts"].dtype) == "datetime64[us, UTC]"
     assert isinstance(data.events["event_type"].dtype, pd.CategoricalDtype)

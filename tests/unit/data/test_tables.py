@@ -11,8 +11,19 @@ def test_empty_tables_have_the_canonical_columns_and_kinds() -> None:
     assert str(events["ts"].dtype) == "datetime64[us, UTC]"
     assert events["value"].dtype == "float64"
     assert events.empty
-    assert list(empty_table("offers").columns) == ["offer_id", "name", "kind", "value", "currency"]
+    assert list(empty_table("offers").columns) == [
+        "offer_id",
+        "name",
+        "kind",
+        "value",
+        "currency",
+        "cost",
+        "valid_days",
+    ]
     assert list(empty_table("outcomes").columns) == ["customer_id", "ts", "offer_id", "value"]
+    exposures = empty_table("exposures")
+    assert list(exposures.columns) == ["customer_id", "ts", "offer_id", "channel", "propensity"]
+    assert exposures["propensity"].dtype == "float64"
 
 
 def test_event_categories_are_what_filters_and_distinct_counts_read() -> None:
