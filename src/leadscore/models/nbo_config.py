@@ -27,6 +27,13 @@ class NBOConfig(StrictModel):
         description="one model over (lead, offer) pairs with the offer as a feature, or one "
         "model per offer (benchmarks/bench_nbo_pooled.py compares them)",
     )
+    response_learner: Literal["auto", "pooled", "per_offer", "per_offer_logistic"] = Field(
+        "auto",
+        description="the learner of the response to offers made: one booster over "
+        "(customer, offer) pairs, one booster per offer, or one logistic regression per "
+        "offer; auto fits each and keeps the one whose choices are worth most on the "
+        "validation offers (doubly robust estimate)",
+    )
     exclude_owned: bool = True
     rules: list[EligibilityRule] = Field(default_factory=list)
     sales_ready_grades: list[str] = Field(default_factory=lambda: ["A", "B"])

@@ -29,9 +29,9 @@ class OfferCampaigns(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    waves: int = Field(10, ge=0, description="offer waves at the end of the history (0: none)")
+    waves: int = Field(16, ge=0, description="offer waves at the end of the history (0: none)")
     every_days: int = Field(4, ge=1, description="days between waves")
-    reach: float = Field(0.25, gt=0, le=1, description="share of truth customers per wave")
+    reach: float = Field(0.3, gt=0, le=1, description="share of free customers per wave")
     exploration: float = Field(
         0.4, ge=0, le=1, description="share of decisions made at random (offers or none)"
     )

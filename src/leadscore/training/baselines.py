@@ -25,7 +25,12 @@ def points_score(frame: pd.DataFrame, points: dict[str, float], cap: float) -> n
 
 
 def fit_logistic(
-    matrix: np.ndarray, label: np.ndarray, categorical: list[int], *, min_frequency: int = 20
+    matrix: np.ndarray,
+    label: np.ndarray,
+    categorical: list[int],
+    *,
+    min_frequency: int = 20,
+    weight: np.ndarray | None = None,
 ) -> LinearModel:
     """Standardised numbers (signed log1p, median for missing, a flag where training had
     missing values), one-hot categories (levels rarer than ``min_frequency`` share one),
@@ -42,7 +47,7 @@ def fit_logistic(
         for j in range(matrix.shape[1])
     ]
     design = np.column_stack([c for b in builders for c in b.columns] or [np.zeros(len(label))])
-    fit = LogisticRegression(C=1.0, max_iter=300).fit(design, label)
+    fit = LogisticRegression(C=1.0, max_iter=300).fit(design, label, sample_weight=weight)
     coef = iter(fit.coef_[0])
     intercept = float(fit.intercept_[0])
     terms = []

@@ -76,8 +76,10 @@ def lightgbm_inputs(
     split: Split,
     encoder: FeatureEncoder,
     config: TrainingConfig,
+    weight: np.ndarray | None = None,
 ) -> tuple[dict, lgb.Dataset, lgb.Dataset]:
-    """LightGBM's parameters and its training and validation datasets for a split."""
+    """LightGBM's parameters and its training and validation datasets for a split (rows
+    weighted by ``weight`` where given)."""
     train_label = label[split.train]
     params = config.lightgbm.params(
         seed=config.seed, positives=int(train_label.sum()), negatives=int((~train_label).sum())
@@ -86,8 +88,20 @@ def lightgbm_inputs(
         "feature_name": encoder.lightgbm_names,
         "categorical_feature": encoder.categorical_index,
     }
-    train = lgb.Dataset(matrices.train, train_label, **common, params={"verbosity": -1})
-    valid = lgb.Dataset(matrices.validation, label[split.validation], reference=train, **common)
+    train = lgb.Dataset(
+        matrices.train,
+        train_label,
+        weight=None if weight is None else weight[split.train],
+        **common,
+        params={"verbosity": -1},
+    )
+    valid = lgb.Dataset(
+        matrices.validation,
+        label[split.validation],
+        weight=None if weight is None else weight[split.validation],
+        reference=train,
+        **common,
+    )
     return params, train, valid
 
 
@@ -97,8 +111,9 @@ def fit_booster(
     split: Split,
     encoder: FeatureEncoder,
     config: TrainingConfig,
+    weight: np.ndarray | None = None,
 ) -> FittedBooster:
-    params, train, valid = lightgbm_inputs(matrices, label, split, encoder, config)
+    params, train, valid = lightgbm_inputs(matrices, label, split, encoder, config, weight)
     booster = lgb.train(
         params,
         train,

@@ -10,6 +10,7 @@ is not over when the data ends cannot be labelled yet and are left out, and coun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,10 +30,13 @@ class ExposureRows:
     data_end: pd.Timestamp | None
 
 
-def take_ups(data: CanonicalData) -> pd.DataFrame:
-    """Every take-up that names an offer: ``customer_id``, ``offer_id``, ``ts``."""
+def take_ups(data: CanonicalData, engagement_event_types: Sequence[str] = ()) -> pd.DataFrame:
+    """Every take-up that names an offer: ``customer_id``, ``offer_id``, ``ts``. Besides
+    the take-up events and outcomes, events of ``engagement_event_types`` (a download of
+    the content offered) count."""
     events = data.events
-    wanted = events["event_type"].astype("object") == data.source.take_up_event_type
+    kinds = {data.source.take_up_event_type, *engagement_event_types}
+    wanted = events["event_type"].astype("object").isin(kinds)
     parts = [events.loc[wanted, ["customer_id", "ts", "offer_id"]], data.outcomes]
     frames = [
         pd.DataFrame(
@@ -58,7 +62,12 @@ def _data_end(data: CanonicalData) -> pd.Timestamp | None:
     return max(moments) if moments else None
 
 
-def exposure_rows(data: CanonicalData, *, default_valid_days: float) -> ExposureRows:
+def exposure_rows(
+    data: CanonicalData,
+    *,
+    default_valid_days: float,
+    engagement_event_types: Sequence[str] = (),
+) -> ExposureRows:
     """One labelled row per offer made, oldest first."""
     exposures = data.exposures
     end = _data_end(data)
@@ -78,7 +87,7 @@ def exposure_rows(data: CanonicalData, *, default_valid_days: float) -> Exposure
     frame["valid_until"] = frame["as_of"] + pd.to_timedelta(days, unit="D")
     frame = frame.sort_values(["as_of", "customer_id", "offer_id"], kind="stable")
     frame = frame.reset_index(drop=True)
-    frame[TAKEN] = _credited(frame, take_ups(data))
+    frame[TAKEN] = _credited(frame, take_ups(data, engagement_event_types))
     open_window = frame["valid_until"] > end
     kept = frame[~open_window].reset_index(drop=True)
     return ExposureRows(kept, int(open_window.sum()), end)

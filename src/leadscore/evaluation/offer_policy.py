@@ -1,0 +1,204 @@
+"""Judging offer policies on the offers actually made in the test period (part of #17).
+
+Each test exposure is a logged decision: the offer made, the logging policy's probability
+of making it (logged, or estimated as the offer's share of the offers made that day: right
+for randomised waves) and its reward, take-up value less cost. Every policy chooses among
+the offers and "no offer" (worth 0) and is valued by replay, IPS, SNIPS and doubly robust
+(reward model: the response model's take-up value) with bootstrap intervals. On synthetic
+data the ground truth gives each policy's true take-up and incremental value on the same
+customers and moments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leadscore.evaluation.off_policy import (
+    Estimate,
+    LoggedDecisions,
+    deterministic,
+    evaluate_policy,
+    greedy,
+    true_value,
+    uniform,
+)
+from leadscore.models.offer_response import OfferResponse
+from leadscore.training.config import TrainingConfig
+from leadscore.training.exposures import TAKEN
+from leadscore.training.offer_response import (
+    LEARNERS,
+    FittedResponse,
+    ResponseData,
+    fit_offer_response,
+)
+
+
+@dataclass
+class PolicyComparison:
+    """Per policy: each estimator's value; with ground truth, the true values too."""
+
+    estimates: dict[str, dict[str, Estimate]]
+    truth: dict[str, dict[str, float]] | None
+    logged_value: Estimate  # the logging policy, on its own decisions
+    propensity_source: str  # "logged" or "estimated"
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for policy, estimates in self.estimates.items():
+            row: dict[str, object] = {"policy": policy}
+            for name, estimate in estimates.items():
+                row[name] = estimate.value
+                row[f"{name}_low"] = estimate.low
+                row[f"{name}_high"] = estimate.high
+            row["replay_rows"] = estimates["replay"].rows
+            if self.truth is not None:
+                row.update({f"true_{k}": v for k, v in self.truth[policy].items()})
+            rows.append(row)
+        logging = {"policy": LOGGING, "on_policy": self.logged_value.value}
+        logging.update(on_policy_low=self.logged_value.low, on_policy_high=self.logged_value.high)
+        if self.truth is not None:
+            logging.update({f"true_{k}": v for k, v in self.truth[LOGGING].items()})
+        return pd.DataFrame([*rows, logging])
+
+
+def estimated_propensity(exposed: pd.DataFrame) -> np.ndarray:
+    """Each offer's share of the offers made on the same day: the logging policy's
+    probability where offers were assigned at random within a wave."""
+    day = exposed["as_of"].dt.floor("D")
+    share = exposed.groupby([day, exposed["offer_id"]])["offer_id"].transform("size")
+    return (share / day.map(day.value_counts())).to_numpy(dtype=float)
+
+
+def logged_decisions(exposed: pd.DataFrame, offers: pd.DataFrame) -> tuple[LoggedDecisions, str]:
+    ids = offers["offer_id"].tolist()
+    action = exposed["offer_id"].map({o: j for j, o in enumerate(ids)}).to_numpy(dtype=int)
+    value = offers["value"].to_numpy(dtype=float)[action]
+    cost = offers["cost"].to_numpy(dtype=float)[action]
+    reward = exposed[TAKEN].to_numpy(dtype=float) * value - cost
+    logged = exposed["propensity"].to_numpy(dtype=float)
+    if np.isnan(logged).any():
+        return LoggedDecisions(action, estimated_propensity(exposed), reward), "estimated"
+    return LoggedDecisions(action, logged, reward), "logged"
+
+
+def _offers_only(rows: int, offers: int) -> np.ndarray:
+    return np.column_stack([np.ones((rows, offers), dtype=bool), np.zeros(rows, dtype=bool)])
+
+
+def _with_none(values: np.ndarray) -> np.ndarray:
+    return np.column_stack([values, np.zeros(len(values))])
+
+
+def learnt_policy_value(
+    response: OfferResponse, matrix: np.ndarray, exposed: pd.DataFrame
+) -> float:
+    """The doubly robust value, on these offers made, of choosing each customer's offer of
+    highest expected incremental value, or none."""
+    logged, _ = logged_decisions(exposed, response.offers)
+    policy = greedy(_with_none(response.values(matrix, incremental=True)))
+    reward_model = _with_none(response.values(matrix, incremental=False))
+    return evaluate_policy(logged, policy, reward_model=reward_model, resamples=1)["dr"].value
+
+
+@dataclass(frozen=True)
+class ChosenResponse:
+    """The response kept, and each learner's validation value that chose it."""
+
+    fitted: FittedResponse
+    values: dict[str, float]
+    skipped: dict[str, str]  # learners that could not be fitted, and why
+
+    @property
+    def why(self) -> str:
+        ranked = sorted(self.values.items(), key=lambda item: -item[1])
+        figures = ", ".join(f"{name} {value:,.1f}" for name, value in ranked)
+        if len(ranked) == 1 and not self.skipped:
+            return f"{self.fitted.learner}, as configured (validation value {figures})"
+        text = (
+            f"{self.fitted.learner}: its choices are worth most on the validation offers "
+            f"(doubly robust value per offer made: {figures})"
+        )
+        return text + "".join(f"; {name} not fitted: {why}" for name, why in self.skipped.items())
+
+
+def choose_response(response: ResponseData, config: TrainingConfig) -> ChosenResponse:
+    """The configured learner, or (``auto``) each learner, kept by its validation value."""
+    chosen = config.nbo.response_learner
+    learners = list(LEARNERS) if chosen == "auto" else [chosen]
+    fitted, skipped = fit_offer_response(response, config, learners)
+    values = {}
+    for name, candidate in fitted.items():
+        rows = candidate.exposed_split.validation
+        exposed = response.exposed.iloc[rows].reset_index(drop=True)
+        values[name] = learnt_policy_value(
+            candidate.model, candidate.encoder.matrix(exposed), exposed
+        )
+    best = max(values, key=lambda name: values[name])
+    return ChosenResponse(fitted[best], values, skipped)
+
+
+def compare_policies(
+    response: OfferResponse,
+    matrix: np.ndarray,
+    exposed: pd.DataFrame,
+    popularity: np.ndarray,
+    *,
+    truth: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int = 0,
+    resamples: int = 500,
+) -> PolicyComparison:
+    """The learned policies against popularity (one offer for all: the best take-up value
+    on the training rows), random offers and, given the truth (p_with, p_without of every
+    offer in these rows), the oracle; all valued on these logged decisions."""
+    offers = response.offers
+    logged, source = logged_decisions(exposed, offers)
+    k = len(offers)
+    incremental = response.values(matrix, incremental=True)
+    take_up = response.values(matrix, incremental=False)
+    policies = {
+        "leadscore (incremental value)": greedy(_with_none(incremental)),
+        "take-up value": greedy(_with_none(take_up)),
+        "popularity": greedy(_with_none(np.broadcast_to(popularity, take_up.shape))),
+        "random": uniform(
+            len(matrix), k + 1, np.column_stack([np.ones((len(matrix), k)), np.zeros(len(matrix))])
+        ),
+    }
+    value = offers["value"].to_numpy(dtype=float)
+    cost = offers["cost"].to_numpy(dtype=float)
+    if truth is not None:
+        p_with, p_without = truth
+        policies["oracle"] = greedy(_with_none((p_with - p_without) * value - cost))
+    reward_model = _with_none(take_up)
+    estimates = {
+        name: evaluate_policy(
+            logged, policy, reward_model=reward_model, seed=seed, resamples=resamples
+        )
+        for name, policy in policies.items()
+    }
+    truths = None
+    if truth is not None:
+        p_with, p_without = truth
+        policies[LOGGING] = deterministic(logged.action, k + 1)  # as it chose, for the truth
+        truths = {
+            name: {
+                "take_up_value": true_value(policy, p_with, value, cost),
+                "incremental_value": true_value(policy, p_with, value, cost, p_without),
+            }
+            for name, policy in policies.items()
+        }
+    return PolicyComparison(estimates, truths, on_policy(logged, seed, resamples), source)
+
+
+LOGGING = "logging policy (as it chose)"
+
+
+def on_policy(logged: LoggedDecisions, seed: int, resamples: int) -> Estimate:
+    """The logging policy's own value: the mean reward of its decisions."""
+    rng = np.random.default_rng(seed)
+    n = len(logged.reward)
+    draws = [logged.reward[rng.integers(0, n, n)].mean() for _ in range(resamples)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return Estimate(float(logged.reward.mean()), float(low), float(high), n)

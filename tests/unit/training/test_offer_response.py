@@ -1,0 +1,145 @@
+"""The offer response learnt from offers made: rows, weights, and a policy that beats the
+logging policy, popularity and random offers on the synthetic ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.common.errors import InputError
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
+from leadscore.evaluation.offer_policy import (
+    LOGGING,
+    choose_response,
+    compare_policies,
+    estimated_propensity,
+)
+from leadscore.features.definitions import load_feature_set
+from leadscore.synthetic import GeneratedCRM
+from leadscore.synthetic.generate import TRUTH_DIR
+from leadscore.training.config import load_training_config
+from leadscore.training.exposures import TAKEN
+from leadscore.training.offer_response import ANYWAY_PREFIX, balancing_weights, response_data
+from tests.conftest import NOW, REPO
+
+
+def _config(crm: GeneratedCRM):
+    return load_training_config(REPO / "training" / "configs" / "nbo.yaml", source=crm.directory)
+
+
+@pytest.fixture(scope="module")
+def learnt(truth_crm: GeneratedCRM):
+    config = _config(truth_crm)
+    data = require_loaded(load_source(canonical_source(truth_crm.directory), now=NOW))
+    feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
+    rows = response_data(
+        data,
+        feature_set,
+        default_valid_days=config.horizon_days,
+        engagement_event_types=config.nbo.engagement_event_types,
+        seed=config.seed,
+    )
+    return data, rows, choose_response(rows, config)
+
+
+def test_rows_not_offered_had_no_offer_near_their_moment(learnt) -> None:
+    data, rows, _ = learnt
+    control, exposed = rows.control, rows.exposed
+    assert 0 < len(control) <= len(exposed)
+    longest = pd.Timedelta(days=rows.offers["valid_days"].max())
+    made = data.exposures.assign(customer_id=data.exposures["customer_id"].astype("str"))
+    near = control.merge(made, on="customer_id")
+    assert not ((near["ts"] - near["as_of"]).abs() < longest).any()
+    # a purchase of a product, or the content read, counts as taking it up anyway
+    assert control[f"{ANYWAY_PREFIX}O-WP-ROI"].mean() > 0.01
+    assert exposed[TAKEN].mean() > 0.1 and rows.still_open == 0
+
+
+def test_weights_balance_where_the_logging_policy_put_each_offer(learnt) -> None:
+    _, rows, _ = learnt
+    exposed = rows.exposed
+    ids = rows.offers["offer_id"].tolist()
+    weight = balancing_weights(exposed, ids)
+    by_offer = pd.Series(weight).groupby(exposed["offer_id"].to_numpy()).mean()
+    np.testing.assert_allclose(by_offer.to_numpy(), 1.0)
+    explored = exposed["propensity"].to_numpy() < 0.1
+    assert weight[explored].mean() > 5 * weight[~explored].mean()
+
+
+def test_the_learnt_policy_beats_logging_popularity_and_random_on_the_truth(
+    learnt, truth_crm: GeneratedCRM
+) -> None:
+    _, rows, chosen = learnt
+    fitted = chosen.fitted
+    assert set(chosen.values) | set(chosen.skipped) == {"pooled", "per_offer", "per_offer_logistic"}
+    assert all("not enough offers made" in why for why in chosen.skipped.values())
+    assert chosen.values[fitted.learner] == max(chosen.values.values())
+    assert fitted.learner in chosen.why and "doubly robust" in chosen.why
+    test = rows.exposed.iloc[fitted.exposed_split.test].reset_index(drop=True)
+    train = rows.exposed.iloc[fitted.exposed_split.train]
+    offers = fitted.model.offers
+    rate = train.groupby("offer_id")[TAKEN].mean().reindex(offers["offer_id"]).to_numpy()
+    popularity = rate * offers["value"].to_numpy() - offers["cost"].to_numpy()
+    truth = pd.read_parquet(truth_crm.directory / TRUTH_DIR / "offer_decisions.parquet")
+    joined = test[["customer_id", "as_of"]].merge(
+        truth.astype({"customer_id": "str"}),
+        left_on=["customer_id", "as_of"],
+        right_on=["customer_id", "ts"],
+        how="left",
+    )
+    assert joined["ts"].notna().all()  # every offer made is a decision of the truth
+    ids = offers["offer_id"].tolist()
+    p_with = joined[[f"p_with:{o}" for o in ids]].to_numpy()
+    p_without = joined[[f"p_without:{o}" for o in ids]].to_numpy()
+    matrix = fitted.encoder.matrix(test)
+    predicted, _ = fitted.model.probabilities(matrix)
+    products = offers["kind"].eq("product").to_numpy()
+    for j in np.flatnonzero(products):
+        assert np.corrcoef(predicted[:, j], p_with[:, j])[0, 1] > 0.5, ids[j]
+    compared = compare_policies(
+        fitted.model, matrix, test, popularity, truth=(p_with, p_without), resamples=200
+    )
+    true = {k: v["incremental_value"] for k, v in compared.truth.items()}
+    learnt_value = true["leadscore (incremental value)"]
+    for other in ("popularity", "random", LOGGING):
+        assert learnt_value > true[other], (other, true)
+    assert learnt_value < true["oracle"]
+    estimate = compared.estimates["leadscore (incremental value)"]["dr"]
+    take_up = compared.truth["leadscore (incremental value)"]["take_up_value"]
+    assert estimate.value == pytest.approx(take_up, rel=0.3)
+    assert compared.propensity_source == "logged"
+    table = compared.table()
+    assert set(table["policy"]) == {*compared.estimates, LOGGING}
+
+
+def test_estimated_propensity_is_each_offers_share_that_day() -> None:
+    exposed = pd.DataFrame(
+        {
+            "as_of": pd.to_datetime(
+                ["2026-05-01 09:00", "2026-05-01 10:00", "2026-05-01 11:00", "2026-05-05 09:00"],
+                utc=True,
+            ),
+            "offer_id": ["A", "A", "B", "B"],
+        }
+    )
+    np.testing.assert_allclose(estimated_propensity(exposed), [2 / 3, 2 / 3, 1 / 3, 1.0])
+
+
+def test_a_source_without_offers_made_is_told_what_to_add(
+    tmp_path: Path, small_crm: GeneratedCRM
+) -> None:
+    directory = tmp_path / "no_exposures"
+    directory.mkdir()
+    for name in ("customers", "events", "offers", "outcomes"):
+        (directory / f"{name}.parquet").write_bytes(
+            (small_crm.directory / f"{name}.parquet").read_bytes()
+        )
+    config = _config(small_crm)
+    data = require_loaded(load_source(canonical_source(directory), now=NOW))
+    feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
+    with pytest.raises(InputError, match=r"no offers made to learn from.*exposure_event_type"):
+        response_data(data, feature_set, default_valid_days=30, engagement_event_types=(), seed=0)
