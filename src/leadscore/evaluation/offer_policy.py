@@ -27,7 +27,7 @@ from leadscore.evaluation.off_policy import (
 )
 from leadscore.models.offer_response import OfferResponse
 from leadscore.training.config import TrainingConfig
-from leadscore.training.exposures import TAKEN
+from leadscore.training.exposures import TAKEN, estimated_propensity
 from leadscore.training.offer_response import (
     LEARNERS,
     FittedResponse,
@@ -62,14 +62,6 @@ class PolicyComparison:
         if self.truth is not None:
             logging.update({f"true_{k}": v for k, v in self.truth[LOGGING].items()})
         return pd.DataFrame([*rows, logging])
-
-
-def estimated_propensity(exposed: pd.DataFrame) -> np.ndarray:
-    """Each offer's share of the offers made on the same day: the logging policy's
-    probability where offers were assigned at random within a wave."""
-    day = exposed["as_of"].dt.floor("D")
-    share = exposed.groupby([day, exposed["offer_id"]])["offer_id"].transform("size")
-    return (share / day.map(day.value_counts())).to_numpy(dtype=float)
 
 
 def logged_decisions(exposed: pd.DataFrame, offers: pd.DataFrame) -> tuple[LoggedDecisions, str]:
@@ -162,9 +154,7 @@ def compare_policies(
         "leadscore (incremental value)": greedy(_with_none(incremental)),
         "take-up value": greedy(_with_none(take_up)),
         "popularity": greedy(_with_none(np.broadcast_to(popularity, take_up.shape))),
-        "random": uniform(
-            len(matrix), k + 1, np.column_stack([np.ones((len(matrix), k)), np.zeros(len(matrix))])
-        ),
+        "random": uniform(len(matrix), k + 1, _offers_only(len(matrix), k)),
     }
     value = offers["value"].to_numpy(dtype=float)
     cost = offers["cost"].to_numpy(dtype=float)

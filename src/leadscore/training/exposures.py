@@ -57,6 +57,14 @@ def take_ups(data: CanonicalData, engagement_event_types: Sequence[str] = ()) ->
     return found[found["offer_id"].notna()].astype({"offer_id": "str"})
 
 
+def estimated_propensity(exposed: pd.DataFrame) -> np.ndarray:
+    """Each offer's share of the offers made on the same day: the logging policy's
+    probability where offers were assigned at random within a wave."""
+    day = exposed["as_of"].dt.floor("D")
+    share = exposed.groupby([day, exposed["offer_id"]])["offer_id"].transform("size")
+    return (share / day.map(day.value_counts())).to_numpy(dtype=float)
+
+
 def _data_end(data: CanonicalData) -> pd.Timestamp | None:
     moments = [t["ts"].max() for t in (data.events, data.outcomes, data.exposures) if len(t)]
     return max(moments) if moments else None

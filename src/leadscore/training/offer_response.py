@@ -35,7 +35,12 @@ from leadscore.training.baselines import fit_logistic
 from leadscore.training.booster import PartMatrices, fit_booster
 from leadscore.training.calibration import fit_calibrator
 from leadscore.training.config import TrainingConfig
-from leadscore.training.exposures import TAKEN, exposure_rows, take_ups
+from leadscore.training.exposures import (
+    TAKEN,
+    estimated_propensity,
+    exposure_rows,
+    take_ups,
+)
 from leadscore.training.splits import PARTS, Split, check_parts, time_boundaries
 
 ANYWAY_PREFIX = "anyway__"
@@ -300,7 +305,9 @@ def balancing_weights(exposed: pd.DataFrame, ids: list[str]) -> np.ndarray:
     offers had been made at random, not only where the logging policy's rule put them,
     so that comparing offers for one customer does not lean on where each was usual."""
     logged = exposed["propensity"].to_numpy(dtype=float)
-    weight = 1.0 / np.where(np.isnan(logged), 1.0, logged)
+    if np.isnan(logged).any():
+        logged = estimated_propensity(exposed)
+    weight = 1.0 / logged
     weight = np.minimum(weight / weight.min(), MAX_WEIGHT)
     for offer in ids:
         mine = (exposed["offer_id"] == offer).to_numpy()
@@ -321,13 +328,21 @@ def _fit_per_offer_logistic(
     weight: np.ndarray | None = None,
 ) -> tuple[dict[str, OfferModel], int]:
     """One logistic regression per offer (responses that add up per feature need few
-    rows), calibrated by a weighted sigmoid on the offer's validation rows."""
+    rows), calibrated by a weighted sigmoid on the offer's validation rows: these need
+    take-ups and misses, not the minimum counts a booster's early stopping needs."""
     models: dict[str, OfferModel] = {}
     for j, offer in enumerate(ids):
         rows = np.flatnonzero(codes == j)
         part = _subsplit(split, rows)
-        own = None if weight is None else weight[rows]
         train, valid = rows[part.train], rows[part.validation]
+        check_offer_counts(label[train], config, f"the train offers of {offer}")
+        if label[valid].all() or not label[valid].any():  # its sigmoid needs both
+            raise InputError(
+                f"not enough offers made to learn from: the validation offers of {offer} "
+                "are all taken up or none is. More waves of offers, or a larger split "
+                "share for validation"
+            )
+        own = None if weight is None else weight[rows]
         linear = fit_logistic(
             matrix[train],
             label[train],

@@ -12,17 +12,12 @@ import pytest
 from leadscore.common.errors import InputError
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
-from leadscore.evaluation.offer_policy import (
-    LOGGING,
-    choose_response,
-    compare_policies,
-    estimated_propensity,
-)
+from leadscore.evaluation.offer_policy import LOGGING, choose_response, compare_policies
 from leadscore.features.definitions import load_feature_set
 from leadscore.synthetic import GeneratedCRM
 from leadscore.synthetic.generate import TRUTH_DIR
 from leadscore.training.config import load_training_config
-from leadscore.training.exposures import TAKEN
+from leadscore.training.exposures import TAKEN, estimated_propensity
 from leadscore.training.offer_response import ANYWAY_PREFIX, balancing_weights, response_data
 from tests.conftest import NOW, REPO
 
@@ -68,6 +63,10 @@ def test_weights_balance_where_the_logging_policy_put_each_offer(learnt) -> None
     np.testing.assert_allclose(by_offer.to_numpy(), 1.0)
     explored = exposed["propensity"].to_numpy() < 0.1
     assert weight[explored].mean() > 5 * weight[~explored].mean()
+    # without logged propensities, each offer's share that day stands in
+    unlogged = exposed.assign(propensity=np.nan)
+    expected = balancing_weights(unlogged.assign(propensity=estimated_propensity(unlogged)), ids)
+    np.testing.assert_allclose(balancing_weights(unlogged, ids), expected)
 
 
 def test_the_learnt_policy_beats_logging_popularity_and_random_on_the_truth(
