@@ -76,7 +76,7 @@ def _check_shapes(logged: LoggedDecisions, policy: np.ndarray, name: str) -> Non
         raise InputError(f"{name}: a logged action lies outside its {policy.shape[1]} columns")
 
 
-def _interval(
+def bootstrap_interval(
     terms: np.ndarray, weights: np.ndarray | None, *, resamples: int, seed: int
 ) -> tuple[float, float]:
     """Percentile interval of the mean of ``terms`` (or of ``sum(terms) / sum(weights)``)
@@ -120,20 +120,20 @@ def evaluate_policy(
     replay_terms = reward[matched]
     out["replay"] = Estimate(
         float(replay_terms.mean()) if len(replay_terms) else float("nan"),
-        *_interval(replay_terms, None, resamples=resamples, seed=seed),
+        *bootstrap_interval(replay_terms, None, resamples=resamples, seed=seed),
         int(matched.sum()),
     )
     ips_terms = weight * reward
     carried = int((weight > 0).sum())
     out["ips"] = Estimate(
         float(ips_terms.mean()) if n else float("nan"),
-        *_interval(ips_terms, None, resamples=resamples, seed=seed),
+        *bootstrap_interval(ips_terms, None, resamples=resamples, seed=seed),
         carried,
     )
     total = weight.sum()
     out["snips"] = Estimate(
         float(ips_terms.sum() / total) if total > 0 else float("nan"),
-        *_interval(ips_terms, weight, resamples=resamples, seed=seed),
+        *bootstrap_interval(ips_terms, weight, resamples=resamples, seed=seed),
         carried,
     )
     if reward_model is not None:
@@ -142,7 +142,7 @@ def evaluate_policy(
         dr_terms = direct + weight * (reward - reward_model[rows, logged.action])
         out["dr"] = Estimate(
             float(dr_terms.mean()) if n else float("nan"),
-            *_interval(dr_terms, None, resamples=resamples, seed=seed),
+            *bootstrap_interval(dr_terms, None, resamples=resamples, seed=seed),
             n,
         )
     return out

@@ -19,6 +19,7 @@ import pandas as pd
 from leadscore.evaluation.off_policy import (
     Estimate,
     LoggedDecisions,
+    bootstrap_interval,
     deterministic,
     evaluate_policy,
     greedy,
@@ -90,8 +91,9 @@ def learnt_policy_value(
     """The doubly robust value, on these offers made, of choosing each customer's offer of
     highest expected incremental value, or none."""
     logged, _ = logged_decisions(exposed, response.offers)
-    policy = greedy(_with_none(response.values(matrix, incremental=True)))
-    reward_model = _with_none(response.values(matrix, incremental=False))
+    incremental, take_up = response.values(matrix)
+    policy = greedy(_with_none(incremental))
+    reward_model = _with_none(take_up)
     return evaluate_policy(logged, policy, reward_model=reward_model, resamples=1)["dr"].value
 
 
@@ -148,8 +150,7 @@ def compare_policies(
     offers = response.offers
     logged, source = logged_decisions(exposed, offers)
     k = len(offers)
-    incremental = response.values(matrix, incremental=True)
-    take_up = response.values(matrix, incremental=False)
+    incremental, take_up = response.values(matrix)
     policies = {
         "leadscore (incremental value)": greedy(_with_none(incremental)),
         "take-up value": greedy(_with_none(take_up)),
@@ -187,8 +188,6 @@ LOGGING = "logging policy (as it chose)"
 
 def on_policy(logged: LoggedDecisions, seed: int, resamples: int) -> Estimate:
     """The logging policy's own value: the mean reward of its decisions."""
-    rng = np.random.default_rng(seed)
-    n = len(logged.reward)
-    draws = [logged.reward[rng.integers(0, n, n)].mean() for _ in range(resamples)]
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return Estimate(float(logged.reward.mean()), float(low), float(high), n)
+    reward = logged.reward
+    low, high = bootstrap_interval(reward, None, resamples=resamples, seed=seed)
+    return Estimate(float(reward.mean()), low, high, len(reward))

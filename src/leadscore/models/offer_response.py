@@ -57,11 +57,10 @@ class OfferResponse:
         )
         return with_offer_made, without
 
-    def values(self, matrix: np.ndarray, *, incremental: bool = True) -> np.ndarray:
-        """Each offer's expected value per row: incremental (over not making it) or the
-        value of its take-ups alone, less its cost."""
+    def values(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each offer's expected value per row, less its cost: (incremental, over not
+        making it; take-up, the value of its take-ups alone), from one prediction."""
         p_with, p_without = self.probabilities(matrix)
-        gain = p_with - p_without if incremental else p_with
         value = self.offers["value"].to_numpy(dtype=float)
         cost = self.offers["cost"].fillna(0).to_numpy(dtype=float)
-        return gain * value - cost
+        return (p_with - p_without) * value - cost, p_with * value - cost

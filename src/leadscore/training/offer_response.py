@@ -393,8 +393,10 @@ def fit_offer_response(
     codes = exposed["offer_id"].map({o: j for j, o in enumerate(ids)}).to_numpy(dtype=float)
     metadata = {"kind": "offer_response", "feature_set": config.feature_set}
     weight = balancing_weights(exposed, ids)
-    anyway, rates, anyway_trees = _fit_anyway(control, encoder, ids, bounds, config, metadata)
     control_split = _parts(control["as_of"], bounds)
+    anyway, rates, anyway_trees = _fit_anyway(
+        control, control_split, encoder, ids, config, metadata
+    )
     out, skipped = {}, {}
     for name in learners:
         try:
@@ -419,15 +421,14 @@ def fit_offer_response(
 
 def _fit_anyway(
     control: pd.DataFrame,
+    control_split: Split,
     encoder: FeatureEncoder,
     ids: list[str],
-    bounds,
     config: TrainingConfig,
     metadata: dict,
 ) -> tuple[dict[str, OfferModel], np.ndarray, dict[str, int]]:
     """The chance of taking each offer up anyway: a pooled booster over the control rows
     where enough of them did, else each offer's rate among them."""
-    control_split = _parts(control["as_of"], bounds)
     k, n = len(ids), len(control)
     label = np.concatenate([control[f"{ANYWAY_PREFIX}{o}"].to_numpy(dtype=bool) for o in ids])
 
