@@ -30,16 +30,20 @@ import pandas as pd
 
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
-from leadscore.evaluation.offer_policy import LOGGING, choose_response, compare_policies
+from leadscore.evaluation.offer_policy import (
+    LEARNT,
+    LOGGING,
+    choose_response,
+    evaluate_offer_policy,
+)
 from leadscore.features.definitions import load_feature_set
+from leadscore.jobs.nbo import offers_made
 from leadscore.synthetic import SyntheticConfig, generate_crm
 from leadscore.synthetic.generate import TRUTH_DIR
 from leadscore.training.config import load_training_config
 from leadscore.training.exposures import TAKEN
-from leadscore.training.offer_response import response_data
 
 REPO = Path(__file__).resolve().parents[1]
-LEARNT = "leadscore (incremental value)"
 NOW = pd.Timestamp("2026-11-27", tz="UTC")
 
 
@@ -48,44 +52,19 @@ def one_seed(customers: int, seed: int, workdir: Path, *, time_it: bool) -> dict
     generate_crm(
         SyntheticConfig(customers=customers, seed=seed, truth_customers=customers), directory
     )
-    config = load_training_config(REPO / "training" / "configs" / "nbo.yaml", source=directory)
+    config = load_training_config(
+        REPO / "training" / "configs" / "nbo_offers_made.yaml", source=directory
+    )
     data = require_loaded(load_source(canonical_source(directory), now=NOW))
     feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
-    rows = response_data(
-        data,
-        feature_set,
-        default_valid_days=config.horizon_days,
-        engagement_event_types=config.nbo.engagement_event_types,
-        seed=config.seed,
-    )
+    rows = offers_made(config, data, feature_set)
     clock = time.perf_counter()
     chosen = choose_response(rows, config)
     learn_seconds = time.perf_counter() - clock
     fitted = chosen.fitted
-    test = rows.exposed.iloc[fitted.exposed_split.test].reset_index(drop=True)
-    train = rows.exposed.iloc[fitted.exposed_split.train]
-    offers = fitted.model.offers
-    rate = train.groupby("offer_id")[TAKEN].mean().reindex(offers["offer_id"]).fillna(0)
-    popularity = rate.to_numpy() * offers["value"].to_numpy() - offers["cost"].to_numpy()
     truth = pd.read_parquet(directory / TRUTH_DIR / "offer_decisions.parquet")
-    joined = test[["customer_id", "as_of"]].merge(
-        truth.astype({"customer_id": "str"}),
-        left_on=["customer_id", "as_of"],
-        right_on=["customer_id", "ts"],
-        how="left",
-    )
-    ids = offers["offer_id"].tolist()
-    compared = compare_policies(
-        fitted.model,
-        fitted.encoder.matrix(test),
-        test,
-        popularity,
-        truth=(
-            joined[[f"p_with:{o}" for o in ids]].to_numpy(),
-            joined[[f"p_without:{o}" for o in ids]].to_numpy(),
-        ),
-        seed=seed,
-    )
+    compared = evaluate_offer_policy(rows, chosen, config, truth=truth).comparison
+    test = rows.exposed.iloc[fitted.exposed_split.test]
     result = {
         "seed": seed,
         "offers_made": len(rows.exposed),

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import canonical_source
+from leadscore.evaluation.offer_policy import (
+    ChosenResponse,
+    OfferEvaluation,
+    choose_response,
+    evaluate_offer_policy,
+)
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.training_set import build_feature_table, write_feature_table
+from leadscore.jobs.nbo import offers_made
 from leadscore.synthetic import GeneratedCRM, SyntheticConfig, generate_crm
+from leadscore.synthetic.generate import TRUTH_DIR
+from leadscore.training.config import TrainingConfig, load_training_config
+from leadscore.training.offer_response import ResponseData
 
 # a moment after the synthetic history ends, so 'future timestamp' checks are repeatable
 NOW = pd.Timestamp("2026-11-27", tz="UTC")
@@ -37,6 +48,33 @@ def truth_crm(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCRM:
     """Enough leads for ground-truth statistics to be stable."""
     out = tmp_path_factory.mktemp("crm_truth")
     return generate_crm(SyntheticConfig(customers=12_000, seed=5, truth_customers=12_000), out)
+
+
+@dataclass(frozen=True)
+class LearntOffers:
+    """The response to the offers made in ``truth_crm``, learnt and evaluated as the job
+    does it, with everything it came from."""
+
+    data: CanonicalData
+    rows: ResponseData
+    chosen: ChosenResponse
+    evaluation: OfferEvaluation
+    truth: pd.DataFrame
+    config: TrainingConfig
+
+
+@pytest.fixture(scope="session")
+def learnt(truth_crm: GeneratedCRM) -> LearntOffers:
+    config = load_training_config(
+        REPO / "training" / "configs" / "nbo_offers_made.yaml", source=truth_crm.directory
+    )
+    data = require_loaded(load_source(canonical_source(truth_crm.directory), now=NOW))
+    feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
+    rows = offers_made(config, data, feature_set)
+    chosen = choose_response(rows, config)
+    truth = pd.read_parquet(truth_crm.directory / TRUTH_DIR / "offer_decisions.parquet")
+    evaluation = evaluate_offer_policy(rows, chosen, config, truth=truth, resamples=200)
+    return LearntOffers(data, rows, chosen, evaluation, truth, config)
 
 
 def read_table(directory: Path, name: str) -> pd.DataFrame:

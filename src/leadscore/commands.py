@@ -413,6 +413,7 @@ SHOWN_METRICS = {
     "nbo": {
         "products_model_hit_rate_at_3": "products hit@3",
         "nurture_model_hit_rate_at_3": "nurture hit@3",
+        "test_dr_value": "DR value",  # learnt from offers made
     },
 }
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from leadscore.common.wording import format_value, share_percent
 from leadscore.data.loading import LoadResult
 from leadscore.data.problems import group_problems
+from leadscore.evaluation.offer_policy import LEARNT, LOGGING, OfferEvaluation
 from leadscore.features.training_set import FeatureTable
 
 
@@ -92,6 +95,8 @@ def print_training_result(result, console: Console) -> None:
     evaluation, run = result.evaluation, result.run
     if result.kind == "conversion":
         _print_conversion(evaluation, console)
+    elif isinstance(evaluation, OfferEvaluation):
+        _print_offer_policies(evaluation, console)
     else:
         _print_nbo(evaluation, console)
     champion = " and champion (first model)" if run.became_champion else ""
@@ -157,6 +162,58 @@ def _print_nbo(evaluation, console: Console) -> None:
             ),
         )
     console.print(table)
+
+
+SHORT_NAMES = {LEARNT: "leadscore"}
+
+
+def _print_offer_policies(evaluation: OfferEvaluation, console: Console) -> None:
+    """Each policy's estimated value per offer made on the test offers made (DR with its
+    95 % interval), and its true value where the data is synthetic."""
+    comparison = evaluation.comparison
+    table = Table(
+        title=f"Offer policies: value per offer made, {len(evaluation.test):,} test offers made",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("policy", no_wrap=True)
+    for header in ("replay", "IPS", "SNIPS", "DR", "DR 95 %"):
+        table.add_column(header, justify="right", no_wrap=True)
+    if comparison.truth is not None:
+        table.add_column("true", justify="right", no_wrap=True)
+
+    def amount(value: float) -> str:
+        return "-" if pd.isna(value) else f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3f}"
+
+    for policy, estimates in comparison.estimates.items():
+        dr = estimates["dr"]
+        row = [amount(estimates[name].value) for name in ("replay", "ips", "snips", "dr")]
+        row.append(f"{amount(dr.low)}-{amount(dr.high)}")
+        if comparison.truth is not None:
+            row.append(amount(comparison.truth[policy]["incremental_value"]))
+        table.add_row(SHORT_NAMES.get(policy, policy), *row)
+    logged = comparison.logged_value
+    row = ["", "", "", amount(logged.value), f"{amount(logged.low)}-{amount(logged.high)}"]
+    if comparison.truth is not None:
+        row.append(amount(comparison.truth[LOGGING]["incremental_value"]))
+    table.add_row("logging policy", *row)
+    console.print(table)
+    console.print(
+        "leadscore: the offer of highest expected incremental value, or none; logging "
+        "policy: as it chose (the mean of its own rewards)"
+        + (
+            "; true: the ground truth's incremental value per decision"
+            if comparison.truth is not None
+            else ""
+        ),
+        highlight=False,
+    )
+    console.print(f"learner: {evaluation.chosen.why}", highlight=False)
+    if evaluation.still_open:
+        console.print(
+            f"left out {evaluation.still_open:,} offers made whose window is still open "
+            "when the data ends"
+        )
 
 
 def print_demo_summary(

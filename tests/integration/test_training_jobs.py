@@ -27,6 +27,7 @@ from leadscore.jobs.run import run_job
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.files import load_model_dir
 from leadscore.models.nbo import NBOModel
+from leadscore.models.offer_response import ResponseNBOModel
 from leadscore.scoring.champions import load_champions
 from leadscore.scoring.fast_models import fast_nbo
 from leadscore.synthetic import GeneratedCRM
@@ -356,3 +357,55 @@ def test_nbo_per_offer_strategy_trains_one_model_per_offer(
         expected = booster.predict(matrix[rows[k] : rows[k] + 1], pred_contrib=True)[0]
         np.testing.assert_allclose(values[k], expected, atol=1e-9)
     assert loaded.propensities(matrix) == pytest.approx(model.propensities(matrix), abs=1e-12)
+
+
+def test_nbo_learnt_from_offers_made_is_tracked_gated_by_its_value_and_served(
+    small_crm: GeneratedCRM, store: Path
+) -> None:
+    config = str(REPO / "training" / "configs" / "nbo_offers_made.yaml")
+    source = ("--source", str(small_crm.directory))
+    trained = runner.invoke(app, ["train", "nbo", "--config", config, *source])
+    assert trained.exit_code == 0, trained.output
+    for said in ("test offers made", "leadscore", "popularity", "random", "oracle", "learner:"):
+        assert said in trained.output, said
+    handle = tracking.fetch("leadscore-nbo", "champion")
+    model = load_model_dir(handle.directory)
+    assert isinstance(model, ResponseNBOModel)
+    run = mlflow.get_run(handle.run_id)
+    metrics, params = run.data.metrics, run.data.params
+    assert params["learn_from"] == "exposures" and int(params["offers_made"]) > 1_000
+    low, value, high = (metrics[f"leadscore_dr_{k}"] for k in ("low", "value", "high"))
+    assert low < value < high and metrics["test_dr_value"] == value
+    assert metrics["leadscore_true_incremental_value"] > metrics["random_true_incremental_value"]
+    card = Path(
+        mlflow.artifacts.download_artifacts(run_id=handle.run_id, artifact_path="model_card.md")
+    )
+    text = card.read_text()
+    assert "learnt from offers made" in text and "Doubly robust value" in text
+
+    # the same again: the gate values both on the challenger's test offers made
+    assert runner.invoke(app, ["train", "nbo", "--config", config, *source]).exit_code == 0
+    promoted = runner.invoke(app, ["promote", "nbo", "--config", config])
+    assert promoted.exit_code == 0, promoted.output
+    assert "promoted version 2" in promoted.output and "difference 0.00" in promoted.output
+    # a model learnt from outcomes cannot be judged against it on its rows
+    classic = str(REPO / "training" / "configs" / "nbo.yaml")
+    assert runner.invoke(app, ["train", "nbo", "--config", classic, *source]).exit_code == 0
+    refused = runner.invoke(app, ["promote", "nbo", "--config", classic])
+    assert refused.exit_code == 1 and "learn_from: exposures" in refused.output
+    listed = runner.invoke(app, ["models", "nbo", "--config", config], terminal_width=200)
+    assert "DR value" in listed.output
+
+    # served: offers only where they add value, each with reasons
+    write_store(small_crm, "nbo_v1", store / "leads.parquet")
+    scored = runner.invoke(
+        app,
+        [
+            *("score", "--input", str(store / "leads.parquet")),
+            *("--out", str(store / "offers.jsonl"), "--conversion-model", ""),
+        ],
+    )
+    assert scored.exit_code == 0, scored.output
+    lines = [json.loads(line) for line in (store / "offers.jsonl").read_text().splitlines()]
+    offers = [o for line in lines for o in line["next_best_offers"]]
+    assert offers and all(o["expected_value"] > 0 and o["reasons"] for o in offers)

@@ -7,6 +7,7 @@ import pandas as pd
 from leadscore.common.wording import share_percent
 from leadscore.evaluation.conversion import Evaluation
 from leadscore.evaluation.nbo import NBOEvaluation
+from leadscore.evaluation.offer_policy import OfferEvaluation
 from leadscore.features.training_set import FeatureTable
 from leadscore.training.calibration import PRIOR_LEADS
 
@@ -132,6 +133,56 @@ def nbo_card(evaluation: NBOEvaluation, table: FeatureTable) -> str:
             "## Ranking quality on the test set",
             "",
             markdown_table(rankings.round(4)),
+            "",
+            "## Offers",
+            "",
+            markdown_table(evaluation.per_offer.round(4)),
+            "",
+        ]
+    )
+
+
+def offer_response_card(evaluation: OfferEvaluation, feature_set_id: str) -> str:
+    """The card of a next-best-offer model learnt from offers made."""
+    comparison = evaluation.comparison
+    policies = comparison.table()
+    shown = policies.map(lambda v: "-" if isinstance(v, float) and pd.isna(v) else v)
+    learnt = evaluation.learnt["dr"]
+    truth = (
+        ""
+        if comparison.truth is None
+        else " On synthetic data the ground truth gives each policy's true value on the same "
+        "customers and moments (`true_*`: take-up value, and incremental value over making "
+        "no offer)."
+    )
+    return "\n".join(
+        [
+            "# Model card: next-best offer, learnt from offers made",
+            "",
+            f"Feature set `{feature_set_id}`. Each offer made is a training row at its own "
+            "moment, labelled by whether it was taken up within the offer's validity; "
+            "customers not offered anything at the same moments give the chance of doing "
+            "the same anyway. Offers rank by expected incremental value, "
+            "(P(take-up | made) - P(take-up | not made)) x value - cost, and no offer is "
+            "made where none adds value. Reasons are the exact TreeSHAP values of what "
+            "making the offer adds on the margin.",
+            "",
+            f"Learner: {evaluation.chosen.why}.",
+            "",
+            f"Offers made whose window was still open when the data ends (left out): "
+            f"{evaluation.still_open:,}. Logging propensities: "
+            f"{comparison.propensity_source}.",
+            "",
+            "## Policies on the test period's offers made",
+            "",
+            f"Doubly robust value per offer made of leadscore's choices: {learnt.value:,.2f} "
+            f"(95 % interval {learnt.low:,.2f} to {learnt.high:,.2f}, {learnt.rows:,} offers "
+            "made). Replay: the mean reward where the policy chose what was made; IPS and "
+            "SNIPS reweight the rewards by the policy's over the logging policy's "
+            "probability; DR adds the response model's estimate for what was not made. "
+            "Intervals: 95 % bootstrap." + truth,
+            "",
+            markdown_table(shown.round(3)),
             "",
             "## Offers",
             "",

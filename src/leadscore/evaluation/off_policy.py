@@ -137,15 +137,27 @@ def evaluate_policy(
         carried,
     )
     if reward_model is not None:
-        _check_shapes(logged, reward_model, "reward_model")
-        direct = (policy * reward_model).sum(axis=1)
-        dr_terms = direct + weight * (reward - reward_model[rows, logged.action])
+        dr_terms = doubly_robust_terms(logged, policy, reward_model)
         out["dr"] = Estimate(
             float(dr_terms.mean()) if n else float("nan"),
             *bootstrap_interval(dr_terms, None, resamples=resamples, seed=seed),
             n,
         )
     return out
+
+
+def doubly_robust_terms(
+    logged: LoggedDecisions, policy: np.ndarray, reward_model: np.ndarray
+) -> np.ndarray:
+    """Each decision's share of the doubly robust estimate (its mean): the reward model's
+    value of the policy's choice, corrected by the weighted error of the reward model on
+    what was logged. Two policies' terms on the same rows give their paired difference."""
+    _check_shapes(logged, policy, "policy")
+    _check_shapes(logged, reward_model, "reward_model")
+    rows = np.arange(len(logged.action))
+    weight = policy[rows, logged.action] / logged.propensity
+    direct = (policy * reward_model).sum(axis=1)
+    return direct + weight * (logged.reward - reward_model[rows, logged.action])
 
 
 def deterministic(choice: np.ndarray, actions: int) -> np.ndarray:

@@ -26,15 +26,20 @@ from leadscore.evaluation.off_policy import (
     true_value,
     uniform,
 )
-from leadscore.models.offer_response import OfferResponse
+from leadscore.models.nbo import NBOModel
+from leadscore.models.offer_response import OfferResponse, ResponseNBOModel
 from leadscore.training.config import TrainingConfig
 from leadscore.training.exposures import TAKEN, estimated_propensity
 from leadscore.training.offer_response import (
+    ANYWAY_PREFIX,
     LEARNERS,
     FittedResponse,
     ResponseData,
     fit_offer_response,
 )
+
+LOGGING = "logging policy (as it chose)"
+LEARNT = "leadscore (incremental value)"
 
 
 @dataclass
@@ -77,8 +82,14 @@ def logged_decisions(exposed: pd.DataFrame, offers: pd.DataFrame) -> tuple[Logge
     return LoggedDecisions(action, logged, reward), "logged"
 
 
-def _offers_only(rows: int, offers: int) -> np.ndarray:
-    return np.column_stack([np.ones((rows, offers), dtype=bool), np.zeros(rows, dtype=bool)])
+def _open_actions(allowed: np.ndarray) -> np.ndarray:
+    """The actions open in each row: the offers the rules allow, and "no offer" (always)."""
+    return np.column_stack([allowed, np.ones(len(allowed), dtype=bool)])
+
+
+def _random_actions(allowed: np.ndarray) -> np.ndarray:
+    """What a random policy chooses among: the allowed offers, or none where none is."""
+    return np.column_stack([allowed, ~allowed.any(axis=1)])
 
 
 def _with_none(values: np.ndarray) -> np.ndarray:
@@ -141,27 +152,32 @@ def compare_policies(
     popularity: np.ndarray,
     *,
     truth: tuple[np.ndarray, np.ndarray] | None = None,
+    allowed: np.ndarray | None = None,
     seed: int = 0,
     resamples: int = 500,
 ) -> PolicyComparison:
     """The learned policies against popularity (one offer for all: the best take-up value
     on the training rows), random offers and, given the truth (p_with, p_without of every
-    offer in these rows), the oracle; all valued on these logged decisions."""
+    offer in these rows), the oracle; all valued on these logged decisions, each choosing
+    among the offers ``allowed`` in each row (eligibility rules; default all) or none."""
     offers = response.offers
     logged, source = logged_decisions(exposed, offers)
     k = len(offers)
     incremental, take_up = response.values(matrix)
+    if allowed is None:
+        allowed = np.ones((len(matrix), k), dtype=bool)
+    open_ = _open_actions(allowed)
     policies = {
-        "leadscore (incremental value)": greedy(_with_none(incremental)),
-        "take-up value": greedy(_with_none(take_up)),
-        "popularity": greedy(_with_none(np.broadcast_to(popularity, take_up.shape))),
-        "random": uniform(len(matrix), k + 1, _offers_only(len(matrix), k)),
+        LEARNT: greedy(_with_none(incremental), open_),
+        "take-up value": greedy(_with_none(take_up), open_),
+        "popularity": greedy(_with_none(np.broadcast_to(popularity, take_up.shape)), open_),
+        "random": uniform(len(matrix), k + 1, _random_actions(allowed)),
     }
     value = offers["value"].to_numpy(dtype=float)
     cost = offers["cost"].to_numpy(dtype=float)
     if truth is not None:
         p_with, p_without = truth
-        policies["oracle"] = greedy(_with_none((p_with - p_without) * value - cost))
+        policies["oracle"] = greedy(_with_none((p_with - p_without) * value - cost), open_)
     reward_model = _with_none(take_up)
     estimates = {
         name: evaluate_policy(
@@ -183,11 +199,126 @@ def compare_policies(
     return PolicyComparison(estimates, truths, on_policy(logged, seed, resamples), source)
 
 
-LOGGING = "logging policy (as it chose)"
-
-
 def on_policy(logged: LoggedDecisions, seed: int, resamples: int) -> Estimate:
     """The logging policy's own value: the mean reward of its decisions."""
     reward = logged.reward
     low, high = bootstrap_interval(reward, None, resamples=resamples, seed=seed)
     return Estimate(float(reward.mean()), low, high, len(reward))
+
+
+def popularity_values(train: pd.DataFrame, offers: pd.DataFrame) -> np.ndarray:
+    """Each offer's take-up value (rate x value - cost) on the training offers made."""
+    rate = train.groupby("offer_id")[TAKEN].mean().reindex(offers["offer_id"]).fillna(0.0)
+    value = offers["value"].to_numpy(dtype=float)
+    return rate.to_numpy() * value - offers["cost"].to_numpy(dtype=float)
+
+
+def true_responses(
+    exposed: pd.DataFrame, truth: pd.DataFrame, offer_ids: list[str]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The synthetic ground truth's chance of taking each offer up with and without it,
+    for each offer made in ``exposed`` (None where the truth does not cover them all)."""
+    joined = exposed[["customer_id", "as_of"]].merge(
+        truth.astype({"customer_id": "str"}),
+        left_on=["customer_id", "as_of"],
+        right_on=["customer_id", "ts"],
+        how="left",
+    )
+    with_columns = [f"p_with:{o}" for o in offer_ids]
+    without_columns = [f"p_without:{o}" for o in offer_ids]
+    if not set(with_columns + without_columns) <= set(joined.columns):
+        return None
+    p_with, p_without = joined[with_columns].to_numpy(), joined[without_columns].to_numpy()
+    if np.isnan(p_with).any() or np.isnan(p_without).any():
+        return None
+    return p_with, p_without
+
+
+def policy_of(model: NBOModel, frame: pd.DataFrame) -> np.ndarray:
+    """The policy a served next-best-offer model follows on ``frame``'s rows, as a matrix
+    over its offers and "no offer": the first offer it would list, or none where it lists
+    none (a model learnt from offers made lists only offers that add value; one learnt
+    from outcomes lists the best allowed offer wherever one is allowed)."""
+    _, expected = model.expected_values(model.encoder.matrix(frame))
+    allowed = model.allowed(frame)
+    if isinstance(model, ResponseNBOModel):
+        allowed = allowed & (expected > 0)
+    scores = np.where(allowed, expected, -np.inf)
+    best = scores.argmax(axis=1)
+    choice = np.where(allowed.any(axis=1), best, len(model.offers))
+    return deterministic(choice, len(model.offers) + 1)
+
+
+@dataclass
+class OfferEvaluation:
+    """The next-best-offer model learnt from offers made, and how its choices compare on
+    the test period's offers made."""
+
+    model: ResponseNBOModel
+    chosen: ChosenResponse
+    comparison: PolicyComparison
+    test: pd.DataFrame  # the test offers made, with features: the gate's rows
+    per_offer: pd.DataFrame
+    still_open: int  # offers made whose window had not closed when the data ends
+
+    @property
+    def learnt(self) -> dict[str, Estimate]:
+        return self.comparison.estimates[LEARNT]
+
+
+def evaluate_offer_policy(
+    response: ResponseData,
+    chosen: ChosenResponse,
+    config: TrainingConfig,
+    *,
+    truth: pd.DataFrame | None = None,
+    resamples: int = 500,
+) -> OfferEvaluation:
+    """The chosen response as a served model, judged on the test offers made against the
+    logging policy, popularity, random and (with the synthetic ``truth``) the oracle."""
+    fitted = chosen.fitted
+    offers = fitted.model.offers
+    model = ResponseNBOModel.of(fitted.model, config.nbo, fitted.encoder.features)
+    test = response.exposed.iloc[fitted.exposed_split.test].reset_index(drop=True)
+    train = response.exposed.iloc[fitted.exposed_split.train]
+    ids = offers["offer_id"].tolist()
+    comparison = compare_policies(
+        fitted.model,
+        fitted.encoder.matrix(test),
+        test,
+        popularity_values(train, offers),
+        truth=None if truth is None else true_responses(test, truth, ids),
+        allowed=model.allowed(test),
+        seed=config.seed,
+        resamples=resamples,
+    )
+    return OfferEvaluation(
+        model,
+        chosen,
+        comparison,
+        test,
+        offer_table(response, fitted),
+        response.still_open,
+    )
+
+
+def offer_table(response: ResponseData, fitted: FittedResponse) -> pd.DataFrame:
+    """Per offer: how often it was made and taken up in each part, and how often customers
+    not offered anything took it up anyway (training part)."""
+    exposed, control = response.exposed, response.control
+    rows = []
+    for offer in response.offers.itertuples():
+        row = {"offer_id": offer.offer_id, "kind": offer.kind, "value": offer.value}
+        row["cost"] = offer.cost
+        mine = (exposed["offer_id"] == offer.offer_id).to_numpy()
+        for part in ("train", "validation", "test"):
+            at = np.zeros(len(exposed), dtype=bool)
+            at[getattr(fitted.exposed_split, part)] = True
+            row[f"{part}_made"] = int((mine & at).sum())
+            taken = exposed[TAKEN].to_numpy(dtype=bool)[mine & at]
+            row[f"{part}_take_up"] = float(taken.mean()) if len(taken) else float("nan")
+        anyway = control[f"{ANYWAY_PREFIX}{offer.offer_id}"].to_numpy(dtype=bool)
+        train_control = anyway[fitted.control_split.train]
+        row["anyway_rate"] = float(train_control.mean()) if len(train_control) else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -14,6 +14,7 @@ from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import resolve_source
 from leadscore.evaluation.conversion import Evaluation
 from leadscore.evaluation.nbo import NBOEvaluation
+from leadscore.evaluation.offer_policy import OfferEvaluation
 from leadscore.features.audit import leakage_audit
 from leadscore.features.definitions import (
     Description,
@@ -41,8 +42,8 @@ class JobResult:
     """A finished job: its evaluation (of the kind's own type), table and MLflow run."""
 
     kind: str
-    evaluation: Evaluation | NBOEvaluation
-    table: FeatureTable | DaskFeatureTable
+    evaluation: Evaluation | NBOEvaluation | OfferEvaluation
+    table: FeatureTable | DaskFeatureTable | None  # None: rows of offers made, no table
     run: RegisteredRun
     timings: dict[str, float] = field(default_factory=dict)
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from leadscore.common.errors import InputError
-from leadscore.evaluation.cards import nbo_card
+from leadscore.data.loading import CanonicalData
+from leadscore.evaluation.cards import nbo_card, offer_response_card
 from leadscore.evaluation.nbo import NBOEvaluation, evaluate_nbo
+from leadscore.evaluation.offer_policy import (
+    LEARNT,
+    LOGGING,
+    OfferEvaluation,
+    choose_response,
+    evaluate_offer_policy,
+)
+from leadscore.features.definitions import FeatureSetDefinition
 from leadscore.features.training_set import FeatureTable
 from leadscore.jobs.inputs import (
     TEST_TABLE,
@@ -22,6 +32,7 @@ from leadscore.jobs.inputs import (
 from leadscore.jobs.tracked import lineage, log_and_register
 from leadscore.training.config import TrainingConfig
 from leadscore.training.nbo import fit_nbo, offer_labels
+from leadscore.training.offer_response import ResponseData, response_data
 
 
 def train_nbo(
@@ -39,6 +50,8 @@ def train_nbo(
 def run_nbo(config: TrainingConfig, *, features_file: Path | None = None) -> JobResult:
     if features_file is not None:
         raise InputError("the nbo job builds its own per-offer labels: leave out --features")
+    if config.nbo.learn_from == "exposures":
+        return run_nbo_from_exposures(config)
     timings = {}
     clock = time.perf_counter()
     feature_set = feature_set_of(config)
@@ -84,3 +97,92 @@ def run_nbo(config: TrainingConfig, *, features_file: Path | None = None) -> Job
     )
     timings["track"] = time.perf_counter() - clock
     return JobResult("nbo", evaluation, table, run, timings)
+
+
+def run_nbo_from_exposures(config: TrainingConfig) -> JobResult:
+    """Learn the response to offers made, judge its choices on the test period's offers
+    made against the baselines, register it (the gate then uses its DR value)."""
+    timings = {}
+    clock = time.perf_counter()
+    feature_set = feature_set_of(config)
+    data, files = load_data(config)
+    response = offers_made(config, data, feature_set)
+    timings["features"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    chosen = choose_response(response, config)
+    timings["train"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    evaluation = evaluate_offer_policy(
+        response, chosen, config, truth=ground_truth(config, "offer_decisions")
+    )
+    timings["evaluate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    policies = evaluation.comparison.table()
+    run = log_and_register(
+        config,
+        evaluation.model,
+        kind="nbo",
+        params={
+            "feature_set": feature_set.id,
+            "learn_from": "exposures",
+            "learner": chosen.fitted.learner,
+            "default_valid_days": config.horizon_days,
+            "offers": ",".join(evaluation.model.offers["offer_id"]),
+            "offers_made": len(response.exposed),
+            "seed": config.seed,
+            "max_offers": config.nbo.max_offers,
+        },
+        metrics=policy_metrics(evaluation),
+        tags={"feature_set": feature_set.id, **lineage(files)},
+        texts={
+            "model_card.md": offer_response_card(evaluation, feature_set.id),
+            "policies.csv": policies.to_csv(index=False),
+            "per_offer.csv": evaluation.per_offer.to_csv(index=False),
+        },
+        frames={TEST_TABLE: evaluation.test},
+    )
+    timings["track"] = time.perf_counter() - clock
+    return JobResult("nbo", evaluation, None, run, timings)
+
+
+def offers_made(
+    config: TrainingConfig, data: CanonicalData, feature_set: FeatureSetDefinition
+) -> ResponseData:
+    """The config's offers made and customers not offered, labelled, with features."""
+    return response_data(
+        data,
+        feature_set,
+        default_valid_days=config.horizon_days,
+        engagement_event_types=config.nbo.engagement_event_types,
+        seed=config.seed,
+        offer_ids=config.nbo.offers,
+    )
+
+
+def policy_metrics(evaluation: OfferEvaluation) -> dict[str, float]:
+    """Each policy's estimates (value, interval) and true values, as run metrics."""
+    metrics = {}
+    for policy, estimates in evaluation.comparison.estimates.items():
+        name = METRIC_NAMES.get(policy, policy)
+        for estimator, estimate in estimates.items():
+            metrics[f"{name}_{estimator}_value"] = estimate.value
+            metrics[f"{name}_{estimator}_low"] = estimate.low
+            metrics[f"{name}_{estimator}_high"] = estimate.high
+    logged = evaluation.comparison.logged_value
+    metrics.update(logging_value=logged.value, logging_low=logged.low, logging_high=logged.high)
+    for policy, values in (evaluation.comparison.truth or {}).items():
+        for kind, value in values.items():
+            metrics[f"{METRIC_NAMES.get(policy, policy)}_true_{kind}"] = value
+    metrics["test_dr_value"] = evaluation.learnt["dr"].value  # what the gate judges
+    return {k: float(v) for k, v in metrics.items() if not np.isnan(v)}
+
+
+# run metrics' names of the compared policies
+METRIC_NAMES = {
+    LEARNT: "leadscore",
+    LOGGING: "logging",
+    "take-up value": "take_up_value",
+    "popularity": "popularity",
+    "random": "random",
+    "oracle": "oracle",
+}

@@ -8,6 +8,7 @@ from leadscore.common.digests import verify_manifest
 from leadscore.common.errors import InputError
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.nbo import NBO_FILE, NBOModel
+from leadscore.models.offer_response import ResponseNBOModel, learnt_from_exposures
 from leadscore.models.propensity import META_FILE, PropensityModel
 
 Model = ConversionPredictor | NBOModel
@@ -19,6 +20,8 @@ def load_model_dir(directory: Path) -> Model:
     (a truncated booster would abort the process inside LightGBM)."""
     verify_manifest(directory)
     if (directory / NBO_FILE).exists():
+        if learnt_from_exposures(directory):
+            return ResponseNBOModel.load(directory)
         return NBOModel.load(directory)
     if not (directory / META_FILE).exists():
         raise InputError(f"{directory}: no leadscore model files here")

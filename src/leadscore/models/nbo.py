@@ -234,14 +234,29 @@ class NBOModel:
         mask[:, ~is_product] &= ~sales_ready[:, None]
         return mask
 
-    def rank(self, propensity: np.ndarray, eligible: np.ndarray) -> list[list[dict]]:
-        """Per row, up to ``max_offers`` eligible offers by expected value."""
+    @property
+    def splits_by_readiness(self) -> bool:
+        """Products for sales-ready leads only, nurture content for the others."""
+        return True
+
+    def expected_values(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(propensity, expected value: propensity x the offer's value), each (rows, offers)."""
+        propensity = self.propensities(matrix)
+        return propensity, propensity * self._catalog["value"]
+
+    def rank(
+        self, propensity: np.ndarray, eligible: np.ndarray, expected: np.ndarray | None = None
+    ) -> list[list[dict]]:
+        """Per row, up to ``max_offers`` eligible offers by expected value (by default
+        propensity x value)."""
         catalog = self._catalog
         values = catalog["value"]
         ids, names, kinds = catalog["offer_id"], catalog["name"], catalog["kind"]
         currencies = catalog["currency"]
-        expected = np.where(eligible, propensity * values, -np.inf)
-        order = np.argsort(-expected, axis=1, kind="stable")[:, : self.config.max_offers]
+        if expected is None:
+            expected = propensity * values
+        ranking = np.where(eligible, expected, -np.inf)
+        order = np.argsort(-ranking, axis=1, kind="stable")[:, : self.config.max_offers]
         out = []
         for i, row in enumerate(order):
             out.append(
@@ -251,7 +266,7 @@ class NBOModel:
                         "name": names[j],
                         "kind": kinds[j],
                         "propensity": float(propensity[i, j]),
-                        "expected_value": float(propensity[i, j] * values[j]),
+                        "expected_value": float(expected[i, j]),
                         "currency": currencies[j],
                     }
                     for j in row

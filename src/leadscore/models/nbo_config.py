@@ -27,6 +27,14 @@ class NBOConfig(StrictModel):
         description="one model over (lead, offer) pairs with the offer as a feature, or one "
         "model per offer (benchmarks/bench_nbo_pooled.py compares them)",
     )
+    learn_from: Literal["outcomes", "exposures"] = Field(
+        "outcomes",
+        description="outcomes: who takes each offer within the horizon, offered or not "
+        "(ranked by propensity x value); exposures: the offers actually made and their "
+        "take-up within each offer's validity, against customers not offered anything "
+        "(ranked by expected incremental value, 'no offer' when none adds value; the "
+        "source must declare exposures)",
+    )
     response_learner: Literal["auto", "pooled", "per_offer", "per_offer_logistic"] = Field(
         "auto",
         description="the learner of the response to offers made: one booster over "

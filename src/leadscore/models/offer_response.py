@@ -2,18 +2,30 @@
 and of doing the same anyway if it is not; from the two, each offer's expected
 incremental value, ``(P(take-up | offered) - P(take-up | not offered)) x value - cost``.
 "No offer" is worth 0, so it wins wherever no offer adds value.
+
+``ResponseNBOModel`` serves it where a next-best-offer model is served: offers rank by
+incremental value, and each offer's reasons are the exact TreeSHAP values of what making
+it adds on the margin.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from leadscore.common.errors import InputError
 from leadscore.models.calibrator import Calibrator
-from leadscore.models.nbo import OfferView
+from leadscore.models.nbo import NBO_FILE, NBOModel, OfferView
+from leadscore.models.nbo_config import NBOConfig
 from leadscore.models.propensity import PropensityModel
+
+RESPONSE_DIR = "response"
+RESPONSE_FILE = "response.json"
+LEARNT_FROM_EXPOSURES = "exposures"
 
 
 class CalibratedView(OfferView):
@@ -26,6 +38,34 @@ class CalibratedView(OfferView):
 
 
 OfferModel = PropensityModel | OfferView
+
+
+def _save_models(models: dict[str, OfferModel], directory: Path) -> dict:
+    """Each offer's model (or the pooled model once, with each offer's own calibration)
+    under ``directory``; returns what loading them needs to know."""
+    first = next(iter(models.values()), None)
+    if isinstance(first, OfferView):
+        first.pooled.save(directory / "pooled")
+        own = {
+            offer: model.calibrator.to_json() if isinstance(model, CalibratedView) else None
+            for offer, model in models.items()
+        }
+        return {"pooled": True, "calibrators": own}
+    for offer, model in models.items():
+        model.save(directory / "offers" / offer)
+    return {"pooled": False, "offers": list(models)}
+
+
+def _load_models(directory: Path, layout: dict) -> dict[str, OfferModel]:
+    if layout["pooled"]:
+        pooled = PropensityModel.load(directory / "pooled")
+        return {
+            offer: OfferView(pooled, offer)
+            if calibrator is None
+            else CalibratedView(pooled, offer, Calibrator.from_json(calibrator))
+            for offer, calibrator in layout["calibrators"].items()
+        }
+    return {o: PropensityModel.load(directory / "offers" / o) for o in layout["offers"]}
 
 
 @dataclass(frozen=True)
@@ -64,3 +104,132 @@ class OfferResponse:
         value = self.offers["value"].to_numpy(dtype=float)
         cost = self.offers["cost"].fillna(0).to_numpy(dtype=float)
         return (p_with - p_without) * value - cost, p_with * value - cost
+
+    def with_models(
+        self, taken: dict[str, OfferModel], anyway: dict[str, OfferModel]
+    ) -> OfferResponse:
+        """The same response with other copies of its models (compiled ones, to serve)."""
+        return OfferResponse(self.offers, taken, anyway, self.anyway_rates)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "offers": self.offers.astype(object)
+            .where(self.offers.notna(), None)
+            .to_dict(orient="records"),
+            "anyway_rates": [float(r) for r in self.anyway_rates],
+            "taken": _save_models(self.taken, directory / "taken"),
+            "anyway": _save_models(self.anyway, directory / "anyway") if self.anyway else None,
+        }
+        (directory / RESPONSE_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> OfferResponse:
+        try:
+            meta = json.loads((directory / RESPONSE_FILE).read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{directory}: not a leadscore offer response ({exc})") from None
+        anyway = (
+            {} if meta["anyway"] is None else _load_models(directory / "anyway", meta["anyway"])
+        )
+        return cls(
+            pd.DataFrame(meta["offers"]),
+            _load_models(directory / "taken", meta["taken"]),
+            anyway,
+            np.asarray(meta["anyway_rates"], dtype=float),
+        )
+
+
+class IncrementalOffer:
+    """One offer as the ranking and its reasons read it: the chance of taking it up if
+    made, and the exact TreeSHAP values of what making it adds on the margin (the model
+    of taking it up, less the model of doing so anyway: Shapley values add up, so the
+    difference of the two is exactly the difference model's). Behaves like a per-offer
+    model."""
+
+    def __init__(self, taken: OfferModel, anyway: OfferModel | None) -> None:
+        self.taken = taken
+        self.anyway = anyway
+        self.encoder = taken.encoder
+        self.metadata = taken.metadata
+
+    @property
+    def features(self) -> list[str]:
+        return self.encoder.features
+
+    def margin(self, matrix: np.ndarray) -> np.ndarray:
+        """The log-odds making the offer adds: taking it up if made, less anyway."""
+        anyway = 0.0 if self.anyway is None else self.anyway.margin(matrix)
+        return self.taken.margin(matrix) - anyway
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return self.taken.probability(matrix)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """TreeSHAP values of ``margin``: one column per feature, then the base value."""
+        values = self.taken.contributions(matrix)
+        return values if self.anyway is None else values - self.anyway.contributions(matrix)
+
+
+@dataclass
+class ResponseNBOModel(NBOModel):
+    """A next-best-offer model learnt from offers made: offers rank by expected
+    incremental value, only those worth more than making none are offered, and each
+    offer's reasons are those of what making it adds. Serves wherever an NBOModel does;
+    build it with ``ResponseNBOModel.of``."""
+
+    response: OfferResponse | None = None
+
+    @classmethod
+    def of(
+        cls, response: OfferResponse, config: NBOConfig, features: list[str]
+    ) -> ResponseNBOModel:
+        models = {
+            o: IncrementalOffer(response.taken[o], response.anyway.get(o))
+            for o in response.offer_ids
+        }
+        return cls(response.offers, models, {}, config, features, response=response)
+
+    @property
+    def splits_by_readiness(self) -> bool:
+        """What each offer adds decides, not the conversion grade: a lead not ready to
+        buy gets no product because making it would add nothing."""
+        return False
+
+    def expected_values(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(take-up probability if made, expected incremental value), each (rows, offers)."""
+        p_with, p_without = self.response.probabilities(matrix)
+        value = self.offers["value"].to_numpy(dtype=float)
+        cost = self.offers["cost"].fillna(0).to_numpy(dtype=float)
+        return p_with, (p_with - p_without) * value - cost
+
+    def rank(
+        self, propensity: np.ndarray, eligible: np.ndarray, expected: np.ndarray | None = None
+    ) -> list[list[dict]]:
+        """As NBOModel's, by incremental value (``expected_values``); an offer worth no
+        more than making none is not listed (an empty list: make no offer)."""
+        if expected is None:
+            raise ValueError("a response model ranks by incremental value: pass expected_values")
+        return super().rank(propensity, eligible & (expected > 0), expected)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.response.save(directory / RESPONSE_DIR)
+        meta = {
+            "learnt_from": LEARNT_FROM_EXPOSURES,
+            "config": self.config.model_dump(mode="json"),
+            "features": self.features,
+        }
+        (directory / NBO_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> ResponseNBOModel:
+        meta = json.loads((directory / NBO_FILE).read_text())
+        response = OfferResponse.load(directory / RESPONSE_DIR)
+        return cls.of(response, NBOConfig.model_validate(meta["config"]), meta["features"])
+
+
+def learnt_from_exposures(directory: Path) -> bool:
+    """Whether the next-best-offer model in ``directory`` is a ResponseNBOModel."""
+    meta = json.loads((directory / NBO_FILE).read_text())
+    return meta.get("learnt_from") == LEARNT_FROM_EXPOSURES

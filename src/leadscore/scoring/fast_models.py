@@ -4,11 +4,13 @@ are left as they are; importing this module loads numba."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.nbo import NBOModel, OfferView
 from leadscore.models.nbo_explainer import PooledExplainer
+from leadscore.models.offer_response import OfferModel, ResponseNBOModel
 from leadscore.models.propensity import PropensityModel
 from leadscore.models.treeshap import UnsupportedModel, fast_treeshap
 
@@ -24,9 +26,30 @@ def fast_conversion(conversion: ConversionPredictor) -> ConversionPredictor:
     return ConversionPredictor(fast_propensity(conversion.model))
 
 
+def fast_offer_models(models: dict[str, OfferModel]) -> dict[str, OfferModel]:
+    """Copies of per-offer models or of views of one pooled model (compiled once, each
+    view keeping its own calibration)."""
+    compiled: dict[int, PropensityModel] = {}
+    out: dict[str, OfferModel] = {}
+    for offer, model in models.items():
+        if isinstance(model, OfferView):
+            pooled = compiled.setdefault(id(model.pooled), fast_propensity(model.pooled))
+            view = copy.copy(model)
+            view.pooled = pooled
+            out[offer] = view
+        else:
+            out[offer] = fast_propensity(model)
+    return out
+
+
 def fast_nbo(nbo: NBOModel) -> NBOModel:
     """A copy whose pooled offers share the trees that never read the offer, or whose
     every offer model is compiled on its own."""
+    if isinstance(nbo, ResponseNBOModel):
+        response = nbo.response.with_models(
+            fast_offer_models(nbo.response.taken), fast_offer_models(nbo.response.anyway)
+        )
+        return ResponseNBOModel.of(response, nbo.config, nbo.features)
     pooled = nbo.pooled
     if pooled is not None:
         try:

@@ -281,15 +281,16 @@ class Scorer:
     def _offers(
         self, leads: EncodedLeads, grades: np.ndarray | None, lang: str
     ) -> list[list[dict]]:
-        """Ranked, explained offers; without grades every eligible offer is open."""
+        """Ranked, explained offers; without grades (or with a model that learnt what
+        each offer adds) every eligible offer is open."""
         nbo = self.nbo
-        propensity = nbo.propensities(leads.nbo)
-        if grades is None:
+        propensity, expected = nbo.expected_values(leads.nbo)
+        if grades is None or not nbo.splits_by_readiness:
             eligible = leads.allowed
         else:
             ready = np.isin(grades, nbo.config.sales_ready_grades)
             eligible = nbo.for_readiness(leads.allowed, ready)
-        ranked = nbo.rank(propensity, eligible)
+        ranked = nbo.rank(propensity, eligible, expected)
         explained, rows = [], []
         for i, offers in enumerate(ranked):
             for offer in offers:

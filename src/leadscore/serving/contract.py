@@ -103,8 +103,12 @@ class Offer(BaseModel):
     offer_id: str
     name: str
     kind: Literal["product", "nurture"]
-    propensity: float
-    expected_value: float
+    propensity: float = Field(description="the chance the lead takes the offer up if made")
+    expected_value: float = Field(
+        description="propensity x the offer's value; for a model learnt from offers made, "
+        "what making it adds over making none (less its cost): only offers worth more than "
+        "none are listed, so the list can be empty"
+    )
     currency: str | None = Field(
         None, description="ISO 4217 code of the offer's value, where the catalog states it"
     )

@@ -41,6 +41,7 @@ from leadscore.training.exposures import (
     exposure_rows,
     take_ups,
 )
+from leadscore.training.rows import features_description
 from leadscore.training.splits import PARTS, Split, check_parts, time_boundaries
 
 ANYWAY_PREFIX = "anyway__"
@@ -56,20 +57,34 @@ class ResponseData:
     features: list[Feature]
     offers: pd.DataFrame  # offer_id, kind, value, cost, valid_days (filled)
     still_open: int
+    feature_set: FeatureSetDefinition
 
 
-def response_offers(data: CanonicalData, default_valid_days: float) -> pd.DataFrame:
+def response_offers(
+    data: CanonicalData, default_valid_days: float, only: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The catalog as the response reads it (of the offers ``only``, where given): cost 0
+    and the default validity where the catalog states none."""
     offers = data.offers.astype({"offer_id": "str"})
-    return pd.DataFrame(
-        {
-            "offer_id": offers["offer_id"],
-            "name": offers["name"],
-            "kind": offers["kind"],
-            "value": offers["value"].astype(float),
-            "cost": offers["cost"].astype(float).fillna(0.0),
-            "valid_days": offers["valid_days"].astype(float).fillna(default_valid_days),
-        }
-    ).reset_index(drop=True)
+    if only:
+        unknown = sorted(set(only) - set(offers["offer_id"]))
+        if unknown:
+            raise InputError(
+                f"nbo.offers names offers the catalog lacks: {unknown}; the catalog has "
+                f"{sorted(offers['offer_id'])}"
+            )
+        offers = offers[offers["offer_id"].isin(only)]
+    columns = {
+        "offer_id": offers["offer_id"],
+        "name": offers["name"],
+        "kind": offers["kind"],
+        "value": offers["value"].astype(float),
+        "cost": offers["cost"].astype(float).fillna(0.0),
+        "valid_days": offers["valid_days"].astype(float).fillna(default_valid_days),
+    }
+    if "currency" in offers.columns:
+        columns["currency"] = offers["currency"].astype("object")
+    return pd.DataFrame(columns).reset_index(drop=True)
 
 
 def control_moments(
@@ -125,9 +140,11 @@ def response_data(
     default_valid_days: float,
     engagement_event_types: Sequence[str],
     seed: int,
+    offer_ids: Sequence[str] | None = None,
 ) -> ResponseData:
-    """Labelled offers made and control rows, with their features."""
-    offers = response_offers(data, default_valid_days)
+    """Labelled offers made (of ``offer_ids``, default all) and control rows, with their
+    features."""
+    offers = response_offers(data, default_valid_days, offer_ids)
     labelled = exposure_rows(
         data, default_valid_days=default_valid_days, engagement_event_types=engagement_event_types
     )
@@ -167,6 +184,7 @@ def response_data(
         features,
         offers,
         labelled.still_open,
+        feature_set,
     )
 
 
@@ -391,7 +409,11 @@ def fit_offer_response(
     encoder = FeatureEncoder.fit(exposed, names)
     matrix = encoder.matrix(exposed)
     codes = exposed["offer_id"].map({o: j for j, o in enumerate(ids)}).to_numpy(dtype=float)
-    metadata = {"kind": "offer_response", "feature_set": config.feature_set}
+    metadata = {
+        "kind": "offer_response",
+        "feature_set": response.feature_set.id,
+        **features_description(response.features, response.feature_set),
+    }
     weight = balancing_weights(exposed, ids)
     control_split = _parts(control["as_of"], bounds)
     anyway, rates, anyway_trees = _fit_anyway(

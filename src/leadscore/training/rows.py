@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.common.errors import InputError
+from leadscore.features.definitions import Feature, FeatureSetDefinition
 from leadscore.features.training_set import LABEL, FeatureTable
 from leadscore.training.booster import PartMatrices
 from leadscore.training.config import TrainingConfig
@@ -18,11 +19,16 @@ from leadscore.training.splits import Split, stratified_split, time_split
 
 def self_description(table: FeatureTable) -> dict:
     """What a model needs to explain itself and to build its features from raw records."""
+    return features_description(table.features, table.feature_set)
+
+
+def features_description(features: list[Feature], feature_set: FeatureSetDefinition) -> dict:
+    """The texts of ``features`` and the definition of the set they come from."""
     return {
         "descriptions": {
-            f.name: {**f.description.as_metadata(), "window": f.window} for f in table.features
+            f.name: {**f.description.as_metadata(), "window": f.window} for f in features
         },
-        "feature_set_definition": table.feature_set.model_dump(mode="json"),
+        "feature_set_definition": feature_set.model_dump(mode="json"),
     }
 
 

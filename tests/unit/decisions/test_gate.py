@@ -3,9 +3,15 @@ improve the log loss; the verdict says which figures decided."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from leadscore.decisions.gate import GateRule, Measures
+from leadscore.common.errors import InputError
+from leadscore.decisions.gate import GateRule, Measures, judge
+from leadscore.models.nbo import NBOModel
+from leadscore.models.offer_response import ResponseNBOModel
+from tests.conftest import LearntOffers
 
 RULE = GateRule("AUC", "log loss", 0.002, True)
 
@@ -48,3 +54,76 @@ def test_the_nbo_rule_does_not_name_its_tolerance() -> None:
         "product MAP@3 0.5000 is worse than the champion's 0.6000",
         "mean log loss 0.20000 is not better than the champion's 0.10000",
     ]
+
+
+def _backwards(model: ResponseNBOModel) -> ResponseNBOModel:
+    """A response that mistakes doing it anyway for taking the offer up: it offers what
+    adds least."""
+    response = model.response
+    swapped = dataclasses.replace(response, taken=response.anyway, anyway=response.taken)
+    return ResponseNBOModel.of(swapped, model.config, model.features)
+
+
+def test_the_offer_value_gate_passes_an_equal_and_refuses_a_worse_challenger(
+    learnt: LearntOffers,
+) -> None:
+    model, test = learnt.evaluation.model, learnt.evaluation.test
+    same = judge(
+        model, model, test, challenger_version="2", champion_version="1", auc_tolerance=0.002
+    )
+    assert same.passed and "difference 0.00 [0.00, 0.00]" in same.summary
+    assert f"on {len(test):,} test offers made" in same.summary
+    worse = judge(
+        model,
+        _backwards(model),
+        test,
+        challenger_version="3",
+        champion_version="1",
+        auc_tolerance=0.002,
+    )
+    assert not worse.passed
+    assert "below the champion's" in worse.reasons[0] and "lies below 0" in worse.reasons[1]
+    assert "challenger v3 " in worse.summary and "champion v1 " in worse.summary
+    better = judge(
+        _backwards(model),
+        model,
+        test,
+        challenger_version="4",
+        champion_version="3",
+        auc_tolerance=0.002,
+    )
+    assert better.passed
+
+
+def test_the_gate_says_what_to_do_when_the_kinds_of_learning_differ(
+    learnt: LearntOffers,
+) -> None:
+    model, test = learnt.evaluation.model, learnt.evaluation.test
+    other_offers = ResponseNBOModel.of(
+        dataclasses.replace(
+            model.response,
+            offers=model.offers.iloc[1:].reset_index(drop=True),
+            anyway_rates=model.response.anyway_rates[1:],
+        ),
+        model.config,
+        model.features,
+    )
+    with pytest.raises(InputError, match="same offers"):
+        judge(
+            other_offers,
+            model,
+            test,
+            challenger_version="2",
+            champion_version="1",
+            auc_tolerance=0.002,
+        )
+    classic = NBOModel(model.offers, {}, {}, model.config, model.features)
+    with pytest.raises(InputError, match="learn_from: exposures"):
+        judge(
+            model,
+            classic,
+            test,
+            challenger_version="2",
+            champion_version="1",
+            auc_tolerance=0.002,
+        )

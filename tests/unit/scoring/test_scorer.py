@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -18,6 +19,7 @@ from leadscore.jobs.conversion import train_conversion
 from leadscore.jobs.inputs import prepare_table
 from leadscore.jobs.nbo import train_nbo
 from leadscore.models.conversion import ConversionPredictor
+from leadscore.models.offer_response import ResponseNBOModel
 from leadscore.scoring.batch import score_file
 from leadscore.scoring.feature_store import FeatureStore
 from leadscore.scoring.scorer import Scorer
@@ -25,7 +27,7 @@ from leadscore.serving.contract import LeadError, LeadNotScored, LeadResult, res
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
 from leadscore.training.nbo import offer_labels
-from tests.conftest import NOW, REPO
+from tests.conftest import NOW, REPO, LearntOffers
 
 
 @pytest.fixture(scope="module")
@@ -289,3 +291,27 @@ def test_batch_results_carry_as_of_and_a_wrong_table_names_the_fix(
             scorer, rows.drop(columns=["page_views_30d"]), out, lang="en", top_k=1, batch_size=2
         )
     assert "page_views_30d" in str(caught.value) and "conversion local" not in str(caught.value)
+
+
+def test_a_model_learnt_from_offers_made_lists_only_offers_that_add_value(
+    learnt: LearntOffers,
+) -> None:
+    model = learnt.evaluation.model
+    frame = learnt.evaluation.test.head(200)
+    results = Scorer.serving(None, model).score_frame(frame, lang="de")
+    _, incremental = model.expected_values(model.encoder.matrix(frame))
+    worth = np.where(model.allowed(frame), incremental, -np.inf)
+    ids = model.offers["offer_id"].tolist()
+    for i, result in enumerate(results):
+        offers = result["next_best_offers"]
+        assert len(offers) == min(model.config.max_offers, int((worth[i] > 0).sum()))
+        for offer in offers:
+            assert offer["expected_value"] == pytest.approx(worth[i, ids.index(offer["offer_id"])])
+            assert offer["reasons"] and all(r["text"] for r in offer["reasons"])
+    assert sum(bool(r["next_best_offers"]) for r in results) > 100
+    costly = model.offers.assign(cost=model.offers["value"] * 10)
+    none_pays = ResponseNBOModel.of(
+        dataclasses.replace(model.response, offers=costly), model.config, model.features
+    )
+    results = Scorer.serving(None, none_pays).score_frame(frame, lang="en")
+    assert all(r["next_best_offers"] == [] for r in results)  # "no offer" wins

@@ -12,10 +12,9 @@ import pytest
 from leadscore.common.errors import InputError
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
-from leadscore.evaluation.offer_policy import LOGGING, choose_response, compare_policies
+from leadscore.evaluation.offer_policy import LEARNT, LOGGING, true_responses
 from leadscore.features.definitions import load_feature_set
 from leadscore.synthetic import GeneratedCRM
-from leadscore.synthetic.generate import TRUTH_DIR
 from leadscore.training.config import load_training_config
 from leadscore.training.exposures import TAKEN, estimated_propensity
 from leadscore.training.offer_response import ANYWAY_PREFIX, balancing_weights, response_data
@@ -26,23 +25,8 @@ def _config(crm: GeneratedCRM):
     return load_training_config(REPO / "training" / "configs" / "nbo.yaml", source=crm.directory)
 
 
-@pytest.fixture(scope="module")
-def learnt(truth_crm: GeneratedCRM):
-    config = _config(truth_crm)
-    data = require_loaded(load_source(canonical_source(truth_crm.directory), now=NOW))
-    feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
-    rows = response_data(
-        data,
-        feature_set,
-        default_valid_days=config.horizon_days,
-        engagement_event_types=config.nbo.engagement_event_types,
-        seed=config.seed,
-    )
-    return data, rows, choose_response(rows, config)
-
-
 def test_rows_not_offered_had_no_offer_near_their_moment(learnt) -> None:
-    data, rows, _ = learnt
+    data, rows = learnt.data, learnt.rows
     control, exposed = rows.control, rows.exposed
     assert 0 < len(control) <= len(exposed)
     longest = pd.Timedelta(days=rows.offers["valid_days"].max())
@@ -55,7 +39,7 @@ def test_rows_not_offered_had_no_offer_near_their_moment(learnt) -> None:
 
 
 def test_weights_balance_where_the_logging_policy_put_each_offer(learnt) -> None:
-    _, rows, _ = learnt
+    rows = learnt.rows
     exposed = rows.exposed
     ids = rows.offers["offer_id"].tolist()
     weight = balancing_weights(exposed, ids)
@@ -69,50 +53,34 @@ def test_weights_balance_where_the_logging_policy_put_each_offer(learnt) -> None
     np.testing.assert_allclose(balancing_weights(unlogged, ids), expected)
 
 
-def test_the_learnt_policy_beats_logging_popularity_and_random_on_the_truth(
-    learnt, truth_crm: GeneratedCRM
-) -> None:
-    _, rows, chosen = learnt
+def test_the_learnt_policy_beats_logging_popularity_and_random_on_the_truth(learnt) -> None:
+    chosen = learnt.chosen
     fitted = chosen.fitted
     assert set(chosen.values) | set(chosen.skipped) == {"pooled", "per_offer", "per_offer_logistic"}
     assert all("not enough offers made" in why for why in chosen.skipped.values())
     assert chosen.values[fitted.learner] == max(chosen.values.values())
     assert fitted.learner in chosen.why and "doubly robust" in chosen.why
-    test = rows.exposed.iloc[fitted.exposed_split.test].reset_index(drop=True)
-    train = rows.exposed.iloc[fitted.exposed_split.train]
-    offers = fitted.model.offers
-    rate = train.groupby("offer_id")[TAKEN].mean().reindex(offers["offer_id"]).to_numpy()
-    popularity = rate * offers["value"].to_numpy() - offers["cost"].to_numpy()
-    truth = pd.read_parquet(truth_crm.directory / TRUTH_DIR / "offer_decisions.parquet")
-    joined = test[["customer_id", "as_of"]].merge(
-        truth.astype({"customer_id": "str"}),
-        left_on=["customer_id", "as_of"],
-        right_on=["customer_id", "ts"],
-        how="left",
-    )
-    assert joined["ts"].notna().all()  # every offer made is a decision of the truth
+    evaluation = learnt.evaluation
+    test, offers = evaluation.test, fitted.model.offers
     ids = offers["offer_id"].tolist()
-    p_with = joined[[f"p_with:{o}" for o in ids]].to_numpy()
-    p_without = joined[[f"p_without:{o}" for o in ids]].to_numpy()
-    matrix = fitted.encoder.matrix(test)
-    predicted, _ = fitted.model.probabilities(matrix)
-    products = offers["kind"].eq("product").to_numpy()
-    for j in np.flatnonzero(products):
+    p_with, _ = true_responses(test, learnt.truth, ids)  # every offer made is in the truth
+    predicted, _ = fitted.model.probabilities(fitted.encoder.matrix(test))
+    for j in np.flatnonzero(offers["kind"].eq("product").to_numpy()):
         assert np.corrcoef(predicted[:, j], p_with[:, j])[0, 1] > 0.5, ids[j]
-    compared = compare_policies(
-        fitted.model, matrix, test, popularity, truth=(p_with, p_without), resamples=200
-    )
+    compared = evaluation.comparison
     true = {k: v["incremental_value"] for k, v in compared.truth.items()}
-    learnt_value = true["leadscore (incremental value)"]
     for other in ("popularity", "random", LOGGING):
-        assert learnt_value > true[other], (other, true)
-    assert learnt_value < true["oracle"]
-    estimate = compared.estimates["leadscore (incremental value)"]["dr"]
-    take_up = compared.truth["leadscore (incremental value)"]["take_up_value"]
-    assert estimate.value == pytest.approx(take_up, rel=0.3)
+        assert true[LEARNT] > true[other], (other, true)
+    assert true[LEARNT] < true["oracle"]
+    estimate = compared.estimates[LEARNT]["dr"]
+    assert estimate.value == pytest.approx(compared.truth[LEARNT]["take_up_value"], rel=0.3)
+    assert estimate.low < estimate.value < estimate.high
     assert compared.propensity_source == "logged"
     table = compared.table()
     assert set(table["policy"]) == {*compared.estimates, LOGGING}
+    per_offer = evaluation.per_offer.set_index("offer_id")
+    assert per_offer["test_made"].sum() == len(test)
+    assert (per_offer["train_take_up"] > per_offer["anyway_rate"]).all()
 
 
 def test_estimated_propensity_is_each_offers_share_that_day() -> None:

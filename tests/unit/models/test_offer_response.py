@@ -1,0 +1,76 @@
+"""A next-best-offer model learnt from offers made: it reads back the same, ranks by
+incremental value with "no offer" when none adds any, and explains what making an offer
+adds by exact TreeSHAP values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from leadscore.models.offer_response import IncrementalOffer, ResponseNBOModel
+from leadscore.scoring.fast_models import fast_nbo
+from tests.conftest import LearntOffers
+
+
+def test_a_response_model_reads_back_the_same(learnt: LearntOffers, tmp_path: Path) -> None:
+    model = learnt.evaluation.model
+    model.save(tmp_path / "model")
+    loaded = ResponseNBOModel.load(tmp_path / "model")
+    matrix = model.encoder.matrix(learnt.evaluation.test)
+    for got, want in zip(
+        loaded.expected_values(matrix), model.expected_values(matrix), strict=True
+    ):
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    assert loaded.offers["offer_id"].tolist() == model.offers["offer_id"].tolist()
+    assert not loaded.splits_by_readiness  # what an offer adds decides, not the grade
+
+
+def test_offers_rank_by_incremental_value_and_none_wins_where_none_adds(
+    learnt: LearntOffers,
+) -> None:
+    model = learnt.evaluation.model
+    matrix = model.encoder.matrix(learnt.evaluation.test.head(300))
+    propensity, incremental = model.expected_values(matrix)
+    p_with, p_without = model.response.probabilities(matrix)
+    value = model.offers["value"].to_numpy(dtype=float)
+    cost = model.offers["cost"].to_numpy(dtype=float)
+    np.testing.assert_allclose(incremental, (p_with - p_without) * value - cost)
+    np.testing.assert_allclose(propensity, p_with)
+    eligible = np.ones_like(incremental, dtype=bool)
+    worthless = incremental.copy()
+    worthless[0] = -1.0  # nothing adds value for the first lead
+    ranked = model.rank(propensity, eligible, worthless)
+    assert ranked[0] == []
+    for i, offers in enumerate(ranked[1:], start=1):
+        values = [o["expected_value"] for o in offers]
+        assert values == sorted(values, reverse=True) and all(v > 0 for v in values)
+        assert len(offers) == min(model.config.max_offers, int((worthless[i] > 0).sum()))
+    with pytest.raises(ValueError, match="incremental value"):
+        model.rank(propensity, eligible)
+
+
+def test_reasons_are_exact_treeshap_of_what_making_the_offer_adds(learnt: LearntOffers) -> None:
+    model = learnt.evaluation.model
+    matrix = model.encoder.matrix(learnt.evaluation.test.head(100))
+    for offer in ("O-ANALYTICS", "O-WP-ROI"):
+        incremental = model.models[offer]
+        assert isinstance(incremental, IncrementalOffer) and incremental.anyway is not None
+        values = incremental.contributions(matrix)
+        expected = incremental.taken.contributions(matrix) - incremental.anyway.contributions(
+            matrix
+        )
+        np.testing.assert_allclose(values, expected, atol=1e-12)
+        margin = incremental.taken.margin(matrix) - incremental.anyway.margin(matrix)
+        np.testing.assert_allclose(values.sum(axis=1), margin, atol=1e-9)
+    fast = fast_nbo(model)  # the serving copy: the same values, compiled
+    rows = np.arange(100)
+    offers = ["O-ANALYTICS"] * 100
+    np.testing.assert_allclose(
+        fast.offer_contributions(matrix, rows, offers),
+        model.offer_contributions(matrix, rows, offers),
+        atol=1e-9,
+    )
+    for got, want in zip(fast.expected_values(matrix), model.expected_values(matrix), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-9)
