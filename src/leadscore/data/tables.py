@@ -77,6 +77,9 @@ OFFERS = TableSpec(
         ColumnSpec("currency", "string"),  # ISO 4217 code of the value (EUR, USD)
         ColumnSpec("cost", "float"),  # of making the offer once (a discount, a gift)
         ColumnSpec("valid_days", "float"),  # how long an offer made can be taken up
+        # the name a German or English reader sees, where it differs from ``name``
+        ColumnSpec("name_de", "string"),
+        ColumnSpec("name_en", "string"),
     ),
 )
 OUTCOMES = TableSpec(

@@ -30,9 +30,13 @@ from leadscore.jobs.inputs import (
     load_data,
 )
 from leadscore.jobs.tracked import lineage, log_and_register
+from leadscore.models.nbo import LOCALISED_NAMES
 from leadscore.training.config import TrainingConfig
 from leadscore.training.nbo import fit_nbo, offer_labels
 from leadscore.training.offer_response import ResponseData, response_data
+
+# what an NBO model keeps of the catalog (the names a reader sees, where given)
+CATALOG_COLUMNS = ("offer_id", "name", "kind", "value", "currency", *LOCALISED_NAMES.values())
 
 
 def train_nbo(
@@ -62,7 +66,7 @@ def run_nbo(config: TrainingConfig, *, features_file: Path | None = None) -> Job
     )
     timings["features"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    catalog = [c for c in ("offer_id", "name", "kind", "value", "currency") if c in data.offers]
+    catalog = [c for c in CATALOG_COLUMNS if c in data.offers]
     offers = data.offers[catalog].astype({"offer_id": "str"})
     if config.nbo.offers:
         offers = offers[offers["offer_id"].isin(config.nbo.offers)]

@@ -43,6 +43,23 @@ def with_offer(matrix: np.ndarray, codes: np.ndarray | float) -> np.ndarray:
     return out
 
 
+# the catalog's column of each language's offer names (``name`` where it gives none)
+LOCALISED_NAMES = {"de": "name_de", "en": "name_en"}
+
+
+def _names(offers: pd.DataFrame) -> dict[str, list[str]]:
+    """Each language's offer names: its own where the catalog gives one, else ``name``."""
+    default = offers["name"].astype(str).tolist()
+    names = {}
+    for lang, column in LOCALISED_NAMES.items():
+        own = offers[column] if column in offers.columns else [None] * len(offers)
+        names[lang] = [
+            d if n is None or pd.isna(n) or str(n).strip() == "" else str(n)
+            for d, n in zip(default, own, strict=True)
+        ]
+    return names
+
+
 def _currencies(offers: pd.DataFrame) -> list[str | None]:
     """Each offer's currency, where the catalog states one."""
     if "currency" not in offers.columns:
@@ -220,6 +237,7 @@ class NBOModel:
         return {
             "offer_id": self.offers["offer_id"].tolist(),
             "name": self.offers["name"].tolist(),
+            "names": _names(self.offers),
             "kind": self.offers["kind"].tolist(),
             "value": self.offers["value"].to_numpy(dtype=float),
             "currency": _currencies(self.offers),
@@ -245,13 +263,18 @@ class NBOModel:
         return propensity, propensity * self._catalog["value"]
 
     def rank(
-        self, propensity: np.ndarray, eligible: np.ndarray, expected: np.ndarray | None = None
+        self,
+        propensity: np.ndarray,
+        eligible: np.ndarray,
+        expected: np.ndarray | None = None,
+        *,
+        lang: str = "en",
     ) -> list[list[dict]]:
         """Per row, up to ``max_offers`` eligible offers by expected value (by default
-        propensity x value)."""
+        propensity x value), named in ``lang``."""
         catalog = self._catalog
         values = catalog["value"]
-        ids, names, kinds = catalog["offer_id"], catalog["name"], catalog["kind"]
+        ids, names, kinds = catalog["offer_id"], catalog["names"][lang], catalog["kind"]
         currencies = catalog["currency"]
         if expected is None:
             expected = propensity * values

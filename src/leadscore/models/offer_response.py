@@ -204,13 +204,18 @@ class ResponseNBOModel(NBOModel):
         return p_with, (p_with - p_without) * value - cost
 
     def rank(
-        self, propensity: np.ndarray, eligible: np.ndarray, expected: np.ndarray | None = None
+        self,
+        propensity: np.ndarray,
+        eligible: np.ndarray,
+        expected: np.ndarray | None = None,
+        *,
+        lang: str = "en",
     ) -> list[list[dict]]:
         """As NBOModel's, by incremental value (``expected_values``); an offer worth no
         more than making none is not listed (an empty list: make no offer)."""
         if expected is None:
             raise ValueError("a response model ranks by incremental value: pass expected_values")
-        return super().rank(propensity, eligible & (expected > 0), expected)
+        return super().rank(propensity, eligible & (expected > 0), expected, lang=lang)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

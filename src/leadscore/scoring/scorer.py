@@ -290,7 +290,7 @@ class Scorer:
         else:
             ready = np.isin(grades, nbo.config.sales_ready_grades)
             eligible = nbo.for_readiness(leads.allowed, ready)
-        ranked = nbo.rank(propensity, eligible, expected)
+        ranked = nbo.rank(propensity, eligible, expected, lang=lang)
         explained, rows = [], []
         for i, offers in enumerate(ranked):
             for offer in offers:

@@ -51,18 +51,49 @@ class Offer:
     value: float
     cost: float  # of making the offer once (outreach, a sales call, printed material)
     valid_days: int  # how long an offer made can be taken up
+    name_de: str  # what a German reader sees
 
 
 CURRENCY = "EUR"  # of the offers' values and the purchases' amounts
 OFFERS = (
-    Offer("O-CRM-CORE", "CRM Core", "product", 12000.0, 150.0, 14),
-    Offer("O-ANALYTICS", "Analytics Suite", "product", 9000.0, 100.0, 14),
-    Offer("O-AUTOMATION", "Marketing Automation", "product", 15000.0, 200.0, 14),
-    Offer("O-SUPPORT", "Premium Support", "product", 4000.0, 60.0, 14),
-    Offer("O-WP-ROI", "Whitepaper: The ROI of Sales 4.0", "nurture", 300.0, 2.0, 21),
-    Offer("O-WEBINAR", "Webinar: Predictive Selling in Practice", "nurture", 500.0, 25.0, 21),
+    Offer("O-CRM-CORE", "CRM Core", "product", 12000.0, 150.0, 14, "CRM Core"),
+    Offer("O-ANALYTICS", "Analytics Suite", "product", 9000.0, 100.0, 14, "Analytics-Suite"),
     Offer(
-        "O-CASE", "Case Study: A Mid-Sized Manufacturer Goes Data-Driven", "nurture", 400.0, 2.0, 21
+        "O-AUTOMATION",
+        "Marketing Automation",
+        "product",
+        15000.0,
+        200.0,
+        14,
+        "Marketing-Automatisierung",
+    ),
+    Offer("O-SUPPORT", "Premium Support", "product", 4000.0, 60.0, 14, "Premium-Support"),
+    Offer(
+        "O-WP-ROI",
+        "Whitepaper: The ROI of Sales 4.0",
+        "nurture",
+        300.0,
+        2.0,
+        21,
+        "Whitepaper: Der ROI von Sales 4.0",
+    ),
+    Offer(
+        "O-WEBINAR",
+        "Webinar: Predictive Selling in Practice",
+        "nurture",
+        500.0,
+        25.0,
+        21,
+        "Webinar: Predictive Selling in der Praxis",
+    ),
+    Offer(
+        "O-CASE",
+        "Case Study: A Mid-Sized Manufacturer Goes Data-Driven",
+        "nurture",
+        400.0,
+        2.0,
+        21,
+        "Fallstudie: Ein mittelständischer Hersteller wird datengetrieben",
     ),
 )
 PRODUCTS = tuple(i for i, o in enumerate(OFFERS) if o.kind == "product")

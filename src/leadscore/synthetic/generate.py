@@ -150,6 +150,7 @@ def offers_frame() -> pd.DataFrame:
         {
             "offer_id": [o.offer_id for o in cat.OFFERS],
             "name": [o.name for o in cat.OFFERS],
+            "name_de": [o.name_de for o in cat.OFFERS],
             "kind": [o.kind for o in cat.OFFERS],
             "value": [o.value for o in cat.OFFERS],
             "currency": [cat.CURRENCY] * len(cat.OFFERS),

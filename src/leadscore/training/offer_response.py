@@ -28,7 +28,7 @@ from leadscore.features.builder import build_features, feature_columns
 from leadscore.features.definitions import Feature, FeatureSetDefinition
 from leadscore.models.calibrator import Calibrator
 from leadscore.models.encoding import FeatureEncoder
-from leadscore.models.nbo import OFFER_FEATURE, OfferView, with_offer
+from leadscore.models.nbo import LOCALISED_NAMES, OFFER_FEATURE, OfferView, with_offer
 from leadscore.models.offer_response import CalibratedView, OfferModel, OfferResponse
 from leadscore.models.propensity import PropensityModel
 from leadscore.training.baselines import fit_logistic
@@ -82,8 +82,9 @@ def response_offers(
         "cost": offers["cost"].astype(float).fillna(0.0),
         "valid_days": offers["valid_days"].astype(float).fillna(default_valid_days),
     }
-    if "currency" in offers.columns:
-        columns["currency"] = offers["currency"].astype("object")
+    for optional in ("currency", *LOCALISED_NAMES.values()):
+        if optional in offers.columns:
+            columns[optional] = offers[optional].astype("object")
     return pd.DataFrame(columns).reset_index(drop=True)
 
 

@@ -19,6 +19,8 @@ def test_empty_tables_have_the_canonical_columns_and_kinds() -> None:
         "currency",
         "cost",
         "valid_days",
+        "name_de",
+        "name_en",
     ]
     assert list(empty_table("outcomes").columns) == ["customer_id", "ts", "offer_id", "value"]
     exposures = empty_table("exposures")

@@ -58,3 +58,15 @@ def test_offers_rank_by_expected_value() -> None:
     # expected values: P1 10, P2 50, N1 2
     assert [o["offer_id"] for o in ranked] == ["P2", "P1", "N1"]
     assert ranked[0]["expected_value"] == pytest.approx(50.0)
+
+
+def test_offers_are_named_in_the_readers_language_where_the_catalog_gives_it() -> None:
+    model = _nbo_model()
+    offers = model.offers.assign(name_de=["Eins", None, " "], name_en=[None, "Two (EN)", None])
+    model = NBOModel(offers, {}, model.priors, model.config, [])
+    propensity = np.array([[0.01, 0.5, 0.2]])
+    eligible = np.ones((1, 3), dtype=bool)
+    german = {o["offer_id"]: o["name"] for o in model.rank(propensity, eligible, lang="de")[0]}
+    english = {o["offer_id"]: o["name"] for o in model.rank(propensity, eligible, lang="en")[0]}
+    assert german == {"P1": "Eins", "P2": "Two", "N1": "Guide"}  # blank: the default name
+    assert english == {"P1": "One", "P2": "Two (EN)", "N1": "Guide"}

@@ -309,6 +309,9 @@ def test_a_model_learnt_from_offers_made_lists_only_offers_that_add_value(
             assert offer["expected_value"] == pytest.approx(worth[i, ids.index(offer["offer_id"])])
             assert offer["reasons"] and all(r["text"] for r in offer["reasons"])
     assert sum(bool(r["next_best_offers"]) for r in results) > 100
+    names = {o["name"] for r in results for o in r["next_best_offers"]}
+    german = set(model.offers["name_de"])  # the synthetic catalog names each offer in German
+    assert names and names <= german
     costly = model.offers.assign(cost=model.offers["value"] * 10)
     none_pays = ResponseNBOModel.of(
         dataclasses.replace(model.response, offers=costly), model.config, model.features
