@@ -267,6 +267,11 @@ def test_training_moments_come_from_the_config(small_crm: GeneratedCRM, tmp_path
     every_four_weeks = _config(small_crm)
     weeks = prepare_table(weekly, None)[0].frame["as_of"].nunique()
     assert weeks > 3.5 * prepare_table(every_four_weeks, None)[0].frame["as_of"].nunique()
+    # the days offers were made: where waves a few days apart fall
+    on_offers = prepare_table(_config(small_crm, spine="exposures"), None)[0].frame
+    exposures = pd.read_parquet(small_crm.directory / "exposures.parquet")
+    days = set(exposures["ts"].dt.floor("D"))
+    assert set(on_offers["as_of"]) <= days and len(set(on_offers["as_of"])) >= len(days) - 2
 
 
 @pytest.mark.slow  # the command end to end: 8 s
@@ -409,3 +414,22 @@ def test_nbo_learnt_from_offers_made_is_tracked_gated_by_its_value_and_served(
     lines = [json.loads(line) for line in (store / "offers.jsonl").read_text().splitlines()]
     offers = [o for line in lines for o in line["next_best_offers"]]
     assert offers and all(o["expected_value"] > 0 and o["reasons"] for o in offers)
+
+
+@pytest.mark.parametrize(
+    ("learn_from", "message"),
+    [
+        ("exposures", "too few offers made to learn from: they fall on 3 day(s)"),
+        ("outcomes", "not enough data to train: the train (all offers) period has 0 positives"),
+    ],
+)
+def test_a_tiny_offer_experiment_gets_the_minimum_data_message(
+    learn_from: str, message: str
+) -> None:
+    config = load_training_config(REPO / "examples" / "offer_experiment" / "training.yaml")
+    config = config.model_copy(
+        update={"nbo": config.nbo.model_copy(update={"learn_from": learn_from})}
+    )
+    with pytest.raises(InputError) as raised:
+        run_job(config)
+    assert message in str(raised.value)

@@ -157,6 +157,11 @@ def _conversion_on_dask(
 ) -> tuple[DaskFeatureTable, list[Path], Evaluation]:
     """Features and the booster on the Dask cluster the config names (or a local one)."""
     assert config.dask is not None
+    if config.spine == "exposures":
+        raise InputError(
+            "spine: exposures is not read on Dask yet: list the days offers were made as "
+            "as_of dates in the training config"
+        )
     feature_set = feature_set_of(config)
     tables = read_canonical(config.path(config.source))
     with dask_client(config.dask) as client:

@@ -32,6 +32,7 @@ from leadscore.features.training_set import (
 )
 from leadscore.tracking import RegisteredRun
 from leadscore.training.config import TrainingConfig
+from leadscore.training.exposures import exposure_days
 
 GROUND_TRUTH = Path("ground_truth")
 TEST_TABLE = "evaluation/test.parquet"  # the test rows the promotion gate scores
@@ -74,12 +75,15 @@ def build_table(
     config: TrainingConfig, data: CanonicalData, feature_set: FeatureSetDefinition
 ) -> FeatureTable:
     """The config's labelled feature table of ``data``."""
+    spine, as_of = config.spine, config.snapshot_dates or None
+    if spine == "exposures":
+        spine, as_of = "snapshots", exposure_days(data)
     return build_feature_table(
         data,
         feature_set,
         horizon_days=config.horizon_days,
-        spine_kind=config.spine,
-        as_of=config.snapshot_dates or None,
+        spine_kind=spine,
+        as_of=as_of,
         every_days=config.snapshot_every_days,
     )
 

@@ -107,10 +107,12 @@ class TrainingConfig(StrictModel):
     horizon_days: int = Field(
         30, ge=1, description="the label: converts within this many days of the moment"
     )
-    spine: Literal["auto", "snapshots", "creation"] = Field(
+    spine: Literal["auto", "snapshots", "creation", "exposures"] = Field(
         "auto",
-        description="training moments: snapshots of every lead, or one row per lead at its "
-        "creation (auto: creation when the source has no events or a flag label)",
+        description="training moments: snapshots of every lead (every snapshot_every_days, "
+        "or the as_of dates), one row per lead at its creation (auto: creation when the "
+        "source has no events or a flag label), or snapshots on each day offers were made "
+        "(exposures: the source's exposures)",
     )
     as_of: list[datetime] = Field(
         default_factory=list,

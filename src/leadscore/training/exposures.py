@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadscore.common.errors import InputError
 from leadscore.data.loading import CanonicalData
 
 TAKEN = "taken"
@@ -55,6 +56,17 @@ def take_ups(data: CanonicalData, engagement_event_types: Sequence[str] = ()) ->
         )
     found = pd.concat(frames, ignore_index=True)
     return found[found["offer_id"].notna()].astype({"offer_id": "str"})
+
+
+def exposure_days(data: CanonicalData) -> list[pd.Timestamp]:
+    """The days offers were made (midnight UTC), oldest first: training moments that fall
+    where offers went out in waves."""
+    if data.exposures.empty:
+        raise InputError(
+            "spine: exposures needs offers made: the source has no exposures (an exposures "
+            "table, or exposure_event_type naming the event of an offer sent)"
+        )
+    return sorted(data.exposures["ts"].dt.floor("D").unique())
 
 
 def estimated_propensity(exposed: pd.DataFrame) -> np.ndarray:

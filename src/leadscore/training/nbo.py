@@ -19,7 +19,7 @@ from leadscore.models.propensity import PropensityModel
 from leadscore.training.booster import PartMatrices, fit_booster
 from leadscore.training.calibration import fit_calibrator
 from leadscore.training.config import TrainingConfig
-from leadscore.training.rows import make_split, self_description
+from leadscore.training.rows import check_enough_data, make_split, self_description
 from leadscore.training.splits import Split
 
 
@@ -110,6 +110,8 @@ def _fit_pooled(matrix, labels, offers, split, encoder, config, metadata):
     pooled_split = Split(
         every_offer(split.train), every_offer(split.validation), every_offer(split.test), split.kind
     )
+    for part in ("train", "validation"):  # early stopping and calibration need both classes
+        check_enough_data(label[getattr(pooled_split, part)], config, f"{part} (all offers)")
     pooled_encoder = FeatureEncoder(
         [*encoder.features, OFFER_FEATURE], {**encoder.categories, OFFER_FEATURE: ids}
     )

@@ -42,7 +42,7 @@ from leadscore.training.exposures import (
     take_ups,
 )
 from leadscore.training.rows import features_description
-from leadscore.training.splits import PARTS, Split, check_parts, time_boundaries
+from leadscore.training.splits import PARTS, Split, time_boundaries
 
 ANYWAY_PREFIX = "anyway__"
 
@@ -297,6 +297,20 @@ def _fit_per_offer(
     return models, trees
 
 
+def check_offer_moments(split: Split, moments: pd.Series) -> None:
+    """Each part of the time split holds offers made, or what to do about it."""
+    empty = [part for part in PARTS if len(getattr(split, part)) == 0]
+    if empty:
+        days = moments.dt.floor("D").nunique()
+        raise InputError(
+            f"too few offers made to learn from: they fall on {days} day(s), and the time "
+            f"split by the moments offers were made leaves no {' and no '.join(empty)} "
+            "offers. Each of train, validation and test needs offers made on days of its "
+            "own: more waves of offers, or larger split shares (split.validation, "
+            "split.test) in the training config"
+        )
+
+
 def check_offer_counts(label: np.ndarray, config: TrainingConfig, part: str) -> None:
     """Enough offers taken up and not taken up in ``part``, or what to do about it."""
     taken, missed = int(label.sum()), int((~label).sum())
@@ -403,7 +417,7 @@ def fit_offer_response(
         horizon_days=0,
     )
     split = _parts(exposed["as_of"], bounds)
-    check_parts(split)
+    check_offer_moments(split, exposed["as_of"])
     label = exposed[TAKEN].to_numpy(dtype=bool)
     for part in ("train", "validation"):
         check_offer_counts(label[getattr(split, part)], config, f"the {part} offers")
