@@ -164,7 +164,7 @@ def _print_nbo(evaluation, console: Console) -> None:
     console.print(table)
 
 
-SHORT_NAMES = {LEARNT: "leadscore"}
+SHORT_NAMES = {LEARNT: "leadscore", "take-up value": "take-up"}
 
 
 def _print_offer_policies(evaluation: OfferEvaluation, console: Console) -> None:
@@ -175,12 +175,15 @@ def _print_offer_policies(evaluation: OfferEvaluation, console: Console) -> None
         title=f"Offer policies: value per offer made, {len(evaluation.test):,} test offers made",
         title_justify="left",
         box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
     )
     table.add_column("policy", no_wrap=True)
     for header in ("replay", "IPS", "SNIPS", "DR", "DR 95 %"):
         table.add_column(header, justify="right", no_wrap=True)
     if comparison.truth is not None:
         table.add_column("true", justify="right", no_wrap=True)
+        table.add_column("added", justify="right", no_wrap=True)
 
     def amount(value: float) -> str:
         return "-" if pd.isna(value) else f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3f}"
@@ -190,19 +193,22 @@ def _print_offer_policies(evaluation: OfferEvaluation, console: Console) -> None
         row = [amount(estimates[name].value) for name in ("replay", "ips", "snips", "dr")]
         row.append(f"{amount(dr.low)}-{amount(dr.high)}")
         if comparison.truth is not None:
-            row.append(amount(comparison.truth[policy]["incremental_value"]))
+            truth = comparison.truth[policy]
+            row += [amount(truth["take_up_value"]), amount(truth["incremental_value"])]
         table.add_row(SHORT_NAMES.get(policy, policy), *row)
     logged = comparison.logged_value
     row = ["", "", "", amount(logged.value), f"{amount(logged.low)}-{amount(logged.high)}"]
     if comparison.truth is not None:
-        row.append(amount(comparison.truth[LOGGING]["incremental_value"]))
+        truth = comparison.truth[LOGGING]
+        row += [amount(truth["take_up_value"]), amount(truth["incremental_value"])]
     table.add_row("logging policy", *row)
     console.print(table)
     console.print(
         "leadscore: the offer of highest expected incremental value, or none; logging "
         "policy: as it chose (the mean of its own rewards)"
         + (
-            "; true: the ground truth's incremental value per decision"
+            "; true: the ground truth's value of the take-ups (what the estimates "
+            "estimate); added: what the offers added over making none"
             if comparison.truth is not None
             else ""
         ),
