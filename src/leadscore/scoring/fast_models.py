@@ -33,9 +33,11 @@ def fast_offer_models(models: dict[str, OfferModel]) -> dict[str, OfferModel]:
     out: dict[str, OfferModel] = {}
     for offer, model in models.items():
         if isinstance(model, OfferView):
-            pooled = compiled.setdefault(id(model.pooled), fast_propensity(model.pooled))
+            key = id(model.pooled)
+            if key not in compiled:
+                compiled[key] = fast_propensity(model.pooled)
             view = copy.copy(model)
-            view.pooled = pooled
+            view.pooled = compiled[key]
             out[offer] = view
         else:
             out[offer] = fast_propensity(model)

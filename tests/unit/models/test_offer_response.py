@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from leadscore.models.offer_response import IncrementalOffer, ResponseNBOModel
-from leadscore.scoring.fast_models import fast_nbo
+from leadscore.scoring.fast_models import fast_nbo, fast_offer_models
 from tests.conftest import LearntOffers
 
 
@@ -74,3 +74,11 @@ def test_reasons_are_exact_treeshap_of_what_making_the_offer_adds(learnt: Learnt
     )
     for got, want in zip(fast.expected_values(matrix), model.expected_values(matrix), strict=True):
         np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_views_of_one_pooled_model_share_one_compiled_copy(learnt: LearntOffers) -> None:
+    anyway = learnt.evaluation.model.response.anyway  # a booster over (customer, offer) pairs
+    fast = fast_offer_models(anyway)
+    pooled = {id(view.pooled) for view in fast.values()}
+    assert len(pooled) == 1 and next(iter(fast.values())).pooled.fast is not None
+    assert all(view.calibrator is anyway[o].calibrator for o, view in fast.items())
