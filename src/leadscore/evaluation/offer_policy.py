@@ -166,18 +166,18 @@ def compare_policies(
     incremental, take_up = response.values(matrix)
     if allowed is None:
         allowed = np.ones((len(matrix), k), dtype=bool)
-    open_ = _open_actions(allowed)
+    choosable = _open_actions(allowed)
     policies = {
-        LEARNT: greedy(_with_none(incremental), open_),
-        "take-up value": greedy(_with_none(take_up), open_),
-        "popularity": greedy(_with_none(np.broadcast_to(popularity, take_up.shape)), open_),
+        LEARNT: greedy(_with_none(incremental), choosable),
+        "take-up value": greedy(_with_none(take_up), choosable),
+        "popularity": greedy(_with_none(np.broadcast_to(popularity, take_up.shape)), choosable),
         "random": uniform(len(matrix), k + 1, _random_actions(allowed)),
     }
     value = offers["value"].to_numpy(dtype=float)
     cost = offers["cost"].to_numpy(dtype=float)
     if truth is not None:
         p_with, p_without = truth
-        policies["oracle"] = greedy(_with_none((p_with - p_without) * value - cost), open_)
+        policies["oracle"] = greedy(_with_none((p_with - p_without) * value - cost), choosable)
     reward_model = _with_none(take_up)
     estimates = {
         name: evaluate_policy(
