@@ -39,8 +39,9 @@ class NBOConfig(StrictModel):
         "auto",
         description="the learner of the response to offers made: one booster over "
         "(customer, offer) pairs, one booster per offer, or one logistic regression per "
-        "offer; auto fits each and keeps the one whose choices are worth most on the "
-        "validation offers (doubly robust estimate)",
+        "offer; auto fits each, and their average (the mean of their log-odds), and "
+        "keeps the one whose choices are worth most on the validation offers (doubly "
+        "robust estimate)",
     )
     exclude_owned: bool = True
     rules: list[EligibilityRule] = Field(default_factory=list)

@@ -37,13 +37,61 @@ class CalibratedView(OfferView):
         self.calibrator = calibrator
 
 
-OfferModel = PropensityModel | OfferView
+class AveragedOffer:
+    """One offer's chance of being taken up by several learners at once: the mean of their
+    log-odds. Every member is calibrated by a sigmoid over its margin, so the mean is
+    linear in the members' margins and its exact Shapley values are the members', scaled
+    by their slopes and averaged."""
+
+    def __init__(self, members: list[OfferModel]) -> None:
+        for member in members:
+            if member.calibrator.kind != "platt":
+                raise ValueError("an average of learners needs sigmoid calibrations")
+        self.members = members
+        self.encoder = members[0].encoder
+        self.metadata = members[0].metadata
+        # its margin is log-odds already (so that an average can itself be averaged)
+        self.calibrator = Calibrator("platt")
+
+    @property
+    def features(self) -> list[str]:
+        return self.encoder.features
+
+    def margin(self, matrix: np.ndarray) -> np.ndarray:
+        """The mean of the members' calibrated log-odds."""
+        return np.mean(
+            [m.calibrator.slope * m.margin(matrix) + m.calibrator.intercept for m in self.members],
+            axis=0,
+        )
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return self.calibrator(self.margin(matrix))
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Exact Shapley values of ``margin``: one column per feature, then the base."""
+        total = np.zeros((len(matrix), len(self.features) + 1))
+        for member in self.members:
+            total += member.calibrator.slope * member.contributions(matrix)
+            total[:, -1] += member.calibrator.intercept
+        return total / len(self.members)
+
+
+OfferModel = PropensityModel | OfferView | AveragedOffer
 
 
 def _save_models(models: dict[str, OfferModel], directory: Path) -> dict:
-    """Each offer's model (or the pooled model once, with each offer's own calibration)
-    under ``directory``; returns what loading them needs to know."""
+    """Each offer's model (or the pooled model once, with each offer's own calibration;
+    or each member of an average in a folder of its own) under ``directory``; returns
+    what loading them needs to know."""
     first = next(iter(models.values()), None)
+    if isinstance(first, AveragedOffer):
+        count = len(first.members)
+        return {
+            "average": [
+                _save_models({o: m.members[k] for o, m in models.items()}, directory / str(k))
+                for k in range(count)
+            ]
+        }
     if isinstance(first, OfferView):
         first.pooled.save(directory / "pooled")
         own = {
@@ -57,6 +105,11 @@ def _save_models(models: dict[str, OfferModel], directory: Path) -> dict:
 
 
 def _load_models(directory: Path, layout: dict) -> dict[str, OfferModel]:
+    if "average" in layout:
+        members = [
+            _load_models(directory / str(k), part) for k, part in enumerate(layout["average"])
+        ]
+        return {o: AveragedOffer([m[o] for m in members]) for o in members[0]}
     if layout["pooled"]:
         pooled = PropensityModel.load(directory / "pooled")
         return {

@@ -10,7 +10,7 @@ import dataclasses
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.nbo import NBOModel, OfferView
 from leadscore.models.nbo_explainer import PooledExplainer
-from leadscore.models.offer_response import OfferModel, ResponseNBOModel
+from leadscore.models.offer_response import AveragedOffer, OfferModel, ResponseNBOModel
 from leadscore.models.propensity import PropensityModel
 from leadscore.models.treeshap import UnsupportedModel, fast_treeshap
 
@@ -29,6 +29,13 @@ def fast_conversion(conversion: ConversionPredictor) -> ConversionPredictor:
 def fast_offer_models(models: dict[str, OfferModel]) -> dict[str, OfferModel]:
     """Copies of per-offer models or of views of one pooled model (compiled once, each
     view keeping its own calibration)."""
+    first = next(iter(models.values()), None)
+    if isinstance(first, AveragedOffer):  # each member's models, compiled as above
+        count = len(first.members)
+        members = [
+            fast_offer_models({o: m.members[k] for o, m in models.items()}) for k in range(count)
+        ]
+        return {o: AveragedOffer([m[o] for m in members]) for o in models}
     compiled: dict[int, PropensityModel] = {}
     out: dict[str, OfferModel] = {}
     for offer, model in models.items():

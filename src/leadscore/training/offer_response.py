@@ -29,11 +29,15 @@ from leadscore.features.definitions import Feature, FeatureSetDefinition
 from leadscore.models.calibrator import Calibrator
 from leadscore.models.encoding import FeatureEncoder
 from leadscore.models.nbo import LOCALISED_NAMES, OFFER_FEATURE, OfferView, with_offer
-from leadscore.models.offer_response import CalibratedView, OfferModel, OfferResponse
+from leadscore.models.offer_response import (
+    AveragedOffer,
+    CalibratedView,
+    OfferModel,
+    OfferResponse,
+)
 from leadscore.models.propensity import PropensityModel
 from leadscore.training.baselines import fit_logistic
 from leadscore.training.booster import PartMatrices, fit_booster
-from leadscore.training.calibration import fit_calibrator
 from leadscore.training.config import TrainingConfig
 from leadscore.training.exposures import (
     TAKEN,
@@ -236,7 +240,9 @@ def _fit_pooled(
     valid_label = label[split.validation]
     valid_codes = codes[split.validation]
     valid_weight = None if weight is None else weight[split.validation]
-    calibrator, _ = fit_calibrator(fitted.validation_margin, valid_label, config.calibration)
+    # a sigmoid, as every calibration of the response is: the log-odds of the learners'
+    # average then add up, and so do their Shapley values
+    calibrator = weighted_platt(fitted.validation_margin, valid_label, valid_weight)
     pooled = PropensityModel(fitted.booster, pooled_encoder, calibrator, metadata)
     views: dict[str, OfferModel] = {}
     for j, offer in enumerate(ids):
@@ -396,6 +402,7 @@ LEARNERS = {
     "per_offer": _fit_per_offer,
     "per_offer_logistic": _fit_per_offer_logistic,
 }
+AVERAGE = "average"  # of every learner fitted: a candidate of its own
 
 
 def fit_offer_response(
@@ -452,6 +459,17 @@ def fit_offer_response(
             control_split,
             {"taken": trees, **anyway_trees},
             name,
+        )
+    if len(out) > 1:
+        members = list(out.values())
+        averaged = {o: AveragedOffer([m.model.taken[o] for m in members]) for o in ids}
+        out[AVERAGE] = FittedResponse(
+            OfferResponse(offers, averaged, anyway, rates),
+            encoder,
+            split,
+            control_split,
+            {"taken": sum(m.trees["taken"] for m in members), **anyway_trees},
+            AVERAGE,
         )
     return out, skipped
 

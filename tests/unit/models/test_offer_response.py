@@ -4,12 +4,18 @@ adds by exact TreeSHAP values."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from leadscore.models.offer_response import IncrementalOffer, ResponseNBOModel
+from leadscore.models.offer_response import (
+    AveragedOffer,
+    IncrementalOffer,
+    OfferResponse,
+    ResponseNBOModel,
+)
 from leadscore.scoring.fast_models import fast_nbo, fast_offer_models
 from tests.conftest import LearntOffers
 
@@ -82,3 +88,29 @@ def test_views_of_one_pooled_model_share_one_compiled_copy(learnt: LearntOffers)
     pooled = {id(view.pooled) for view in fast.values()}
     assert len(pooled) == 1 and next(iter(fast.values())).pooled.fast is not None
     assert all(view.calibrator is anyway[o].calibrator for o, view in fast.items())
+
+
+def test_an_average_of_learners_is_explained_exactly_and_reads_back(
+    learnt: LearntOffers, tmp_path: Path
+) -> None:
+    response = learnt.evaluation.model.response
+    matrix = learnt.evaluation.model.encoder.matrix(learnt.evaluation.test.head(100))
+    members = {o: [response.taken[o], response.anyway[o]] for o in response.offer_ids}
+    averaged = {o: AveragedOffer(m) for o, m in members.items()}
+    offer = averaged["O-ANALYTICS"]
+    logits = [
+        np.log(m.probability(matrix) / (1 - m.probability(matrix))) for m in members["O-ANALYTICS"]
+    ]
+    np.testing.assert_allclose(offer.margin(matrix), np.mean(logits, axis=0), atol=1e-9)
+    np.testing.assert_allclose(
+        offer.contributions(matrix).sum(axis=1), offer.margin(matrix), atol=1e-9
+    )
+    both = dataclasses.replace(response, taken=averaged)
+    both.save(tmp_path / "response")
+    loaded = OfferResponse.load(tmp_path / "response")
+    for got, want in zip(loaded.probabilities(matrix), both.probabilities(matrix), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    fast = fast_offer_models(averaged)
+    np.testing.assert_allclose(
+        fast["O-ANALYTICS"].contributions(matrix), offer.contributions(matrix), atol=1e-9
+    )
