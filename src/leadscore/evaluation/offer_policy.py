@@ -134,13 +134,14 @@ def choose_response(response: ResponseData, config: TrainingConfig) -> ChosenRes
     chosen = config.nbo.response_learner
     learners = list(LEARNERS) if chosen == "auto" else [chosen]
     fitted, skipped = fit_offer_response(response, config, learners)
-    values = {}
-    for name, candidate in fitted.items():
-        rows = candidate.exposed_split.validation
-        exposed = response.exposed.iloc[rows].reset_index(drop=True)
-        values[name] = learnt_policy_value(
-            candidate.model, candidate.encoder.matrix(exposed), exposed
-        )
+    # every candidate shares the encoding and the split: the validation rows, encoded once
+    first = next(iter(fitted.values()))
+    exposed = response.exposed.iloc[first.exposed_split.validation].reset_index(drop=True)
+    matrix = first.encoder.matrix(exposed)
+    values = {
+        name: learnt_policy_value(candidate.model, matrix, exposed)
+        for name, candidate in fitted.items()
+    }
     best = max(values, key=lambda name: values[name])
     return ChosenResponse(fitted[best], values, skipped)
 
@@ -306,16 +307,19 @@ def offer_table(response: ResponseData, fitted: FittedResponse) -> pd.DataFrame:
     """Per offer: how often it was made and taken up in each part, and how often customers
     not offered anything took it up anyway (training part)."""
     exposed, control = response.exposed, response.control
+    taken_up = exposed[TAKEN].to_numpy(dtype=bool)
+    parts = {}
+    for part in ("train", "validation", "test"):
+        parts[part] = np.zeros(len(exposed), dtype=bool)
+        parts[part][getattr(fitted.exposed_split, part)] = True
     rows = []
     for offer in response.offers.itertuples():
         row = {"offer_id": offer.offer_id, "kind": offer.kind, "value": offer.value}
         row["cost"] = offer.cost
         mine = (exposed["offer_id"] == offer.offer_id).to_numpy()
-        for part in ("train", "validation", "test"):
-            at = np.zeros(len(exposed), dtype=bool)
-            at[getattr(fitted.exposed_split, part)] = True
+        for part, at in parts.items():
             row[f"{part}_made"] = int((mine & at).sum())
-            taken = exposed[TAKEN].to_numpy(dtype=bool)[mine & at]
+            taken = taken_up[mine & at]
             row[f"{part}_take_up"] = float(taken.mean()) if len(taken) else float("nan")
         anyway = control[f"{ANYWAY_PREFIX}{offer.offer_id}"].to_numpy(dtype=bool)
         train_control = anyway[fitted.control_split.train]

@@ -103,13 +103,7 @@ def _fit_pooled(matrix, labels, offers, split, encoder, config, metadata):
     n, k = len(matrix), len(ids)
     stacked = with_offer(np.tile(matrix, (k, 1)), np.repeat(np.arange(k, dtype=float), n))
     label = np.concatenate([labels[f"{LABEL_PREFIX}{o}"].to_numpy(dtype=bool) for o in ids])
-
-    def every_offer(rows: np.ndarray) -> np.ndarray:
-        return np.concatenate([rows + j * n for j in range(k)])
-
-    pooled_split = Split(
-        every_offer(split.train), every_offer(split.validation), every_offer(split.test), split.kind
-    )
+    pooled_split = split.repeated(n, k)
     for part in ("train", "validation"):  # early stopping and calibration need both classes
         check_enough_data(label[getattr(pooled_split, part)], config, f"{part} (all offers)")
     pooled_encoder = FeatureEncoder(

@@ -45,7 +45,7 @@ from leadscore.training.exposures import (
     exposure_rows,
     take_ups,
 )
-from leadscore.training.rows import features_description
+from leadscore.training.rows import features_description, shortfall
 from leadscore.training.splits import PARTS, Split, time_boundaries
 
 ANYWAY_PREFIX = "anyway__"
@@ -319,12 +319,9 @@ def check_offer_moments(split: Split, moments: pd.Series) -> None:
 
 def check_offer_counts(label: np.ndarray, config: TrainingConfig, part: str) -> None:
     """Enough offers taken up and not taken up in ``part``, or what to do about it."""
-    taken, missed = int(label.sum()), int((~label).sum())
-    short = []
-    if taken < config.min_positives:
-        short.append(f"{taken} taken up (need {config.min_positives})")
-    if missed < config.min_negatives:
-        short.append(f"{missed} not taken up (need {config.min_negatives})")
+    short = shortfall(
+        int(label.sum()), int((~label).sum()), config, names=("taken up", "not taken up")
+    )
     if short:
         raise InputError(
             f"not enough offers made to learn from: {part} have {' and '.join(short)}. "
@@ -381,7 +378,6 @@ def _fit_per_offer_logistic(
                 "are all taken up or none is. More waves of offers, or a larger split "
                 "share for validation"
             )
-        own = None if weight is None else weight[rows]
         linear = fit_logistic(
             matrix[train],
             label[train],
@@ -389,7 +385,7 @@ def _fit_per_offer_logistic(
             weight=None if weight is None else weight[train],
         )
         calibrator = weighted_platt(
-            linear.margin(matrix[valid]), label[valid], None if own is None else weight[valid]
+            linear.margin(matrix[valid]), label[valid], None if weight is None else weight[valid]
         )
         models[offer] = PropensityModel(
             linear, encoder, calibrator, {**metadata, "offer_id": offer}
@@ -486,11 +482,7 @@ def _fit_anyway(
     where enough of them did, else each offer's rate among them."""
     k, n = len(ids), len(control)
     label = np.concatenate([control[f"{ANYWAY_PREFIX}{o}"].to_numpy(dtype=bool) for o in ids])
-
-    def every_offer(rows: np.ndarray) -> np.ndarray:
-        return np.concatenate([rows + j * n for j in range(k)])
-
-    stacked = Split(*(every_offer(getattr(control_split, p)) for p in PARTS), "time")
+    stacked = control_split.repeated(n, k)
     train_rows = control_split.train
     rates = np.zeros(k)
     if len(train_rows):

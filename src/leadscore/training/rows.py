@@ -53,14 +53,27 @@ def check_enough_data(label: np.ndarray, config: TrainingConfig, part: str = "tr
     check_counts(int(label.sum()), int((~label).sum()), config, part)
 
 
+def shortfall(
+    positives: int,
+    negatives: int,
+    config: TrainingConfig,
+    *,
+    names: tuple[str, str] = ("positives", "negatives"),
+) -> list[str]:
+    """What falls short of the config's minimum counts, in words ("12 positives (need
+    40)"), with ``names`` for the two classes; empty when nothing does."""
+    missing = []
+    if positives < config.min_positives:
+        missing.append(f"{positives} {names[0]} (need {config.min_positives})")
+    if negatives < config.min_negatives:
+        missing.append(f"{negatives} {names[1]} (need {config.min_negatives})")
+    return missing
+
+
 def check_counts(
     positives: int, negatives: int, config: TrainingConfig, part: str = "training"
 ) -> None:
-    missing = []
-    if positives < config.min_positives:
-        missing.append(f"{positives} positives (need {config.min_positives})")
-    if negatives < config.min_negatives:
-        missing.append(f"{negatives} negatives (need {config.min_negatives})")
+    missing = shortfall(positives, negatives, config)
     if missing:
         raise InputError(
             f"not enough data to train: the {part} period has {' and '.join(missing)}. "

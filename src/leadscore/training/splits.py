@@ -27,6 +27,15 @@ class Split:
             out[part] = f"{moments.min():%Y-%m-%d} .. {moments.max():%Y-%m-%d} ({len(rows):,} rows)"
         return out
 
+    def repeated(self, rows: int, times: int) -> Split:
+        """The same split of ``rows`` rows stacked ``times`` over (a pooled model's
+        (row, offer) pairs: each row once per offer), each copy in the part of its row."""
+
+        def every_copy(positions: np.ndarray) -> np.ndarray:
+            return np.concatenate([positions + j * rows for j in range(times)])
+
+        return Split(*(every_copy(getattr(self, part)) for part in PARTS), self.kind)
+
 
 @dataclass(frozen=True)
 class TimeBoundaries:
