@@ -494,14 +494,37 @@ def _fit_anyway(
         or not label[stacked.validation].any()
     ):
         return {}, rates, {}
+    kept, weight = fewer_negatives(label, stacked, seed=config.seed)
+    matrix = encoder.matrix(control)
     anyway, trees = _fit_pooled(
-        np.tile(encoder.matrix(control), (k, 1)),
-        np.repeat(np.arange(k, dtype=float), n),
-        label,
-        stacked,
+        matrix[kept % n],
+        (kept // n).astype(float),
+        label[kept],
+        _subsplit(stacked, kept),
         encoder,
         ids,
         config,
         {**metadata, "kind": "offer_response_anyway"},
+        weight,
     )
     return anyway, rates, {"anyway": trees}
+
+
+# doing an offer anyway is rare (a few in a hundred control rows per offer): a sample of
+# the misses this many times the take-ups, each weighing for those left out, learns the
+# same chance from a fraction of the (row, offer) pairs
+MISSES_PER_TAKE_UP = 10
+
+
+def fewer_negatives(label: np.ndarray, split: Split, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training and validation rows to fit on: every positive and a random share of
+    the negatives, with weights (1 / that share for a negative) that keep the fitted
+    chance and its calibration unbiased."""
+    fitted = np.concatenate([split.train, split.validation])
+    positives = int(label[fitted].sum())
+    negatives = len(fitted) - positives
+    share = min(1.0, MISSES_PER_TAKE_UP * positives / max(negatives, 1))
+    keep = label[fitted] | (np.random.default_rng(seed).random(len(fitted)) < share)
+    kept = np.sort(fitted[keep])
+    weight = np.where(label[kept], 1.0, 1.0 / share)
+    return kept, weight
