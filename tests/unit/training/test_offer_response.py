@@ -17,7 +17,14 @@ from leadscore.features.definitions import load_feature_set
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
 from leadscore.training.exposures import TAKEN, estimated_propensity
-from leadscore.training.offer_response import ANYWAY_PREFIX, balancing_weights, response_data
+from leadscore.training.offer_response import (
+    ANYWAY_PREFIX,
+    MISSES_PER_TAKE_UP,
+    balancing_weights,
+    fewer_negatives,
+    response_data,
+)
+from leadscore.training.splits import Split
 from tests.conftest import NOW, REPO
 
 
@@ -113,3 +120,24 @@ def test_a_source_without_offers_made_is_told_what_to_add(
     feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
     with pytest.raises(InputError, match=r"no offers made to learn from.*exposure_event_type"):
         response_data(data, feature_set, default_valid_days=30, engagement_event_types=(), seed=0)
+
+
+def test_fewer_misses_keep_every_take_up_and_weigh_for_those_left_out() -> None:
+    rng = np.random.default_rng(3)
+    label = rng.random(100_000) < 0.02
+    split = Split(np.arange(60_000), np.arange(60_000, 80_000), np.arange(80_000, 100_000), "time")
+    kept, weight = fewer_negatives(label, split, seed=1)
+    fitted = np.arange(80_000)
+    assert np.isin(kept, fitted).all()  # test rows are never fitted on
+    assert label[kept].sum() == label[fitted].sum()  # every take-up
+    misses = ~label[kept]
+    assert misses.sum() == pytest.approx(MISSES_PER_TAKE_UP * label[fitted].sum(), rel=0.05)
+    assert (weight[~misses] == 1).all()
+    # the weighted misses stand for all of them: the fitted chance stays unbiased
+    assert weight[misses].sum() == pytest.approx((~label[fitted]).sum(), rel=0.01)
+    common = np.zeros(1_000, dtype=bool)
+    common[::2] = True  # take-ups as common as misses: nothing is left out
+    every, weights = fewer_negatives(
+        common, Split(np.arange(1_000), np.arange(0), np.arange(0), "time"), seed=1
+    )
+    assert len(every) == 1_000 and (weights == 1).all()
