@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +32,27 @@ from leadscore.training.offer_response import ResponseData
 # a moment after the synthetic history ends, so 'future timestamp' checks are repeatable
 NOW = pd.Timestamp("2026-11-27", tz="UTC")
 REPO = Path(__file__).resolve().parents[1]  # the checkout: feature sets, configs, scripts
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server's URL: the one `.ci/run` started (LEADSCORE_TEST_POSTGRES_URL),
+    else one started here with `.ci/postgres` for the session."""
+    url = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    # /tmp, not pytest's folder: the server's user must be able to reach the directory
+    directory = tempfile.mkdtemp(prefix="leadscore-pg-")
+    script = REPO / ".ci" / "postgres"
+    started = subprocess.run(
+        [script, "start", directory, str(free_port())], capture_output=True, text=True
+    )
+    assert started.returncode == 0, f"could not start PostgreSQL: {started.stderr}"
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([script, "stop", directory], check=False)
 
 
 def free_port() -> int:

@@ -137,15 +137,55 @@ def validate(
 @app.command()
 def load(
     source: SourceArg,
-    out: Annotated[Path, typer.Option(help="directory for the accepted canonical tables")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="directory for canonical Parquet tables instead of the store "
+            "(LEADSCORE_DATABASE_URL, else leadscore.db here)"
+        ),
+    ] = None,
     now: NowOption = None,
 ) -> None:
-    """Load a source into canonical Parquet tables; rejected rows go to OUT/quarantine.
+    """Load a source into the store (or, with --out, into canonical Parquet tables).
 
-    Exits 1, writing only the quarantine, when a table cannot be read or rejects more than
-    its max_rejected_share of rows (default 5 %).
+    Rejected rows go to quarantine/ (OUT/quarantine with --out). Loading again adds only
+    what the store lacks. Exits 1, writing only the quarantine, when a table cannot be read
+    or rejects more than its max_rejected_share of rows (default 5 %).
     """
     _commands().load(source=source, out=out, now=now)
+
+
+@app.command()
+def ingest(
+    source: SourceArg,
+    quarantine: Annotated[
+        Path, typer.Option(help="folder for the rejected rows, with reasons")
+    ] = Path("quarantine"),
+    now: NowOption = None,
+) -> None:
+    """Append a day's export to the store, validated as files are, idempotently.
+
+    Rows the store holds already are counted, not added twice (by event_id where given,
+    else by content), so an export ingested again adds nothing. Events of a customer in
+    neither the export nor the store are refused and listed.
+    """
+    _commands().ingest(source=source, quarantine=quarantine, now=now)
+
+
+@app.command()
+def rescore(
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(help="score as of this UTC moment (default: now), e.g. for a backfill"),
+    ] = None,
+    conversion_model: Annotated[str, typer.Option(help="registered model")] = (
+        "leadscore-conversion"
+    ),
+    batch_size: Annotated[int, typer.Option(min=1)] = 2000,
+) -> None:
+    """Score every lead in the store with the champion into the score log (the nightly
+    job): what the trends and alerts compare with."""
+    _commands().rescore(as_of=as_of, conversion_model=conversion_model, batch_size=batch_size)
 
 
 @app.command()

@@ -63,13 +63,17 @@ from leadscore.reporting import (
     print_demo_summary,
     print_feature_table,
     print_load_result,
+    print_store_load,
     print_training_result,
 )
-from leadscore.scoring.batch import score_file, score_on_dask
+from leadscore.scoring.batch import rescore_store, score_file, score_on_dask
 from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
 from leadscore.serving.keys import api_keys
 from leadscore.serving.settings import ServiceSettings
+from leadscore.store.database import DATABASE_URL_VARIABLE, database_url
+from leadscore.store.loading import put_canonical
+from leadscore.store.store import Store
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import load_training_config
 
@@ -258,10 +262,13 @@ def validate(
 def load(
     *,
     source: Path,
-    out: Path,
+    out: Path | None,
     now: datetime | None,
 ) -> None:
     """The body of ``leadscore load``."""
+    if out is None:
+        ingest(source=source, quarantine=Path("quarantine"), now=now)
+        return
     try:
         result = load_source(resolve_source(source), now=_now(now))
     except InputError as exc:
@@ -277,6 +284,56 @@ def load(
     console.print(
         f"accepted rows written to [bold]{out}[/]; {rejected:,} rejected rows with reasons in "
         f"{', '.join(str(p) for p in paths) or '-'}"
+    )
+
+
+def ingest(*, source: Path, quarantine: Path, now: datetime | None) -> None:
+    """The body of ``leadscore ingest`` (and of ``leadscore load`` into the store)."""
+    moment = _now(now) or pd.Timestamp.now(tz="UTC")
+    try:
+        result = load_source(resolve_source(source), now=moment)
+    except InputError as exc:
+        _fail(str(exc))
+    print_load_result(result, console)
+    paths = write_quarantine(result, quarantine)
+    try:
+        data = require_loaded(result)
+        store = Store.open()
+        with console.status(f"writing to the store at {store.url}"):
+            loaded = put_canonical(store, data, now=moment)
+    except InputError as exc:
+        _fail(f"{exc}\nnothing loaded; rejected rows with reasons in {quarantine}")
+    for name, frame in loaded.unknown_customers.items():
+        path = quarantine / f"{name}.unknown_customers.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False)
+        paths.append(path)
+    print_store_load(loaded, store.url, console)
+    rejected = sum(r.rejected for r in result.reports) + loaded.refused
+    console.print(
+        f"{rejected:,} rejected rows with reasons in {', '.join(str(p) for p in paths) or '-'}"
+    )
+
+
+def rescore(*, as_of: datetime | None, conversion_model: str, batch_size: int) -> None:
+    """The body of ``leadscore rescore``."""
+    moment = _now(as_of) or pd.Timestamp.now(tz="UTC")
+    try:
+        scorer, versions = load_champions(conversion_model, None, None, database_url=database_url())
+        total = scorer.database.count("customers")  # type: ignore[union-attr]
+        with Progress(console=console) as progress:
+            task = progress.add_task("rescoring", total=total)
+            done = rescore_store(
+                scorer,
+                now=moment,
+                batch_size=batch_size,
+                advance=lambda n: progress.advance(task, n),
+            )
+    except InputError as exc:
+        _fail(str(exc))
+    console.print(
+        f"rescored {done:,} leads as of {moment:%Y-%m-%d %H:%M} UTC with {conversion_model} "
+        f"v{versions['conversion']} into the score log of {scorer.database.url}"  # type: ignore[union-attr]
     )
 
 
@@ -529,6 +586,16 @@ def serve(
             _fail(f"{feature_store}: no such feature table (build it with leadscore features)")
         env["LEADSCORE_FEATURE_STORE"] = str(feature_store.resolve())
     env.setdefault("MLFLOW_TRACKING_URI", tracking.default_tracking_uri())
+    if feature_store is None:  # known customers come from the store, as of each request
+        url = database_url(env)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            console.print(
+                f"note: no store at {url.removeprefix('sqlite:///')}: known customers cannot "
+                "be looked up (load them with `leadscore load SOURCE`, or set "
+                f"{DATABASE_URL_VARIABLE}); full records are scored"
+            )
+        else:
+            env[DATABASE_URL_VARIABLE] = url
     try:  # the models the service will load, named as the service reads them
         settings = ServiceSettings.from_environment(env)
     except InputError as exc:

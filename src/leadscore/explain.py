@@ -11,6 +11,11 @@ from leadscore.features.definitions import Description
 from leadscore.models.encoding import FeatureEncoder
 
 LANGUAGES = ("en", "de")
+# how a change names the moment it compares with
+EARLIER = {
+    "en": ("{days} day ago", "{days} days ago"),
+    "de": ("vor {days} Tag", "vor {days} Tagen"),
+}
 
 
 def sentence(description: Description, window: object, value: object, lang: str) -> str:
@@ -85,6 +90,49 @@ class ReasonWriter:
                     }
                 )
             out.append(reasons)
+        return out
+
+    def changes(
+        self,
+        deltas: np.ndarray,
+        now: np.ndarray,
+        before: np.ndarray,
+        *,
+        days_ago: list[int],
+        top_k: int,
+        lang: str,
+    ) -> list[list[dict]]:
+        """Why scores changed: per row, the ``top_k`` largest changes of impact
+        (``deltas``, exact TreeSHAP differences on the margin), each with the sentence of
+        the value now and what it was ``days_ago``. Rows of ``now`` and ``before`` hold
+        the encoded features then and now."""
+        current = self.reasons(deltas, now, top_k=top_k, lang=lang)
+        earlier = self.reasons(deltas, before, top_k=top_k, lang=lang)
+        out = []
+        for row_now, row_before, days in zip(current, earlier, days_ago, strict=True):
+            items = []
+            then = EARLIER[lang][days != 1].format(days=days)
+            for reason, old in zip(row_now, row_before, strict=True):
+                j = self.names.index(reason["feature"])
+                description, _ = self._descriptions[j]
+                was = description.value_text(old["value"], lang) or format_value(
+                    old["value"],
+                    lang,
+                    description.format or "number",
+                    currency=description.currency,
+                )
+                items.append(
+                    {
+                        "kind": "feature",
+                        "feature": reason["feature"],
+                        "value": reason["value"],
+                        "previous_value": old["value"],
+                        "impact": reason["impact"],
+                        "direction": reason["direction"],
+                        "text": f"{reason['text']} ({then}: {was})",
+                    }
+                )
+            out.append(items)
         return out
 
     def _say(self, key: tuple[int, float | None, str], raw: float) -> tuple[object, str]:

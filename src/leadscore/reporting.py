@@ -15,6 +15,28 @@ from leadscore.data.loading import LoadResult
 from leadscore.data.problems import group_problems
 from leadscore.evaluation.offer_policy import LEARNT, LOGGING, OfferEvaluation
 from leadscore.features.training_set import FeatureTable
+from leadscore.store.loading import StoreLoad
+
+
+def print_store_load(loaded: StoreLoad, url: str, console: Console) -> None:
+    """What went into the store: new and updated customers, rows added and rows it held."""
+    table = Table(title=f"Into the store at {url}", title_justify="left")
+    for column in ("table", "added", "held already", "refused"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    table.add_row(
+        "customers", f"{loaded.customers_added:,}", f"{loaded.customers_updated:,} updated", "0"
+    )
+    table.add_row("offers", f"{loaded.offers:,} (the catalog)", "-", "0")
+    for name, appended in loaded.appended.items():
+        refused = len(loaded.unknown_customers.get(name, ()))
+        table.add_row(name, f"{appended.added:,}", f"{appended.duplicates:,}", f"{refused:,}")
+    console.print(table)
+    for name, frame in loaded.unknown_customers.items():
+        console.print(
+            f"{len(frame):,} {name} refused: their customer is in neither the export nor the "
+            "store; add the customers first (their file in the source, or POST /leads)",
+            highlight=False,
+        )
 
 
 def print_load_result(result: LoadResult, console: Console) -> None:

@@ -31,6 +31,7 @@ from leadscore.serving.bentoml_fixes import (
 from leadscore.serving.bulk import BulkScorer, LargeBodiesMiddleware
 from leadscore.serving.contract import Lang, Lead, LeadError, LeadNotScored, LeadResult, TopK
 from leadscore.serving.dispatch import scored_json
+from leadscore.serving.intake import INTAKE_PATHS, IntakeMiddleware
 from leadscore.serving.keys import ApiKeyMiddleware
 from leadscore.serving.limits import RequestLimitsMiddleware
 from leadscore.serving.middleware import ErrorShapeMiddleware, ReadinessMiddleware
@@ -51,6 +52,7 @@ load = partial(
     accept_unknown_event_types=settings.unknown_event_types == "accept",
     lenient_profiles=settings.profile_checks == "lenient",
     min_information=settings.min_information,
+    database_url=settings.database_url,
 )
 versions = partial(champion_versions, settings.conversion_model, settings.nbo_model)
 bulk = BulkScorer(  # its processes start with the service
@@ -60,7 +62,7 @@ bulk = BulkScorer(  # its processes start with the service
     max_batch=settings.max_batch,
     processes=settings.bulk_processes,
 )
-ROUTES = frozenset({*PAGES, "/score", "/healthz", "/livez", "/readyz", "/metrics"})
+ROUTES = frozenset({*PAGES, *INTAKE_PATHS, "/score", "/healthz", "/livez", "/readyz", "/metrics"})
 
 cancel_request_timers()  # before BentoML builds its app: see leadscore.serving.bentoml_fixes
 trace_requests_not_messages()
@@ -127,13 +129,29 @@ def openapi_document() -> dict:
     )
 
 
+def live_store():
+    """The store the champions score known customers from (None before they are loaded,
+    or where the service has no store)."""
+    return board.watcher.state.scorer.database if board.watcher is not None else None
+
+
+def event_types() -> frozenset[str] | None:
+    """The event types intake accepts: those the models know, unless any are accepted."""
+    if settings.unknown_event_types == "accept" or board.watcher is None:
+        return None
+    return board.watcher.state.scorer.known_event_types
+
+
 fixed_json_media_type(LeadScoring)
 # outermost first: every error gets one shape; keys are checked before a body is read
 LeadScoring.add_asgi_middleware(ErrorShapeMiddleware)
 LeadScoring.add_asgi_middleware(ApiKeyMiddleware, keys=set(settings.api_keys))
 LeadScoring.add_asgi_middleware(
-    RequestLimitsMiddleware, max_body=settings.max_body_bytes, json_paths=("/score",)
+    RequestLimitsMiddleware,
+    max_body=settings.max_body_bytes,
+    json_paths=("/score", *INTAKE_PATHS),
 )
+LeadScoring.add_asgi_middleware(IntakeMiddleware, store=live_store, event_types=event_types)
 LeadScoring.add_asgi_middleware(
     LargeBodiesMiddleware, bulk=bulk, threshold=settings.bulk_bytes, path="/score"
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,25 +23,6 @@ from tests.conftest import REPO, free_port, write_store
 
 KEY = "pg-test-key"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    url = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    # /tmp, not pytest's folder: the server's user must be able to reach the directory
-    directory = tempfile.mkdtemp(prefix="leadscore-pg-")
-    script = REPO / ".ci" / "postgres"
-    started = subprocess.run(
-        [script, "start", directory, str(free_port())], capture_output=True, text=True
-    )
-    assert started.returncode == 0, f"could not start PostgreSQL: {started.stderr}"
-    try:
-        yield started.stdout.strip()
-    finally:
-        subprocess.run([script, "stop", directory], check=False)
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 120) -> None:

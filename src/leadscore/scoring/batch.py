@@ -92,3 +92,23 @@ def score_on_dask(
         rows += done
         advance(done)
     return rows, paths
+
+
+def rescore_store(
+    scorer: Scorer,
+    *,
+    now: pd.Timestamp,
+    batch_size: int,
+    advance: Advance = lambda _: None,
+) -> int:
+    """Score every customer in the scorer's store as of ``now`` into the score log, in
+    batches; customers scored."""
+    database = scorer.database
+    if database is None:
+        raise InputError("no store to rescore: the scorer was given none")
+    ids = database.customer_ids()
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        scorer.score_live(batch, now=now, top_k=0, origin="rescore")
+        advance(len(batch))
+    return len(ids)

@@ -11,6 +11,7 @@ from leadscore.common.errors import InputError
 from leadscore.models.files import load_model_dir
 from leadscore.scoring.feature_store import FeatureStore
 from leadscore.scoring.scorer import DEFAULT_MIN_INFORMATION, ModelInfo, Scorer
+from leadscore.store.store import Store
 
 
 def champion_versions(conversion_name: str, nbo_name: str | None) -> dict[str, str]:
@@ -29,10 +30,13 @@ def load_champions(
     accept_unknown_event_types: bool = False,
     lenient_profiles: bool = False,
     min_information: int = DEFAULT_MIN_INFORMATION,
+    database_url: str | None = None,
 ) -> tuple[Scorer, dict[str, str]]:
     """A Scorer on the champion models from the MLflow registry, and their versions.
 
     Without ``conversion_name`` the next-best-offer champion scores alone (batch only).
+    With ``database_url`` (and no ``store_path``) known customers are scored from the
+    store as of each request.
     """
     conversion, conversion_info, versions = None, ModelInfo("conversion", "none", "none"), {}
     if conversion_name:
@@ -58,6 +62,7 @@ def load_champions(
         if not store_path.exists():
             raise InputError(f"{store_path}: no feature table for known customers")
         store = FeatureStore.from_table(pd.read_parquet(store_path))
+    database = Store.open(database_url) if database_url and store is None else None
     scorer = Scorer.serving(
         conversion,
         nbo,
@@ -67,5 +72,6 @@ def load_champions(
         accept_unknown_event_types=accept_unknown_event_types,
         lenient_profiles=lenient_profiles,
         min_information=min_information,
+        database=database,
     )
     return scorer, versions

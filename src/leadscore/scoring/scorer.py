@@ -30,8 +30,27 @@ from leadscore.models.nbo import NBOModel, OfferView
 from leadscore.models.propensity import PropensityModel
 from leadscore.scoring.fast_models import fast_conversion, fast_nbo
 from leadscore.scoring.feature_store import FeatureStore
+from leadscore.scoring.trend import (
+    CHANGE_REASONS,
+    days_between,
+    direction,
+    impacts_row,
+    model_item,
+    no_history,
+    other_item,
+)
+from leadscore.store.score_log import LoggedScore, latest_scores, write_scores
+from leadscore.store.store import Store
 
 OFFER_REASONS = 3
+DEFAULT_TREND_AFTER = pd.Timedelta(hours=24)
+
+
+def _plain(value: object) -> object:
+    """A feature value as JSON holds it."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,18 @@ class RecordFeatures:
     warnings: dict[int, list[str]]
 
 
+@dataclass(frozen=True)
+class ConversionParts:
+    """The conversion model's output for some rows: exact TreeSHAP contributions (the last
+    column the base value), their sum (the margin), probability, score and grade."""
+
+    contributions: np.ndarray
+    margin: np.ndarray
+    probability: np.ndarray
+    scores: np.ndarray
+    grades: np.ndarray
+
+
 # the status of a record that holds too little to be scored (no grade, no offer)
 NOT_ENOUGH_DATA = "not_enough_data"
 DEFAULT_MIN_INFORMATION = 1
@@ -108,6 +139,11 @@ class Scorer:
     lenient_profiles: bool = False
     # a record with fewer profile values and events than this is not scored: it says so
     min_information: int = DEFAULT_MIN_INFORMATION
+    # the store of known customers: their features are built as of each request from the
+    # events it holds, and every score is logged there (instead of ``store``'s snapshot)
+    database: Store | None = None
+    # the trend compares with the newest score logged at least this long before
+    trend_after: pd.Timedelta = DEFAULT_TREND_AFTER
     _writers: dict[str, ReasonWriter] = field(default_factory=dict, init=False, repr=False)
     _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
 
@@ -123,6 +159,7 @@ class Scorer:
         accept_unknown_event_types: bool = False,
         lenient_profiles: bool = False,
         min_information: int = DEFAULT_MIN_INFORMATION,
+        database: Store | None = None,
     ) -> Scorer:
         """A Scorer on compiled copies of the models (see ``fast_models``)."""
         fast_offers = None if nbo is None else fast_nbo(nbo)
@@ -135,6 +172,7 @@ class Scorer:
             accept_unknown_event_types,
             lenient_profiles,
             min_information,
+            database,
         )
 
     def __post_init__(self) -> None:
@@ -217,6 +255,9 @@ class Scorer:
         hold gets ``{"customer_id", "error"}`` in its place (messages name the lead by
         ``positions``, its place in the request, where given)."""
         at = list(positions) if positions is not None else list(range(len(customer_ids)))
+        if self.database is not None:
+            now = pd.Timestamp.now(tz="UTC")
+            return self.score_live(customer_ids, now=now, lang=lang, top_k=top_k, positions=at)
         if self.store is None or self._store_leads is None:
             known = [False] * len(customer_ids)
             why = "no feature table of known customers is loaded, so ids cannot be looked up"
@@ -240,7 +281,165 @@ class Scorer:
                 items[i] = result
         return items
 
-    def score_encoded(self, leads: EncodedLeads, *, lang: str, top_k: int) -> list[dict]:
+    def score_live(
+        self,
+        customer_ids: list[str],
+        *,
+        now: pd.Timestamp,
+        lang: str = "en",
+        top_k: int = 5,
+        positions: Sequence[int] | None = None,
+        origin: str = "request",
+    ) -> list[dict]:
+        """Explained scores of known customers from the store's events as of ``now``,
+        each with its trend, and logged; an id the store does not hold gets its error
+        item."""
+        database = self.database
+        assert database is not None
+        at = list(positions) if positions is not None else list(range(len(customer_ids)))
+        known = database.known(customer_ids)
+        items: list[dict] = [
+            {
+                "customer_id": customer_id,
+                "error": f"leads[{at[i]}].customer_id: not a customer in the store "
+                f"({database.url}); send the full record instead (profile and events), or "
+                "add the lead first (POST /leads)",
+            }
+            for i, customer_id in enumerate(customer_ids)
+        ]
+        found = [i for i, c in enumerate(customer_ids) if c in known]
+        if not found:
+            return items
+        ids = list(dict.fromkeys(customer_ids[i] for i in found))
+        features = self.features_as_of(
+            database.customers(ids), database.rows("events", ids), now=now
+        )
+        features = features.set_index(features["customer_id"].astype(str)).loc[ids]
+        features = features.reset_index(drop=True)
+        leads = self.encode(features)
+        if self.conversion is None:
+            scored = self.score_encoded(leads, lang=lang, top_k=top_k)
+        else:
+            parts = self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
+            scored = self.score_encoded(leads, lang=lang, top_k=top_k, parts=parts)
+            trends = self._trends(ids, leads, parts, now=now, lang=lang)
+            for result, trend in zip(scored, trends, strict=True):
+                result["trend"] = trend
+            write_scores(database, self._log_entries(ids, features, parts, now, origin))
+        by_id = dict(zip(ids, scored, strict=True))
+        for i in found:
+            items[i] = dict(by_id[customer_ids[i]])
+        return items
+
+    def _log_entries(
+        self,
+        ids: list[str],
+        features: pd.DataFrame,
+        parts: ConversionParts,
+        now: pd.Timestamp,
+        origin: str,
+    ) -> list[LoggedScore]:
+        names = list(self.conversion.model.features)  # type: ignore[union-attr]
+        values = features[names].astype("object").where(features[names].notna(), None)
+        records = values.to_dict("records")
+        info = self.conversion_info
+        return [
+            LoggedScore(
+                customer_id=customer_id,
+                scored_at=now,
+                origin=origin,
+                model_name=info.name,
+                model_version=info.version,
+                probability=float(parts.probability[i]),
+                score=int(parts.scores[i]),
+                grade=str(parts.grades[i]),
+                margin=float(parts.margin[i]),
+                base_value=float(parts.contributions[i, -1]),
+                impacts=dict(zip(names, map(float, parts.contributions[i, :-1]), strict=True)),
+                features={k: _plain(v) for k, v in records[i].items()},
+            )
+            for i, customer_id in enumerate(ids)
+        ]
+
+    def _trends(
+        self,
+        ids: list[str],
+        leads: EncodedLeads,
+        parts: ConversionParts,
+        *,
+        now: pd.Timestamp,
+        lang: str,
+    ) -> list[dict]:
+        """Each lead's trend against its newest score logged ``trend_after`` before now."""
+        database = self.database
+        assert database is not None and self.conversion is not None
+        previous = latest_scores(database, ids, at_or_before=now - self.trend_after)
+        out = [no_history() for _ in ids]
+        rows = [i for i, c in enumerate(ids) if c in previous]
+        if not rows:
+            return out
+        model = self.conversion.model
+        names = list(model.features)
+        before = [previous[ids[i]] for i in rows]
+        old_features = pd.DataFrame([b.features for b in before], columns=names)
+        old_matrix = model.encoder.matrix(old_features)
+        now_contributions = parts.contributions[rows]
+        version = self.conversion_info.version
+        same = np.array([b.model_version == version for b in before])
+        baseline = np.vstack([impacts_row(b.impacts, names, b.base_value) for b in before])
+        model_share = np.zeros(len(rows))
+        if not same.all():  # the new model's view of the old features is the baseline
+            rescored = model.contributions(old_matrix[~same])
+            model_share[~same] = rescored.sum(axis=1) - np.array(
+                [b.margin for b, s in zip(before, same, strict=True) if not s]
+            )
+            baseline[~same] = rescored
+        days = [days_between(b.scored_at, now) for b in before]
+        deltas = now_contributions - baseline
+        changes = self._writers["conversion"].changes(
+            deltas,
+            leads.conversion[rows],  # type: ignore[index]
+            old_matrix,
+            days_ago=days,
+            top_k=CHANGE_REASONS,
+            lang=lang,
+        )
+        for k, i in enumerate(rows):
+            delta = int(parts.scores[i]) - before[k].score
+            items = changes[k]
+            rest = other_item(deltas[k, :-1], names, items, lang)
+            items = items if rest is None else [*items, rest]
+            if not same[k]:
+                items = [model_item(model_share[k], before[k].model_version, version, lang), *items]
+            out[i] = {
+                "previous_score": before[k].score,
+                "days_ago": days[k],
+                "delta": delta,
+                "direction": direction(delta),
+                "changes": items,
+            }
+        return out
+
+    def conversion_parts(self, matrix: np.ndarray) -> ConversionParts:
+        """The conversion model's exact explanation of encoded rows and what follows from
+        it: margin, calibrated probability, score and grade."""
+        model = self.conversion.model  # type: ignore[union-attr]
+        contributions = model.contributions(matrix)
+        margin = contributions.sum(axis=1)
+        probability = model.calibrator(margin)
+        grades = self.conversion.bands.grades(margin, probability)  # type: ignore[union-attr]
+        return ConversionParts(contributions, margin, probability, score(probability), grades)
+
+    def score_encoded(
+        self,
+        leads: EncodedLeads,
+        *,
+        lang: str,
+        top_k: int,
+        parts: ConversionParts | None = None,
+    ) -> list[dict]:
+        """Explained scores of encoded leads (``parts``: their conversion parts, where
+        worked out already)."""
         if self.conversion is None:
             offers = self._offers(leads, None, lang)
             info = None if self.nbo_info is None else self.nbo_info.as_dict()
@@ -248,12 +447,9 @@ class Scorer:
                 {"customer_id": customer_id, "next_best_offers": offers[i], "model": info}
                 for i, customer_id in enumerate(leads.customer_ids)
             ]
-        model = self.conversion.model
-        contributions = model.contributions(leads.conversion)
-        margin = contributions.sum(axis=1)
-        probability = model.calibrator(margin)
-        scores = score(probability)
-        grades = self.conversion.bands.grades(margin, probability)
+        parts = parts or self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
+        contributions, margin, probability = parts.contributions, parts.margin, parts.probability
+        scores, grades = parts.scores, parts.grades
         offers = (
             self._offers(leads, grades, lang)
             if self.nbo is not None
@@ -396,10 +592,23 @@ class Scorer:
         customer_frame = tables.customers[tables.customers["customer_id"].isin(kept)]
         customer_frame = customer_frame.reset_index(drop=True)
         events = tables.events[tables.events["customer_id"].isin(kept)]
+        features = self.features_as_of(customer_frame, events, now=now)
+        return RecordFeatures(features, keep, problems, warnings)
+
+    def features_as_of(
+        self, customers: pd.DataFrame, events: pd.DataFrame, *, now: pd.Timestamp
+    ) -> pd.DataFrame:
+        """The models' features of ``customers`` (canonical columns, profile attributes as
+        text or numbers) from their ``events``, as of ``now``, by the training builder; a
+        category the models do not know counts as missing."""
+        customer_frame = customers.copy()
         for column, levels in self._categories.items():
             if column in customer_frame:
-                text = customer_frame[column].astype("object")
-                values = text.where(text.notna(), None).map(lambda v: v if v is None else str(v))
+                known = set(levels)
+                values = [
+                    None if pd.isna(v) or str(v) not in known else str(v)
+                    for v in customer_frame[column].astype("object")
+                ]
             else:
                 values = [None] * len(customer_frame)
             customer_frame[column] = pd.Categorical(values, categories=levels)
@@ -410,7 +619,7 @@ class Scorer:
         for name in self._profile_numbers:
             if name not in features.columns:
                 features[name] = float("nan")
-        return RecordFeatures(features, keep, problems, warnings)
+        return features
 
     def _profile_problems(self, profile: dict, where: str) -> list[str]:
         found = []

@@ -121,14 +121,44 @@ class ModelRef(BaseModel):
     alias: str
 
 
+class Change(BaseModel):
+    """One part of a score's change: a feature's change of impact, what a new model made
+    of the same lead (``model_updated``), or the rest of the features together (``other``)."""
+
+    kind: Literal["feature", "model_updated", "other"]
+    feature: str | None
+    value: Any = None
+    previous_value: Any = None
+    impact: float = Field(description="its share of the margin's change (exact TreeSHAP)")
+    direction: Literal["up", "down"]
+    text: str
+
+
+class Trend(BaseModel):
+    """The score against the newest one logged at least a day before (the score log)."""
+
+    previous_score: int | None
+    days_ago: int | None
+    delta: int | None
+    direction: Literal["improving", "steady", "declining", "not_enough_history"]
+    changes: list[Change] = Field(
+        description="why it changed, largest first: the items add up to the margin's change"
+    )
+
+
 class LeadResult(BaseModel):
     customer_id: str | None
     probability: float
     score: int
     grade: Literal["A", "B", "C", "D"]
+    base_value: float = Field(description="the model's average margin: base + impacts = margin")
+    margin: float = Field(description="the model's raw output, of which impacts are shares")
     reasons: list[Reason]
     next_best_offers: list[Offer]
     model: ModelRef
+    trend: Trend | None = Field(
+        None, description="for a known customer scored from the store: how the score moved"
+    )
     warnings: list[str] = Field(
         default_factory=list,
         description="what was ignored in the lead's record (LEADSCORE_PROFILE_CHECKS=lenient)",
@@ -153,6 +183,7 @@ class LeadNotScored(BaseModel):
 
 
 _RESULT_FIELDS = tuple(LeadResult.model_fields)
+_DEFAULTS = {"trend": None}
 
 
 def results_json(results: list[dict]) -> bytes:
@@ -172,4 +203,4 @@ def _item(result: dict) -> dict:
         return {"customer_id": result.get("customer_id"), "error": result["error"]}
     if "status" in result:
         return {key: result.get(key) for key in ("customer_id", "status", "message")}
-    return {name: result.get(name, []) for name in _RESULT_FIELDS}
+    return {name: result.get(name, _DEFAULTS.get(name, [])) for name in _RESULT_FIELDS}

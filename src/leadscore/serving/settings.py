@@ -50,6 +50,7 @@ ENVIRONMENT = {
     "conversion_model": "LEADSCORE_CONVERSION_MODEL",
     "nbo_model": "LEADSCORE_NBO_MODEL",
     "feature_store": "LEADSCORE_FEATURE_STORE",
+    "database_url": "LEADSCORE_DATABASE_URL",
     "reload_seconds": "LEADSCORE_RELOAD_SECONDS",
     "max_batch": "LEADSCORE_MAX_BATCH",
     "max_body_bytes": "LEADSCORE_MAX_BODY_BYTES",
@@ -67,6 +68,9 @@ class ServiceSettings(StrictModel):
     conversion_model: str = "leadscore-conversion"
     nbo_model: str | None = "leadscore-nbo"
     feature_store: Path | None = None
+    # the store known customers are scored from, as of each request, and their scores
+    # logged to (`leadscore serve` sets it where the store exists)
+    database_url: str | None = Field(None, repr=False)
     reload_seconds: float = Field(10.0, ge=0)
     max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
@@ -87,8 +91,9 @@ class ServiceSettings(StrictModel):
         }
         if given.get("nbo_model") == "":
             given["nbo_model"] = None  # '' means: serve no next-best-offer model
-        if given.get("feature_store") == "":
-            given.pop("feature_store")
+        for optional in ("feature_store", "database_url"):
+            if given.get(optional) == "":
+                given.pop(optional)
         try:
             return cls.model_validate({**given, "api_keys": frozenset(api_keys(environ))})
         except ValidationError as exc:

@@ -1,0 +1,160 @@
+"""Items posted to the intake (``POST /events``, ``POST /leads``) as canonical rows, checked
+by the rules files are checked by; every problem names its item and field
+(``events[3].ts``) and what to send instead.
+
+A batch is all or nothing: the caller gets every problem at once and sends the batch
+again, fixed; a retried batch adds nothing twice (see ``leadscore.store.keys``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leadscore.data.parsing import PARSE_FIXES, parse_column
+from leadscore.data.records import RECORD_TIMEZONE
+from leadscore.data.tables import EVENTS, ColumnKind
+from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW
+
+MAX_ID_LENGTH = 64  # the store's key columns
+EVENT_FIELDS = {"event_id": "string", **{c.name: c.kind for c in EVENTS.columns}}
+LEAD_FIELDS: dict[str, ColumnKind] = {
+    "customer_id": "string",
+    "created_at": "timestamp",
+    "converted": "bool",
+}
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Rows of a batch in canonical columns, and every problem found (none: all good)."""
+
+    rows: pd.DataFrame
+    problems: list[str]
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}...'"
+
+
+def _parsed_columns(
+    items: Sequence[Mapping], fields: Mapping[str, ColumnKind], name: str, problems: list[str]
+) -> pd.DataFrame:
+    raw = pd.DataFrame(list(items), columns=list(fields)).astype("object")
+    frame = {}
+    for column, kind in fields.items():
+        parsed, failed = parse_column(raw[column], kind, timezone=RECORD_TIMEZONE)
+        for row in np.flatnonzero(failed.to_numpy()):
+            problems.append(
+                f"{name}[{row}].{column}: {_shown(raw[column].iat[row])} cannot be read as "
+                f"{kind}; {PARSE_FIXES[kind]}"
+            )
+        frame[column] = parsed
+    return pd.DataFrame(frame)
+
+
+def _unknown_fields(
+    items: Sequence[Mapping], allowed: set[str], name: str, problems: list[str]
+) -> None:
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            problems.append(f'{name}[{i}]: not an object; send {{"customer_id": ...}}')
+            continue
+        for key in item:
+            if key not in allowed:
+                problems.append(
+                    f"{name}[{i}].{key}: not a field of {name} (they have "
+                    f"{', '.join(sorted(allowed))}); leave it out"
+                )
+
+
+def _required(frame: pd.DataFrame, columns: Sequence[str], name: str, problems: list[str]) -> None:
+    for column in columns:
+        for row in np.flatnonzero(frame[column].isna().to_numpy()):
+            problems.append(f"{name}[{row}].{column}: missing; every item needs it")
+
+
+def _ids(frame: pd.DataFrame, column: str, name: str, problems: list[str]) -> None:
+    long = (
+        frame[column].astype("object").map(lambda v: isinstance(v, str) and len(v) > MAX_ID_LENGTH)
+    )
+    for row in np.flatnonzero(long.to_numpy(dtype=bool)):
+        problems.append(
+            f"{name}[{row}].{column}: longer than {MAX_ID_LENGTH} characters; send the CRM's id"
+        )
+
+
+def _not_in_future(
+    frame: pd.DataFrame, column: str, name: str, now: pd.Timestamp, problems: list[str]
+) -> None:
+    message, fix = EXPLANATIONS["not_in_future"]
+    late = (frame[column] > now + FUTURE_SKEW).fillna(False).to_numpy(dtype=bool)
+    for row in np.flatnonzero(late):
+        problems.append(
+            f"{name}[{row}].{column}: {frame[column].iat[row]} {message} (now is {now}); {fix}"
+        )
+
+
+def event_intake(
+    items: Sequence[Mapping], *, now: pd.Timestamp, event_types: frozenset[str] | None
+) -> Intake:
+    """Posted events as canonical rows (with ``event_id`` where sent). ``event_types``:
+    the types accepted (None: any)."""
+    problems: list[str] = []
+    _unknown_fields(items, set(EVENT_FIELDS), "events", problems)
+    if problems:
+        return Intake(pd.DataFrame(), problems)
+    frame = _parsed_columns(items, EVENT_FIELDS, "events", problems)
+    _required(frame, ["customer_id", "ts", "event_type"], "events", problems)
+    _ids(frame, "customer_id", "events", problems)
+    _not_in_future(frame, "ts", "events", now, problems)
+    if event_types is not None:
+        kinds = frame["event_type"].astype("object")
+        for row in np.flatnonzero((kinds.notna() & ~kinds.isin(event_types)).to_numpy()):
+            problems.append(
+                f"events[{row}].event_type: {_shown(kinds.iat[row])} is not a known event "
+                f"type (known: {', '.join(sorted(event_types))}); send one of these, or start "
+                "the service with LEADSCORE_UNKNOWN_EVENT_TYPES=accept"
+            )
+    frame["customer_id"] = frame["customer_id"].astype("object")
+    return Intake(frame, problems)
+
+
+def lead_intake(items: Sequence[Mapping], *, now: pd.Timestamp) -> Intake:
+    """Posted leads as canonical customer rows, their ``profile`` objects as columns (left
+    as sent: text, numbers or booleans). A lead without ``created_at`` came in now."""
+    problems: list[str] = []
+    _unknown_fields(items, {*LEAD_FIELDS, "profile"}, "leads", problems)
+    if problems:
+        return Intake(pd.DataFrame(), problems)
+    frame = _parsed_columns(items, LEAD_FIELDS, "leads", problems)
+    _required(frame, ["customer_id"], "leads", problems)
+    _ids(frame, "customer_id", "leads", problems)
+    _not_in_future(frame, "created_at", "leads", now, problems)
+    frame["created_at"] = frame["created_at"].fillna(now)
+    profiles = []
+    for i, item in enumerate(items):
+        profile = item.get("profile") or {}
+        if not isinstance(profile, Mapping):
+            problems.append(f'leads[{i}].profile: not an object; send {{"industry": ...}}')
+            profile = {}
+        for key, value in profile.items():
+            if key in LEAD_FIELDS or key == "profile":
+                problems.append(f"leads[{i}].profile.{key}: a field of the lead itself; move it up")
+            elif value is not None and not isinstance(value, str | int | float | bool):
+                problems.append(
+                    f"leads[{i}].profile.{key}: {_shown(value)} is not text, a number or a "
+                    "boolean; send one of these"
+                )
+        profiles.append(dict(profile))
+    attributes = pd.DataFrame(profiles, index=frame.index)
+    attributes = attributes.drop(columns=[c for c in attributes if c in frame], errors="ignore")
+    rows = pd.concat([frame, attributes], axis=1)
+    rows["customer_id"] = rows["customer_id"].astype("object")
+    if "converted" in rows and rows["converted"].isna().all():
+        rows = rows.drop(columns="converted")
+    return Intake(rows, problems)

@@ -1,0 +1,180 @@
+"""The store's routes of the service: ``POST /events`` and ``POST /leads`` (intake) and
+``GET /leads/{customer_id}/history`` (the score log of one lead).
+
+A batch is checked whole before anything is written: any problem answers 422 with every
+problem, each naming its item and field, and nothing of the batch is stored. A retried
+batch adds nothing twice. Work on the database runs off the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs, unquote
+
+import anyio
+import pandas as pd
+
+from leadscore.common.errors import InputError
+from leadscore.data.intake import event_intake, lead_intake
+from leadscore.store.intake import take_events, take_leads
+from leadscore.store.score_log import score_history
+from leadscore.store.store import Store
+
+INTAKE_PATHS = ("/events", "/leads")
+HISTORY = re.compile(r"^/leads/(?P<customer_id>[^/]{1,200})/history/?$")
+MAX_ITEMS = 10_000
+HISTORY_LIMIT = 100
+
+
+def is_store_route(path: str) -> bool:
+    return path in INTAKE_PATHS or HISTORY.match(path) is not None
+
+
+class IntakeMiddleware:
+    """ASGI middleware answering the store's routes; everything else goes on to the app.
+
+    ``store`` gives the store (None where the service has none: the routes say so with
+    503); ``event_types`` the event types accepted (None: any)."""
+
+    def __init__(
+        self,
+        app,
+        *,
+        store: Callable[[], Store | None],
+        event_types: Callable[[], frozenset[str] | None],
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.event_types = event_types
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not is_store_route(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        history = HISTORY.match(path)
+        allowed = "GET" if history else "POST"
+        if method != allowed:
+            await _answer(send, 405, {"error": f"{method} {path}: use {allowed}"})
+            return
+        store = self.store()
+        if store is None:
+            await _answer(
+                send,
+                503,
+                {
+                    "error": "this service has no store: start it with leadscore serve where "
+                    "the store is (or set LEADSCORE_DATABASE_URL)"
+                },
+            )
+            return
+        if history:
+            await self._history(scope, send, store, unquote(history["customer_id"]))
+            return
+        body = await _body(receive)
+        try:
+            payload = json.loads(body or b"null")
+        except ValueError as exc:
+            await _answer(send, 400, {"error": f"the body is not JSON: {exc}"})
+            return
+        key = path.strip("/")
+        items = payload.get(key) if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
+            await _answer(
+                send,
+                400,
+                {
+                    "error": f'send {{"{key}": [...]}} with 1 to {MAX_ITEMS:,} items',
+                    "detail": f"{key}: missing, not a list, empty or too long",
+                },
+            )
+            return
+        now = pd.Timestamp.now(tz="UTC")
+        if key == "events":
+            status, answer = await anyio.to_thread.run_sync(
+                self._events, store, items, now, self.event_types()
+            )
+        else:
+            status, answer = await anyio.to_thread.run_sync(self._leads, store, items, now)
+        await _answer(send, status, answer)
+
+    @staticmethod
+    def _events(
+        store: Store, items: list, now: pd.Timestamp, event_types: frozenset[str] | None
+    ) -> tuple[int, dict]:
+        appended, problems = take_events(
+            store, event_intake(items, now=now, event_types=event_types), now=now
+        )
+        if appended is None:
+            return _refused("events", problems)
+        return 200, {
+            "received": len(items),
+            "added": appended.added,
+            "duplicates": appended.duplicates,
+        }
+
+    @staticmethod
+    def _leads(store: Store, items: list, now: pd.Timestamp) -> tuple[int, dict]:
+        counts, problems = take_leads(store, lead_intake(items, now=now), now=now)
+        if counts is None:
+            return _refused("leads", problems)
+        return 200, {"received": len(items), "added": counts[0], "updated": counts[1]}
+
+    async def _history(self, scope, send, store: Store, customer_id: str) -> None:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        try:
+            limit = int(query.get("limit", [HISTORY_LIMIT])[0])
+            if not 1 <= limit <= 10_000:
+                raise ValueError
+        except ValueError:
+            await _answer(send, 400, {"error": "limit: a whole number from 1 to 10000"})
+            return
+
+        def read() -> tuple[int, dict]:
+            if not store.known([customer_id]):
+                return 404, {
+                    "error": f"{customer_id!r} is not a customer in the store; add it with "
+                    "POST /leads"
+                }
+            entries = score_history(store, customer_id, limit=limit)
+            return 200, {"customer_id": customer_id, "scores": [e.as_dict() for e in entries]}
+
+        try:
+            status, answer = await anyio.to_thread.run_sync(read)
+        except InputError as exc:
+            status, answer = 503, {"error": str(exc)}
+        await _answer(send, status, answer)
+
+
+def _refused(key: str, problems: list[str]) -> tuple[int, dict]:
+    shown = problems[:100]
+    more = f" (and {len(problems) - len(shown):,} more)" if len(problems) > len(shown) else ""
+    return 422, {
+        "error": f"{len(problems):,} problem(s) in the {key}; nothing of the batch was stored. "
+        "Fix them and send the batch again",
+        "detail": "; ".join(shown) + more,
+        "problems": shown,
+    }
+
+
+async def _body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _answer(send, status: int, payload: dict) -> None:
+    body = json.dumps(payload, default=str, ensure_ascii=False).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,102 @@
+"""The tables as queries see them, at the newest migration (a test compares the two)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+MOMENT = sa.BigInteger  # whole microseconds since 1970-01-01 UTC
+ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+KEY = sa.String(64)
+
+
+def _rows(name: str, *columns: sa.Column) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("seq", ROW_ID, primary_key=True, autoincrement=True),
+        sa.Column("row_key", KEY, nullable=False, unique=True),
+        sa.Column("customer_id", KEY, nullable=False),
+        sa.Column("ts", MOMENT, nullable=False),
+        *columns,
+        sa.Column("received_at", MOMENT, nullable=False),
+        sa.Index(f"ix_{name}_customer_ts", "customer_id", "ts"),
+    )
+
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("customer_id", KEY, primary_key=True),
+    sa.Column("created_at", MOMENT, nullable=False),
+    sa.Column("converted", sa.Boolean(), nullable=True),
+    sa.Column("profile", sa.JSON(), nullable=False),
+    sa.Column("updated_at", MOMENT, nullable=False),
+)
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("offer_id", KEY, primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.Float(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("cost", sa.Float(), nullable=True),
+    sa.Column("valid_days", sa.Float(), nullable=True),
+    sa.Column("name_de", sa.Text(), nullable=True),
+    sa.Column("name_en", sa.Text(), nullable=True),
+)
+events = _rows(
+    "events",
+    sa.Column("event_type", KEY, nullable=False),
+    sa.Column("channel", KEY, nullable=True),
+    sa.Column("offer_id", KEY, nullable=True),
+    sa.Column("value", sa.Float(), nullable=True),
+    sa.Column("campaign", sa.Text(), nullable=True),
+)
+outcomes = _rows(
+    "outcomes",
+    sa.Column("offer_id", KEY, nullable=True),
+    sa.Column("value", sa.Float(), nullable=True),
+)
+exposures = _rows(
+    "exposures",
+    sa.Column("offer_id", KEY, nullable=False),
+    sa.Column("channel", KEY, nullable=True),
+    sa.Column("propensity", sa.Float(), nullable=True),
+)
+scores = sa.Table(
+    "scores",
+    metadata,
+    sa.Column("seq", ROW_ID, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", KEY, nullable=False),
+    sa.Column("scored_at", MOMENT, nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("model_name", sa.Text(), nullable=False),
+    sa.Column("model_version", KEY, nullable=False),
+    sa.Column("probability", sa.Float(), nullable=False),
+    sa.Column("score", sa.Integer(), nullable=False),
+    sa.Column("grade", sa.String(8), nullable=False),
+    sa.Column("margin", sa.Float(), nullable=False),
+    sa.Column("base_value", sa.Float(), nullable=False),
+    sa.Column("impacts", sa.JSON(), nullable=False),
+    sa.Column("features", sa.JSON(), nullable=False),
+    sa.Index("ix_scores_customer_time", "customer_id", "scored_at"),
+)
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("seq", ROW_ID, primary_key=True, autoincrement=True),
+    sa.Column("idempotency_key", KEY, nullable=False, unique=True),
+    sa.Column("customer_id", KEY, nullable=False),
+    sa.Column("rule", sa.Text(), nullable=False),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("created_at", MOMENT, nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", MOMENT, nullable=False),
+    sa.Column("delivered_at", MOMENT, nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Index("ix_alerts_due", "delivered_at", "next_attempt_at"),
+)
+# the tables of appended rows, by canonical table name
+APPENDED = {"events": events, "outcomes": outcomes, "exposures": exposures}

@@ -1,0 +1,311 @@
+"""The store's reads and writes of the canonical tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from leadscore.data.tables import column_names, empty_table
+from leadscore.store import schema
+from leadscore.store.database import database_url, engine_for, upgrade
+from leadscore.store.keys import row_keys
+from leadscore.store.moments import from_micros, micros, to_micros
+
+CHUNK = 5_000  # rows per statement: within SQLite's limit of bound values per statement
+OFFER_COLUMNS = column_names("offers")
+# the columns of the appended tables besides customer_id and ts, in canonical order
+APPENDED_COLUMNS = {
+    name: [c for c in column_names(name) if c not in ("customer_id", "ts")]
+    for name in schema.APPENDED
+}
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one append did: rows new to the store, and rows it held already."""
+
+    table: str
+    added: int
+    duplicates: int
+
+    @property
+    def received(self) -> int:
+        return self.added + self.duplicates
+
+
+@dataclass(frozen=True)
+class Store:
+    """The canonical tables in a database (``Store.open``)."""
+
+    engine: sa.Engine
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """The store at ``url`` (default: ``database_url()``), its schema brought up to the
+        newest migration."""
+        engine = engine_for(url or database_url())
+        upgrade(engine)
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # --- writes -------------------------------------------------------------------------
+
+    def put_customers(self, frame: pd.DataFrame, *, now: pd.Timestamp) -> tuple[int, int]:
+        """Insert or update customers (their profile: the columns besides customer_id,
+        created_at and converted); the numbers new and updated. An update sets the
+        attributes it has and keeps the others, and the customer's created_at."""
+        if frame.empty:
+            return 0, 0
+        profile_columns = [
+            c for c in frame.columns if c not in ("customer_id", "created_at", "converted")
+        ]
+        ids = frame["customer_id"].astype(str).to_numpy()
+        created = to_micros(frame["created_at"])
+        converted = (
+            frame["converted"].astype("object").where(frame["converted"].notna(), None)
+            if "converted" in frame
+            else pd.Series([None] * len(frame))
+        ).tolist()
+        profiles = _profiles(frame[profile_columns])
+        stamp = micros(now)
+        rows = [
+            {
+                "customer_id": ids[i],
+                "created_at": int(created[i]),
+                "converted": None if converted[i] is None else bool(converted[i]),
+                "profile": profiles[i],
+                "updated_at": stamp,
+            }
+            for i in range(len(frame))
+        ]
+        table = schema.customers
+        added = 0
+        with self.engine.begin() as connection:
+            for chunk in chunks(rows):
+                keys = [r["customer_id"] for r in chunk]
+                held = dict(
+                    connection.execute(
+                        sa.select(table.c.customer_id, table.c.profile).where(
+                            table.c.customer_id.in_(keys)
+                        )
+                    ).all()
+                )
+                new = [r for r in chunk if r["customer_id"] not in held]
+                old = [r for r in chunk if r["customer_id"] in held]
+                if new:
+                    connection.execute(table.insert(), new)
+                if old:
+                    # an update names what changed: other attributes stay, and a customer
+                    # keeps the moment it came in
+                    connection.execute(
+                        table.update()
+                        .where(table.c.customer_id == sa.bindparam("key"))
+                        .values(
+                            converted=sa.func.coalesce(
+                                sa.bindparam("converted", type_=sa.Boolean()), table.c.converted
+                            ),
+                            profile=sa.bindparam("profile", type_=sa.JSON()),
+                            updated_at=sa.bindparam("updated_at"),
+                        ),
+                        [
+                            {
+                                "key": r["customer_id"],
+                                "converted": r["converted"],
+                                "profile": {**held[r["customer_id"]], **r["profile"]},
+                                "updated_at": r["updated_at"],
+                            }
+                            for r in old
+                        ],
+                    )
+                added += len(new)
+        return added, len(rows) - added
+
+    def put_offers(self, frame: pd.DataFrame) -> None:
+        """Replace the catalog by ``frame`` (offers are few and change as a whole)."""
+        columns = [c for c in OFFER_COLUMNS if c in frame]
+        rows = frame[columns].astype("object").where(frame[columns].notna(), None)
+        with self.engine.begin() as connection:
+            connection.execute(schema.offers.delete())
+            if len(rows):
+                connection.execute(schema.offers.insert(), rows.to_dict("records"))
+
+    def append(self, table: str, frame: pd.DataFrame, *, now: pd.Timestamp) -> Appended:
+        """Append canonical rows of ``table`` (events, outcomes or exposures); a row the
+        store holds already (same event_id, else same content) is counted, not added."""
+        target = schema.APPENDED[table]
+        columns = APPENDED_COLUMNS[table]
+        if frame.empty:
+            return Appended(table, 0, 0)
+        moments = to_micros(frame["ts"])
+        # an optional column a batch leaves out is empty in every row of it
+        keyed = frame.assign(ts=moments, **{c: None for c in columns if c not in frame})
+        keys = row_keys(table, keyed, ["customer_id", "ts", *columns])
+        values = {
+            c: [None if pd.isna(v) else v for v in keyed[c].astype("object")] for c in columns
+        }
+        customer_ids = keyed["customer_id"].astype(str).tolist()
+        stamp = micros(now)
+        seen: set[str] = set()
+        rows = []
+        for i, key in enumerate(keys):
+            if key in seen:
+                continue
+            seen.add(key)
+            row = {"row_key": key, "customer_id": customer_ids[i], "ts": int(moments[i])}
+            row.update({c: values[c][i] for c in columns})
+            row["received_at"] = stamp
+            rows.append(row)
+        added = 0
+        with self.engine.begin() as connection:
+            for chunk in chunks(rows):
+                held = set(
+                    connection.scalars(
+                        sa.select(target.c.row_key).where(
+                            target.c.row_key.in_([r["row_key"] for r in chunk])
+                        )
+                    )
+                )
+                new = [r for r in chunk if r["row_key"] not in held]
+                if new:
+                    connection.execute(_insert_ignoring_held(self.engine, target), new)
+                added += len(new)
+        return Appended(table, added, len(frame) - added)
+
+    # --- reads --------------------------------------------------------------------------
+
+    def known(self, customer_ids: Sequence[str]) -> set[str]:
+        table = schema.customers
+        found: set[str] = set()
+        with self.engine.connect() as connection:
+            for chunk in chunks(list(dict.fromkeys(customer_ids))):
+                found.update(
+                    connection.scalars(
+                        sa.select(table.c.customer_id).where(table.c.customer_id.in_(chunk))
+                    )
+                )
+        return found
+
+    def customer_ids(self) -> list[str]:
+        """Every customer's id, in id order."""
+        table = schema.customers
+        with self.engine.connect() as connection:
+            return list(
+                connection.scalars(sa.select(table.c.customer_id).order_by(table.c.customer_id))
+            )
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as connection:
+            return int(
+                connection.scalar(
+                    sa.select(sa.func.count()).select_from(schema.metadata.tables[table])
+                )
+            )
+
+    def customers(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Customers (all, or those of ``customer_ids`` the store holds) in canonical
+        columns, their profile attributes as columns."""
+        table = schema.customers
+        query = sa.select(
+            table.c.customer_id, table.c.created_at, table.c.converted, table.c.profile
+        )
+        rows = self._rows(query, table.c.customer_id, customer_ids)
+        if not rows:
+            return empty_table("customers")
+        ids, created, converted, profiles = zip(*rows, strict=True)
+        frame = pd.DataFrame({"customer_id": list(ids), "created_at": from_micros(list(created))})
+        if any(c is not None for c in converted):
+            frame["converted"] = pd.array(list(converted), dtype="boolean")
+        attributes = pd.DataFrame(list(profiles))
+        return pd.concat([frame, attributes], axis=1)
+
+    def rows(self, table: str, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """The appended rows of ``table`` (of ``customer_ids`` where given) in canonical
+        columns, oldest first (by moment, then arrival)."""
+        target = schema.APPENDED[table]
+        columns = APPENDED_COLUMNS[table]
+        query = sa.select(
+            target.c.customer_id, target.c.ts, *(target.c[c] for c in columns)
+        ).order_by(target.c.ts, target.c.seq)
+        rows = self._rows(query, target.c.customer_id, customer_ids)
+        if not rows:
+            return empty_table(table)
+        frame = pd.DataFrame(rows, columns=["customer_id", "ts", *columns])
+        frame["ts"] = from_micros(frame["ts"].to_numpy())
+        return frame.sort_values(["ts"], kind="stable").reset_index(drop=True)
+
+    def offers(self) -> pd.DataFrame:
+        with self.engine.connect() as connection:
+            frame = pd.read_sql(sa.select(schema.offers), connection)
+        return frame if len(frame) else empty_table("offers")
+
+    def last_event_seq(self, customer_ids: Sequence[str]) -> dict[str, int]:
+        """Each customer's newest event's number (the arrival order), where it has one."""
+        table = schema.events
+        query = sa.select(table.c.customer_id, sa.func.max(table.c.seq)).group_by(
+            table.c.customer_id
+        )
+        return dict(self._rows(query, table.c.customer_id, customer_ids))
+
+    def _rows(
+        self,
+        query: sa.Select,
+        key: sa.Column,
+        customer_ids: Sequence[str] | None,
+    ) -> list[tuple]:
+        with self.engine.connect() as connection:
+            if customer_ids is None:
+                return [tuple(r) for r in connection.execute(query)]
+            out: list[tuple] = []
+            for chunk in chunks(list(dict.fromkeys(customer_ids))):
+                out.extend(tuple(r) for r in connection.execute(query.where(key.in_(chunk))))
+            return out
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert_ignoring_held(engine: sa.Engine, table: sa.Table) -> sa.Insert:
+    """An insert that skips a row whose key another writer added meanwhile."""
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        return table.insert()
+    return insert(table).on_conflict_do_nothing(index_elements=["row_key"])
+
+
+def _profiles(frame: pd.DataFrame) -> list[dict]:
+    """Profile attributes as JSON values: text, numbers, booleans, ISO moments, or null."""
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            shown = [None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in values]
+        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            shown = [_plain(v) for v in values.astype("object")]
+        else:
+            shown = [None if pd.isna(v) else str(v) for v in values.astype("object")]
+        columns[name] = shown
+    return [{name: columns[name][i] for name in columns} for i in range(len(frame))]
+
+
+def _plain(value: object) -> object:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    return value

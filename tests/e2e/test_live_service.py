@@ -1,0 +1,207 @@
+"""The live loop over real HTTP: a real store (SQLite file), `leadscore load` and
+`leadscore rescore`, a real `bentoml serve` scoring known customers from the store as of
+each request, intake that moves the next score, and the score history."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from leadscore.jobs.run import run_job
+from leadscore.serving.command import serve_command
+from leadscore.store.store import Store
+from leadscore.synthetic import GeneratedCRM
+from leadscore.training.config import load_training_config
+from tests.conftest import REPO, free_port
+
+KEY = "live-test-key-41c9"
+pytestmark = pytest.mark.slow
+
+
+def _cli(*args: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).parent / "leadscore"), *args]
+    run = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    home = tmp_path_factory.mktemp("live")
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    database = f"sqlite:///{home / 'leadscore.db'}"
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "LEADSCORE_API_KEYS": KEY,
+        "LEADSCORE_RELOAD_SECONDS": "1",
+        "LEADSCORE_DATABASE_URL": database,
+        "COLUMNS": "200",
+    }
+    old_cwd, old_uri = Path.cwd(), os.environ.get("MLFLOW_TRACKING_URI")
+    os.chdir(home)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        config = load_training_config(
+            REPO / "training/configs/conversion.yaml", source=small_crm.directory
+        )
+        run_job(config.model_copy(update={"experiment": "live-test"}))
+    finally:
+        os.chdir(old_cwd)
+        if old_uri is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+    loaded = _cli("load", str(small_crm.directory), cwd=home, env=env)
+    again = _cli("load", str(small_crm.directory), cwd=home, env=env)
+    before = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    rescored = _cli("rescore", "--as-of", before, cwd=home, env=env)
+    port = free_port()
+    log = (home / "service.log").open("wb")
+    process = subprocess.Popen(
+        serve_command(port=port), cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError((home / "service.log").read_text())
+        time.sleep(0.5)
+    else:
+        process.kill()
+        raise RuntimeError((home / "service.log").read_text())
+    yield {
+        "url": url,
+        "store": Store.open(database),
+        "crm": small_crm,
+        "load": loaded.stdout,
+        "load again": again.stdout,
+        "rescore": rescored.stdout,
+    }
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _post(live: dict, path: str, body: dict) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    return httpx.post(f"{live['url']}{path}", json=body, headers=headers, timeout=30)
+
+
+def _get(live: dict, path: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    return httpx.get(f"{live['url']}{path}", headers=headers, timeout=30)
+
+
+def test_loading_twice_adds_nothing_and_the_rescore_logs_every_lead(live: dict) -> None:
+    store: Store = live["store"]
+    customers = store.count("customers")
+    assert customers == 1_500
+    assert "held already" in live["load again"]
+    events = pd.read_parquet(live["crm"].directory / "events.parquet")
+    assert store.count("events") >= len(events) - 10  # a few exact repeats count once
+    assert f"rescored {customers:,} leads" in live["rescore"]
+    assert store.count("scores") >= customers
+
+
+def test_events_posted_move_the_next_score_and_the_trend_says_why(live: dict) -> None:
+    store: Store = live["store"]
+    lead = store.customer_ids()[7]
+    first = _post(live, "/score", {"leads": [{"customer_id": lead}], "lang": "de"})
+    assert first.status_code == 200, first.text
+    [before] = first.json()
+    assert before["trend"]["days_ago"] == 2  # the rescore two days ago
+    moment = pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=30)
+    events = [
+        {
+            "customer_id": lead,
+            "ts": (moment + pd.Timedelta(minutes=m)).isoformat(),
+            "event_type": kind,
+        }
+        for m, kind in enumerate(["pricing_page_view"] * 4 + ["quote_request", "meeting"])
+    ]
+    posted = _post(live, "/events", {"events": events})
+    assert posted.status_code == 200, posted.text
+    assert posted.json() == {"received": 6, "added": 6, "duplicates": 0}
+    retried = _post(live, "/events", {"events": events})
+    assert retried.json() == {"received": 6, "added": 0, "duplicates": 6}
+
+    [after] = _post(live, "/score", {"leads": [{"customer_id": lead}], "lang": "de"}).json()
+    assert after["margin"] != pytest.approx(before["margin"])
+    history = _get(live, f"/leads/{lead}/history").json()["scores"]
+    assert [h["origin"] for h in history] == ["request", "request", "rescore"]
+    rescored = history[-1]
+    trend = after["trend"]
+    assert trend["previous_score"] == rescored["score"]
+    assert trend["delta"] == after["score"] - rescored["score"]
+    total = sum(item["impact"] for item in trend["changes"])
+    assert total == pytest.approx(after["margin"] - rescored["margin"], abs=1e-5)
+    assert any("vor 2 Tagen" in item["text"] for item in trend["changes"])
+    assert history[0]["margin"] == pytest.approx(after["margin"])
+
+
+def test_bad_intake_gets_a_422_naming_each_item_and_stores_nothing(live: dict) -> None:
+    store: Store = live["store"]
+    lead = store.customer_ids()[3]
+    held = store.count("events")
+    bad = [
+        {"customer_id": lead, "ts": "2026-11-02T10:00:00Z", "event_type": "page_view"},
+        {"customer_id": lead, "ts": "yesterday-ish", "event_type": "page_view"},
+        {"customer_id": "C-NOBODY", "ts": "2026-11-02T10:00:00Z", "event_type": "call"},
+        {"customer_id": lead, "ts": "2099-01-01T00:00:00Z", "event_type": "page_view"},
+        {"customer_id": lead, "ts": "2026-11-02T10:00:00Z", "event_type": "telepathy"},
+    ]
+    answer = _post(live, "/events", {"events": bad})
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert "events[1].ts" in detail
+    assert "events[3].ts" in detail and "future" in detail
+    assert "events[4].event_type" in detail
+    assert store.count("events") == held  # all or nothing
+    # the rest fixed: the unknown customer is told next
+    fixed = [bad[0], bad[2]]
+    answer = _post(live, "/events", {"events": fixed})
+    assert answer.status_code == 422
+    assert "events[1].customer_id: 'C-NOBODY' is not a customer in the store" in answer.text
+    for body in ({"events": []}, {"wrong": 1}, {"events": [{"customer_id": lead, "x": 1}]}):
+        assert _post(live, "/events", body).status_code in (400, 422)
+    assert store.count("events") == held
+
+
+def test_a_new_lead_and_its_events_are_scored_by_id(live: dict) -> None:
+    lead = {
+        "customer_id": "C-NEW-0001",
+        "created_at": (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=1)).isoformat(),
+        "profile": {"industry": "manufacturing", "country": "DE"},
+    }
+    answer = _post(live, "/leads", {"leads": [lead]})
+    assert answer.json() == {"received": 1, "added": 1, "updated": 0}, answer.text
+    event = {
+        "customer_id": "C-NEW-0001",
+        "ts": pd.Timestamp.now(tz="UTC").isoformat(),
+        "event_type": "pricing_page_view",
+        "event_id": "web-991",
+    }
+    assert _post(live, "/events", {"events": [event]}).json()["added"] == 1
+    [result] = _post(live, "/score", {"leads": [{"customer_id": "C-NEW-0001"}]}).json()
+    assert result["customer_id"] == "C-NEW-0001" and 0 <= result["score"] <= 100
+    assert result["trend"]["direction"] == "not_enough_history"
+    missing = _get(live, "/leads/C-NOBODY/history")
+    assert missing.status_code == 404 and "not a customer" in missing.json()["error"]
+    keyless = httpx.post(f"{live['url']}/events", json={"events": [event]}, timeout=10)
+    assert keyless.status_code == 401

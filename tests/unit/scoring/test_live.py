@@ -1,0 +1,140 @@
+"""Known customers scored from the store as of the request: features equal the offline
+builder's, scores move with new events, every score is logged, and a trend says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.data.loading import CanonicalData, load_source, require_loaded
+from leadscore.data.source_config import canonical_source
+from leadscore.features.training_set import build_feature_table
+from leadscore.jobs.conversion import train_conversion
+from leadscore.jobs.inputs import prepare_table
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.scoring.scorer import ModelInfo, Scorer
+from leadscore.scoring.trend import MODEL_UPDATED, NOT_ENOUGH_HISTORY
+from leadscore.store.score_log import score_history
+from leadscore.store.store import Store
+from leadscore.synthetic import GeneratedCRM
+from leadscore.training.config import load_training_config
+from tests.conftest import NOW, REPO
+
+T0 = pd.Timestamp("2026-06-20 09:00", tz="UTC")
+
+
+@pytest.fixture(scope="module")
+def data(small_crm: GeneratedCRM) -> CanonicalData:
+    return require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+
+
+@pytest.fixture(scope="module")
+def models(small_crm: GeneratedCRM) -> list[ConversionPredictor]:
+    """Two conversion models of the same data: the second grown with another seed."""
+    config = load_training_config(
+        REPO / "training/configs/conversion.yaml", source=small_crm.directory
+    )
+    table, _, _ = prepare_table(config, None)
+    first = ConversionPredictor(train_conversion(table, config).model)
+    other = config.model_copy(update={"seed": config.seed + 1})
+    other = other.model_copy(
+        update={"lightgbm": config.lightgbm.model_copy(update={"num_leaves": 7})}
+    )
+    return [first, ConversionPredictor(train_conversion(table, other).model)]
+
+
+def _store(tmp_path: Path, data: CanonicalData, ids: list[str], until: pd.Timestamp) -> Store:
+    store = Store.open(f"sqlite:///{tmp_path / 'leadscore.db'}")
+    store.put_customers(data.customers[data.customers["customer_id"].isin(ids)], now=until)
+    events = data.events[data.events["customer_id"].isin(ids) & (data.events["ts"] <= until)]
+    store.append("events", events, now=until)
+    return store
+
+
+def _scorer(model: ConversionPredictor, store: Store, version: str = "1") -> Scorer:
+    info = ModelInfo("leadscore-conversion", version, "champion")
+    return Scorer.serving(model, None, None, info, database=store)
+
+
+def test_features_from_the_store_equal_the_offline_builders(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    ids = data.customers["customer_id"].astype(str).iloc[::40].tolist()
+    store = _store(tmp_path, data, ids, NOW)
+    scorer = _scorer(models[0], store)
+    online = scorer.features_as_of(store.customers(ids), store.rows("events", ids), now=T0)
+    online = online.set_index(online["customer_id"].astype(str)).loc[ids].reset_index(drop=True)
+    offline = build_feature_table(data, scorer.feature_set, as_of=[T0]).frame
+    offline = offline[offline["customer_id"].astype(str).isin(ids)]
+    offline = offline.set_index(offline["customer_id"].astype(str)).loc[ids].reset_index(drop=True)
+    encoder = scorer.conversion.model.encoder
+    # equal but for the order sums are added in (money sums agree to 1e-13 of their size)
+    np.testing.assert_allclose(encoder.matrix(online), encoder.matrix(offline), rtol=1e-12)
+
+
+def test_new_events_move_the_score_and_the_trend_says_why(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[3])
+    store = _store(tmp_path, data, [lead], T0)
+    scorer = _scorer(models[0], store)
+    [first] = scorer.score_live([lead], now=T0, origin="rescore")
+    assert first["trend"]["direction"] == NOT_ENOUGH_HISTORY
+    visits = pd.DataFrame(
+        {
+            "customer_id": lead,
+            "ts": [T0 + pd.Timedelta(hours=h) for h in (26, 27, 28, 29, 30)],
+            "event_type": ["pricing_page_view"] * 4 + ["quote_request"],
+            "channel": ["web"] * 4 + ["sales"],
+        }
+    )
+    assert store.append("events", visits, now=T0).added == 5
+    later = T0 + pd.Timedelta(days=2)
+    [second] = scorer.score_live([lead], now=later, lang="de")
+    assert second["margin"] != pytest.approx(first["margin"])
+    trend = second["trend"]
+    assert trend["previous_score"] == first["score"]
+    assert trend["days_ago"] == 2
+    assert trend["delta"] == second["score"] - first["score"]
+    # the changes are exact: they add up to the change of the margin
+    total = sum(item["impact"] for item in trend["changes"])
+    assert total == pytest.approx(second["margin"] - first["margin"], abs=1e-5)
+    sentences = [c["text"] for c in trend["changes"] if c["feature"]]
+    assert sentences and all("vor 2 Tagen" in s for s in sentences)
+    logged = score_history(store, lead)
+    assert [e.origin for e in logged] == ["request", "rescore"]
+    assert logged[0].margin == pytest.approx(second["margin"])
+    assert sum(logged[0].impacts.values()) + logged[0].base_value == pytest.approx(second["margin"])
+
+
+def test_a_new_model_has_a_share_of_its_own(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[5])
+    store = _store(tmp_path, data, [lead], T0)
+    [before] = _scorer(models[0], store, "1").score_live([lead], now=T0)
+    later = T0 + pd.Timedelta(days=3)
+    [after] = _scorer(models[1], store, "2").score_live([lead], now=later, lang="en")
+    changes = after["trend"]["changes"]
+    assert changes[0]["kind"] == MODEL_UPDATED
+    assert changes[0]["text"] == "Model updated (version 1 to 2)"
+    # the new model's margin on the old features, less the old model's margin
+    old = models[1].model.encoder.matrix(pd.DataFrame([score_history(store, lead)[-1].features]))
+    assert changes[0]["impact"] == pytest.approx(
+        models[1].model.margin(old)[0] - before["margin"], abs=1e-5
+    )
+    total = sum(item["impact"] for item in changes)
+    assert total == pytest.approx(after["margin"] - before["margin"], abs=1e-5)
+
+
+def test_an_id_the_store_lacks_gets_its_error_item(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[0])
+    store = _store(tmp_path, data, [lead], T0)
+    results = _scorer(models[0], store).score_ids(["C-NOPE", lead], positions=[4, 7])
+    assert "leads[4].customer_id: not a customer in the store" in results[0]["error"]
+    assert results[1]["customer_id"] == lead and "score" in results[1]

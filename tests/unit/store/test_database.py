@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from leadscore.common.errors import InputError
+from leadscore.store import schema
+from leadscore.store.database import (
+    current_revision,
+    database_url,
+    engine_for,
+    head_revision,
+    shown_url,
+    upgrade,
+)
+from leadscore.store.store import Store
+
+
+def test_the_default_is_a_sqlite_file_in_the_working_directory(tmp_path: Path) -> None:
+    assert database_url({}, tmp_path) == f"sqlite:///{(tmp_path / 'leadscore.db').resolve()}"
+    given = {"LEADSCORE_DATABASE_URL": "postgresql://u:secret@db/leads"}
+    assert database_url(given) == "postgresql+psycopg://u:secret@db/leads"
+    assert "secret" not in shown_url(database_url(given))
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_the_newest_migration_builds_the_tables_queries_use(database: str) -> None:
+    store = Store.open(database)
+    assert current_revision(store.engine) == head_revision()
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, schema.metadata) == []
+
+
+def test_an_upgrade_from_the_first_schema_keeps_its_rows(database: str) -> None:
+    engine = engine_for(database)
+    upgrade(engine, "0001")
+    assert current_revision(engine) == "0001"
+    with engine.begin() as connection:
+        assert "scores" not in sa.inspect(connection).get_table_names()
+        connection.execute(
+            sa.text(
+                "INSERT INTO customers (customer_id, created_at, converted, profile, "
+                "updated_at) VALUES ('C-1', 1, NULL, '{\"industry\": \"retail\"}', 1)"
+            )
+        )
+    store = Store.open(database)  # opening brings it to the newest schema
+    assert current_revision(store.engine) == head_revision() != "0001"
+    customers = store.customers()
+    assert customers["customer_id"].tolist() == ["C-1"]
+    assert customers["industry"].tolist() == ["retail"]
+    assert store.count("scores") == 0
+
+
+def test_an_unusable_url_names_the_variable_to_fix() -> None:
+    with pytest.raises(InputError, match="LEADSCORE_DATABASE_URL"):
+        engine_for("nosuchdialect://x")
+    with pytest.raises(InputError, match="cannot open the store"):
+        Store.open("sqlite:////no/such/folder/leadscore.db")

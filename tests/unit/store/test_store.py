@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
+from leadscore.store.store import Store
+from leadscore.synthetic import GeneratedCRM
+from tests.conftest import NOW
+
+
+@pytest.fixture(scope="module")
+def crm_data(small_crm: GeneratedCRM):
+    return require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    columns = list(frame.columns)
+    return frame.sort_values(columns[:3], kind="stable").reset_index(drop=True)
+
+
+def test_canonical_tables_come_back_as_they_went_in(database: str, crm_data) -> None:
+    store = Store.open(database)
+    ids = crm_data.customers["customer_id"].iloc[:200].tolist()
+    customers = crm_data.customers[crm_data.customers["customer_id"].isin(ids)]
+    events = crm_data.events[crm_data.events["customer_id"].isin(ids)]
+    assert store.put_customers(customers, now=NOW) == (200, 0)
+    store.put_offers(crm_data.offers)
+    appended = store.append("events", events, now=NOW)
+    assert (appended.added, appended.duplicates) == (len(events), 0)
+
+    back = store.customers(ids).set_index("customer_id").loc[ids].reset_index()
+    want = customers.reset_index(drop=True)
+    pd.testing.assert_series_equal(back["created_at"], want["created_at"], check_dtype=False)
+    for column in ("industry", "company_size", "country"):
+        assert back[column].tolist() == want[column].astype(str).tolist()
+
+    got = store.rows("events", ids)
+    want_events = events.astype({"customer_id": str}).reset_index(drop=True)
+    got, want_events = _sorted(got), _sorted(want_events[got.columns])
+    assert (got["ts"].to_numpy() == want_events["ts"].to_numpy()).all()  # to the microsecond
+    for column in ("customer_id", "event_type", "channel", "offer_id", "campaign"):
+        left = got[column].astype("object").where(got[column].notna(), None)
+        right = want_events[column].astype("object").where(want_events[column].notna(), None)
+        assert left.tolist() == right.tolist(), column
+    np.testing.assert_array_equal(got["value"].to_numpy(), want_events["value"].to_numpy())
+    offers = store.offers().set_index("offer_id").loc[crm_data.offers["offer_id"]]
+    assert offers["name_de"].tolist() == crm_data.offers["name_de"].tolist()
+
+
+def test_a_retried_batch_adds_nothing(database: str) -> None:
+    store = Store.open(database)
+    events = pd.DataFrame(
+        {
+            "customer_id": ["C-1", "C-1", "C-2", "C-2"],
+            "ts": pd.to_datetime(
+                [
+                    "2026-11-01 10:00:00.000001",
+                    "2026-11-01 10:00:00.000002",
+                    "2026-11-02",
+                    "2026-11-02",
+                ],
+                utc=True,
+                format="ISO8601",
+            ),
+            "event_type": ["page_view", "page_view", "call", "call"],
+            "event_id": [None, None, "crm-7", "crm-8"],
+        }
+    )
+    first = store.append("events", events, now=NOW)
+    assert (first.added, first.duplicates) == (4, 0)  # a microsecond apart, or own ids
+    again = store.append("events", events, now=NOW)
+    assert (again.added, again.duplicates) == (0, 4)
+    # the same id is the same event, whatever it says now; the same content without an id
+    # is the same event too (a twice-exported row)
+    changed = events.iloc[[2, 0]].assign(event_type=["meeting", "page_view"])
+    third = store.append("events", changed, now=NOW)
+    assert (third.added, third.duplicates) == (0, 2)
+    twice_in_one = pd.concat([events.iloc[[1]]] * 2).assign(ts=pd.Timestamp("2026-11-03", tz="UTC"))
+    fourth = store.append("events", twice_in_one, now=NOW)
+    assert (fourth.added, fourth.duplicates) == (1, 1)
+    assert store.count("events") == 5
+
+
+def test_customers_are_updated_in_place(database: str) -> None:
+    store = Store.open(database)
+    first = pd.DataFrame(
+        {
+            "customer_id": ["C-1", "C-2"],
+            "created_at": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True),
+            "industry": ["retail", None],
+            "employees": [12, np.nan],
+        }
+    )
+    assert store.put_customers(first, now=NOW) == (2, 0)
+    second = first.iloc[[1]].assign(
+        industry="energy", employees=250.0, created_at=pd.Timestamp("2026-03-01", tz="UTC")
+    )
+    assert store.put_customers(second, now=NOW) == (0, 1)
+    partial = pd.DataFrame({"customer_id": ["C-1"], "created_at": [NOW], "country": ["DE"]})
+    assert store.put_customers(partial, now=NOW) == (0, 1)
+    back = store.customers().set_index("customer_id")
+    assert back.loc["C-1", "industry"] == "retail"  # kept: the update did not name it
+    assert back.loc["C-1", "country"] == "DE"
+    assert back.loc["C-2", "industry"] == "energy"
+    assert back.loc["C-2", "employees"] == 250
+    assert back.loc["C-2", "created_at"] == pd.Timestamp("2026-01-02", tz="UTC")
+    assert store.known(["C-1", "C-9"]) == {"C-1"}
