@@ -665,10 +665,11 @@ def demo(
                 progress.update(task, description=description)
                 step(settings, summary)
                 progress.advance(task)
-            progress.update(task, description="starting the service, scoring one lead")
+            progress.update(task, description="serving, replaying the last days live")
             process = steps.start_service(settings, log, env)
             steps.wait_until_ready(settings, process, log)
-            summary.example = steps.score_example(settings, steps.example_candidates(settings))
+            active = steps.replay(settings, summary)
+            summary.example, summary.risen = steps.score_examples(settings, active)
             customer = summary.example["customer_id"]
             progress.advance(task)
         print_demo_summary(

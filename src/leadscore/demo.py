@@ -1,7 +1,8 @@
 """``leadscore demo``: the whole path on the synthetic CRM, from nothing to a served model.
 
 generate -> validate -> features -> train conversion and next-best-offer -> promote ->
-feature store of known customers -> start the service -> one explained score.
+fill the store (all but the last days) -> rescore into the score log -> start the service
+-> replay the last days through its intake -> explained scores, one that rose and why.
 Each step is a small function; ``DemoSteps`` runs them in order and keeps their results
 for the summary. The CLI adds the progress display and the serving loop.
 """
@@ -24,14 +25,21 @@ from leadscore.common.declarations import declarations_dir
 from leadscore.common.errors import InputError
 from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import canonical_source
-from leadscore.features.definitions import load_feature_set
-from leadscore.features.training_set import build_feature_table, write_feature_table
+from leadscore.features.training_set import write_feature_table
 from leadscore.jobs.inputs import build_table, feature_set_of
 from leadscore.jobs.promotion import promote_challenger
 from leadscore.jobs.run import run_job
+from leadscore.scoring.batch import rescore_store
+from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
+from leadscore.store.database import database_url
+from leadscore.store.loading import put_canonical
+from leadscore.store.store import Store
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import TrainingConfig, load_training_config
+
+REPLAY_DAYS = 3  # the CRM's last days come in live, through the service's intake
+REPLAY_BATCH = 1_000
 
 
 def new_api_key() -> str:
@@ -48,14 +56,12 @@ class DemoSettings:
     port: int = 3000
     api_key: str = field(default_factory=new_api_key, repr=False)
     end: date = field(default_factory=lambda: latest_monday(date.today()))  # history ends
+    # the store, where `leadscore serve` looks for it afterwards (the working directory)
+    database: str = field(default_factory=database_url)
 
     @property
     def train_table(self) -> Path:
         return self.data / "features" / "train.parquet"
-
-    @property
-    def store_table(self) -> Path:
-        return self.data / "features" / "store.parquet"
 
     @property
     def url(self) -> str:
@@ -77,6 +83,8 @@ class DemoSummary:
     champions: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     example: dict | None = None
+    risen: dict | None = None  # the lead whose score rose most with the replayed days
+    replay_from: pd.Timestamp | None = None
     # the accepted data, loaded once by ``validate`` for the feature steps after it
     data: CanonicalData | None = field(default=None, repr=False)
 
@@ -158,32 +166,105 @@ def promote(settings: DemoSettings, summary: DemoSummary) -> None:
         summary.champions[kind] = f"{name} v{tracking.aliases(name)[tracking.CHAMPION]}"
 
 
-def build_store(settings: DemoSettings, summary: DemoSummary) -> None:
+def fill_store(settings: DemoSettings, summary: DemoSummary) -> None:
+    """The CRM up to ``REPLAY_DAYS`` before its end into the store: the rest comes in live
+    once the service runs (``replay``)."""
     data = _loaded(settings, summary)
-    # the history reaches the latest Monday: the store is as of now, as the service scores
-    as_of = max(pd.Timestamp.now(tz="UTC").floor("min"), data.events["ts"].max())
-    feature_set = load_feature_set("nbo_v1", directory=settings.declarations / "features")
-    table = build_feature_table(data, feature_set, as_of=[as_of])
-    write_feature_table(table, settings.store_table)
-    summary.rows["feature store"] = (
-        f"{len(table.frame):,} known customers as of {as_of:%Y-%m-%d} ({settings.store_table})"
+    store = Store.open(settings.database)
+    ours = set(data.customers["customer_id"].astype(str))
+    stranger = next((c for c in store.customer_ids() if c not in ours), None)
+    if stranger is not None:
+        raise InputError(
+            f"the store at {store.url} holds customers of another source ({stranger}, ...): "
+            "the demo starts its store afresh, so run it in another folder, or point "
+            "LEADSCORE_DATABASE_URL at another database"
+        )
+    store.clear()
+    cutoff = data.events["ts"].max() - pd.Timedelta(days=REPLAY_DAYS)
+    summary.replay_from = cutoff
+    before = CanonicalData(
+        customers=data.customers[data.customers["created_at"] <= cutoff],
+        events=data.events[data.events["ts"] <= cutoff],
+        offers=data.offers,
+        outcomes=data.outcomes[data.outcomes["ts"] <= cutoff],
+        source=data.source,
+        exposures=data.exposures[data.exposures["ts"] <= cutoff],
+    )
+    loaded = put_canonical(store, before, now=cutoff)
+    summary.rows["store"] = (
+        f"{loaded.customers_added:,} customers, {loaded.appended['events'].added:,} events up to "
+        f"{cutoff:%Y-%m-%d %H:%M} ({store.url})"
     )
 
 
-def example_candidates(settings: DemoSettings, count: int = 50) -> list[str]:
-    """The most recently active customers: leads worth a look today."""
-    columns = ["customer_id", "days_since_last_activity"]
-    store = pd.read_parquet(settings.store_table, columns=columns)
-    recent = store.sort_values(columns[1], kind="stable")["customer_id"].head(count)
-    return recent.astype(str).tolist()
+def rescore(settings: DemoSettings, summary: DemoSummary) -> None:
+    """The nightly job, as of the moment the store's history ends: what trends compare with."""
+    scorer, _ = load_champions(
+        settings.config("conversion").model_name, None, None, database_url=settings.database
+    )
+    done = rescore_store(scorer, now=summary.replay_from, batch_size=2_000)
+    summary.rows["score log"] = f"{done:,} leads rescored as of {summary.replay_from:%Y-%m-%d}"
+
+
+def replay(settings: DemoSettings, summary: DemoSummary) -> list[str]:
+    """The CRM's last ``REPLAY_DAYS`` days posted to the running service (new leads, then
+    their events, in batches as a CRM would); the customers most active in them."""
+    data = _loaded(settings, summary)
+    cutoff = summary.replay_from
+    headers = {"Authorization": f"Bearer {settings.api_key}"}
+    leads = data.customers[data.customers["created_at"] > cutoff]
+    events = data.events[data.events["ts"] > cutoff]
+    posted = {"leads": 0, "events": 0}
+    with httpx.Client(base_url=settings.url, headers=headers, timeout=60) as client:
+        for key, frame in (("leads", _lead_items(leads)), ("events", _event_items(events))):
+            for start in range(0, len(frame), REPLAY_BATCH):
+                batch = frame[start : start + REPLAY_BATCH]
+                answer = client.post(f"/{key}", json={key: batch})
+                if answer.status_code != 200:
+                    raise InputError(f"POST /{key} refused the replay: {answer.text[:2000]}")
+                posted[key] += answer.json()["added"]
+    summary.rows["replayed"] = (
+        f"{posted['leads']:,} new leads and {posted['events']:,} events of the last "
+        f"{REPLAY_DAYS} days through POST /leads and POST /events"
+    )
+    active = events["customer_id"].astype(str).value_counts()
+    return active.index[:50].tolist()
+
+
+def _lead_items(customers: pd.DataFrame) -> list[dict]:
+    items = []
+    for row in customers.to_dict("records"):
+        profile = {
+            k: (v if isinstance(v, bool | int | float) else str(v))
+            for k, v in row.items()
+            if k not in ("customer_id", "created_at", "converted") and not pd.isna(v)
+        }
+        items.append(
+            {
+                "customer_id": str(row["customer_id"]),
+                "created_at": row["created_at"].isoformat(),
+                "profile": profile,
+            }
+        )
+    return items
+
+
+def _event_items(events: pd.DataFrame) -> list[dict]:
+    items = []
+    for row in events.to_dict("records"):
+        item = {k: v for k, v in row.items() if not pd.isna(v)}
+        item["customer_id"] = str(item["customer_id"])
+        item["ts"] = row["ts"].isoformat()
+        items.append({k: (v if isinstance(v, float) else str(v)) for k, v in item.items()})
+    return items
 
 
 def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> subprocess.Popen:
-    """``bentoml serve`` on the champions; its output goes to ``log``."""
+    """``bentoml serve`` on the champions and the store; its output goes to ``log``."""
     env = {
         **env,
         "LEADSCORE_API_KEYS": settings.api_key,
-        "LEADSCORE_FEATURE_STORE": str(settings.store_table.resolve()),
+        "LEADSCORE_DATABASE_URL": settings.database,
     }
     handle = log.open("wb")
     return subprocess.Popen(
@@ -209,9 +290,10 @@ def wait_until_ready(settings: DemoSettings, process: subprocess.Popen, log: Pat
     raise InputError(f"the service did not become ready in 180 s; see {log}")
 
 
-def score_example(settings: DemoSettings, candidates: list[str]) -> dict:
+def score_examples(settings: DemoSettings, candidates: list[str]) -> tuple[dict, dict | None]:
     """Scores the candidates over HTTP in German; returns the best-scored lead that gets
-    offers (sales-ready leads with a product not yet owned), else the best-scored one."""
+    offers (sales-ready leads with a product not yet owned), else the best-scored one, and
+    the lead whose score rose most since the rescore (None where none rose)."""
     response = httpx.post(
         f"{settings.url}/score",
         json={"leads": [{"customer_id": c} for c in candidates], "lang": "de", "top_k": 3},
@@ -219,8 +301,11 @@ def score_example(settings: DemoSettings, candidates: list[str]) -> dict:
         timeout=60,
     )
     response.raise_for_status()
-    results = response.json()
-    return max(results, key=lambda r: (bool(r["next_best_offers"]), r["probability"]))
+    results = [r for r in response.json() if "score" in r]
+    best = max(results, key=lambda r: (bool(r["next_best_offers"]), r["probability"]))
+    rose = [r for r in results if r.get("trend") and (r["trend"]["delta"] or 0) > 0]
+    risen = max(rose, key=lambda r: r["trend"]["delta"]) if rose else None
+    return best, risen
 
 
 def curl_command(settings: DemoSettings, customer_id: str) -> str:
@@ -239,5 +324,6 @@ STEPS = (
     ("training the conversion model", train_conversion),
     ("training the next-best-offer models", train_nbo),
     ("promoting through the gate", promote),
-    ("building the feature store of known customers", build_store),
+    ("filling the store", fill_store),
+    ("rescoring every lead into the score log", rescore),
 )

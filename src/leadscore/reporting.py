@@ -292,11 +292,25 @@ def print_demo_summary(
     console.print(table)
     if summary.example:
         _print_example(summary.example, console)
+    if summary.risen:
+        _print_risen(summary.risen, console)
     console.print("\n[bold]Call it yourself:[/]")
     console.print(curl, highlight=False, soft_wrap=True)
 
 
 OFFER_KINDS_DE = {"product": "Produkt", "nurture": "Inhalt"}
+
+
+def _print_risen(result: dict, console: Console) -> None:
+    trend = result["trend"]
+    console.print(
+        f"\n[bold]Lead {result['customer_id']}[/]: Score von {trend['previous_score']} "
+        f"(vor {trend['days_ago']} Tagen) auf {result['score']} gestiegen, jetzt Note "
+        f"{result['grade']}. Warum:"
+    )
+    for change in trend["changes"]:
+        arrow = "[green]+[/]" if change["direction"] == "up" else "[red]-[/]"
+        console.print(f"  {arrow} {change['text']}", highlight=False)
 
 
 def _print_example(result: dict, console: Console) -> None:

@@ -36,6 +36,10 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
     assert "Lead C-" in out and "curl -s http://127.0.0.1:" in out
     assert any(word in out for word in ("Tagen", "Kanälen", "Seiten"))  # German reasons
     assert (tmp_path / "mlflow.db").exists() and (tmp_path / "demo-data/service.log").exists()
+    # the last days came in live through the intake, and a lead's score rose with them
+    assert re.search(r"replayed .* ([\d,]+) events of the last 3 days", out.replace("\n", " "))
+    assert re.search(r"Score von \d+ \(vor \d+ Tagen\) auf \d+ gestiegen", out), out[-3000:]
+    assert (tmp_path / "leadscore.db").exists()
 
     # the second run serves until stopped: same store, a new version, the gate decides
     port = free_port()
@@ -64,6 +68,7 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
             timeout=30,
         )
         assert response.status_code == 200, response.text
+        assert response.json()[0]["trend"]["previous_score"] is not None  # from the store
         assert _listening_on(port) == {"127.0.0.1"}  # loopback only, as the banner says
         docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=30)
         assert docs.status_code == 200 and "/score" in docs.text
@@ -74,6 +79,39 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
     assert second.returncode == 0
     with socket.socket() as sock:  # the service went down with the demo
         sock.bind(("0.0.0.0", port))
+    _plain_serve_scores_known_customers(tmp_path, env)
+
+
+def _plain_serve_scores_known_customers(folder: Path, env: dict) -> None:
+    """After the demo, `leadscore serve` with no flag serves known customers from the
+    store the demo filled in the same folder."""
+    port = free_port()
+    env = {**env, "LEADSCORE_API_KEYS": "plain-serve-key-5521"}
+    command = [LEADSCORE, "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, "leadscore serve stopped"
+            time.sleep(0.5)
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/score",
+            json={"leads": [{"customer_id": "C-0000042"}]},
+            headers={"Authorization": "Bearer plain-serve-key-5521"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        assert "score" in response.json()[0], response.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
 
 
 def _listening_on(port: int) -> set[str]:

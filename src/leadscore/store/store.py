@@ -178,6 +178,12 @@ class Store:
                 added += len(new)
         return Appended(table, added, len(frame) - added)
 
+    def clear(self) -> None:
+        """Delete every row of every table (the schema stays): for a demo's fresh start."""
+        with self.engine.begin() as connection:
+            for table in reversed(schema.metadata.sorted_tables):
+                connection.execute(table.delete())
+
     # --- reads --------------------------------------------------------------------------
 
     def known(self, customer_ids: Sequence[str]) -> set[str]:
