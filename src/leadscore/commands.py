@@ -49,6 +49,7 @@ from leadscore.data.loading import (
 )
 from leadscore.data.problems import write_problems
 from leadscore.data.source_config import resolve_source
+from leadscore.decisions.alerts import load_alert_config
 from leadscore.features.coverage import coverage_notes
 from leadscore.features.definitions import load_feature_set
 from leadscore.features.on_dask import (
@@ -71,6 +72,7 @@ from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
 from leadscore.serving.keys import api_keys
 from leadscore.serving.settings import ServiceSettings
+from leadscore.serving.webhooks import webhook_secret
 from leadscore.store.database import DATABASE_URL_VARIABLE, database_url
 from leadscore.store.loading import put_canonical
 from leadscore.store.store import Store
@@ -596,10 +598,18 @@ def serve(
             )
         else:
             env[DATABASE_URL_VARIABLE] = url
+            if "LEADSCORE_ALERTS" not in env and Path("alerts.yaml").exists():
+                env["LEADSCORE_ALERTS"] = str(Path("alerts.yaml").resolve())
+                console.print("alert rules from alerts.yaml: their webhooks go out from the store")
     try:  # the models the service will load, named as the service reads them
         settings = ServiceSettings.from_environment(env)
     except InputError as exc:
         _fail(str(exc))
+    if settings.alerts is not None:  # the service would refuse them: say so before it starts
+        try:
+            webhook_secret(load_alert_config(settings.alerts).webhook, env)
+        except InputError as exc:
+            _fail(str(exc))
     missing = tracking.missing_champion(settings.conversion_model)
     if missing is not None:
         _fail(f"nothing to serve: {missing}")

@@ -9,6 +9,7 @@ The logic lives in ``leadscore.serving`` and ``leadscore.scoring``.
 from __future__ import annotations
 
 import os
+import threading
 from functools import cache, partial
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from starlette.responses import Response
 
 from leadscore import __version__
 from leadscore.common.errors import InputError
+from leadscore.decisions.alerts import load_alert_config
 from leadscore.scoring.champions import champion_versions, load_champions
 from leadscore.serving.bentoml_fixes import (
     cancel_request_timers,
@@ -39,8 +41,17 @@ from leadscore.serving.openapi import leadscore_document
 from leadscore.serving.pages import PAGES, PagesMiddleware
 from leadscore.serving.settings import ServiceSettings
 from leadscore.serving.watcher import ModelWatcher, StatusBoard
+from leadscore.serving.webhooks import Deliverer, webhook_secret
+from leadscore.store.store import Store
 
 settings = ServiceSettings.from_environment(os.environ)
+alert_config = None if settings.alerts is None else load_alert_config(settings.alerts)
+if alert_config is not None and settings.database_url is None:
+    raise InputError(
+        "LEADSCORE_ALERTS needs the store: alerts wait in its outbox (set "
+        "LEADSCORE_DATABASE_URL, or start with leadscore serve where the store is)"
+    )
+alert_secret = None if alert_config is None else webhook_secret(alert_config.webhook)
 BULK_START_SECONDS = 120  # the longest start-up waits for the bulk process to load
 board = StatusBoard()
 # how the service and its bulk processes load the champions and learn of new ones
@@ -53,6 +64,7 @@ load = partial(
     lenient_profiles=settings.profile_checks == "lenient",
     min_information=settings.min_information,
     database_url=settings.database_url,
+    alerts=alert_config,
 )
 versions = partial(champion_versions, settings.conversion_model, settings.nbo_model)
 bulk = BulkScorer(  # its processes start with the service
@@ -82,6 +94,14 @@ class LeadScoring:
         # process that lets the requests it holds finish)
         bulk.wait_loaded(bulk_loaded, timeout=BULK_START_SECONDS)
         board.watcher, board.bulk_status = self.watcher, bulk.status
+        self.delivering = threading.Event()
+        if alert_config is not None and alert_secret is not None:
+            deliverer = Deliverer(
+                Store.open(settings.database_url), alert_config.webhook, alert_secret
+            )
+            threading.Thread(
+                target=deliverer.run, args=(self.delivering,), name="webhooks", daemon=True
+            ).start()
         freeze_loaded_objects()
 
     @bentoml.api(route="/score")
@@ -129,10 +149,9 @@ def openapi_document() -> dict:
     )
 
 
-def live_store():
-    """The store the champions score known customers from (None before they are loaded,
-    or where the service has no store)."""
-    return board.watcher.state.scorer.database if board.watcher is not None else None
+def live_scorer():
+    """The Scorer of the champions (None before they are loaded)."""
+    return board.watcher.state.scorer if board.watcher is not None else None
 
 
 def event_types() -> frozenset[str] | None:
@@ -151,7 +170,7 @@ LeadScoring.add_asgi_middleware(
     max_body=settings.max_body_bytes,
     json_paths=("/score", *INTAKE_PATHS),
 )
-LeadScoring.add_asgi_middleware(IntakeMiddleware, store=live_store, event_types=event_types)
+LeadScoring.add_asgi_middleware(IntakeMiddleware, scorer=live_scorer, event_types=event_types)
 LeadScoring.add_asgi_middleware(
     LargeBodiesMiddleware, bulk=bulk, threshold=settings.bulk_bytes, path="/score"
 )

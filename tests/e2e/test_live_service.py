@@ -17,12 +17,15 @@ import pytest
 
 from leadscore.jobs.run import run_job
 from leadscore.serving.command import serve_command
+from leadscore.serving.webhooks import verified
 from leadscore.store.store import Store
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
 from tests.conftest import REPO, free_port
+from tests.receiver import Receiver
 
 KEY = "live-test-key-41c9"
+SECRET = "webhook-secret-for-the-live-test"
 pytestmark = pytest.mark.slow
 
 
@@ -64,6 +67,16 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
     again = _cli("load", str(small_crm.directory), cwd=home, env=env)
     before = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
     rescored = _cli("rescore", "--as-of", before, cwd=home, env=env)
+    receiver = Receiver(free_port())
+    receiver.start()
+    (home / "alerts.yaml").write_text(
+        f"webhook: {{url: 'http://127.0.0.1:{receiver.port}/hook', first_retry_seconds: 1}}\n"
+        "lang: de\n"
+        "rules:\n"
+        "  - {name: fair_scan, kind: event, event_type: trade_fair_visit, "
+        "grades: [A, B, C, D]}\n"
+    )
+    env = {**env, "LEADSCORE_ALERTS": str(home / "alerts.yaml"), "LEADSCORE_WEBHOOK_SECRET": SECRET}
     port = free_port()
     log = (home / "service.log").open("wb")
     process = subprocess.Popen(
@@ -90,12 +103,14 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
         "load": loaded.stdout,
         "load again": again.stdout,
         "rescore": rescored.stdout,
+        "receiver": receiver,
     }
     process.terminate()
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+    receiver.stop()
 
 
 def _post(live: dict, path: str, body: dict) -> httpx.Response:
@@ -205,3 +220,26 @@ def test_a_new_lead_and_its_events_are_scored_by_id(live: dict) -> None:
     assert missing.status_code == 404 and "not a customer" in missing.json()["error"]
     keyless = httpx.post(f"{live['url']}/events", json={"events": [event]}, timeout=10)
     assert keyless.status_code == 401
+
+
+def test_a_trade_fair_scan_reaches_the_crm_as_a_signed_webhook(live: dict) -> None:
+    store: Store = live["store"]
+    lead = store.customer_ids()[11]
+    scan = {
+        "customer_id": lead,
+        "ts": pd.Timestamp.now(tz="UTC").isoformat(),
+        "event_type": "trade_fair_visit",
+        "channel": "trade_fair",
+    }
+    assert _post(live, "/events", {"events": [scan]}).json()["added"] == 1
+    assert _post(live, "/events", {"events": [scan]}).json()["duplicates"] == 1
+    receiver: Receiver = live["receiver"]
+    deadline = time.time() + 30
+    while time.time() < deadline and not receiver.accepted:
+        time.sleep(0.2)
+    time.sleep(2)  # a second delivery, were there one, would have come by now
+    [(payload, headers, body)] = receiver.accepted
+    assert payload["rule"] == "fair_scan" and payload["customer_id"] == lead
+    assert payload["grade"] in ("A", "B", "C", "D")
+    assert headers["Idempotency-Key"] == payload["alert_id"]
+    assert verified(SECRET.encode(), headers, body)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from leadscore import tracking
 from leadscore.common.errors import InputError
+from leadscore.decisions.alerts import AlertConfig
 from leadscore.models.files import load_model_dir
 from leadscore.scoring.feature_store import FeatureStore
 from leadscore.scoring.scorer import DEFAULT_MIN_INFORMATION, ModelInfo, Scorer
@@ -31,6 +32,7 @@ def load_champions(
     lenient_profiles: bool = False,
     min_information: int = DEFAULT_MIN_INFORMATION,
     database_url: str | None = None,
+    alerts: AlertConfig | None = None,
 ) -> tuple[Scorer, dict[str, str]]:
     """A Scorer on the champion models from the MLflow registry, and their versions.
 
@@ -73,5 +75,6 @@ def load_champions(
         lenient_profiles=lenient_profiles,
         min_information=min_information,
         database=database,
+        alerts=alerts if database is not None else None,
     )
     return scorer, versions

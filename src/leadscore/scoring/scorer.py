@@ -21,6 +21,7 @@ import pandas as pd
 from leadscore.common.errors import InputError
 from leadscore.data.records import information, record_key, record_tables
 from leadscore.data.tables import EVENT_TYPES
+from leadscore.decisions.alerts import AlertConfig
 from leadscore.explain import ReasonWriter
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import Description, FeatureSetDefinition, expand
@@ -28,6 +29,7 @@ from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.grades import score
 from leadscore.models.nbo import NBOModel, OfferView
 from leadscore.models.propensity import PropensityModel
+from leadscore.scoring.alerting import alerts_for_events, alerts_for_scores, to_outbox
 from leadscore.scoring.fast_models import fast_conversion, fast_nbo
 from leadscore.scoring.feature_store import FeatureStore
 from leadscore.scoring.trend import (
@@ -144,6 +146,8 @@ class Scorer:
     database: Store | None = None
     # the trend compares with the newest score logged at least this long before
     trend_after: pd.Timedelta = DEFAULT_TREND_AFTER
+    # rules whose alerts go to the store's outbox when scores are logged
+    alerts: AlertConfig | None = None
     _writers: dict[str, ReasonWriter] = field(default_factory=dict, init=False, repr=False)
     _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
 
@@ -160,6 +164,7 @@ class Scorer:
         lenient_profiles: bool = False,
         min_information: int = DEFAULT_MIN_INFORMATION,
         database: Store | None = None,
+        alerts: AlertConfig | None = None,
     ) -> Scorer:
         """A Scorer on compiled copies of the models (see ``fast_models``)."""
         fast_offers = None if nbo is None else fast_nbo(nbo)
@@ -173,6 +178,7 @@ class Scorer:
             lenient_profiles,
             min_information,
             database,
+            alerts=alerts,
         )
 
     def __post_init__(self) -> None:
@@ -325,11 +331,33 @@ class Scorer:
             trends = self._trends(ids, leads, parts, now=now, lang=lang)
             for result, trend in zip(scored, trends, strict=True):
                 result["trend"] = trend
-            write_scores(database, self._log_entries(ids, features, parts, now, origin))
+            entries = self._log_entries(ids, features, parts, now, origin)
+            alerts = (
+                []
+                if self.alerts is None
+                else alerts_for_scores(self.alerts, database, entries, now=now)
+            )
+            write_scores(database, entries)
+            to_outbox(database, alerts, now=now)
         by_id = dict(zip(ids, scored, strict=True))
         for i in found:
             items[i] = dict(by_id[customer_ids[i]])
         return items
+
+    def alert_on_events(self, events: pd.DataFrame, *, now: pd.Timestamp) -> int:
+        """Alerts of events just taken into the store whose type a rule names: their leads
+        are scored at once (and logged, so score rules may fire too), and each such event
+        of a lead graded as the rule says makes an alert; the alerts new to the outbox."""
+        config, store = self.alerts, self.database
+        if config is None or store is None or self.conversion is None:
+            return 0
+        matching = events[events["event_type"].astype("object").isin(config.event_types)]
+        if matching.empty:
+            return 0
+        ids = matching["customer_id"].astype(str).unique().tolist()
+        results = dict(zip(ids, self.score_live(ids, now=now, top_k=0), strict=True))
+        alerts = alerts_for_events(config, matching, store.keys_of("events", matching), results)
+        return to_outbox(store, alerts, now=now)
 
     def _log_entries(
         self,

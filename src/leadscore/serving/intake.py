@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import anyio
@@ -42,12 +43,16 @@ class IntakeMiddleware:
         self,
         app,
         *,
-        store: Callable[[], Store | None],
+        scorer: Callable[[], Any],  # the champions' Scorer (None before they are loaded)
         event_types: Callable[[], frozenset[str] | None],
     ) -> None:
         self.app = app
-        self.store = store
+        self.scorer = scorer
         self.event_types = event_types
+
+    def store(self) -> Store | None:
+        scorer = self.scorer()
+        return None if scorer is None else scorer.database
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not is_store_route(scope["path"]):
@@ -94,7 +99,7 @@ class IntakeMiddleware:
         now = pd.Timestamp.now(tz="UTC")
         if key == "events":
             status, answer = await anyio.to_thread.run_sync(
-                self._events, store, items, now, self.event_types()
+                self._events, self.scorer(), items, now, self.event_types()
             )
         else:
             status, answer = await anyio.to_thread.run_sync(self._leads, store, items, now)
@@ -102,13 +107,15 @@ class IntakeMiddleware:
 
     @staticmethod
     def _events(
-        store: Store, items: list, now: pd.Timestamp, event_types: frozenset[str] | None
+        scorer: Any, items: list, now: pd.Timestamp, event_types: frozenset[str] | None
     ) -> tuple[int, dict]:
-        appended, problems = take_events(
-            store, event_intake(items, now=now, event_types=event_types), now=now
-        )
+        store = scorer.database
+        assert store is not None
+        intake = event_intake(items, now=now, event_types=event_types)
+        appended, problems = take_events(store, intake, now=now)
         if appended is None:
             return _refused("events", problems)
+        scorer.alert_on_events(intake.rows, now=now)
         return 200, {
             "received": len(items),
             "added": appended.added,

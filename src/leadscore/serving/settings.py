@@ -51,6 +51,7 @@ ENVIRONMENT = {
     "nbo_model": "LEADSCORE_NBO_MODEL",
     "feature_store": "LEADSCORE_FEATURE_STORE",
     "database_url": "LEADSCORE_DATABASE_URL",
+    "alerts": "LEADSCORE_ALERTS",
     "reload_seconds": "LEADSCORE_RELOAD_SECONDS",
     "max_batch": "LEADSCORE_MAX_BATCH",
     "max_body_bytes": "LEADSCORE_MAX_BODY_BYTES",
@@ -71,6 +72,8 @@ class ServiceSettings(StrictModel):
     # the store known customers are scored from, as of each request, and their scores
     # logged to (`leadscore serve` sets it where the store exists)
     database_url: str | None = Field(None, repr=False)
+    # alert rules (YAML) whose alerts go to the CRM's webhook (needs the store)
+    alerts: Path | None = None
     reload_seconds: float = Field(10.0, ge=0)
     max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
@@ -91,7 +94,7 @@ class ServiceSettings(StrictModel):
         }
         if given.get("nbo_model") == "":
             given["nbo_model"] = None  # '' means: serve no next-best-offer model
-        for optional in ("feature_store", "database_url"):
+        for optional in ("feature_store", "database_url", "alerts"):
             if given.get(optional) == "":
                 given.pop(optional)
         try:

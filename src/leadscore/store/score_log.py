@@ -115,3 +115,23 @@ def score_history(store: Store, customer_id: str, *, limit: int = 100) -> list[L
     )
     with store.engine.connect() as connection:
         return [_entry(row) for row in connection.execute(query)]
+
+
+def lowest_scores(
+    store: Store, customer_ids: Sequence[str], *, since: pd.Timestamp
+) -> dict[str, int]:
+    """Each customer's lowest score logged at or after ``since``, where it has one."""
+    table = schema.scores
+    query = (
+        sa.select(table.c.customer_id, sa.func.min(table.c.score))
+        .where(table.c.scored_at >= micros(since))
+        .group_by(table.c.customer_id)
+    )
+    found: dict[str, int] = {}
+    with store.engine.connect() as connection:
+        for chunk in chunks(list(dict.fromkeys(customer_ids))):
+            found.update(
+                (c, int(v))
+                for c, v in connection.execute(query.where(table.c.customer_id.in_(chunk)))
+            )
+    return found

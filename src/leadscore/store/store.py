@@ -144,8 +144,7 @@ class Store:
         if frame.empty:
             return Appended(table, 0, 0)
         moments = to_micros(frame["ts"])
-        # an optional column a batch leaves out is empty in every row of it
-        keyed = frame.assign(ts=moments, **{c: None for c in columns if c not in frame})
+        keyed = self._keyed(table, frame, moments)
         keys = row_keys(table, keyed, ["customer_id", "ts", *columns])
         values = {
             c: [None if pd.isna(v) else v for v in keyed[c].astype("object")] for c in columns
@@ -183,6 +182,17 @@ class Store:
         with self.engine.begin() as connection:
             for table in reversed(schema.metadata.sorted_tables):
                 connection.execute(table.delete())
+
+    @staticmethod
+    def _keyed(table: str, frame: pd.DataFrame, moments: np.ndarray) -> pd.DataFrame:
+        # an optional column a batch leaves out is empty in every row of it
+        columns = APPENDED_COLUMNS[table]
+        return frame.assign(ts=moments, **{c: None for c in columns if c not in frame})
+
+    def keys_of(self, table: str, frame: pd.DataFrame) -> np.ndarray:
+        """The keys ``append`` stores the rows of ``frame`` under."""
+        keyed = self._keyed(table, frame, to_micros(frame["ts"]))
+        return row_keys(table, keyed, ["customer_id", "ts", *APPENDED_COLUMNS[table]])
 
     # --- reads --------------------------------------------------------------------------
 

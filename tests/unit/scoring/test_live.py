@@ -11,12 +11,14 @@ import pytest
 
 from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import canonical_source
+from leadscore.decisions.alerts import AlertConfig, EventOfGradedLead, GradeReached, Webhook
 from leadscore.features.training_set import build_feature_table
 from leadscore.jobs.conversion import train_conversion
 from leadscore.jobs.inputs import prepare_table
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.scoring.scorer import ModelInfo, Scorer
 from leadscore.scoring.trend import MODEL_UPDATED, NOT_ENOUGH_HISTORY
+from leadscore.store.outbox import alert_states
 from leadscore.store.score_log import score_history
 from leadscore.store.store import Store
 from leadscore.synthetic import GeneratedCRM
@@ -138,3 +140,42 @@ def test_an_id_the_store_lacks_gets_its_error_item(
     results = _scorer(models[0], store).score_ids(["C-NOPE", lead], positions=[4, 7])
     assert "leads[4].customer_id: not a customer in the store" in results[0]["error"]
     assert results[1]["customer_id"] == lead and "score" in results[1]
+
+
+def test_scores_and_events_put_alerts_in_the_outbox(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[9])
+    store = _store(tmp_path, data, [lead], T0)
+    config = AlertConfig(
+        webhook=Webhook(url="http://crm.local/hook"),
+        rules=[
+            GradeReached(name="graded", kind="grade_reached", grade="D"),
+            EventOfGradedLead(
+                name="fair",
+                kind="event",
+                event_type="trade_fair_visit",
+                grades=["A", "B", "C", "D"],
+            ),
+        ],
+    )
+    info = ModelInfo("leadscore-conversion", "1", "champion")
+    scorer = Scorer.serving(models[0], None, None, info, database=store, alerts=config)
+    scorer.score_live([lead], now=T0)  # its first grade: reached from nothing
+    scorer.score_live([lead], now=T0 + pd.Timedelta(hours=1))  # graded before: no alert
+    scan = pd.DataFrame(
+        {
+            "customer_id": [lead],
+            "ts": [T0 + pd.Timedelta(hours=2)],
+            "event_type": ["trade_fair_visit"],
+            "channel": ["trade_fair"],
+        }
+    )
+    store.append("events", scan, now=T0)
+    later = T0 + pd.Timedelta(hours=3)
+    assert scorer.alert_on_events(scan, now=later) == 1
+    assert scorer.alert_on_events(scan, now=later) == 0  # the same scan: the same alert
+    states = alert_states(store)
+    assert [s.rule for s in states] == ["graded", "fair"]
+    assert {s.customer_id for s in states} == {lead}
+    assert len(score_history(store, lead)) == 4  # each scoring logged
