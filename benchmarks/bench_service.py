@@ -34,6 +34,10 @@ import httpx
 import pandas as pd
 
 from leadscore import demo
+from leadscore.data.loading import load_source, require_loaded
+from leadscore.data.source_config import canonical_source
+from leadscore.features.definitions import load_feature_set
+from leadscore.features.training_set import build_feature_table, write_feature_table
 from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
 
@@ -58,11 +62,21 @@ def prepare(root: Path, customers: int) -> tuple[Path, list[str]]:
         demo.build_training_table,
         demo.train_conversion,
         demo.train_nbo,
-        demo.build_store,
     ):
         step(settings, summary)
-    ids = pd.read_parquet(settings.store_table, columns=["customer_id"])["customer_id"]
-    return settings.store_table, ids.astype(str).tolist()
+    table = snapshot(settings, summary)
+    ids = pd.read_parquet(table, columns=["customer_id"])["customer_id"]
+    return table, ids.astype(str).tolist()
+
+
+def snapshot(settings: demo.DemoSettings, summary: demo.DemoSummary) -> Path:
+    """A feature table of every customer as of now: the service's snapshot path."""
+    data = summary.data or require_loaded(load_source(canonical_source(settings.data)))
+    as_of = max(pd.Timestamp.now(tz="UTC").floor("min"), data.events["ts"].max())
+    feature_set = load_feature_set("nbo_v1", directory=settings.declarations / "features")
+    path = settings.data / "features" / "store.parquet"
+    write_feature_table(build_feature_table(data, feature_set, as_of=[as_of]), path)
+    return path
 
 
 def prepared(root: Path, customers: int) -> tuple[Path, list[str]]:

@@ -353,6 +353,9 @@ def _schemathesis(service: dict, *, key: str | None, examples: int, checks: str)
         "none",
         "--checks",
         checks,
+        # the store's routes: this service has no store; tests/e2e/test_live_service.py
+        "--exclude-path-regex",
+        "^/(events|leads)",
     ]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=420)
@@ -360,7 +363,7 @@ def _schemathesis(service: dict, *, key: str | None, examples: int, checks: str)
         pytest.fail(f"schemathesis did not finish in 420 s: {exc.stdout!r:.2000}")
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report
-    assert "9 selected / 9 total" in run.stdout, report
+    assert "9 selected / 12 total" in run.stdout, report
     cases = re.search(r"([\d,]+) generated, ([\d,]+) passed\n", run.stdout)
     assert cases and cases.group(1) == cases.group(2), report  # none failed, none skipped
     return run.stdout

@@ -84,7 +84,8 @@ def _ids(frame: pd.DataFrame, column: str, name: str, problems: list[str]) -> No
     )
     for row in np.flatnonzero(long.to_numpy(dtype=bool)):
         problems.append(
-            f"{name}[{row}].{column}: longer than {MAX_ID_LENGTH} characters; send the CRM's id"
+            f"{name}[{row}].{column}: longer than {MAX_ID_LENGTH} characters (the store keeps "
+            "ids and types that long); send a shorter one"
         )
 
 
@@ -110,7 +111,8 @@ def event_intake(
         return Intake(pd.DataFrame(), problems)
     frame = _parsed_columns(items, EVENT_FIELDS, "events", problems)
     _required(frame, ["customer_id", "ts", "event_type"], "events", problems)
-    _ids(frame, "customer_id", "events", problems)
+    for column in ("customer_id", "event_type", "channel", "offer_id"):
+        _ids(frame, column, "events", problems)
     _not_in_future(frame, "ts", "events", now, problems)
     if event_types is not None:
         kinds = frame["event_type"].astype("object")

@@ -32,6 +32,7 @@ from leadscore.models.propensity import PropensityModel
 from leadscore.scoring.alerting import alerts_for_events, alerts_for_scores, to_outbox
 from leadscore.scoring.fast_models import fast_conversion, fast_nbo
 from leadscore.scoring.feature_store import FeatureStore
+from leadscore.scoring.live_cache import CachedLead, LiveFeatureCache, Stamp
 from leadscore.scoring.trend import (
     CHANGE_REASONS,
     days_between,
@@ -46,6 +47,8 @@ from leadscore.store.store import Store
 
 OFFER_REASONS = 3
 DEFAULT_TREND_AFTER = pd.Timedelta(hours=24)
+DEFAULT_LIVE_TTL = pd.Timedelta(minutes=5)  # days-since features move 0.0035 days in it
+DEFAULT_LIVE_MAX_LEADS = 200_000
 
 
 def _plain(value: object) -> object:
@@ -148,8 +151,13 @@ class Scorer:
     trend_after: pd.Timedelta = DEFAULT_TREND_AFTER
     # rules whose alerts go to the store's outbox when scores are logged
     alerts: AlertConfig | None = None
+    # how long a known customer's features built from the store serve later requests
+    # while nothing new of the customer came in (see ``live_cache``)
+    live_ttl: pd.Timedelta = DEFAULT_LIVE_TTL
+    live_max_leads: int = DEFAULT_LIVE_MAX_LEADS
     _writers: dict[str, ReasonWriter] = field(default_factory=dict, init=False, repr=False)
     _store_leads: EncodedLeads | None = field(default=None, init=False, repr=False)
+    _live: LiveFeatureCache = field(init=False, repr=False)
 
     @classmethod
     def serving(
@@ -182,6 +190,7 @@ class Scorer:
         )
 
     def __post_init__(self) -> None:
+        self._live = LiveFeatureCache(ttl=self.live_ttl, max_leads=self.live_max_leads)
         if self.conversion is not None:
             model = self.conversion.model
             self._writers = {"conversion": ReasonWriter(model.encoder, _descriptions(model))}
@@ -303,7 +312,7 @@ class Scorer:
         database = self.database
         assert database is not None
         at = list(positions) if positions is not None else list(range(len(customer_ids)))
-        known = database.known(customer_ids)
+        stamps = database.freshness(customer_ids)
         items: list[dict] = [
             {
                 "customer_id": customer_id,
@@ -313,16 +322,20 @@ class Scorer:
             }
             for i, customer_id in enumerate(customer_ids)
         ]
-        found = [i for i, c in enumerate(customer_ids) if c in known]
+        found = [i for i, c in enumerate(customer_ids) if c in stamps]
         if not found:
             return items
         ids = list(dict.fromkeys(customer_ids[i] for i in found))
-        features = self.features_as_of(
-            database.customers(ids), database.rows("events", ids), now=now
+        cached = self._live_leads(ids, stamps, now)
+        leads = EncodedLeads(
+            ids,
+            *(
+                None
+                if getattr(cached[0], part) is None
+                else np.vstack([getattr(c, part) for c in cached])
+                for part in ("conversion", "nbo", "allowed")
+            ),
         )
-        features = features.set_index(features["customer_id"].astype(str)).loc[ids]
-        features = features.reset_index(drop=True)
-        leads = self.encode(features)
         if self.conversion is None:
             scored = self.score_encoded(leads, lang=lang, top_k=top_k)
         else:
@@ -331,7 +344,7 @@ class Scorer:
             trends = self._trends(ids, leads, parts, now=now, lang=lang)
             for result, trend in zip(scored, trends, strict=True):
                 result["trend"] = trend
-            entries = self._log_entries(ids, features, parts, now, origin)
+            entries = self._log_entries(ids, [c.values for c in cached], parts, now, origin)
             alerts = (
                 []
                 if self.alerts is None
@@ -359,17 +372,47 @@ class Scorer:
         alerts = alerts_for_events(config, matching, store.keys_of("events", matching), results)
         return to_outbox(store, alerts, now=now)
 
+    def _live_leads(
+        self, ids: list[str], stamps: dict[str, Stamp], now: pd.Timestamp
+    ) -> list[CachedLead]:
+        """Each lead's encoded features as of ``now``: kept ones where still fresh (see
+        ``live_cache``), the others built from the store's events and kept."""
+        database = self.database
+        assert database is not None
+        found = {c: self._live.fresh(c, stamps[c], now) for c in ids}
+        stale = [c for c in ids if found[c] is None]
+        if stale:
+            features = self.features_as_of(
+                database.customers(stale), database.rows("events", stale), now=now
+            )
+            features = features.set_index(features["customer_id"].astype(str)).loc[stale]
+            features = features.reset_index(drop=True)
+            encoded = self.encode(features)
+            names = [] if self.conversion is None else list(self.conversion.model.features)
+            values = features[names].astype("object")
+            records = values.where(values.notna(), None).to_dict("records")
+            for k, customer_id in enumerate(stale):
+                entry = CachedLead(
+                    stamps[customer_id],
+                    now,
+                    None if encoded.conversion is None else encoded.conversion[k],
+                    None if encoded.nbo is None else encoded.nbo[k],
+                    None if encoded.allowed is None else encoded.allowed[k],
+                    {name: _plain(v) for name, v in records[k].items()},
+                )
+                self._live.put(customer_id, entry)
+                found[customer_id] = entry
+        return [found[c] for c in ids]  # type: ignore[misc]
+
     def _log_entries(
         self,
         ids: list[str],
-        features: pd.DataFrame,
+        records: list[dict[str, object]],
         parts: ConversionParts,
         now: pd.Timestamp,
         origin: str,
     ) -> list[LoggedScore]:
         names = list(self.conversion.model.features)  # type: ignore[union-attr]
-        values = features[names].astype("object").where(features[names].notna(), None)
-        records = values.to_dict("records")
         info = self.conversion_info
         return [
             LoggedScore(
@@ -384,7 +427,7 @@ class Scorer:
                 margin=float(parts.margin[i]),
                 base_value=float(parts.contributions[i, -1]),
                 impacts=dict(zip(names, map(float, parts.contributions[i, :-1]), strict=True)),
-                features={k: _plain(v) for k, v in records[i].items()},
+                features=records[i],
             )
             for i, customer_id in enumerate(ids)
         ]

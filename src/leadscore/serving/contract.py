@@ -204,3 +204,63 @@ def _item(result: dict) -> dict:
     if "status" in result:
         return {key: result.get(key) for key in ("customer_id", "status", "message")}
     return {name: result.get(name, _DEFAULTS.get(name, [])) for name in _RESULT_FIELDS}
+
+
+class IntakeEvent(StrictModel):
+    """One event posted to ``POST /events`` (checked as files are; see the route)."""
+
+    customer_id: str = Field(min_length=1, max_length=64, description="a lead in the store")
+    ts: str = Field(json_schema_extra={"format": "date-time"}, description="when, not ahead")
+    event_type: str = Field(
+        min_length=1, max_length=64, description="a canonical type (docs/reference.md)"
+    )
+    channel: str | None = Field(None, max_length=64)
+    offer_id: str | None = Field(
+        None, max_length=64, description="an offer of the catalog in the store"
+    )
+    value: float | None = None
+    campaign: str | None = None
+    event_id: str | None = Field(
+        None, description="the sender's id: a retried event with it counts once"
+    )
+
+
+class IntakeLead(StrictModel):
+    """One lead posted to ``POST /leads``: new, or an update of the attributes it names."""
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    created_at: str | None = Field(
+        None, json_schema_extra={"format": "date-time"}, description="default: now"
+    )
+    converted: bool | None = None
+    profile: dict[str, str | float | bool | None] | None = None
+
+
+class EventsTaken(BaseModel):
+    received: int
+    added: int
+    duplicates: int = Field(description="held already (same event_id, else same content)")
+
+
+class LeadsTaken(BaseModel):
+    received: int
+    added: int
+    updated: int
+
+
+class LoggedScoreOut(BaseModel):
+    scored_at: str
+    origin: Literal["request", "rescore"]
+    model: dict[str, str]
+    probability: float
+    score: int
+    grade: Literal["A", "B", "C", "D"]
+    margin: float
+    base_value: float
+    impacts: dict[str, float]
+    features: dict[str, Any]
+
+
+class History(BaseModel):
+    customer_id: str
+    scores: list[LoggedScoreOut] = Field(description="newest first")

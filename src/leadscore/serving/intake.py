@@ -86,13 +86,16 @@ class IntakeMiddleware:
             return
         key = path.strip("/")
         items = payload.get(key) if isinstance(payload, dict) else None
-        if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
+        others = sorted(set(payload) - {key}) if isinstance(payload, dict) else []
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS or others:
             await _answer(
                 send,
                 400,
                 {
                     "error": f'send {{"{key}": [...]}} with 1 to {MAX_ITEMS:,} items',
-                    "detail": f"{key}: missing, not a list, empty or too long",
+                    "detail": f"{key}: missing, not a list, empty or too long"
+                    if not others
+                    else f"{', '.join(map(str, others))[:200]}: not a field of the body",
                 },
             )
             return

@@ -12,7 +12,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
-from leadscore.serving.contract import LeadError, LeadNotScored
+from leadscore.serving.contract import (
+    EventsTaken,
+    History,
+    IntakeEvent,
+    IntakeLead,
+    LeadError,
+    LeadNotScored,
+    LeadsTaken,
+)
+from leadscore.serving.intake import MAX_ITEMS
 
 PROTECTED = ("/score",)
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -85,6 +94,7 @@ def leadscore_document(
     }
     doc["tags"] = [
         {"name": "Scoring", "description": "Scores, reasons and offers"},
+        {"name": "Intake", "description": "Leads and events in, the score history out"},
         {"name": "Operations", "description": "Health, readiness, metrics, model status"},
     ]
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -125,6 +135,7 @@ def leadscore_document(
                 "responses": {"200": {"description": text, "content": content}},
             }
         }
+    _store_routes(paths, schemas, max_body=max_body)
     if profile is not None and "Lead" in schemas:
         _close_profile(schemas["Lead"], profile)
     return doc
@@ -170,6 +181,95 @@ def _complete(path: str, operation: dict, *, max_body: int) -> None:
         responses[code] = {"description": text, "content": {"application/json": {"schema": ERROR}}}
     if "401" in responses:
         responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+
+
+def _schema(model, schemas: dict) -> dict:
+    """A reference to ``model``'s schema, added to ``schemas`` with those it uses."""
+    found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in found.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault(model.__name__, found)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _store_routes(paths: dict, schemas: dict, *, max_body: int) -> None:
+    """The store's routes (``leadscore.serving.intake``): intake and the score history."""
+
+    def errors(*codes: str) -> dict:
+        texts = {
+            "400": f"The body is not JSON, or not {{key: [1 to {MAX_ITEMS:,} items]}}",
+            "401": "Missing or invalid API key",
+            "404": "Not a customer in the store",
+            "413": f"The body is larger than {max_body:,} bytes",
+            "415": "The body is not application/json",
+            "422": "Problems in the batch, each naming its item and field (detail, and "
+            "problems as a list); nothing of the batch was stored",
+            "503": "The service has no store, or is not ready yet",
+        }
+        return {
+            c: {"description": texts[c], "content": {"application/json": {"schema": ERROR}}}
+            for c in codes
+        }
+
+    def intake(key: str, item, answer, summary: str) -> dict:
+        body = {
+            "type": "object",
+            "required": [key],
+            "additionalProperties": False,
+            "properties": {
+                key: {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_ITEMS,
+                    "items": _schema(item, schemas),
+                }
+            },
+        }
+        ok = {
+            "description": "Taken in",
+            "content": {"application/json": {"schema": _schema(answer, schemas)}},
+        }
+        return {
+            "post": {
+                "tags": ["Intake"],
+                "summary": summary,
+                "security": [{"bearer": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {"200": ok, **errors("400", "401", "413", "415", "422", "503")},
+            }
+        }
+
+    paths["/events"] = intake("events", IntakeEvent, EventsTaken, "Take in events of known leads")
+    paths["/leads"] = intake("leads", IntakeLead, LeadsTaken, "Add or update leads")
+    history = {
+        "description": "The lead's logged scores",
+        "content": {"application/json": {"schema": _schema(History, schemas)}},
+    }
+    paths["/leads/{customer_id}/history"] = {
+        "get": {
+            "tags": ["Intake"],
+            "summary": "The score log of one lead, newest first",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {
+                    "name": "customer_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100},
+                },
+            ],
+            "responses": {"200": history, **errors("400", "401", "404", "503")},
+        }
+    }
 
 
 def _status_route(description: str, *, ready_codes: bool) -> dict:

@@ -112,7 +112,15 @@ class Store:
                                 sa.bindparam("converted", type_=sa.Boolean()), table.c.converted
                             ),
                             profile=sa.bindparam("profile", type_=sa.JSON()),
-                            updated_at=sa.bindparam("updated_at"),
+                            # moves on every update, even at one moment: what kept
+                            # features are checked against
+                            updated_at=sa.case(
+                                (
+                                    sa.bindparam("updated_at") > table.c.updated_at,
+                                    sa.bindparam("updated_at"),
+                                ),
+                                else_=table.c.updated_at + 1,
+                            ),
                         ),
                         [
                             {
@@ -207,6 +215,20 @@ class Store:
                     )
                 )
         return found
+
+    def freshness(self, customer_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+        """Per customer the store holds: when its profile last changed and the number of
+        its newest event (None without events). Either moves when something new of the
+        customer comes in."""
+        customers, events = schema.customers, schema.events
+        newest = (
+            sa.select(sa.func.max(events.c.seq))
+            .where(events.c.customer_id == customers.c.customer_id)
+            .scalar_subquery()
+        )
+        query = sa.select(customers.c.customer_id, customers.c.updated_at, newest)
+        rows = self._rows(query, customers.c.customer_id, customer_ids)
+        return {c: (int(updated), None if seq is None else int(seq)) for c, updated, seq in rows}
 
     def customer_ids(self) -> list[str]:
         """Every customer's id, in id order."""

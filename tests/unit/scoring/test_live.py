@@ -179,3 +179,37 @@ def test_scores_and_events_put_alerts_in_the_outbox(
     assert [s.rule for s in states] == ["graded", "fair"]
     assert {s.customer_id for s in states} == {lead}
     assert len(score_history(store, lead)) == 4  # each scoring logged
+
+
+def test_kept_features_serve_until_something_new_comes_in_or_they_age(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[12])
+    store = _store(tmp_path, data, [lead], T0)
+    scorer = _scorer(models[0], store)
+    minute = pd.Timedelta(minutes=1)
+
+    def features_logged(at: pd.Timestamp) -> dict:
+        scorer.score_live([lead], now=at)
+        return score_history(store, lead)[0].features
+
+    first = features_logged(T0)
+    assert features_logged(T0 + minute) == first  # kept: nothing new, one minute on
+    visit = pd.DataFrame(
+        {"customer_id": [lead], "ts": [T0 + minute], "event_type": ["pricing_page_view"]}
+    )
+    store.append("events", visit, now=T0)
+    after_event = features_logged(T0 + 2 * minute)
+    assert after_event != first  # a new event: built again, and it counts
+    assert features_logged(T0 + 3 * minute) == after_event
+    customer = data.customers[data.customers["customer_id"] == lead]
+    industries = scorer.conversion.model.encoder.categories["industry"]
+    other = next(i for i in industries if i != after_event["industry"])
+    store.put_customers(customer.assign(industry=other), now=T0)
+    assert features_logged(T0 + 4 * minute)["industry"] == other  # a new profile: built again
+    aged = features_logged(T0 + 4 * minute + scorer.live_ttl + minute)
+    # too old: built again, and the clock moved the day counts
+    assert {k: v for k, v in aged.items() if k != "industry"} != {
+        k: v for k, v in after_event.items() if k != "industry"
+    }
+    assert len(scorer._live) == 1
