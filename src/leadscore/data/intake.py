@@ -20,7 +20,19 @@ from leadscore.data.tables import EVENTS, ColumnKind
 from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW
 
 MAX_ID_LENGTH = 64  # the store's key columns
-EVENT_FIELDS = {"event_id": "string", **{c.name: c.kind for c in EVENTS.columns}}
+_EMPTY = {
+    "string": "object",
+    "category": "object",
+    "float": "float64",
+    "bool": "object",
+    "timestamp": "datetime64[us, UTC]",
+    "int": "float64",
+}
+# categories are read as text: the store keeps text, and a batch's few values need no codes
+EVENT_FIELDS: dict[str, ColumnKind] = {
+    "event_id": "string",
+    **{c.name: "string" if c.kind == "category" else c.kind for c in EVENTS.columns},
+}
 LEAD_FIELDS: dict[str, ColumnKind] = {
     "customer_id": "string",
     "created_at": "timestamp",
@@ -47,6 +59,9 @@ def _parsed_columns(
     raw = pd.DataFrame(list(items), columns=list(fields)).astype("object")
     frame = {}
     for column, kind in fields.items():
+        if raw[column].isna().all():  # left out of every item: nothing to read
+            frame[column] = pd.Series(np.nan, index=raw.index, dtype=_EMPTY[kind])
+            continue
         parsed, failed = parse_column(raw[column], kind, timezone=RECORD_TIMEZONE)
         for row in np.flatnonzero(failed.to_numpy()):
             problems.append(

@@ -341,9 +341,10 @@ class Scorer:
         else:
             parts = self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
             scored = self.score_encoded(leads, lang=lang, top_k=top_k, parts=parts)
-            trends = self._trends(ids, leads, parts, now=now, lang=lang)
-            for result, trend in zip(scored, trends, strict=True):
-                result["trend"] = trend
+            if origin != "rescore":  # a rescore keeps the log, nobody reads its trends
+                trends = self._trends(ids, leads, parts, now=now, lang=lang)
+                for result, trend in zip(scored, trends, strict=True):
+                    result["trend"] = trend
             entries = self._log_entries(ids, [c.values for c in cached], parts, now, origin)
             alerts = (
                 []
@@ -356,6 +357,18 @@ class Scorer:
         for i in found:
             items[i] = dict(by_id[customer_ids[i]])
         return items
+
+    def refresh_live(self, customer_ids: list[str], *, now: pd.Timestamp) -> int:
+        """Build and keep the features of customers something new of came in for (at
+        intake, before it acknowledges), so their next score needs no building; how many."""
+        database = self.database
+        if database is None or not customer_ids:
+            return 0
+        stamps = database.freshness(customer_ids)
+        ids = [c for c in dict.fromkeys(customer_ids) if c in stamps]
+        if ids:
+            self._live_leads(ids, stamps, now)
+        return len(ids)
 
     def alert_on_events(self, events: pd.DataFrame, *, now: pd.Timestamp) -> int:
         """Alerts of events just taken into the store whose type a rule names: their leads

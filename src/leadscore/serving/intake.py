@@ -27,6 +27,9 @@ INTAKE_PATHS = ("/events", "/leads")
 HISTORY = re.compile(r"^/leads/(?P<customer_id>[^/]{1,200})/history/?$")
 MAX_ITEMS = 10_000
 HISTORY_LIMIT = 100
+# up to this many leads in a batch have their features built before it is acknowledged,
+# so that their next score reflects it at once; a larger batch leaves that to the score
+REFRESH_LEADS = 32
 
 
 def is_store_route(path: str) -> bool:
@@ -119,6 +122,9 @@ class IntakeMiddleware:
         if appended is None:
             return _refused("events", problems)
         scorer.alert_on_events(intake.rows, now=now)
+        leads = intake.rows["customer_id"].astype(str).unique().tolist()
+        if len(leads) <= REFRESH_LEADS:  # a CRM's live trickle, not a bulk import
+            scorer.refresh_live(leads, now=now)
         return 200, {
             "received": len(items),
             "added": appended.added,

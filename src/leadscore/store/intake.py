@@ -15,8 +15,7 @@ def store_problems(store: Store, intake: Intake) -> list[str]:
     """What the store says against a batch of events that passed its own checks."""
     rows = intake.rows
     ids = rows["customer_id"].astype(str)
-    customers = store.customers(ids.unique().tolist())
-    created = customers.set_index(customers["customer_id"].astype(str))["created_at"]
+    created = pd.Series(store.created_at(ids.unique().tolist()), dtype="datetime64[us, UTC]")
     problems = []
     unknown = ~ids.isin(created.index)
     for row in np.flatnonzero(unknown.to_numpy()):
@@ -33,7 +32,7 @@ def store_problems(store: Store, intake: Intake) -> list[str]:
         )
     offered = rows["offer_id"].astype("object")
     if offered.notna().any():
-        catalog = set(store.offers()["offer_id"].astype(str))
+        catalog = store.offer_ids()
         stray = offered.notna() & ~offered.astype(str).isin(catalog)
         for row in np.flatnonzero(stray.to_numpy()):
             problems.append(

@@ -181,7 +181,7 @@ class Store:
                 )
                 new = [r for r in chunk if r["row_key"] not in held]
                 if new:
-                    connection.execute(_insert_ignoring_held(self.engine, target), new)
+                    _insert_rows(connection, target, new)
                 added += len(new)
         return Appended(table, added, len(frame) - added)
 
@@ -246,6 +246,16 @@ class Store:
                 )
             )
 
+    def created_at(self, customer_ids: Sequence[str]) -> dict[str, pd.Timestamp]:
+        """When each of these customers the store holds came in."""
+        table = schema.customers
+        query = sa.select(table.c.customer_id, table.c.created_at)
+        rows = self._rows(query, table.c.customer_id, customer_ids)
+        if not rows:
+            return {}
+        ids, created = zip(*rows, strict=True)
+        return dict(zip(ids, from_micros(list(created)), strict=True))
+
     def customers(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """Customers (all, or those of ``customer_ids`` the store holds) in canonical
         columns, their profile attributes as columns."""
@@ -271,12 +281,16 @@ class Store:
         query = sa.select(
             target.c.customer_id, target.c.ts, *(target.c[c] for c in columns)
         ).order_by(target.c.ts, target.c.seq)
-        rows = self._rows(query, target.c.customer_id, customer_ids)
+        rows = self._rows(query, target.c.customer_id, customer_ids, raw=True)
         if not rows:
             return empty_table(table)
         frame = pd.DataFrame(rows, columns=["customer_id", "ts", *columns])
         frame["ts"] = from_micros(frame["ts"].to_numpy())
         return frame.sort_values(["ts"], kind="stable").reset_index(drop=True)
+
+    def offer_ids(self) -> set[str]:
+        with self.engine.connect() as connection:
+            return set(connection.scalars(sa.select(schema.offers.c.offer_id)))
 
     def offers(self) -> pd.DataFrame:
         with self.engine.connect() as connection:
@@ -296,13 +310,25 @@ class Store:
         query: sa.Select,
         key: sa.Column,
         customer_ids: Sequence[str] | None,
+        *,
+        raw: bool = False,
     ) -> list[tuple]:
+        """The rows of ``query`` (of ``customer_ids`` where given). ``raw``: fetched as
+        the driver gives them, for columns of plain types (a million events' rows came
+        five times faster than through SQLAlchemy's rows)."""
+
+        def fetched(statement: sa.Select) -> list[tuple]:
+            result = connection.execute(statement)
+            if raw:
+                return list(result.cursor.fetchall())  # type: ignore[union-attr]
+            return [tuple(r) for r in result]
+
         with self.engine.connect() as connection:
             if customer_ids is None:
-                return [tuple(r) for r in connection.execute(query)]
+                return fetched(query)
             out: list[tuple] = []
             for chunk in chunks(list(dict.fromkeys(customer_ids))):
-                out.extend(tuple(r) for r in connection.execute(query.where(key.in_(chunk))))
+                out.extend(fetched(query.where(key.in_(chunk))))
             return out
 
 
@@ -311,15 +337,21 @@ def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _insert_ignoring_held(engine: sa.Engine, table: sa.Table) -> sa.Insert:
-    """An insert that skips a row whose key another writer added meanwhile."""
-    if engine.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        return table.insert()
-    return insert(table).on_conflict_do_nothing(index_elements=["row_key"])
+def _insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """Insert rows, skipping one whose key another writer added meanwhile. The statement
+    goes to the driver's executemany as it is: binding a thousand rows through SQLAlchemy
+    took longer than inserting them."""
+    columns = [c.name for c in table.columns if c.name != "seq"]
+    dialect = connection.dialect
+    if dialect.name not in ("sqlite", "postgresql"):  # any other database, the plain way
+        connection.execute(table.insert(), rows)
+        return
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT (row_key) DO NOTHING"
+    )
+    connection.exec_driver_sql(statement, [tuple(r[c] for c in columns) for r in rows])
 
 
 def _profiles(frame: pd.DataFrame) -> list[dict]:

@@ -84,7 +84,9 @@ def test_new_events_move_the_score_and_the_trend_says_why(
     store = _store(tmp_path, data, [lead], T0)
     scorer = _scorer(models[0], store)
     [first] = scorer.score_live([lead], now=T0, origin="rescore")
-    assert first["trend"]["direction"] == NOT_ENOUGH_HISTORY
+    assert "trend" not in first  # a rescore fills the log; nobody reads its trend
+    [alone] = scorer.score_live(["C-NOPE", lead], now=T0 - pd.Timedelta(days=1))[1:]
+    assert alone["trend"]["direction"] == NOT_ENOUGH_HISTORY
     visits = pd.DataFrame(
         {
             "customer_id": lead,
@@ -107,7 +109,7 @@ def test_new_events_move_the_score_and_the_trend_says_why(
     sentences = [c["text"] for c in trend["changes"] if c["feature"]]
     assert sentences and all("vor 2 Tagen" in s for s in sentences)
     logged = score_history(store, lead)
-    assert [e.origin for e in logged] == ["request", "rescore"]
+    assert [e.origin for e in logged] == ["request", "rescore", "request"]
     assert logged[0].margin == pytest.approx(second["margin"])
     assert sum(logged[0].impacts.values()) + logged[0].base_value == pytest.approx(second["margin"])
 
@@ -199,6 +201,10 @@ def test_kept_features_serve_until_something_new_comes_in_or_they_age(
         {"customer_id": [lead], "ts": [T0 + minute], "event_type": ["pricing_page_view"]}
     )
     store.append("events", visit, now=T0)
+    refreshed_at = T0 + 1.5 * minute  # intake builds them before it acknowledges
+    assert scorer.refresh_live([lead], now=refreshed_at) == 1
+    stamp = store.freshness([lead])[lead]
+    assert scorer._live.fresh(lead, stamp, T0 + 2 * minute).as_of == refreshed_at
     after_event = features_logged(T0 + 2 * minute)
     assert after_event != first  # a new event: built again, and it counts
     assert features_logged(T0 + 3 * minute) == after_event
