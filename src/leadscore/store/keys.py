@@ -13,16 +13,27 @@ import numpy as np
 import pandas as pd
 
 ID_COLUMN = "event_id"
+SEPARATOR = "\x1f"
+
+
+def _text(value: object) -> str:
+    """A value as its key spells it: missing values (None, NaN, NA) as nothing."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value != value:
+        return ""
+    return str(value)
 
 
 def row_keys(table: str, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One key per row of ``frame`` (its canonical ``columns``, moments in microseconds)."""
-    text = [frame[c].astype("object").where(frame[c].notna(), "").astype(str) for c in columns]
-    joined = text[0].str.cat(text[1:], sep="\x1f") if len(text) > 1 else text[0]
+    values = zip(*(frame[c].tolist() for c in columns), strict=True)
     digests = np.array(
         [
-            hashlib.blake2b(f"{table}\x1e{row}".encode(), digest_size=20).hexdigest()
-            for row in joined
+            hashlib.blake2b(
+                f"{table}\x1e{SEPARATOR.join(map(_text, row))}".encode(), digest_size=20
+            ).hexdigest()
+            for row in values
         ],
         dtype=object,
     )

@@ -172,17 +172,7 @@ class Store:
         added = 0
         with self.engine.begin() as connection:
             for chunk in chunks(rows):
-                held = set(
-                    connection.scalars(
-                        sa.select(target.c.row_key).where(
-                            target.c.row_key.in_([r["row_key"] for r in chunk])
-                        )
-                    )
-                )
-                new = [r for r in chunk if r["row_key"] not in held]
-                if new:
-                    _insert_rows(connection, target, new)
-                added += len(new)
+                added += _insert_rows(connection, target, chunk)
         return Appended(table, added, len(frame) - added)
 
     def clear(self) -> None:
@@ -337,21 +327,30 @@ def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
-    """Insert rows, skipping one whose key another writer added meanwhile. The statement
-    goes to the driver's executemany as it is: binding a thousand rows through SQLAlchemy
-    took longer than inserting them."""
+def _insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> int:
+    """Insert rows, skipping those whose key the store holds; how many went in. The
+    statement goes to the driver's executemany as it is (binding a thousand rows through
+    SQLAlchemy took longer than inserting them), and the driver counts the rows it added
+    (sqlite3 and psycopg sum an executemany's counts)."""
     columns = [c.name for c in table.columns if c.name != "seq"]
     dialect = connection.dialect
     if dialect.name not in ("sqlite", "postgresql"):  # any other database, the plain way
-        connection.execute(table.insert(), rows)
-        return
+        held = set(
+            connection.scalars(
+                sa.select(table.c.row_key).where(table.c.row_key.in_([r["row_key"] for r in rows]))
+            )
+        )
+        new = [r for r in rows if r["row_key"] not in held]
+        if new:
+            connection.execute(table.insert(), new)
+        return len(new)
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     statement = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT (row_key) DO NOTHING"
     )
-    connection.exec_driver_sql(statement, [tuple(r[c] for c in columns) for r in rows])
+    result = connection.exec_driver_sql(statement, [tuple(r[c] for c in columns) for r in rows])
+    return int(result.rowcount)
 
 
 def _profiles(frame: pd.DataFrame) -> list[dict]:
