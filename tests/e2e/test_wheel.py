@@ -75,9 +75,11 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
     assert "leadscore-conversion v1" in demo.stdout and "Lead C-" in demo.stdout
 
     port = free_port()
-    store = tmp_path / "demo-data" / "features" / "store.parquet"
+    # known customers from the store the demo filled (its migrations come with the wheel)
+    assert (tmp_path / "leadscore.db").exists()
+    customers = tmp_path / "demo-data" / "customers.parquet"
     log = (tmp_path / "serve.log").open("wb")
-    command = [str(leadscore), "serve", "--port", str(port), "--feature-store", str(store)]
+    command = [str(leadscore), "serve", "--port", str(port)]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -96,7 +98,7 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
         assert known["ready"]
         docs = httpx.get(f"{url}/docs", timeout=10)  # the page's template is in the wheel
         assert docs.status_code == 200 and "leadscore" in docs.text
-        lead = {"customer_id": _a_known_customer(store)}
+        lead = {"customer_id": _a_known_customer(customers)}
         answer = httpx.post(
             f"{url}/score",
             json={"leads": [lead], "lang": "de"},
@@ -177,5 +179,5 @@ def _port_free_within(port: int, *, seconds: float) -> bool:
     return False
 
 
-def _a_known_customer(store: Path) -> str:
-    return str(pd.read_parquet(store, columns=["customer_id"])["customer_id"].iloc[0])
+def _a_known_customer(customers: Path) -> str:
+    return str(pd.read_parquet(customers, columns=["customer_id"])["customer_id"].iloc[0])

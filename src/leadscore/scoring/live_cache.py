@@ -57,5 +57,12 @@ class LiveFeatureCache:
             while len(self._entries) > self.max_leads:
                 self._entries.popitem(last=False)
 
+    def __getstate__(self) -> dict:
+        # a Scorer travels to Dask workers and bulk processes: its kept features stay here
+        return {"ttl": self.ttl, "max_leads": self.max_leads}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(ttl=state["ttl"], max_leads=state["max_leads"])  # type: ignore[misc]
+
     def __len__(self) -> int:
         return len(self._entries)
