@@ -1,10 +1,11 @@
 """Known customers' encoded features, kept between requests.
 
 An entry serves a later request only while the customer is as the store held it then (no
-event has come in since and the profile is unchanged: their stamp), and for at most
-``ttl``: features that count days or windows move with the clock, so an entry is built
-again once it is that old. Never longer: a feature older than the customer's last event is
-never served. The least recently used entries go first beyond ``max_leads``.
+event has come in since and the profile is unchanged: their stamp), while none of its
+events is dated after the entry was built, and for at most ``ttl``: features that count
+days or windows move with the clock, so an entry is built again once it is that old. A
+feature older than the customer's last event is never served. The least recently used
+entries go first beyond ``max_leads``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-Stamp = tuple[int, int | None]  # (customer updated_at, newest event's number)
+from leadscore.store.moments import micros
+
+# (customer updated_at, newest event's number, latest event's moment in microseconds)
+Stamp = tuple[int, int | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,13 @@ class LiveFeatureCache:
             entry = self._entries.get(customer_id)
             if entry is None:
                 return None
-            if entry.stamp != stamp or not (now - self.ttl <= entry.as_of <= now):
+            latest = stamp[2]
+            if (
+                entry.stamp != stamp
+                or not (now - self.ttl <= entry.as_of <= now)
+                # an event dated a little ahead (clocks differ) was not counted then
+                or (latest is not None and micros(entry.as_of) < latest)
+            ):
                 del self._entries[customer_id]
                 return None
             self._entries.move_to_end(customer_id)

@@ -206,19 +206,32 @@ class Store:
                 )
         return found
 
-    def freshness(self, customer_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
-        """Per customer the store holds: when its profile last changed and the number of
-        its newest event (None without events). Either moves when something new of the
-        customer comes in."""
+    def freshness(
+        self, customer_ids: Sequence[str]
+    ) -> dict[str, tuple[int, int | None, int | None]]:
+        """Per customer the store holds: when its profile last changed, the number of its
+        newest event to arrive and the moment of its latest event (None without events).
+        The first two move when something new of the customer comes in."""
         customers, events = schema.customers, schema.events
-        newest = (
-            sa.select(sa.func.max(events.c.seq))
-            .where(events.c.customer_id == customers.c.customer_id)
-            .scalar_subquery()
+
+        def newest(column: sa.Column) -> sa.ScalarSelect:
+            return (
+                sa.select(sa.func.max(column))
+                .where(events.c.customer_id == customers.c.customer_id)
+                .scalar_subquery()
+            )
+
+        query = sa.select(
+            customers.c.customer_id,
+            customers.c.updated_at,
+            newest(events.c.seq),
+            newest(events.c.ts),
         )
-        query = sa.select(customers.c.customer_id, customers.c.updated_at, newest)
         rows = self._rows(query, customers.c.customer_id, customer_ids)
-        return {c: (int(updated), None if seq is None else int(seq)) for c, updated, seq in rows}
+        return {
+            c: (int(updated), None if seq is None else int(seq), None if ts is None else int(ts))
+            for c, updated, seq, ts in rows
+        }
 
     def customer_ids(self) -> list[str]:
         """Every customer's id, in id order."""
