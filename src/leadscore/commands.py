@@ -293,14 +293,17 @@ def ingest(*, source: Path, quarantine: Path, now: datetime | None) -> None:
     """The body of ``leadscore ingest`` (and of ``leadscore load`` into the store)."""
     moment = _now(now) or pd.Timestamp.now(tz="UTC")
     try:
-        result = load_source(resolve_source(source), now=moment)
+        store = Store.open()
+        known = pd.Series(store.created_at(store.customer_ids()), dtype="datetime64[us, UTC]")
+        result = load_source(
+            resolve_source(source, customers_required=False), now=moment, known_customers=known
+        )
     except InputError as exc:
         _fail(str(exc))
     print_load_result(result, console)
     paths = write_quarantine(result, quarantine)
     try:
         data = require_loaded(result)
-        store = Store.open()
         with console.status(f"writing to the store at {store.url}"):
             loaded = put_canonical(store, data, now=moment)
     except InputError as exc:
@@ -321,7 +324,13 @@ def rescore(*, as_of: datetime | None, conversion_model: str, batch_size: int) -
     """The body of ``leadscore rescore``."""
     moment = _now(as_of) or pd.Timestamp.now(tz="UTC")
     try:
-        scorer, versions = load_champions(conversion_model, None, None, database_url=database_url())
+        url = database_url()
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            raise InputError(
+                f"no store at {url.removeprefix('sqlite:///')}: load the leads first "
+                f"(leadscore load SOURCE), or set {DATABASE_URL_VARIABLE}"
+            )
+        scorer, versions = load_champions(conversion_model, None, None, database_url=url)
         total = scorer.database.count("customers")  # type: ignore[union-attr]
         with Progress(console=console) as progress:
             task = progress.add_task("rescoring", total=total)

@@ -104,17 +104,20 @@ def load_source(
     source: SourceConfig,
     *,
     now: pd.Timestamp | None = None,
+    known_customers: pd.Series | None = None,
 ) -> LoadResult:
     """Read, parse and validate every table of ``source``.
 
     ``now`` bounds timestamps from the future (default: the current time). Tables are
     checked in dependency order, so events of a rejected customer are rejected as well.
+    ``known_customers`` (id -> created_at: those of the store a day's export goes into)
+    count as customers beside the source's own.
     """
     now = pd.Timestamp.now(tz="UTC") if now is None else now
     result = LoadResult(data=None)
     tables: dict[str, pd.DataFrame] = {}
     tolerance = pd.Timedelta(days=source.created_at_tolerance_days)
-    ref = Reference(now=now, created_at_tolerance=tolerance)
+    ref = Reference(now=now, created_at_tolerance=tolerance, customer_created_at=known_customers)
     for name in TABLE_NAMES:
         if name not in source.tables:
             continue
@@ -137,6 +140,10 @@ def load_source(
             )
         elif name == "customers":
             created = accepted.set_index("customer_id")["created_at"]
+            if known_customers is not None:  # the export's own moments win
+                created = pd.concat(
+                    [known_customers[~known_customers.index.isin(created.index)], created]
+                )
             ref = _with(
                 ref,
                 customer_created_at=created,
@@ -462,7 +469,7 @@ def _assemble(
         tables["exposures"] = _exposures_from_events(
             tables["events"], source.exposure_event_type, notes
         )
-    for name in OPTIONAL_TABLES:
+    for name in (*OPTIONAL_TABLES, "customers"):  # customers: a day's events alone
         if name not in tables:
             tables[name] = empty_table(name)
     tables = {name: _with_optional_columns(frame, name) for name, frame in tables.items()}

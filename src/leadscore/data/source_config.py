@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from leadscore.common.config import StrictModel, read_yaml, validated
 from leadscore.common.errors import InputError
@@ -351,11 +351,15 @@ class SourceConfig(StrictModel):
 
     @field_validator("tables")
     @classmethod
-    def _known_tables(cls, tables: dict[str, TableSource]) -> dict[str, TableSource]:
+    def _known_tables(
+        cls, tables: dict[str, TableSource], info: ValidationInfo
+    ) -> dict[str, TableSource]:
         unknown = sorted(set(tables) - set(TABLE_NAMES))
         if unknown:
             raise ValueError(f"unknown table(s) {unknown}; tables are {list(TABLE_NAMES)}")
-        if "customers" not in tables:
+        # a day's export into the store may hold events alone: see canonical_source
+        required = (info.context or {}).get("customers_required", True)
+        if "customers" not in tables and required:
             raise ValueError("a source needs a 'customers' table (one row per lead)")
         return tables
 
@@ -397,8 +401,10 @@ def load_source_config(path: Path) -> SourceConfig:
     )
 
 
-def canonical_source(directory: Path) -> SourceConfig:
-    """A source config for a directory in canonical layout (``customers.parquet`` etc.)."""
+def canonical_source(directory: Path, *, customers_required: bool = True) -> SourceConfig:
+    """A source config for a directory in canonical layout (``customers.parquet`` etc.);
+    without ``customers_required``, a day's export of events alone will do too (their
+    customers are in the store)."""
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory in canonical layout or a source config")
     tables = {}
@@ -407,14 +413,17 @@ def canonical_source(directory: Path) -> SourceConfig:
         existing = [p for p in found if p.exists()]
         if existing:
             tables[name] = TableSource(path=existing[0].name)
-    if "customers" not in tables:
+    if "customers" not in tables and (customers_required or not tables):
         raise InputError(
             f"{directory}: no customers.parquet or customers.csv; a canonical directory holds "
             f"{', '.join(f'{t}.parquet' for t in TABLE_NAMES)} (customers required; .csv and "
             ".jsonl are read too)"
         )
     label: Label = OutcomeLabel() if "outcomes" in tables else _default_label(tables)
-    return SourceConfig(name=directory.name, tables=tables, label=label, base_dir=directory)
+    return SourceConfig.model_validate(
+        {"name": directory.name, "tables": tables, "label": label, "base_dir": directory},
+        context={"customers_required": customers_required},
+    )
 
 
 CANONICAL_SUFFIXES = (".parquet", ".csv", ".jsonl")
@@ -426,10 +435,10 @@ def _default_label(tables: dict[str, TableSource]) -> Label:
     return FlagLabel(kind="flag", column="converted", positive=[True, 1, "true", "1", "yes"])
 
 
-def resolve_source(source: Path) -> SourceConfig:
+def resolve_source(source: Path, *, customers_required: bool = True) -> SourceConfig:
     """A SOURCE argument is either a canonical directory or a source config file."""
     if source.is_dir():
-        return canonical_source(source)
+        return canonical_source(source, customers_required=customers_required)
     if source.suffix.lower() in (".yaml", ".yml"):
         return load_source_config(source)
     if not source.exists():
