@@ -38,6 +38,7 @@ from bench_service import KEY, bench_root, free_port, prepared, start
 from leadscore.data.intake import event_intake
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
+from leadscore.demo import event_items
 from leadscore.scoring.batch import rescore_store, score_file
 from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
@@ -54,23 +55,13 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 99))
 
 
-def intake_items(events: pd.DataFrame) -> list[dict]:
-    items = []
-    for row in events.to_dict("records"):
-        item = {k: v for k, v in row.items() if not pd.isna(v)}
-        item["customer_id"] = str(item["customer_id"])
-        item["ts"] = row["ts"].isoformat()
-        items.append({k: (v if isinstance(v, float) else str(v)) for k, v in item.items()})
-    return items
-
-
 def intake_rate(url: str, data, events: pd.DataFrame) -> float:
     """Events per second through the intake's path into a fresh store at ``url``."""
     store = Store.open(url)
     store.clear()
     store.put_customers(data.customers, now=pd.Timestamp.now(tz="UTC"))
     store.put_offers(data.offers)
-    items = intake_items(events)
+    items = event_items(events)
     now = pd.Timestamp.now(tz="UTC")
     clock = time.perf_counter()
     for start_at in range(0, len(items), BATCH):

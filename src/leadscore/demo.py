@@ -216,7 +216,7 @@ def replay(settings: DemoSettings, summary: DemoSummary) -> list[str]:
     events = data.events[data.events["ts"] > cutoff]
     posted = {"leads": 0, "events": 0}
     with httpx.Client(base_url=settings.url, headers=headers, timeout=60) as client:
-        for key, frame in (("leads", _lead_items(leads)), ("events", _event_items(events))):
+        for key, frame in (("leads", _lead_items(leads)), ("events", event_items(events))):
             for start in range(0, len(frame), REPLAY_BATCH):
                 batch = frame[start : start + REPLAY_BATCH]
                 answer = client.post(f"/{key}", json={key: batch})
@@ -249,7 +249,8 @@ def _lead_items(customers: pd.DataFrame) -> list[dict]:
     return items
 
 
-def _event_items(events: pd.DataFrame) -> list[dict]:
+def event_items(events: pd.DataFrame) -> list[dict]:
+    """Canonical events as ``POST /events`` items: JSON values, missing fields left out."""
     items = []
     for row in events.to_dict("records"):
         item = {k: v for k, v in row.items() if not pd.isna(v)}
