@@ -9,8 +9,9 @@ same run.
 - /score for one known customer over HTTP from the store (a real ``bentoml serve``),
   against the snapshot path (a feature table loaded at start), same model, same
   customers: p50 and p99 of single-lead requests, the first request for each customer
-  (its features built from its events) and a second round (kept features); target p99
-  within 1.5x of the snapshot path;
+  (the service built their features ahead of requests at its start: the benchmark waits
+  for that round and states how long it took) and a second round; target p99 within 1.5x
+  of the snapshot path;
 - from an acknowledged event to a score that reflects it: ``POST /events`` then
   ``POST /score`` for that customer; target p99 under 50 ms;
 - ``rescore`` of every customer into the score log, against batch-scoring a feature
@@ -154,6 +155,18 @@ def single_lead_latencies(url: str, ids: list[str]) -> list[float]:
     return out
 
 
+def first_kept_round(url: str) -> dict:
+    """The service's first round of building known customers' features ahead of requests
+    (``/readyz``), once it is done."""
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        kept = httpx.get(f"{url}/readyz", timeout=10).json()["kept_features"]
+        if kept["rounds"] >= 1:
+            return kept
+        time.sleep(0.5)
+    raise SystemExit("the service built no features ahead of requests in 10 minutes")
+
+
 def event_to_score(url: str, ids: list[str]) -> tuple[list[float], list[float]]:
     """Per customer: the /score latency right after its event was acknowledged, and the
     whole round (post, acknowledge, score)."""
@@ -229,6 +242,8 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}"
             process = start(serve_command(port=port), root, env, url)
             try:
+                if name == "store":
+                    results["kept"] = first_kept_round(url)
                 single_lead_latencies(url, chosen[:50])  # connections and code warmed up
                 first = single_lead_latencies(url, chosen)
                 second = single_lead_latencies(url, chosen)
@@ -247,6 +262,11 @@ def main() -> None:
             f"kept features {live_second[0]:.1f} / {live_second[1]:.1f} "
             f"({live_second[1] / snap_second[1]:.2f}x; snapshot second round "
             f"{snap_second[1]:.1f}; target 1.5x)"
+        )
+        kept = results["kept"]
+        print(
+            f"features built ahead of requests at the service's start: {kept['kept']:,} "
+            f"customers in {kept['last_round']['seconds']:.1f} s"
         )
         after, whole = results["event"]
         print(

@@ -294,7 +294,7 @@ def ingest(*, source: Path, quarantine: Path, now: datetime | None) -> None:
     moment = _now(now) or pd.Timestamp.now(tz="UTC")
     try:
         store = Store.open()
-        known = pd.Series(store.created_at(store.customer_ids()), dtype="datetime64[us, UTC]")
+        known = store.created_at(store.customer_ids())
         result = load_source(
             resolve_source(source, customers_required=False), now=moment, known_customers=known
         )

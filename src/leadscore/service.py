@@ -34,6 +34,7 @@ from leadscore.serving.bulk import BulkScorer, LargeBodiesMiddleware
 from leadscore.serving.contract import Lang, Lead, LeadError, LeadNotScored, LeadResult, TopK
 from leadscore.serving.dispatch import scored_json
 from leadscore.serving.intake import INTAKE_PATHS, IntakeMiddleware
+from leadscore.serving.keeper import FeatureKeeper
 from leadscore.serving.keys import ApiKeyMiddleware
 from leadscore.serving.limits import RequestLimitsMiddleware
 from leadscore.serving.middleware import ErrorShapeMiddleware, ReadinessMiddleware
@@ -94,13 +95,19 @@ class LeadScoring:
         # process that lets the requests it holds finish)
         bulk.wait_loaded(bulk_loaded, timeout=BULK_START_SECONDS)
         board.watcher, board.bulk_status = self.watcher, bulk.status
-        self.delivering = threading.Event()
+        self.stopping = threading.Event()  # never set: the threads end with the process
         if alert_config is not None and alert_secret is not None:
             deliverer = Deliverer(
                 Store.open(settings.database_url), alert_config.webhook, alert_secret
             )
             threading.Thread(
-                target=deliverer.run, args=(self.delivering,), name="webhooks", daemon=True
+                target=deliverer.run, args=(self.stopping,), name="webhooks", daemon=True
+            ).start()
+        if settings.database_url is not None:
+            keeper = FeatureKeeper(live_scorer)
+            board.kept_status = keeper.status
+            threading.Thread(
+                target=keeper.run, args=(self.stopping,), name="kept-features", daemon=True
             ).start()
         freeze_loaded_objects()
 

@@ -135,6 +135,18 @@ def test_loading_twice_adds_nothing_and_the_rescore_logs_every_lead(live: dict) 
     assert store.count("scores") >= customers
 
 
+def test_the_service_builds_every_known_leads_features_ahead_of_requests(live: dict) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        kept = httpx.get(f"{live['url']}/readyz", timeout=5).json()["kept_features"]
+        if kept["rounds"] >= 1:
+            break
+        time.sleep(0.2)
+    assert kept["rounds"] >= 1, kept
+    assert kept["kept"] >= 1_500  # every customer the store holds (and any added since)
+    assert kept["last_round"]["built"] >= 1_500 or kept["rounds"] > 1
+
+
 def test_events_posted_move_the_next_score_and_the_trend_says_why(live: dict) -> None:
     store: Store = live["store"]
     lead = store.customer_ids()[7]

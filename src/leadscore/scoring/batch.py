@@ -109,6 +109,6 @@ def rescore_store(
     ids = database.customer_ids()
     for start in range(0, len(ids), batch_size):
         batch = ids[start : start + batch_size]
-        scorer.score_live(batch, now=now, top_k=0, origin="rescore")
+        scorer.rescore(batch, now=now)
         advance(len(batch))
     return len(ids)

@@ -30,7 +30,9 @@ class CachedLead:
     conversion: np.ndarray | None  # the lead's encoded row for each model
     nbo: np.ndarray | None
     allowed: np.ndarray | None
-    values: dict[str, object]  # the conversion model's feature values, as the log keeps them
+    # the conversion model's feature values, in its order, as the log keeps them (a tuple:
+    # a third of a dict's memory, for up to 200,000 kept leads)
+    values: tuple
 
 
 class LiveFeatureCache:

@@ -11,7 +11,7 @@ copies (the same values, several times faster), as batch scoring and the service
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -53,9 +53,44 @@ DEFAULT_LIVE_MAX_LEADS = 200_000
 
 def _plain(value: object) -> object:
     """A feature value as JSON holds it."""
+    if value is pd.NA:
+        return None
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def feature_rows(features: pd.DataFrame, names: Sequence[str]) -> list[tuple]:
+    """Each row's values of the features ``names`` as plain Python values, None where
+    missing, column by column: twenty times faster than pandas' records for a rescore's
+    thousands of rows."""
+    columns = []
+    for name in names:
+        values = features[name]
+        numpy_kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else None
+        if numpy_kind in ("i", "u", "b"):  # tolist gives Python's own numbers
+            columns.append(values.to_numpy().tolist())
+        elif numpy_kind == "f":
+            columns.append([None if v != v else v for v in values.to_numpy().tolist()])
+        else:
+            plain = (_plain(v) for v in values.astype("object").tolist())
+            columns.append([None if v is None or v != v else v for v in plain])
+    if not columns:
+        return [() for _ in range(len(features))]
+    return list(zip(*columns, strict=True))
+
+
+def _stacked(ids: list[str], cached: Sequence[CachedLead]) -> EncodedLeads:
+    """Kept leads' encoded rows as one matrix per model."""
+    return EncodedLeads(
+        ids,
+        *(
+            None
+            if getattr(cached[0], part) is None
+            else np.vstack([getattr(c, part) for c in cached])
+            for part in ("conversion", "nbo", "allowed")
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -91,6 +126,10 @@ class EncodedLeads:
     conversion: np.ndarray | None
     nbo: np.ndarray | None
     allowed: np.ndarray | None
+
+    def row(self, k: int) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """The ``k``-th lead's row of each matrix."""
+        return tuple(None if m is None else m[k] for m in (self.conversion, self.nbo, self.allowed))  # type: ignore[return-value]
 
     def take(self, positions: np.ndarray) -> EncodedLeads:
         return EncodedLeads(
@@ -304,7 +343,6 @@ class Scorer:
         lang: str = "en",
         top_k: int = 5,
         positions: Sequence[int] | None = None,
-        origin: str = "request",
     ) -> list[dict]:
         """Explained scores of known customers from the store's events as of ``now``,
         each with its trend, and logged; an id the store does not hold gets its error
@@ -327,36 +365,75 @@ class Scorer:
             return items
         ids = list(dict.fromkeys(customer_ids[i] for i in found))
         cached = self._live_leads(ids, stamps, now)
-        leads = EncodedLeads(
-            ids,
-            *(
-                None
-                if getattr(cached[0], part) is None
-                else np.vstack([getattr(c, part) for c in cached])
-                for part in ("conversion", "nbo", "allowed")
-            ),
-        )
+        leads = _stacked(ids, cached)
         if self.conversion is None:
             scored = self.score_encoded(leads, lang=lang, top_k=top_k)
         else:
             parts = self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
             scored = self.score_encoded(leads, lang=lang, top_k=top_k, parts=parts)
-            if origin != "rescore":  # a rescore keeps the log, nobody reads its trends
-                trends = self._trends(ids, leads, parts, now=now, lang=lang)
-                for result, trend in zip(scored, trends, strict=True):
-                    result["trend"] = trend
-            entries = self._log_entries(ids, [c.values for c in cached], parts, now, origin)
-            alerts = (
-                []
-                if self.alerts is None
-                else alerts_for_scores(self.alerts, database, entries, now=now)
-            )
-            write_scores(database, entries)
-            to_outbox(database, alerts, now=now)
+            trends = self._trends(ids, leads, parts, now=now, lang=lang)
+            for result, trend in zip(scored, trends, strict=True):
+                result["trend"] = trend
+            self._log(ids, [c.values for c in cached], parts, now=now, origin="request")
         by_id = dict(zip(ids, scored, strict=True))
         for i in found:
             items[i] = dict(by_id[customer_ids[i]])
         return items
+
+    def rescore(self, customer_ids: Sequence[str], *, now: pd.Timestamp) -> int:
+        """Score the customers of ``customer_ids`` the store holds as of ``now`` into the
+        score log (with the alerts its rules make), as the nightly job does; how many.
+        Nothing is explained, offered or trended, as nobody reads it, and nothing is kept:
+        a rescore's features would be stale long before a request came for most leads."""
+        database = self.database
+        if database is None or self.conversion is None:
+            raise InputError("a rescore needs a store and a conversion model")
+        built = self._built(customer_ids, now)
+        if built is None:
+            return 0
+        ids, leads, values = built
+        parts = self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
+        self._log(ids, values, parts, now=now, origin="rescore")
+        return len(ids)
+
+    def _log(
+        self,
+        ids: list[str],
+        values: list[tuple],
+        parts: ConversionParts,
+        *,
+        now: pd.Timestamp,
+        origin: str,
+    ) -> None:
+        """Write scores to the log, and the alerts its rules make of them to the outbox."""
+        database = self.database
+        assert database is not None
+        names = list(self.conversion.model.features)  # type: ignore[union-attr]
+        info = self.conversion_info
+        entries = [
+            LoggedScore(
+                customer_id=customer_id,
+                scored_at=now,
+                origin=origin,
+                model_name=info.name,
+                model_version=info.version,
+                probability=float(parts.probability[i]),
+                score=int(parts.scores[i]),
+                grade=str(parts.grades[i]),
+                margin=float(parts.margin[i]),
+                base_value=float(parts.contributions[i, -1]),
+                impacts=dict(zip(names, map(float, parts.contributions[i, :-1]), strict=True)),
+                features=dict(zip(names, values[i], strict=True)),
+            )
+            for i, customer_id in enumerate(ids)
+        ]
+        alerts = (
+            []
+            if self.alerts is None
+            else alerts_for_scores(self.alerts, database, entries, now=now)
+        )
+        write_scores(database, entries)
+        to_outbox(database, alerts, now=now)
 
     def refresh_live(self, customer_ids: list[str], *, now: pd.Timestamp) -> int:
         """Build and keep the features of customers something new of came in for (at
@@ -369,6 +446,44 @@ class Scorer:
         if ids:
             self._live_leads(ids, stamps, now)
         return len(ids)
+
+    def keep_live_ahead(
+        self,
+        *,
+        now: pd.Timestamp,
+        batch_size: int = 2_000,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Build and keep, ahead of any request, the features of the store's most active
+        customers as of ``now`` (as many as are kept: ``live_max_leads``), so that a first
+        request finds them built; how many were built. A customer whose kept features are
+        still fresh is left as it is; ``stop`` is asked between batches."""
+        database = self.database
+        if database is None or self.live_ttl <= pd.Timedelta(0):
+            return 0
+        ids = database.most_active(self.live_max_leads)
+        built = 0
+        for start in range(0, len(ids), batch_size):
+            if stop():
+                break
+            batch = ids[start : start + batch_size]
+            stamps = database.freshness(batch)
+            # kept ones younger than half their life stay: a keeper runs that often
+            half = now - self.live_ttl / 2
+            stale = [
+                c
+                for c in batch
+                if c in stamps
+                and ((e := self._live.fresh(c, stamps[c], now)) is None or e.as_of < half)
+            ]
+            self._keep(stale, stamps, now)
+            built += len(stale)
+        return built
+
+    @property
+    def kept_leads(self) -> int:
+        """How many known customers' features are kept now."""
+        return len(self._live)
 
     def alert_on_events(self, events: pd.DataFrame, *, now: pd.Timestamp) -> int:
         """Alerts of events just taken into the store whose type a rule names: their leads
@@ -393,57 +508,41 @@ class Scorer:
         database = self.database
         assert database is not None
         found = {c: self._live.fresh(c, stamps[c], now) for c in ids}
-        stale = [c for c in ids if found[c] is None]
-        if stale:
-            features = self.features_as_of(
-                database.customers(stale), database.rows("events", stale), now=now
-            )
-            features = features.set_index(features["customer_id"].astype(str)).loc[stale]
-            features = features.reset_index(drop=True)
-            encoded = self.encode(features)
-            names = [] if self.conversion is None else list(self.conversion.model.features)
-            values = features[names].astype("object")
-            records = values.where(values.notna(), None).to_dict("records")
-            for k, customer_id in enumerate(stale):
-                entry = CachedLead(
-                    stamps[customer_id],
-                    now,
-                    None if encoded.conversion is None else encoded.conversion[k],
-                    None if encoded.nbo is None else encoded.nbo[k],
-                    None if encoded.allowed is None else encoded.allowed[k],
-                    {name: _plain(v) for name, v in records[k].items()},
-                )
-                self._live.put(customer_id, entry)
-                found[customer_id] = entry
+        found |= self._keep([c for c in ids if found[c] is None], stamps, now)
         return [found[c] for c in ids]  # type: ignore[misc]
 
-    def _log_entries(
-        self,
-        ids: list[str],
-        records: list[dict[str, object]],
-        parts: ConversionParts,
-        now: pd.Timestamp,
-        origin: str,
-    ) -> list[LoggedScore]:
-        names = list(self.conversion.model.features)  # type: ignore[union-attr]
-        info = self.conversion_info
-        return [
-            LoggedScore(
-                customer_id=customer_id,
-                scored_at=now,
-                origin=origin,
-                model_name=info.name,
-                model_version=info.version,
-                probability=float(parts.probability[i]),
-                score=int(parts.scores[i]),
-                grade=str(parts.grades[i]),
-                margin=float(parts.margin[i]),
-                base_value=float(parts.contributions[i, -1]),
-                impacts=dict(zip(names, map(float, parts.contributions[i, :-1]), strict=True)),
-                features=records[i],
-            )
-            for i, customer_id in enumerate(ids)
-        ]
+    def _keep(
+        self, ids: list[str], stamps: dict[str, Stamp], now: pd.Timestamp
+    ) -> dict[str, CachedLead]:
+        """Build the features of ``ids`` as of ``now`` and keep them under the stamps read
+        before (an event that came in between makes them stale, never wrong)."""
+        built = self._built(ids, now) if ids else None
+        if built is None:
+            return {}
+        kept = {}
+        for k, customer_id in enumerate(built[0]):
+            entry = CachedLead(stamps[customer_id], now, *built[1].row(k), built[2][k])
+            self._live.put(customer_id, entry)
+            kept[customer_id] = entry
+        return kept
+
+    def _built(
+        self, customer_ids: Sequence[str], now: pd.Timestamp
+    ) -> tuple[list[str], EncodedLeads, list[tuple]] | None:
+        """The features of the customers of ``customer_ids`` the store holds, built from
+        its events as of ``now``: their ids, encoded rows and the conversion model's
+        feature values as the log keeps them (in the model's order);
+        None where it holds none of them."""
+        database = self.database
+        assert database is not None
+        customers = database.customers(customer_ids)
+        if customers.empty:
+            return None
+        events = database.rows("events", customers["customer_id"].tolist(), by_customer=True)
+        features = self.features_as_of(customers, events, now=now)
+        names = [] if self.conversion is None else list(self.conversion.model.features)
+        values = feature_rows(features, names)
+        return features["customer_id"].astype(str).tolist(), self.encode(features), values
 
     def _trends(
         self,

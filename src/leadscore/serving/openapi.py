@@ -70,6 +70,30 @@ MODEL_STATUS = {
             "description": "the process that scores large requests: starting, ready, or why "
             "it has no models",
         },
+        "kept_features": {
+            "type": "object",
+            "description": "with a store: how many known customers' features are built "
+            "ahead of requests, and the last round that built them",
+            "required": ["kept", "rounds", "last_round"],
+            "properties": {
+                "kept": {"type": "integer", "minimum": 0},
+                "rounds": {"type": "integer", "minimum": 0},
+                "last_round": {
+                    "anyOf": [
+                        {"type": "null"},
+                        {
+                            "type": "object",
+                            "required": ["at", "built", "seconds"],
+                            "properties": {
+                                "at": {"type": "string", "format": "date-time"},
+                                "built": {"type": "integer", "minimum": 0},
+                                "seconds": {"type": "number", "minimum": 0},
+                            },
+                        },
+                    ]
+                },
+            },
+        },
     },
 }
 

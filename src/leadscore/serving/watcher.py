@@ -87,6 +87,7 @@ class StatusBoard:
     def __init__(self) -> None:
         self.watcher: ModelWatcher | None = None
         self.bulk_status: Callable[[], str] | None = None
+        self.kept_status: Callable[[], dict] | None = None
 
     def status(self) -> dict | None:
         if self.watcher is None:
@@ -94,4 +95,6 @@ class StatusBoard:
         status = self.watcher.state.status()
         if self.bulk_status is not None:
             status["bulk_scoring"] = self.bulk_status()
+        if self.kept_status is not None:
+            status["kept_features"] = self.kept_status()
         return status

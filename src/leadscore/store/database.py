@@ -52,7 +52,8 @@ def _sqlite_pragmas(connection, _record) -> None:  # a DB-API connection
     cursor.close()
 
 
-def _json_text(value: object) -> str:
+def json_text(value: object) -> str:
+    """JSON as the store writes it (NaN and infinities as null)."""
     return pydantic_core.to_json(value, inf_nan_mode="null").decode()
 
 
@@ -64,7 +65,7 @@ def engine_for(url: str) -> sa.Engine:
             pool_pre_ping=not url.startswith("sqlite"),
             # the score log writes two JSON objects a score: pydantic-core's writer is
             # several times faster than the json module's
-            json_serializer=_json_text,
+            json_serializer=json_text,
         )
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise InputError(

@@ -15,7 +15,7 @@ def store_problems(store: Store, intake: Intake) -> list[str]:
     """What the store says against a batch of events that passed its own checks."""
     rows = intake.rows
     ids = rows["customer_id"].astype(str)
-    created = pd.Series(store.created_at(ids.unique().tolist()), dtype="datetime64[us, UTC]")
+    created = store.created_at(ids.unique().tolist())
     problems = []
     unknown = ~ids.isin(created.index)
     for row in np.flatnonzero(unknown.to_numpy()):

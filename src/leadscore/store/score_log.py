@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from leadscore.store import schema
+from leadscore.store.database import json_text
 from leadscore.store.moments import from_micros, micros
 from leadscore.store.store import Store, chunks
 
@@ -49,21 +50,33 @@ class LoggedScore:
 
 
 _COLUMNS = [c.name for c in schema.scores.columns if c.name != "seq"]
+_JSON_COLUMNS = frozenset(c.name for c in schema.scores.columns if isinstance(c.type, sa.JSON))
 
 
 def write_scores(store: Store, entries: Sequence[LoggedScore]) -> None:
     if not entries:
         return
-    rows = [
-        {
-            **{c: getattr(e, c) for c in _COLUMNS if c != "scored_at"},
-            "scored_at": micros(e.scored_at),
-        }
+    plain = [
+        {c: micros(e.scored_at) if c == "scored_at" else getattr(e, c) for c in _COLUMNS}
         for e in entries
     ]
     with store.engine.begin() as connection:
-        for chunk in chunks(rows):
-            connection.execute(schema.scores.insert(), chunk)
+        dialect = connection.dialect
+        if dialect.name not in ("sqlite", "postgresql"):  # any other database, the plain way
+            for chunk in chunks(plain):
+                connection.execute(schema.scores.insert(), chunk)
+            return
+        # the driver's executemany of JSON written here: binding a rescore's thousands of
+        # rows through SQLAlchemy's JSON type took longer than writing them
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        statement = (
+            f"INSERT INTO {schema.scores.name} ({', '.join(_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
+        )
+        rows = [
+            tuple(json_text(r[c]) if c in _JSON_COLUMNS else r[c] for c in _COLUMNS) for r in plain
+        ]
+        connection.exec_driver_sql(statement, rows)
 
 
 def _entry(row: sa.Row) -> LoggedScore:
@@ -73,32 +86,37 @@ def _entry(row: sa.Row) -> LoggedScore:
     return LoggedScore(**values)
 
 
+def _latest_statement() -> sa.Select:
+    table = schema.scores
+    newest = (
+        sa.select(table.c.customer_id.label("id"), sa.func.max(table.c.scored_at).label("at"))
+        .where(
+            table.c.customer_id.in_(sa.bindparam("ids", expanding=True)),
+            table.c.scored_at <= sa.bindparam("cutoff"),
+        )
+        .group_by(table.c.customer_id)
+        .subquery()
+    )
+    return (
+        sa.select(table)
+        .join(newest, (table.c.customer_id == newest.c.id) & (table.c.scored_at == newest.c.at))
+        .order_by(table.c.seq)  # of two at one moment, the later written wins
+    )
+
+
+# built once: a request asks it for one lead (building it took longer than the answer)
+_LATEST = _latest_statement()
+
+
 def latest_scores(
     store: Store, customer_ids: Sequence[str], *, at_or_before: pd.Timestamp
 ) -> dict[str, LoggedScore]:
     """Each customer's newest logged score at or before a moment, where it has one."""
-    table = schema.scores
     cutoff = micros(at_or_before)
     found: dict[str, LoggedScore] = {}
     with store.engine.connect() as connection:
         for chunk in chunks(list(dict.fromkeys(customer_ids))):
-            newest = (
-                sa.select(
-                    table.c.customer_id.label("id"), sa.func.max(table.c.scored_at).label("at")
-                )
-                .where(table.c.customer_id.in_(chunk), table.c.scored_at <= cutoff)
-                .group_by(table.c.customer_id)
-                .subquery()
-            )
-            query = (
-                sa.select(table)
-                .join(
-                    newest,
-                    (table.c.customer_id == newest.c.id) & (table.c.scored_at == newest.c.at),
-                )
-                .order_by(table.c.seq)  # of two at one moment, the later written wins
-            )
-            for row in connection.execute(query):
+            for row in connection.execute(_LATEST, {"ids": chunk, "cutoff": cutoff}):
                 entry = _entry(row)
                 found[entry.customer_id] = entry
     return found

@@ -55,6 +55,11 @@ class Store:
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
+    def __reduce__(self) -> tuple:
+        # a store goes to another process as its address: its engine's pool and open
+        # connections stay in this one (the schema is up to date: it was opened here)
+        return (_reopened, (self.engine.url.render_as_string(hide_password=False),))
+
     # --- writes -------------------------------------------------------------------------
 
     def put_customers(self, frame: pd.DataFrame, *, now: pd.Timestamp) -> tuple[int, int]:
@@ -154,9 +159,7 @@ class Store:
         moments = to_micros(frame["ts"])
         keyed = self._keyed(table, frame, moments)
         keys = row_keys(table, keyed, ["customer_id", "ts", *columns])
-        values = {
-            c: [None if pd.isna(v) else v for v in keyed[c].astype("object")] for c in columns
-        }
+        values = {c: _nones(keyed[c]) for c in columns}
         customer_ids = keyed["customer_id"].astype(str).tolist()
         stamp = micros(now)
         seen: set[str] = set()
@@ -212,26 +215,16 @@ class Store:
         """Per customer the store holds: when its profile last changed, the number of its
         newest event to arrive and the moment of its latest event (None without events).
         The first two move when something new of the customer comes in."""
-        customers, events = schema.customers, schema.events
-
-        def newest(column: sa.Column) -> sa.ScalarSelect:
-            return (
-                sa.select(sa.func.max(column))
-                .where(events.c.customer_id == customers.c.customer_id)
-                .scalar_subquery()
-            )
-
-        query = sa.select(
-            customers.c.customer_id,
-            customers.c.updated_at,
-            newest(events.c.seq),
-            newest(events.c.ts),
-        )
-        rows = self._rows(query, customers.c.customer_id, customer_ids)
-        return {
-            c: (int(updated), None if seq is None else int(seq), None if ts is None else int(ts))
-            for c, updated, seq, ts in rows
-        }
+        found = {}
+        with self.engine.connect() as connection:
+            for chunk in chunks(list(dict.fromkeys(customer_ids))):
+                for c, updated, seq, ts in connection.execute(_FRESHNESS, {"ids": chunk}):
+                    found[c] = (
+                        int(updated),
+                        None if seq is None else int(seq),
+                        None if ts is None else int(ts),
+                    )
+        return found
 
     def customer_ids(self) -> list[str]:
         """Every customer's id, in id order."""
@@ -241,6 +234,24 @@ class Store:
                 connection.scalars(sa.select(table.c.customer_id).order_by(table.c.customer_id))
             )
 
+    def most_active(self, limit: int) -> list[str]:
+        """At most ``limit`` customers' ids, those with the latest events first (then those
+        without events): the leads most likely to be asked for next."""
+        customers, events = schema.customers, schema.events
+        latest = (
+            sa.select(events.c.customer_id, sa.func.max(events.c.ts).label("latest"))
+            .group_by(events.c.customer_id)
+            .subquery()
+        )
+        query = (
+            sa.select(customers.c.customer_id)
+            .outerjoin(latest, latest.c.customer_id == customers.c.customer_id)
+            .order_by(sa.func.coalesce(latest.c.latest, -1).desc(), customers.c.customer_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.scalars(query))
+
     def count(self, table: str) -> int:
         with self.engine.connect() as connection:
             return int(
@@ -249,15 +260,15 @@ class Store:
                 )
             )
 
-    def created_at(self, customer_ids: Sequence[str]) -> dict[str, pd.Timestamp]:
-        """When each of these customers the store holds came in."""
+    def created_at(self, customer_ids: Sequence[str]) -> pd.Series:
+        """When each of these customers the store holds came in, by customer id."""
         table = schema.customers
         query = sa.select(table.c.customer_id, table.c.created_at)
-        rows = self._rows(query, table.c.customer_id, customer_ids)
-        if not rows:
-            return {}
-        ids, created = zip(*rows, strict=True)
-        return dict(zip(ids, from_micros(list(created)), strict=True))
+        rows = self._rows(query, table.c.customer_id, customer_ids, raw=True)
+        ids = [r[0] for r in rows]
+        moments = from_micros(np.array([r[1] for r in rows], dtype=np.int64))
+        index = pd.Index(ids, dtype="object")
+        return pd.Series(moments.array, index=index, dtype="datetime64[us, UTC]")
 
     def customers(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """Customers (all, or those of ``customer_ids`` the store holds) in canonical
@@ -276,19 +287,32 @@ class Store:
         attributes = pd.DataFrame(list(profiles))
         return pd.concat([frame, attributes], axis=1)
 
-    def rows(self, table: str, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    def rows(
+        self,
+        table: str,
+        customer_ids: Sequence[str] | None = None,
+        *,
+        by_customer: bool = False,
+    ) -> pd.DataFrame:
         """The appended rows of ``table`` (of ``customer_ids`` where given) in canonical
-        columns, oldest first (by moment, then arrival)."""
+        columns, oldest first (by moment, then arrival); ``by_customer``: each customer's
+        rows together, customers in id order (the order the store's index keeps and the
+        feature builder reads, so neither sorts)."""
         target = schema.APPENDED[table]
         columns = APPENDED_COLUMNS[table]
+        order = (target.c.customer_id,) if by_customer else ()
         query = sa.select(
             target.c.customer_id, target.c.ts, *(target.c[c] for c in columns)
-        ).order_by(target.c.ts, target.c.seq)
+        ).order_by(*order, target.c.ts, target.c.seq)
         rows = self._rows(query, target.c.customer_id, customer_ids, raw=True)
         if not rows:
             return empty_table(table)
         frame = pd.DataFrame(rows, columns=["customer_id", "ts", *columns])
         frame["ts"] = from_micros(frame["ts"].to_numpy())
+        if by_customer:  # chunks of ids came one after the other: put them in id order
+            if frame["customer_id"].is_monotonic_increasing:
+                return frame
+            return frame.sort_values(["customer_id"], kind="stable").reset_index(drop=True)
         return frame.sort_values(["ts"], kind="stable").reset_index(drop=True)
 
     def offer_ids(self) -> set[str]:
@@ -335,6 +359,30 @@ class Store:
             return out
 
 
+def _freshness_statement() -> sa.Select:
+    customers, events = schema.customers, schema.events
+
+    def newest(column: sa.Column) -> sa.ScalarSelect:
+        return (
+            sa.select(sa.func.max(column))
+            .where(events.c.customer_id == customers.c.customer_id)
+            .scalar_subquery()
+        )
+
+    return sa.select(
+        customers.c.customer_id, customers.c.updated_at, newest(events.c.seq), newest(events.c.ts)
+    ).where(customers.c.customer_id.in_(sa.bindparam("ids", expanding=True)))
+
+
+# built once: a request asks it for one lead, and building the statement cost more than
+# the database took to answer it
+_FRESHNESS = _freshness_statement()
+
+
+def _reopened(url: str) -> Store:
+    return Store(engine_for(url))
+
+
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -364,6 +412,12 @@ def _insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict]) -
     )
     result = connection.exec_driver_sql(statement, [tuple(r[c] for c in columns) for r in rows])
     return int(result.rowcount)
+
+
+def _nones(values: pd.Series) -> list:
+    """A column's values as Python objects, None where missing."""
+    plain = values.astype("object")
+    return plain.where(plain.notna(), None).tolist()
 
 
 def _profiles(frame: pd.DataFrame) -> list[dict]:

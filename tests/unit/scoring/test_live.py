@@ -9,64 +9,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.data.loading import CanonicalData, load_source, require_loaded
-from leadscore.data.source_config import canonical_source
+from leadscore.data.loading import CanonicalData
 from leadscore.decisions.alerts import AlertConfig, EventOfGradedLead, GradeReached, Webhook
 from leadscore.features.training_set import build_feature_table
-from leadscore.jobs.conversion import train_conversion
-from leadscore.jobs.inputs import prepare_table
 from leadscore.models.conversion import ConversionPredictor
-from leadscore.scoring.scorer import ModelInfo, Scorer
+from leadscore.scoring.scorer import ModelInfo, Scorer, feature_rows
 from leadscore.scoring.trend import MODEL_UPDATED, NOT_ENOUGH_HISTORY
 from leadscore.store.outbox import alert_states
 from leadscore.store.score_log import score_history
-from leadscore.store.store import Store
-from leadscore.synthetic import GeneratedCRM
-from leadscore.training.config import load_training_config
-from tests.conftest import NOW, REPO
+from tests.conftest import NOW
+from tests.unit.live import live_scorer, live_store
 
 T0 = pd.Timestamp("2026-06-20 09:00", tz="UTC")
-
-
-@pytest.fixture(scope="module")
-def data(small_crm: GeneratedCRM) -> CanonicalData:
-    return require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
-
-
-@pytest.fixture(scope="module")
-def models(small_crm: GeneratedCRM) -> list[ConversionPredictor]:
-    """Two conversion models of the same data: the second grown with another seed."""
-    config = load_training_config(
-        REPO / "training/configs/conversion.yaml", source=small_crm.directory
-    )
-    table, _, _ = prepare_table(config, None)
-    first = ConversionPredictor(train_conversion(table, config).model)
-    other = config.model_copy(update={"seed": config.seed + 1})
-    other = other.model_copy(
-        update={"lightgbm": config.lightgbm.model_copy(update={"num_leaves": 7})}
-    )
-    return [first, ConversionPredictor(train_conversion(table, other).model)]
-
-
-def _store(tmp_path: Path, data: CanonicalData, ids: list[str], until: pd.Timestamp) -> Store:
-    store = Store.open(f"sqlite:///{tmp_path / 'leadscore.db'}")
-    store.put_customers(data.customers[data.customers["customer_id"].isin(ids)], now=until)
-    events = data.events[data.events["customer_id"].isin(ids) & (data.events["ts"] <= until)]
-    store.append("events", events, now=until)
-    return store
-
-
-def _scorer(model: ConversionPredictor, store: Store, version: str = "1") -> Scorer:
-    info = ModelInfo("leadscore-conversion", version, "champion")
-    return Scorer.serving(model, None, None, info, database=store)
 
 
 def test_features_from_the_store_equal_the_offline_builders(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
     ids = data.customers["customer_id"].astype(str).iloc[::40].tolist()
-    store = _store(tmp_path, data, ids, NOW)
-    scorer = _scorer(models[0], store)
+    store = live_store(tmp_path, data, ids, NOW)
+    scorer = live_scorer(models[0], store)
     online = scorer.features_as_of(store.customers(ids), store.rows("events", ids), now=T0)
     online = online.set_index(online["customer_id"].astype(str)).loc[ids].reset_index(drop=True)
     offline = build_feature_table(data, scorer.feature_set, as_of=[T0]).frame
@@ -81,10 +43,10 @@ def test_new_events_move_the_score_and_the_trend_says_why(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
     lead = str(data.customers["customer_id"].iloc[3])
-    store = _store(tmp_path, data, [lead], T0)
-    scorer = _scorer(models[0], store)
-    [first] = scorer.score_live([lead], now=T0, origin="rescore")
-    assert "trend" not in first  # a rescore fills the log; nobody reads its trend
+    store = live_store(tmp_path, data, [lead], T0)
+    scorer = live_scorer(models[0], store)
+    assert scorer.rescore([lead, "C-NOPE"], now=T0) == 1  # a rescore fills the log alone
+    first = score_history(store, lead)[0].as_dict()
     [alone] = scorer.score_live(["C-NOPE", lead], now=T0 - pd.Timedelta(days=1))[1:]
     assert alone["trend"]["direction"] == NOT_ENOUGH_HISTORY
     visits = pd.DataFrame(
@@ -118,10 +80,10 @@ def test_a_new_model_has_a_share_of_its_own(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
     lead = str(data.customers["customer_id"].iloc[5])
-    store = _store(tmp_path, data, [lead], T0)
-    [before] = _scorer(models[0], store, "1").score_live([lead], now=T0)
+    store = live_store(tmp_path, data, [lead], T0)
+    [before] = live_scorer(models[0], store, "1").score_live([lead], now=T0)
     later = T0 + pd.Timedelta(days=3)
-    [after] = _scorer(models[1], store, "2").score_live([lead], now=later, lang="en")
+    [after] = live_scorer(models[1], store, "2").score_live([lead], now=later, lang="en")
     changes = after["trend"]["changes"]
     assert changes[0]["kind"] == MODEL_UPDATED
     assert changes[0]["text"] == "Model updated (version 1 to 2)"
@@ -138,8 +100,8 @@ def test_an_id_the_store_lacks_gets_its_error_item(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
     lead = str(data.customers["customer_id"].iloc[0])
-    store = _store(tmp_path, data, [lead], T0)
-    results = _scorer(models[0], store).score_ids(["C-NOPE", lead], positions=[4, 7])
+    store = live_store(tmp_path, data, [lead], T0)
+    results = live_scorer(models[0], store).score_ids(["C-NOPE", lead], positions=[4, 7])
     assert "leads[4].customer_id: not a customer in the store" in results[0]["error"]
     assert results[1]["customer_id"] == lead and "score" in results[1]
 
@@ -148,7 +110,7 @@ def test_scores_and_events_put_alerts_in_the_outbox(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
     lead = str(data.customers["customer_id"].iloc[9])
-    store = _store(tmp_path, data, [lead], T0)
+    store = live_store(tmp_path, data, [lead], T0)
     config = AlertConfig(
         webhook=Webhook(url="http://crm.local/hook"),
         rules=[
@@ -187,8 +149,8 @@ def test_kept_features_serve_until_something_new_comes_in_or_they_age(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
     lead = str(data.customers["customer_id"].iloc[12])
-    store = _store(tmp_path, data, [lead], T0)
-    scorer = _scorer(models[0], store)
+    store = live_store(tmp_path, data, [lead], T0)
+    scorer = live_scorer(models[0], store)
     minute = pd.Timedelta(minutes=1)
 
     def features_logged(at: pd.Timestamp) -> dict:
@@ -219,3 +181,19 @@ def test_kept_features_serve_until_something_new_comes_in_or_they_age(
         k: v for k, v in after_event.items() if k != "industry"
     }
     assert len(scorer._live) == 1
+
+
+def test_feature_rows_are_plain_values_in_the_order_of_the_names() -> None:
+    frame = pd.DataFrame(
+        {
+            "visits": np.array([3.0, np.nan]),
+            "count": np.array([1, 2], dtype=np.int64),
+            "industry": pd.Categorical(["IT", None]),
+            "partner": pd.array([True, None], dtype="boolean"),
+        }
+    )
+    rows = feature_rows(frame, ["industry", "visits", "count", "partner"])
+    assert rows[0] == ("IT", 3.0, 1, True)
+    assert rows[1] == (None, None, 2, None)
+    assert all(type(v) in (str, float, int, bool) for v in rows[0])
+    assert feature_rows(frame, []) == [(), ()]

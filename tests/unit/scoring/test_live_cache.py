@@ -11,7 +11,7 @@ AT = pd.Timestamp("2026-12-01 10:00", tz="UTC")
 
 
 def _lead(stamp: tuple[int, int | None, int | None]) -> CachedLead:
-    return CachedLead(stamp, AT, np.zeros(3), None, None, {"visits": 1.0})
+    return CachedLead(stamp, AT, np.zeros(3), None, None, (1.0,))
 
 
 def test_an_entry_serves_while_its_stamp_holds_and_it_is_young() -> None:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
+from leadscore.store import store as store_module
 from leadscore.store.store import Store
 from leadscore.synthetic import GeneratedCRM
 from tests.conftest import NOW
@@ -108,3 +111,47 @@ def test_customers_are_updated_in_place(database: str) -> None:
     assert back.loc["C-2", "employees"] == 250
     assert back.loc["C-2", "created_at"] == pd.Timestamp("2026-01-02", tz="UTC")
     assert store.known(["C-1", "C-9"]) == {"C-1"}
+
+
+def test_rows_by_customer_hold_the_same_rows_grouped_in_id_order(
+    database: str, crm_data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.open(database)
+    small = partial(store_module.chunks, size=7)  # many statements, each in its own order
+    monkeypatch.setattr(store_module, "chunks", small)
+    ids = crm_data.customers["customer_id"].iloc[:120].tolist()
+    store.put_customers(crm_data.customers[crm_data.customers["customer_id"].isin(ids)], now=NOW)
+    store.append("events", crm_data.events[crm_data.events["customer_id"].isin(ids)], now=NOW)
+    asked = ids[::-1]
+    grouped = store.rows("events", asked, by_customer=True)
+    by_moment = store.rows("events", asked)
+    assert grouped["customer_id"].is_monotonic_increasing
+    for _, rows in grouped.groupby("customer_id"):
+        assert rows["ts"].is_monotonic_increasing
+    assert grouped.dtypes.to_dict() == by_moment.dtypes.to_dict()
+    pd.testing.assert_frame_equal(
+        _sorted(grouped), _sorted(by_moment[grouped.columns]), check_like=True
+    )
+
+
+def test_most_active_customers_come_first(database: str) -> None:
+    store = Store.open(database)
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C-QUIET", "C-OLD", "C-NEW", "C-MID"],
+            "created_at": pd.to_datetime(["2026-01-01"] * 4, utc=True),
+        }
+    )
+    store.put_customers(customers, now=NOW)
+    events = pd.DataFrame(
+        {
+            "customer_id": ["C-OLD", "C-NEW", "C-MID", "C-OLD"],
+            "ts": pd.to_datetime(
+                ["2026-02-01", "2026-06-01", "2026-05-01", "2026-03-01"], utc=True
+            ),
+            "event_type": ["web_visit"] * 4,
+        }
+    )
+    store.append("events", events, now=NOW)
+    assert store.most_active(10) == ["C-NEW", "C-MID", "C-OLD", "C-QUIET"]
+    assert store.most_active(2) == ["C-NEW", "C-MID"]
