@@ -6,10 +6,12 @@ import os
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -116,3 +118,22 @@ def write_store(crm: GeneratedCRM, feature_set: str, path: Path) -> pd.DataFrame
     )
     write_feature_table(store, path)
     return store.frame
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen, log: Path, *, seconds: float = 120
+) -> None:
+    """Until ``url/readyz`` answers 200; the service's log in the error where it stops or
+    does not become ready (and it is stopped)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"the service stopped: {log.read_text(errors='replace')}")
+        time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"the service did not become ready: {log.read_text(errors='replace')}")

@@ -385,6 +385,27 @@ def serve(
     _commands().serve(port=port, feature_store=feature_store, host=host)
 
 
+@app.command("workspace-user")
+def workspace_user(
+    name: Annotated[str, typer.Argument(help="the user's sign-in name")],
+    users_file: Annotated[
+        Path,
+        typer.Option(help="the users file the service reads", envvar="LEADSCORE_WORKSPACE_USERS"),
+    ] = Path("workspace_users.yaml"),
+    display_name: Annotated[str | None, typer.Option(help="shown on the pages")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from standard input, not a prompt")
+    ] = False,
+) -> None:
+    """Add a user of the sales workspace (/workspace), or give one a new password.
+
+    The file holds a scrypt hash of the password, never the password itself.
+    """
+    _commands().workspace_user(
+        name=name, users_file=users_file, display_name=display_name, password_stdin=password_stdin
+    )
+
+
 @app.command()
 def demo(
     data: Annotated[Path, typer.Option(help="folder for the synthetic CRM")] = Path("demo-data"),

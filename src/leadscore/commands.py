@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,7 @@ from leadscore.store.loading import put_canonical
 from leadscore.store.store import Store
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import load_training_config
+from leadscore.workspace.users import put_user
 
 # the exit code of a promotion the gate refused: the input was fine, the challenger is not
 GATE_REFUSED = 3
@@ -579,6 +581,24 @@ def score(
     console.print(f"scored {rows:,} leads with the champion {models} into {out}")
 
 
+def workspace_user(
+    *, name: str, users_file: Path, display_name: str | None, password_stdin: bool
+) -> None:
+    """The body of ``leadscore workspace-user``."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        new = put_user(users_file, name, password, display_name=display_name)
+    except InputError as exc:
+        _fail(str(exc))
+    console.print(
+        f"{'added' if new else 'changed the password of'} {name} in {users_file}: sign in at "
+        "/workspace of the service (`leadscore serve`)"
+    )
+
+
 def serve(
     *,
     port: int,
@@ -610,6 +630,7 @@ def serve(
             if "LEADSCORE_ALERTS" not in env and Path("alerts.yaml").exists():
                 env["LEADSCORE_ALERTS"] = str(Path("alerts.yaml").resolve())
                 console.print("alert rules from alerts.yaml: their webhooks go out from the store")
+    env.setdefault("LEADSCORE_WORKSPACE_USERS", str(Path("workspace_users.yaml").resolve()))
     try:  # the models the service will load, named as the service reads them
         settings = ServiceSettings.from_environment(env)
     except InputError as exc:
@@ -697,6 +718,12 @@ def demo(
             seconds=time.perf_counter() - started,
             tracking_uri=env["MLFLOW_TRACKING_URI"],
             curl=steps.curl_command(settings, customer),
+        )
+        console.print(
+            f"\n[bold]sales workspace: {settings.url}/workspace[/] - sign in as "
+            f"{settings.workspace_user} with the password {settings.workspace_password} "
+            f"(new each run; add users with `leadscore workspace-user NAME`)",
+            highlight=False,
         )
         if serve:
             console.print(

@@ -37,6 +37,7 @@ from leadscore.store.loading import put_canonical
 from leadscore.store.store import Store
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.training.config import TrainingConfig, load_training_config
+from leadscore.workspace.users import put_user
 
 REPLAY_DAYS = 3  # the CRM's last days come in live, through the service's intake
 REPLAY_BATCH = 1_000
@@ -58,6 +59,10 @@ class DemoSettings:
     end: date = field(default_factory=lambda: latest_monday(date.today()))  # history ends
     # the store, where `leadscore serve` looks for it afterwards (the working directory)
     database: str = field(default_factory=database_url)
+    # the sales workspace's demo user (its password is new each run, as the API key is)
+    workspace_user: str = "demo"
+    workspace_password: str = field(default_factory=new_api_key, repr=False)
+    workspace_users: Path = Path("workspace_users.yaml")
 
     @property
     def train_table(self) -> Path:
@@ -262,10 +267,12 @@ def event_items(events: pd.DataFrame) -> list[dict]:
 
 def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> subprocess.Popen:
     """``bentoml serve`` on the champions and the store; its output goes to ``log``."""
+    put_user(settings.workspace_users, settings.workspace_user, settings.workspace_password)
     env = {
         **env,
         "LEADSCORE_API_KEYS": settings.api_key,
         "LEADSCORE_DATABASE_URL": settings.database,
+        "LEADSCORE_WORKSPACE_USERS": str(settings.workspace_users.resolve()),
     }
     handle = log.open("wb")
     return subprocess.Popen(

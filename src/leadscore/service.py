@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from functools import cache, partial
+from pathlib import Path
 from typing import Annotated
 
 import bentoml
@@ -44,6 +45,8 @@ from leadscore.serving.settings import ServiceSettings
 from leadscore.serving.watcher import ModelWatcher, StatusBoard
 from leadscore.serving.webhooks import Deliverer, webhook_secret
 from leadscore.store.store import Store
+from leadscore.workspace.app import Workspace, WorkspaceConfig, WorkspaceMiddleware
+from leadscore.workspace.session import Sessions, session_secret
 
 settings = ServiceSettings.from_environment(os.environ)
 alert_config = None if settings.alerts is None else load_alert_config(settings.alerts)
@@ -168,8 +171,27 @@ def event_types() -> frozenset[str] | None:
     return board.watcher.state.scorer.known_event_types
 
 
+@cache
+def workspace() -> Workspace:
+    """The sales workspace's pages, made at their first request."""
+    store = Store.open(settings.database_url) if settings.database_url is not None else None
+    return Workspace(
+        store=store,
+        scorer=live_scorer,
+        sessions=Sessions(session_secret(os.environ, Path.cwd())),
+        config=WorkspaceConfig(
+            users_file=settings.workspace_users,
+            territory_column=settings.workspace_territory or None,
+            name_column=settings.workspace_name or None,
+            conversion_model=settings.conversion_model,
+        ),
+    )
+
+
 fixed_json_media_type(LeadScoring)
-# outermost first: every error gets one shape; keys are checked before a body is read
+# outermost first: the workspace's pages have sessions of their own (no API key opens
+# them); every other error gets one shape; keys are checked before a body is read
+LeadScoring.add_asgi_middleware(WorkspaceMiddleware, workspace=workspace)
 LeadScoring.add_asgi_middleware(ErrorShapeMiddleware)
 LeadScoring.add_asgi_middleware(ApiKeyMiddleware, keys=set(settings.api_keys))
 LeadScoring.add_asgi_middleware(

@@ -70,6 +70,20 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
         assert response.status_code == 200, response.text
         assert response.json()[0]["trend"]["previous_score"] is not None  # from the store
         assert _listening_on(port) == {"127.0.0.1"}  # loopback only, as the banner says
+        # the workspace's address and a demo login, printed; it signs in and lists leads
+        login = re.search(
+            r"sales workspace: (\S+/workspace) - sign in as (\S+) with the password (\S+) ",
+            text.replace("\n", " "),
+        )
+        assert login is not None, text[-3000:]
+        workspace, user, password = login.groups()
+        assert workspace == f"http://127.0.0.1:{port}/workspace"
+        with httpx.Client(timeout=60) as browser:
+            assert browser.get(workspace).status_code == 303  # no session: to the sign-in
+            signed = browser.post(f"{workspace}/login", data={"user": user, "password": password})
+            assert signed.status_code == 303, signed.text
+            listed = browser.get(workspace)
+            assert listed.status_code == 200 and "C-0" in listed.text
         docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=30)
         assert docs.status_code == 200 and "/score" in docs.text
         assert not re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", docs.text)

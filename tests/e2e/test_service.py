@@ -23,7 +23,7 @@ from leadscore.jobs.run import run_job
 from leadscore.serving.command import serve_command
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
-from tests.conftest import REPO, free_port, write_store
+from tests.conftest import REPO, free_port, wait_until_ready, write_store
 
 KEY = "test-key-7f3a"
 pytestmark = pytest.mark.slow
@@ -60,20 +60,7 @@ def service(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -
             stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError((home / "service.log").read_text())
-            time.sleep(0.5)
-        else:
-            process.kill()
-            log_text = (home / "service.log").read_text()
-            raise RuntimeError(f"service did not become ready: {log_text}")
+        wait_until_ready(url, process, home / "service.log")
         ids = store["customer_id"].astype(str).tolist()
         yield {"url": url, "ids": ids, "source": small_crm, "home": home, "log": process}
         process.terminate()

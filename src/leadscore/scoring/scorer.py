@@ -561,16 +561,57 @@ class Scorer:
         rows = [i for i, c in enumerate(ids) if c in previous]
         if not rows:
             return out
-        model = self.conversion.model
+        trends = self._trend_items(
+            [previous[ids[i]] for i in rows],
+            parts.contributions[rows],
+            leads.conversion[rows],  # type: ignore[index]
+            parts.scores[rows],
+            self.conversion_info.version,
+            now=now,
+            lang=lang,
+        )
+        for i, trend in zip(rows, trends, strict=True):
+            out[i] = trend
+        return out
+
+    def trend_between(self, before: LoggedScore, after: LoggedScore, *, lang: str) -> dict:
+        """The trend from one logged score of a lead to a later one (as a result's
+        ``trend`` says it), where the later one is by the model serving now."""
+        model = self.conversion.model  # type: ignore[union-attr]
         names = list(model.features)
-        before = [previous[ids[i]] for i in rows]
+        matrix = model.encoder.matrix(pd.DataFrame([after.features], columns=names))
+        contributions = impacts_row(after.impacts, names, after.base_value)[None, :]
+        [trend] = self._trend_items(
+            [before],
+            contributions,
+            matrix,
+            np.array([after.score]),
+            after.model_version,
+            now=after.scored_at,
+            lang=lang,
+        )
+        return trend
+
+    def _trend_items(
+        self,
+        before: list[LoggedScore],
+        contributions: np.ndarray,
+        matrix: np.ndarray,
+        scores: np.ndarray,
+        version: str,
+        *,
+        now: pd.Timestamp,
+        lang: str,
+    ) -> list[dict]:
+        """Trends of leads scored now (exact contributions, encoded rows, scores) against
+        their earlier logged scores: the changes add up to the change of the margin."""
+        model = self.conversion.model  # type: ignore[union-attr]
+        names = list(model.features)
         old_features = pd.DataFrame([b.features for b in before], columns=names)
         old_matrix = model.encoder.matrix(old_features)
-        now_contributions = parts.contributions[rows]
-        version = self.conversion_info.version
         same = np.array([b.model_version == version for b in before])
         baseline = np.vstack([impacts_row(b.impacts, names, b.base_value) for b in before])
-        model_share = np.zeros(len(rows))
+        model_share = np.zeros(len(before))
         if not same.all():  # the new model's view of the old features is the baseline
             rescored = model.contributions(old_matrix[~same])
             model_share[~same] = rescored.sum(axis=1) - np.array(
@@ -578,30 +619,59 @@ class Scorer:
             )
             baseline[~same] = rescored
         days = [days_between(b.scored_at, now) for b in before]
-        deltas = now_contributions - baseline
+        deltas = contributions - baseline
         changes = self._writers["conversion"].changes(
-            deltas,
-            leads.conversion[rows],  # type: ignore[index]
-            old_matrix,
-            days_ago=days,
-            top_k=CHANGE_REASONS,
-            lang=lang,
+            deltas, matrix, old_matrix, days_ago=days, top_k=CHANGE_REASONS, lang=lang
         )
-        for k, i in enumerate(rows):
-            delta = int(parts.scores[i]) - before[k].score
+        out = []
+        for k, earlier in enumerate(before):
+            delta = int(scores[k]) - earlier.score
             items = changes[k]
             rest = other_item(deltas[k, :-1], names, items, lang)
             items = items if rest is None else [*items, rest]
             if not same[k]:
-                items = [model_item(model_share[k], before[k].model_version, version, lang), *items]
-            out[i] = {
-                "previous_score": before[k].score,
-                "days_ago": days[k],
-                "delta": delta,
-                "direction": direction(delta),
-                "changes": items,
-            }
+                items = [model_item(model_share[k], earlier.model_version, version, lang), *items]
+            out.append(
+                {
+                    "previous_score": earlier.score,
+                    "days_ago": days[k],
+                    "delta": delta,
+                    "direction": direction(delta),
+                    "changes": items,
+                }
+            )
         return out
+
+    def logged_reasons(
+        self, entries: Sequence[LoggedScore], *, lang: str, top_k: int
+    ) -> list[list[dict]]:
+        """The reasons of logged scores (their exact impacts, their feature values), as a
+        result's ``reasons`` say them, with the model serving now's sentences."""
+        if not entries:
+            return []
+        model = self.conversion.model  # type: ignore[union-attr]
+        names = list(model.features)
+        matrix = model.encoder.matrix(pd.DataFrame([e.features for e in entries], columns=names))
+        contributions = np.vstack([impacts_row(e.impacts, names, e.base_value) for e in entries])
+        return self._writers["conversion"].reasons(contributions, matrix, top_k=top_k, lang=lang)
+
+    def offers_for(
+        self, customer_ids: Sequence[str], *, now: pd.Timestamp, lang: str
+    ) -> dict[str, list[dict]]:
+        """The next-best offers of known customers as of ``now``, ranked and explained, by
+        id (nothing is logged: a page that shows them is not a score)."""
+        database = self.database
+        if database is None or self.nbo is None or not customer_ids:
+            return {}
+        stamps = database.freshness(customer_ids)
+        ids = [c for c in dict.fromkeys(customer_ids) if c in stamps]
+        if not ids:
+            return {}
+        leads = _stacked(ids, self._live_leads(ids, stamps, now))
+        grades = (
+            None if self.conversion is None else self.conversion_parts(leads.conversion).grades  # type: ignore[arg-type]
+        )
+        return dict(zip(ids, self._offers(leads, grades, lang), strict=True))
 
     def conversion_parts(self, matrix: np.ndarray) -> ConversionParts:
         """The conversion model's exact explanation of encoded rows and what follows from

@@ -28,6 +28,15 @@ LEADSCORE_MIN_INFORMATION  a record with fewer profile values and events than th
 LEADSCORE_ACCESS_LOG       1: log a line per request (default 0: a tenth of a one-lead
                            request's time; counts, status codes and latencies are in
                            /metrics, rejected requests and errors are logged anyway)
+LEADSCORE_WORKSPACE_USERS  the sales workspace's users and password hashes (default
+                           workspace_users.yaml; add one with `leadscore workspace-user`)
+LEADSCORE_WORKSPACE_TERRITORY
+                           the profile field the lead list filters by as owner or
+                           territory (default country; '' for none)
+LEADSCORE_WORKSPACE_NAME   the profile field shown and searched as a lead's name (default
+                           account_id; '' for none)
+LEADSCORE_SESSION_SECRET   signs the workspace's session cookies (default: made once and
+                           kept in .leadscore-session-secret in the working directory)
 MLFLOW_TRACKING_URI        the registry (default: mlflow.db in the working directory)
 """
 
@@ -62,6 +71,9 @@ ENVIRONMENT = {
     "unknown_event_types": "LEADSCORE_UNKNOWN_EVENT_TYPES",
     "profile_checks": "LEADSCORE_PROFILE_CHECKS",
     "min_information": "LEADSCORE_MIN_INFORMATION",
+    "workspace_users": "LEADSCORE_WORKSPACE_USERS",
+    "workspace_territory": "LEADSCORE_WORKSPACE_TERRITORY",
+    "workspace_name": "LEADSCORE_WORKSPACE_NAME",
 }
 
 
@@ -84,6 +96,9 @@ class ServiceSettings(StrictModel):
     unknown_event_types: Literal["refuse", "accept"] = "refuse"
     profile_checks: Literal["strict", "lenient"] = "strict"
     min_information: int = Field(1, ge=0)
+    workspace_users: Path = Path("workspace_users.yaml")
+    workspace_territory: str | None = "country"
+    workspace_name: str | None = "account_id"
     api_keys: frozenset[str] = Field(default_factory=frozenset, repr=False)
 
     @classmethod

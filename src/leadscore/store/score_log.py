@@ -122,6 +122,37 @@ def latest_scores(
     return found
 
 
+def current_scores(store: Store, *, at_or_before: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Each customer's newest logged score (at or before a moment, where given), without
+    its explanation: customer_id, scored_at, score, grade, probability, model_version."""
+    table = schema.scores
+    newest = sa.select(
+        table.c.customer_id.label("id"), sa.func.max(table.c.scored_at).label("at")
+    ).group_by(table.c.customer_id)
+    if at_or_before is not None:
+        newest = newest.where(table.c.scored_at <= micros(at_or_before))
+    newest = newest.subquery()
+    query = (
+        sa.select(
+            table.c.customer_id,
+            table.c.scored_at,
+            table.c.score,
+            table.c.grade,
+            table.c.probability,
+            table.c.model_version,
+        )
+        .join(newest, (table.c.customer_id == newest.c.id) & (table.c.scored_at == newest.c.at))
+        .order_by(table.c.seq)
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    columns = ["customer_id", "scored_at", "score", "grade", "probability", "model_version"]
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    frame = frame.drop_duplicates("customer_id", keep="last")  # two at one moment: the later
+    frame["scored_at"] = from_micros(frame["scored_at"].to_numpy()).to_numpy()
+    return frame.astype({"score": "int64", "probability": "float64"}).reset_index(drop=True)
+
+
 def score_history(store: Store, customer_id: str, *, limit: int = 100) -> list[LoggedScore]:
     """One customer's logged scores, newest first."""
     table = schema.scores

@@ -252,6 +252,31 @@ class Store:
         with self.engine.connect() as connection:
             return list(connection.scalars(query))
 
+    def latest_activity(self) -> pd.Series:
+        """Each customer's latest event's moment, by customer id (those with events)."""
+        events = schema.events
+        query = sa.select(events.c.customer_id, sa.func.max(events.c.ts)).group_by(
+            events.c.customer_id
+        )
+        rows = self._rows(query, events.c.customer_id, None, raw=True)
+        index = pd.Index([r[0] for r in rows], dtype="object")
+        moments = from_micros(np.array([r[1] for r in rows], dtype=np.int64))
+        return pd.Series(moments.array, index=index, dtype="datetime64[us, UTC]")
+
+    def campaign_members(self) -> pd.DataFrame:
+        """Which customers each campaign reached (customer_id, campaign, and whether a
+        trade-fair scan was among their events of it: ``fair``)."""
+        events = schema.events
+        fair = sa.func.max(sa.case((events.c.event_type == "trade_fair_visit", 1), else_=0))
+        query = (
+            sa.select(events.c.customer_id, events.c.campaign, fair)
+            .where(events.c.campaign.is_not(None))
+            .group_by(events.c.customer_id, events.c.campaign)
+        )
+        rows = self._rows(query, events.c.customer_id, None, raw=True)
+        frame = pd.DataFrame(rows, columns=["customer_id", "campaign", "fair"])
+        return frame.astype({"customer_id": "object", "campaign": "object", "fair": "bool"})
+
     def count(self, table: str) -> int:
         with self.engine.connect() as connection:
             return int(

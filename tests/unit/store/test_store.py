@@ -155,3 +155,43 @@ def test_most_active_customers_come_first(database: str) -> None:
     store.append("events", events, now=NOW)
     assert store.most_active(10) == ["C-NEW", "C-MID", "C-OLD", "C-QUIET"]
     assert store.most_active(2) == ["C-NEW", "C-MID"]
+
+
+def test_latest_activity_and_the_campaigns_that_reached_each_customer(database: str) -> None:
+    store = Store.open(database)
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C-1", "C-2", "C-3"],
+            "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
+        }
+    )
+    store.put_customers(customers, now=NOW)
+    events = pd.DataFrame(
+        {
+            "customer_id": ["C-1", "C-1", "C-2", "C-2", "C-1"],
+            "ts": pd.to_datetime(
+                [
+                    "2026-02-01 00:00:00.000000",
+                    "2026-03-01 10:00:00.000001",
+                    "2026-02-05 00:00:00.000000",
+                    "2026-02-06 00:00:00.000000",
+                    "2026-02-07 00:00:00.000000",
+                ],
+                utc=True,
+            ),
+            "event_type": ["email_open", "trade_fair_visit", "email_open", "email_click", "call"],
+            "campaign": ["EM-1", "it-sa 2026", "EM-1", "EM-1", None],
+        }
+    )
+    store.append("events", events, now=NOW)
+    latest = store.latest_activity()
+    assert latest.to_dict() == {
+        "C-1": pd.Timestamp("2026-03-01 10:00:00.000001", tz="UTC"),
+        "C-2": pd.Timestamp("2026-02-06", tz="UTC"),
+    }
+    members = store.campaign_members().sort_values(["campaign", "customer_id"])
+    assert members.values.tolist() == [
+        ["C-1", "EM-1", False],
+        ["C-2", "EM-1", False],
+        ["C-1", "it-sa 2026", True],
+    ]

@@ -1,0 +1,448 @@
+"""The workspace's routes under ``/workspace``: sign-in, the lead list (and its CSV), a
+lead's page, the trade-fair follow-up and the model page. Every page but the sign-in needs
+a session; a request without one is sent to the sign-in page, never served."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlencode
+
+import jinja2
+import pandas as pd
+from babel.dates import format_date, format_datetime, get_timezone
+from babel.numbers import format_decimal, format_percent
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from leadscore.common.errors import InputError
+from leadscore.store.score_log import latest_scores, score_history
+from leadscore.store.store import Store
+from leadscore.workspace.board import GRADES, BoardKeeper, Filters, LeadBoard
+from leadscore.workspace.chart import score_chart
+from leadscore.workspace.model_report import ReportCache
+from leadscore.workspace.session import COOKIE, MAX_AGE, Sessions
+from leadscore.workspace.texts import LANG_COOKIE, chosen_lang, event_label, text
+from leadscore.workspace.users import load_users, verify_password
+
+PREFIX = "/workspace"
+PER_PAGE = 50
+MISSING = "\u2013"  # an en dash where a value is missing
+HISTORY = 60  # scores in a lead's chart
+TIMELINE = 100  # events on a lead's page
+LOCALES = {"de": "de_DE", "en": "en_GB"}
+UTC = get_timezone("UTC")
+CSV_COLUMNS = (
+    "customer_id", "name", "territory", "score", "grade", "delta_week", "last_activity",
+)  # fmt: skip
+# the pages load nothing from elsewhere; images are the calibration plot, inline
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cache-control": "no-store",
+}
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    users_file: Path
+    territory_column: str | None
+    name_column: str | None
+    conversion_model: str
+
+
+class Workspace:
+    """The pages of one service: its store, its champions' Scorer (``scorer``: None before
+    they are loaded) and the users who may sign in."""
+
+    def __init__(
+        self,
+        *,
+        store: Store | None,
+        scorer: Callable[[], object | None],
+        sessions: Sessions,
+        config: WorkspaceConfig,
+        board_every: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.scorer = scorer
+        self.sessions = sessions
+        self.config = config
+        self.reports = ReportCache(config.conversion_model)
+        self.boards = (
+            None
+            if store is None
+            else BoardKeeper(
+                lambda now: LeadBoard.read(
+                    store,
+                    now=now,
+                    territory_column=config.territory_column,
+                    name_column=config.name_column,
+                ),
+                every=board_every,
+            )
+        )
+        self.templates = jinja2.Environment(
+            loader=jinja2.PackageLoader("leadscore.workspace", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        routes = [
+            Route(f"{PREFIX}/login", self.login_page, methods=["GET"]),
+            Route(f"{PREFIX}/login", self.login, methods=["POST"]),
+            Route(f"{PREFIX}/logout", self.logout, methods=["POST"]),
+            Route(PREFIX, self.leads, methods=["GET"]),
+            Route(f"{PREFIX}/", self.leads, methods=["GET"]),
+            Route(f"{PREFIX}/leads.csv", self.leads_csv, methods=["GET"]),
+            Route(f"{PREFIX}/leads/{{customer_id:path}}", self.lead, methods=["GET"]),
+            Route(f"{PREFIX}/fairs", self.fairs, methods=["GET"]),
+            Route(f"{PREFIX}/fairs/{{fair:path}}", self.fair, methods=["GET"]),
+            Route(f"{PREFIX}/model", self.model, methods=["GET"]),
+        ]
+        self.app = Starlette(routes=routes)
+
+    # --- the frame of every page --------------------------------------------------------
+
+    def _lang(self, request: Request) -> str:
+        return chosen_lang(
+            request.query_params, request.cookies, request.headers.get("accept-language", "")
+        )
+
+    def _user(self, request: Request) -> str | None:
+        user = self.sessions.user(request.cookies.get(COOKIE))
+        return user if user is not None and user in load_users(self.config.users_file) else None
+
+    def _page(
+        self, request: Request, template: str, *, status: int = 200, **context: object
+    ) -> HTMLResponse:
+        lang = self._lang(request)
+        other = "en" if lang == "de" else "de"
+        query = {k: v for k, v in request.query_params.items() if k != "lang"}
+        switch = f"{request.url.path}?{urlencode({**query, 'lang': other})}"
+        html = self.templates.get_template(template).render(
+            lang=lang,
+            t=lambda key, **values: text(key, lang, **values),
+            user=context.pop("user", None),
+            switch=switch,
+            prefix=PREFIX,
+            number=lambda v, digits=0: _number(v, lang, digits),
+            percent=lambda v: MISSING if v is None else format_percent(v, locale=LOCALES[lang]),
+            day=lambda v: _day(v, lang),
+            moment=lambda v: _moment(v, lang),
+            event_label=lambda e: event_label(e, lang),
+            quote=lambda v: quote(str(v), safe=""),
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        if request.query_params.get("lang") == lang:  # the switch was used: keep the choice
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+        return response
+
+    def _refuse(self, request: Request) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{PREFIX}/login?{urlencode({'next': target})}", status_code=303)
+
+    # --- signing in and out --------------------------------------------------------------
+
+    async def login_page(self, request: Request) -> Response:
+        return self._page(
+            request,
+            "login.html",
+            next=_safe_next(request.query_params.get("next")),
+            failed=False,
+            no_users=not load_users(self.config.users_file),
+        )
+
+    async def login(self, request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        name = (form.get("user") or [""])[0]
+        password = (form.get("password") or [""])[0]
+        target = _safe_next((form.get("next") or [""])[0])
+        users = load_users(self.config.users_file)
+        user = users.get(name)
+        if user is None or not verify_password(password, user.password_hash):
+            return self._page(
+                request, "login.html", status=401, next=target, failed=True, no_users=not users
+            )
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            COOKIE,
+            self.sessions.cookie_value(user.name),
+            max_age=MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path=PREFIX,
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+        response.delete_cookie(COOKIE, path=PREFIX)
+        return response
+
+    # --- the lead list --------------------------------------------------------------------
+
+    def _filters(self, request: Request) -> Filters:
+        query = request.query_params
+        grade = query.get("grade") or None
+        return Filters(
+            grade=grade if grade in GRADES else None,
+            territory=query.get("territory") or None,
+            campaign=query.get("campaign") or None,
+            rising=query.get("rising") == "1",
+            search=(query.get("q") or "").strip()[:100] or None,
+        )
+
+    def _board(self) -> LeadBoard | None:
+        return None if self.boards is None else self.boards.board()
+
+    async def leads(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return self._refuse(request)
+        lang = self._lang(request)
+        board = self._board()
+        filters = self._filters(request)
+        page = _int(request.query_params.get("page"), 1)
+        rows, total = (
+            board.page(filters, page=page, per_page=PER_PAGE)
+            if board is not None
+            else (pd.DataFrame(), 0)
+        )
+        shown = self._explained(rows, lang)
+        query = {k: v for k, v in request.query_params.items() if k not in ("page", "lang")}
+        pages = max(math.ceil(total / PER_PAGE), 1)
+        return self._page(
+            request,
+            "leads.html",
+            user=user,
+            leads=shown,
+            total=total,
+            page=min(page, pages),
+            pages=pages,
+            first=(page - 1) * PER_PAGE + 1 if total else 0,
+            last=min(page * PER_PAGE, total),
+            filters=filters,
+            grades=GRADES,
+            territories=[] if board is None else board.territories,
+            campaigns=[] if board is None else sorted(board.campaigns),
+            query=urlencode(query),
+            page_link=lambda n: f"{PREFIX}?{urlencode({**query, 'page': n})}",
+        )
+
+    def _explained(self, rows: pd.DataFrame, lang: str) -> list[dict]:
+        """The list's rows with their top three reasons and their next-best offer."""
+        if rows.empty:
+            return []
+        scorer, store = self.scorer(), self.store
+        ids = rows["customer_id"].tolist()
+        now = pd.Timestamp.now(tz="UTC")
+        reasons: dict[str, list[dict]] = {}
+        offers: dict[str, list[dict]] = {}
+        if scorer is not None and store is not None:
+            entries = latest_scores(store, ids, at_or_before=now)
+            logged = [entries[c] for c in ids if c in entries]
+            said = scorer.logged_reasons(logged, lang=lang, top_k=3)  # type: ignore[attr-defined]
+            reasons = {e.customer_id: r for e, r in zip(logged, said, strict=True)}
+            offers = scorer.offers_for(ids, now=now, lang=lang)  # type: ignore[attr-defined]
+        out = []
+        for row in rows.itertuples(index=False):
+            lead = row._asdict()
+            lead["reasons"] = reasons.get(row.customer_id, [])
+            lead["offer"] = (offers.get(row.customer_id) or [None])[0]
+            out.append(lead)
+        return out
+
+    async def leads_csv(self, request: Request) -> Response:
+        if self._user(request) is None:
+            return self._refuse(request)
+        board = self._board()
+        rows = board.leads.iloc[board.select(self._filters(request))] if board else pd.DataFrame()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for row in rows.itertuples(index=False):
+            values = row._asdict()
+            writer.writerow([_csv_value(values.get(c)) for c in CSV_COLUMNS])
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                **SECURITY_HEADERS,
+                "content-disposition": 'attachment; filename="leads.csv"',
+            },
+        )
+
+    # --- one lead ---------------------------------------------------------------------------
+
+    async def lead(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return self._refuse(request)
+        lang = self._lang(request)
+        customer_id = request.path_params["customer_id"]
+        store, scorer = self.store, self.scorer()
+        customers = store.customers([customer_id]) if store is not None else pd.DataFrame()
+        if customers.empty:
+            return self._page(request, "missing.html", status=404, user=user, what=customer_id)
+        profile = {
+            k: v
+            for k, v in customers.iloc[0].items()
+            if k not in ("customer_id", "created_at", "converted") and not _missing(v)
+        }
+        history = score_history(store, customer_id, limit=HISTORY)  # newest first
+        latest = history[0] if history else None
+        reasons, trend, offers = [], None, []
+        if scorer is not None and latest is not None:
+            [reasons] = scorer.logged_reasons([latest], lang=lang, top_k=10_000)  # type: ignore[attr-defined]
+            previous = next((h for h in history[1:] if h.scored_at < latest.scored_at), None)
+            if previous is not None:
+                trend = scorer.trend_between(previous, latest, lang=lang)  # type: ignore[attr-defined]
+                trend["when"] = previous.scored_at
+            now = pd.Timestamp.now(tz="UTC")
+            offers = scorer.offers_for([customer_id], now=now, lang=lang).get(customer_id, [])  # type: ignore[attr-defined]
+        events = store.rows("events", [customer_id]).tail(TIMELINE).iloc[::-1]
+        ordered = history[::-1]
+        chart = score_chart(
+            [h.scored_at for h in ordered],
+            [h.score for h in ordered],
+            title=text("history", lang),
+            date_format="%d.%m.%Y" if lang == "de" else "%Y-%m-%d",
+        )
+        return self._page(
+            request,
+            "lead.html",
+            user=user,
+            customer_id=customer_id,
+            profile=profile,
+            latest=latest,
+            reasons=reasons,
+            trend=trend,
+            offers=offers,
+            chart=chart,
+            history=history,
+            events=[
+                {k: (None if _missing(v) else v) for k, v in e.items()}
+                for e in events.to_dict("records")
+            ],
+        )
+
+    # --- trade fairs ----------------------------------------------------------------------
+
+    async def fairs(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return self._refuse(request)
+        board = self._board()
+        return self._page(
+            request, "fairs.html", user=user, fairs=[] if board is None else board.fairs.items()
+        )
+
+    async def fair(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return self._refuse(request)
+        board = self._board()
+        name = request.path_params["fair"]
+        if board is None or name not in board.fairs:
+            return self._page(request, "missing.html", status=404, user=user, what=name)
+        rows, total = board.page(Filters(campaign=name), page=1, per_page=PER_PAGE * 4)
+        return self._page(
+            request,
+            "fair.html",
+            user=user,
+            fair=name,
+            total=total,
+            leads=self._explained(rows, self._lang(request)),
+        )
+
+    # --- the model --------------------------------------------------------------------------
+
+    async def model(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return self._refuse(request)
+        scorer = self.scorer()
+        version = None if scorer is None else scorer.conversion_info.version  # type: ignore[attr-defined]
+        report = None
+        error = None
+        if version is not None:
+            try:
+                report = self.reports.report(version)
+            except InputError as exc:  # the registry cannot be read now
+                error = str(exc)
+        return self._page(request, "model.html", user=user, report=report, error=error)
+
+
+class WorkspaceMiddleware:
+    """ASGI middleware: requests under ``/workspace`` go to the workspace, the others on."""
+
+    def __init__(self, app, *, workspace: Callable[[], Workspace]) -> None:
+        self.app = app
+        self.workspace = workspace
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == PREFIX or path.startswith(f"{PREFIX}/"):
+            await self.workspace().app(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after signing in: a workspace page of this service, nothing else."""
+    if target and target.startswith(f"{PREFIX}") and "//" not in target and "\\" not in target:
+        return target
+    return PREFIX
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return max(int(value), 1) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _number(value: object, lang: str, digits: int) -> str:
+    if _missing(value):
+        return MISSING
+    return format_decimal(round(float(value), digits), locale=LOCALES[lang])  # type: ignore[arg-type]
+
+
+def _day(value: object, lang: str) -> str:
+    if _missing(value):
+        return MISSING
+    return format_date(pd.Timestamp(value).date(), format="medium", locale=LOCALES[lang])
+
+
+def _moment(value: object, lang: str) -> str:
+    if _missing(value):
+        return MISSING
+    moment = pd.Timestamp(value).to_pydatetime()
+    return format_datetime(moment, format="short", tzinfo=UTC, locale=LOCALES[lang]) + " UTC"
+
+
+def _csv_value(value: object) -> object:
+    if _missing(value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,152 @@
+"""The workspace's words in German and English, and which language a request gets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGS = ("de", "en")
+LANG_COOKIE = "leadscore_lang"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "workspace": {"en": "Sales workspace", "de": "Vertriebs-Arbeitsplatz"},
+    "leads": {"en": "Leads", "de": "Leads"},
+    "fairs": {"en": "Trade fairs", "de": "Messen"},
+    "model": {"en": "Model", "de": "Modell"},
+    "sign_in": {"en": "Sign in", "de": "Anmelden"},
+    "sign_out": {"en": "Sign out", "de": "Abmelden"},
+    "user": {"en": "User", "de": "Benutzer"},
+    "password": {"en": "Password", "de": "Passwort"},
+    "bad_login": {
+        "en": "That user name and password do not match.",
+        "de": "Benutzername und Passwort passen nicht zusammen.",
+    },
+    "no_users": {
+        "en": "No users yet: add one with `leadscore workspace-user NAME`.",
+        "de": "Noch keine Benutzer: mit `leadscore workspace-user NAME` einen anlegen.",
+    },
+    "signed_in_as": {"en": "Signed in as", "de": "Angemeldet als"},
+    "skip": {"en": "Skip to content", "de": "Zum Inhalt springen"},
+    "lead": {"en": "Lead", "de": "Lead"},
+    "score": {"en": "Score", "de": "Score"},
+    "grade": {"en": "Grade", "de": "Klasse"},
+    "all": {"en": "all", "de": "alle"},
+    "week": {"en": "Since last week", "de": "Seit letzter Woche"},
+    "reasons": {"en": "Why", "de": "Warum"},
+    "offer": {"en": "Next best offer", "de": "Nächstes Angebot"},
+    "last_activity": {"en": "Last activity", "de": "Letzte Aktivität"},
+    "search": {"en": "Search id or name", "de": "ID oder Name suchen"},
+    "filter": {"en": "Filter", "de": "Filtern"},
+    "rising": {"en": "rising only", "de": "nur steigende"},
+    "campaign": {"en": "Campaign or fair", "de": "Kampagne oder Messe"},
+    "territory": {"en": "Territory", "de": "Gebiet"},
+    "profile": {"en": "Profile", "de": "Profil"},
+    "when": {"en": "When", "de": "Wann"},
+    "channel": {"en": "Channel", "de": "Kanal"},
+    "what": {"en": "What", "de": "Was"},
+    "value": {"en": "Value", "de": "Wert"},
+    "export": {"en": "Export CSV", "de": "CSV exportieren"},
+    "showing": {
+        "en": "{first} to {last} of {total} leads",
+        "de": "{first} bis {last} von {total} Leads",
+    },
+    "none_found": {"en": "No lead matches.", "de": "Kein Lead passt."},
+    "previous": {"en": "Previous", "de": "Zurück"},
+    "next": {"en": "Next", "de": "Weiter"},
+    "history": {"en": "Score history", "de": "Score-Verlauf"},
+    "why_changed": {"en": "Why it changed", "de": "Warum er sich geändert hat"},
+    "since_previous": {
+        "en": "Since the score of {when} ({before} → {now})",
+        "de": "Seit dem Score vom {when} ({before} → {now})",
+    },
+    "no_change_yet": {
+        "en": "No earlier score to compare with yet.",
+        "de": "Noch kein früherer Score zum Vergleich.",
+    },
+    "all_reasons": {"en": "Every reason", "de": "Alle Gründe"},
+    "up": {"en": "raises the score", "de": "hebt den Score"},
+    "down": {"en": "lowers the score", "de": "senkt den Score"},
+    "offers": {"en": "Offers", "de": "Angebote"},
+    "no_offers": {"en": "No offer for this lead now.", "de": "Derzeit kein Angebot."},
+    "timeline": {"en": "Timeline", "de": "Verlauf der Aktivitäten"},
+    "no_events": {"en": "No activity recorded.", "de": "Keine Aktivität erfasst."},
+    "not_scored": {
+        "en": "Not scored yet: the next rescore or request scores it.",
+        "de": "Noch nicht bewertet: der nächste Rescore oder Aufruf bewertet ihn.",
+    },
+    "scanned": {"en": "leads scanned", "de": "gescannte Leads"},
+    "fair_intro": {
+        "en": "The leads scanned at {fair}, best first: what to say and what to offer.",
+        "de": "Die auf der {fair} gescannten Leads, die besten zuerst: was sagen, was anbieten.",
+    },
+    "say": {"en": "What to say", "de": "Was sagen"},
+    "no_fairs": {"en": "No trade-fair scans yet.", "de": "Noch keine Messe-Scans."},
+    "trained": {"en": "Trained", "de": "Trainiert"},
+    "version": {"en": "Version", "de": "Version"},
+    "accuracy": {"en": "Accuracy on the test set", "de": "Genauigkeit auf den Testdaten"},
+    "metric": {"en": "Metric", "de": "Kennzahl"},
+    "champion": {"en": "Champion", "de": "Champion"},
+    "per_grade": {"en": "Conversion per grade", "de": "Abschluss je Klasse"},
+    "share": {"en": "Share of leads", "de": "Anteil der Leads"},
+    "conversion": {"en": "Conversion rate", "de": "Abschlussquote"},
+    "calibration": {"en": "Calibration", "de": "Kalibrierung"},
+    "model_card": {"en": "Model card", "de": "Modellkarte"},
+    "drift": {"en": "Drift", "de": "Drift"},
+    "no_monitoring": {
+        "en": "Not monitored yet: no drift report exists for this model.",
+        "de": "Noch nicht überwacht: für dieses Modell gibt es keinen Drift-Bericht.",
+    },
+    "no_model": {"en": "No champion model is serving.", "de": "Kein Champion-Modell aktiv."},
+    "language": {"en": "Deutsch", "de": "English"},
+    "days_ago": {"en": "{days} days ago", "de": "vor {days} Tagen"},
+    "today": {"en": "today", "de": "heute"},
+    "new": {"en": "new", "de": "neu"},
+}
+
+# the workspace's names of the canonical event types
+EVENT_LABELS: dict[str, dict[str, str]] = {
+    "page_view": {"en": "Website page", "de": "Website-Seite"},
+    "pricing_page_view": {"en": "Pricing page", "de": "Preisseite"},
+    "product_page_view": {"en": "Product page", "de": "Produktseite"},
+    "email_open": {"en": "E-mail opened", "de": "E-Mail geöffnet"},
+    "email_click": {"en": "E-mail link clicked", "de": "Link in E-Mail geklickt"},
+    "download": {"en": "Download", "de": "Download"},
+    "webinar_registered": {"en": "Webinar registration", "de": "Webinar-Anmeldung"},
+    "webinar_attended": {"en": "Webinar attended", "de": "Webinar besucht"},
+    "trade_fair_visit": {"en": "Trade-fair scan", "de": "Messe-Scan"},
+    "call": {"en": "Call", "de": "Anruf"},
+    "meeting": {"en": "Meeting", "de": "Termin"},
+    "quote_request": {"en": "Quote request", "de": "Angebotsanfrage"},
+    "purchase": {"en": "Purchase", "de": "Kauf"},
+    "offer_received": {"en": "Offer sent", "de": "Angebot gesendet"},
+    "offer_viewed": {"en": "Offer viewed", "de": "Angebot angesehen"},
+    "offer_completed": {"en": "Offer taken up", "de": "Angebot angenommen"},
+}
+
+
+def text(key: str, lang: str, **values: object) -> str:
+    words = TEXTS[key][lang]
+    return words.format(**values) if values else words
+
+
+def event_label(event_type: str, lang: str) -> str:
+    return EVENT_LABELS.get(event_type, {}).get(lang, event_type)
+
+
+def chosen_lang(query: Mapping[str, str], cookies: Mapping[str, str], accept: str) -> str:
+    """The page's language: asked for in the query (the switch), else kept in a cookie,
+    else the browser's first of German and English (its Accept-Language), else English."""
+    for given in (query.get("lang"), cookies.get(LANG_COOKIE)):
+        if given in LANGS:
+            return given  # type: ignore[return-value]
+    ranked = []
+    for i, part in enumerate(accept.split(",")):
+        tag, _, weight = part.strip().partition(";q=")
+        try:
+            quality = float(weight) if weight else 1.0
+        except ValueError:
+            quality = 0.0
+        ranked.append((-quality, i, tag.strip().lower()[:2]))
+    for _, _, tag in sorted(ranked):
+        if tag in LANGS:
+            return tag
+    return "en"

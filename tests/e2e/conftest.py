@@ -1,0 +1,102 @@
+"""A real service on a real store, shared by the end-to-end tests of the live loop and of
+the sales workspace: `leadscore load` and `leadscore rescore` of a synthetic CRM, then
+`bentoml serve` with alert rules, a webhook receiver and a workspace user."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leadscore.jobs.run import run_job
+from leadscore.serving.command import serve_command
+from leadscore.store.store import Store
+from leadscore.synthetic import GeneratedCRM
+from leadscore.training.config import load_training_config
+from leadscore.workspace.users import put_user
+from tests.conftest import REPO, free_port, wait_until_ready
+from tests.receiver import Receiver
+
+KEY = "live-test-key-41c9"
+REP, REP_PASSWORD = "rep", "rep-password-1"
+SECRET = "webhook-secret-for-the-live-test"
+
+
+def _cli(*args: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).parent / "leadscore"), *args]
+    run = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run
+
+
+@pytest.fixture(scope="session")
+def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    home = tmp_path_factory.mktemp("live")
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    database = f"sqlite:///{home / 'leadscore.db'}"
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "LEADSCORE_API_KEYS": KEY,
+        "LEADSCORE_RELOAD_SECONDS": "1",
+        "LEADSCORE_DATABASE_URL": database,
+        "LEADSCORE_WORKSPACE_USERS": str(home / "workspace_users.yaml"),
+        "COLUMNS": "200",
+    }
+    put_user(home / "workspace_users.yaml", REP, REP_PASSWORD, display_name="Rep One")
+    old_cwd, old_uri = Path.cwd(), os.environ.get("MLFLOW_TRACKING_URI")
+    os.chdir(home)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        config = load_training_config(
+            REPO / "training/configs/conversion.yaml", source=small_crm.directory
+        )
+        run_job(config.model_copy(update={"experiment": "live-test"}))
+    finally:
+        os.chdir(old_cwd)
+        if old_uri is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+    loaded = _cli("load", str(small_crm.directory), cwd=home, env=env)
+    again = _cli("load", str(small_crm.directory), cwd=home, env=env)
+    before = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    rescored = _cli("rescore", "--as-of", before, cwd=home, env=env)
+    receiver = Receiver(free_port())
+    receiver.start()
+    (home / "alerts.yaml").write_text(
+        f"webhook: {{url: 'http://127.0.0.1:{receiver.port}/hook', first_retry_seconds: 1}}\n"
+        "lang: de\n"
+        "rules:\n"
+        "  - {name: fair_scan, kind: event, event_type: trade_fair_visit, "
+        "grades: [A, B, C, D]}\n"
+    )
+    env = {**env, "LEADSCORE_ALERTS": str(home / "alerts.yaml"), "LEADSCORE_WEBHOOK_SECRET": SECRET}
+    port = free_port()
+    log = (home / "service.log").open("wb")
+    process = subprocess.Popen(
+        serve_command(port=port), cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until_ready(url, process, home / "service.log")
+    yield {
+        "home": home,
+        "url": url,
+        "store": Store.open(database),
+        "crm": small_crm,
+        "load": loaded.stdout,
+        "load again": again.stdout,
+        "rescore": rescored.stdout,
+        "receiver": receiver,
+    }
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    receiver.stop()

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadscore.store.score_log import LoggedScore, write_scores
+from leadscore.store.store import Store
+from leadscore.workspace.board import BoardKeeper, Filters, LeadBoard
+
+NOW = pd.Timestamp("2026-12-01 12:00", tz="UTC")
+
+
+def _score(customer: str, days_ago: int, score: int, grade: str) -> LoggedScore:
+    return LoggedScore(
+        customer_id=customer,
+        scored_at=NOW - pd.Timedelta(days=days_ago),
+        origin="rescore",
+        model_name="leadscore-conversion",
+        model_version="1",
+        probability=score / 100,
+        score=score,
+        grade=grade,
+        margin=0.0,
+        base_value=0.0,
+        impacts={},
+        features={},
+    )
+
+
+def _store(tmp_path: Path) -> Store:
+    store = Store.open(f"sqlite:///{tmp_path / 'leadscore.db'}")
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C-1", "C-2", "C-3", "C-4", "C-5"],
+            "created_at": pd.to_datetime(["2026-01-01"] * 5, utc=True),
+            "country": ["DE", "AT", "DE", None, "DE"],
+            "account_id": ["Müller GmbH", "Alpen AG", "Nord KG", "Süd SE", "Ost OHG"],
+        }
+    )
+    store.put_customers(customers, now=NOW)
+    events = pd.DataFrame(
+        {
+            "customer_id": ["C-1", "C-3", "C-3", "C-5"],
+            "ts": NOW - pd.to_timedelta([1, 2, 3, 40], unit="D"),
+            "event_type": ["trade_fair_visit", "trade_fair_visit", "email_open", "email_open"],
+            "campaign": ["it-sa 2026", "it-sa 2026", "EM-1", "EM-1"],
+        }
+    )
+    store.append("events", events, now=NOW)
+    write_scores(
+        store,
+        [
+            _score("C-1", 10, 50, "B"),
+            _score("C-1", 0, 80, "A"),  # rose by 30 since the week before
+            _score("C-2", 0, 90, "A"),  # no score a week old: no delta
+            _score("C-3", 9, 70, "A"),
+            _score("C-3", 1, 60, "B"),  # fell by 10
+            _score("C-5", 0, 20, "D"),
+        ],
+    )
+    return store
+
+
+def test_leads_are_ranked_by_score_with_their_week_and_activity(tmp_path: Path) -> None:
+    board = LeadBoard.read(
+        _store(tmp_path), now=NOW, territory_column="country", name_column="account_id"
+    )
+    leads = board.leads.set_index("customer_id")
+    assert list(board.leads["customer_id"]) == ["C-2", "C-1", "C-3", "C-5", "C-4"]  # unscored last
+    assert leads.loc["C-1", "delta_week"] == 30 and leads.loc["C-3", "delta_week"] == -10
+    assert np.isnan(leads.loc["C-2", "delta_week"]) and pd.isna(leads.loc["C-4", "score"])
+    assert leads.loc["C-3", "last_activity"] == NOW - pd.Timedelta(days=2)
+    assert pd.isna(leads.loc["C-2", "last_activity"])
+    assert leads.loc["C-1", "name"] == "Müller GmbH" and pd.isna(leads.loc["C-4", "territory"])
+    assert board.territories == ["AT", "DE"]
+    assert board.fairs == {"it-sa 2026": 2}
+    assert sorted(board.campaigns) == ["EM-1", "it-sa 2026"]
+
+
+def test_filters_combine_and_pages_keep_the_rank(tmp_path: Path) -> None:
+    board = LeadBoard.read(
+        _store(tmp_path), now=NOW, territory_column="country", name_column="account_id"
+    )
+
+    def ids(filters: Filters) -> list[str]:
+        return board.leads.iloc[board.select(filters)]["customer_id"].tolist()
+
+    assert ids(Filters(grade="A")) == ["C-2", "C-1"]
+    assert ids(Filters(territory="DE")) == ["C-1", "C-3", "C-5"]
+    assert ids(Filters(territory="DE", grade="B")) == ["C-3"]
+    assert ids(Filters(rising=True)) == ["C-1"]
+    assert ids(Filters(campaign="it-sa 2026")) == ["C-1", "C-3"]
+    assert ids(Filters(campaign="no such campaign")) == []
+    assert ids(Filters(search="müller")) == ["C-1"]
+    assert ids(Filters(search="c-5")) == ["C-5"]
+    page, total = board.page(Filters(), page=2, per_page=2)
+    assert total == 5 and page["customer_id"].tolist() == ["C-3", "C-5"]
+    page, total = board.page(Filters(), page=9, per_page=2)
+    assert total == 5 and page.empty
+
+
+def test_a_board_without_the_configured_columns_still_lists(tmp_path: Path) -> None:
+    board = LeadBoard.read(_store(tmp_path), now=NOW, territory_column=None, name_column="nope")
+    assert board.territories == [] and board.leads["name"].isna().all()
+    assert board.select(Filters(search="ost")).size == 0
+
+
+def test_the_keeper_reads_the_board_again_in_the_background(tmp_path: Path) -> None:
+    reads: list[pd.Timestamp] = []
+    store = _store(tmp_path)
+
+    def read(now: pd.Timestamp) -> LeadBoard:
+        reads.append(now)
+        return LeadBoard.read(store, now=now, territory_column=None, name_column=None)
+
+    keeper = BoardKeeper(read, every=0.05)
+    first = keeper.board()
+    assert first is not None and len(first.leads) == 5
+    done = threading.Event()
+    while len(reads) < 3 and not done.wait(0.02):
+        pass
+    assert len(reads) >= 3 and reads == sorted(reads)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from leadscore.common.errors import InputError
+from leadscore.workspace.users import hash_password, load_users, put_user, verify_password
+
+
+def test_a_password_is_kept_as_a_salted_hash_that_checks_it() -> None:
+    stored = hash_password("correct horse")
+    assert "correct horse" not in stored and stored.startswith("scrypt$")
+    assert verify_password("correct horse", stored)
+    assert not verify_password("correct horsf", stored)
+    assert hash_password("correct horse") != stored  # a new salt each time
+    for broken in ("", "scrypt$1$2", "md5$x$y$z$a$b", "scrypt$16384$8$1$!!$??"):
+        assert not verify_password("correct horse", broken)
+
+
+def test_users_are_added_changed_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "users.yaml"
+    assert load_users(path) == {}
+    assert put_user(path, "anna", "first-password", display_name="Anna B.")
+    assert not put_user(path, "anna", "second-password")
+    assert put_user(path, "ben", "ben-password")
+    users = load_users(path)
+    assert sorted(users) == ["anna", "ben"]
+    assert verify_password("second-password", users["anna"].password_hash)
+    assert not verify_password("first-password", users["anna"].password_hash)
+    text = path.read_text()
+    assert "password" in text and "second-password" not in text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "says"),
+    [("", "long-enough", "without spaces"), ("a b", "long-enough", "without spaces"),
+     ("anna", "short", "at least 8")],
+)  # fmt: skip
+def test_bad_users_are_refused_saying_why(
+    tmp_path: Path, name: str, password: str, says: str
+) -> None:
+    with pytest.raises(InputError, match=says):
+        put_user(tmp_path / "users.yaml", name, password)
+
+
+def test_a_broken_users_file_names_the_entry(tmp_path: Path) -> None:
+    path = tmp_path / "users.yaml"
+    path.write_text("users:\n  - {name: anna}\n")
+    with pytest.raises(InputError, match=r"users\[0\] needs a name and a password hash"):
+        load_users(path)
+    path.write_text("users: [unclosed\n")
+    with pytest.raises(InputError, match="not YAML"):
+        load_users(path)
