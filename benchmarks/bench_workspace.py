@@ -24,7 +24,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from bench_live import first_kept_round, percentiles
+from bench_live import copy_customers, first_kept_round, percentiles
 from bench_service import KEY, bench_root, free_port, prepared, start
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
@@ -50,22 +50,7 @@ def fill(root: Path, copies: int) -> str:
     scorer, _ = load_champions("leadscore-conversion", None, None, database_url=url)
     rescore_store(scorer, now=now - pd.Timedelta(days=8), batch_size=2_000)
     rescore_store(scorer, now=now, batch_size=2_000)
-    score_columns = (
-        "scored_at, origin, model_name, model_version, probability, score, grade, margin, "
-        "base_value, impacts, features"
-    )
-    with store.engine.begin() as connection:
-        for k in range(1, copies + 1):
-            connection.exec_driver_sql(
-                "INSERT INTO customers (customer_id, created_at, converted, profile, updated_at) "
-                f"SELECT customer_id || '-{k}', created_at, converted, profile, updated_at "
-                "FROM customers WHERE customer_id NOT LIKE '%-%-%'"
-            )
-            connection.exec_driver_sql(
-                f"INSERT INTO scores (customer_id, {score_columns}) "
-                f"SELECT customer_id || '-{k}', {score_columns} FROM scores "
-                "WHERE customer_id NOT LIKE '%-%-%'"
-            )
+    copy_customers(store, copies, scores=True)
     return url
 
 

@@ -107,8 +107,5 @@ def rescore_store(
     if database is None:
         raise InputError("no store to rescore: the scorer was given none")
     ids = database.customer_ids()
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start : start + batch_size]
-        scorer.rescore(batch, now=now)
-        advance(len(batch))
+    scorer.rescore(ids, now=now, batch_size=batch_size, advance=advance)
     return len(ids)

@@ -12,6 +12,7 @@ copies (the same values, several times faster), as batch scoring and the service
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -380,21 +381,56 @@ class Scorer:
             items[i] = dict(by_id[customer_ids[i]])
         return items
 
-    def rescore(self, customer_ids: Sequence[str], *, now: pd.Timestamp) -> int:
+    def rescore(
+        self,
+        customer_ids: Sequence[str],
+        *,
+        now: pd.Timestamp,
+        batch_size: int = 2_000,
+        advance: Callable[[int], None] = lambda _: None,
+    ) -> int:
         """Score the customers of ``customer_ids`` the store holds as of ``now`` into the
-        score log (with the alerts its rules make), as the nightly job does; how many.
-        Nothing is explained, offered or trended, as nobody reads it, and nothing is kept:
-        a rescore's features would be stale long before a request came for most leads."""
+        score log (with the alerts its rules make), batch by batch, as the nightly job
+        does; how many. Nothing is explained, offered or trended, as nobody reads it, and
+        nothing is kept: a rescore's features would be stale long before most leads'
+        next request. ``advance`` hears how many customers each batch covered."""
         database = self.database
         if database is None or self.conversion is None:
             raise InputError("a rescore needs a store and a conversion model")
-        built = self._built(customer_ids, now)
-        if built is None:
-            return 0
-        ids, leads, values = built
-        parts = self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
-        self._log(ids, values, parts, now=now, origin="rescore")
-        return len(ids)
+        batches = [
+            customer_ids[start : start + batch_size]
+            for start in range(0, len(customer_ids), batch_size)
+        ]
+        done = 0
+        # three stages side by side: the next batch is read from the store and the last
+        # one written to the log while this one is built and scored (the database drivers
+        # and the builder's numpy work leave the interpreter to the others); one batch
+        # waits at each stage at most
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-read") as reader,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-write") as writer,
+        ):
+            pending = reader.submit(self._read, batches[0]) if batches else None
+            written = None
+            for k, batch in enumerate(batches):
+                read = pending.result()  # type: ignore[union-attr]
+                pending = (
+                    reader.submit(self._read, batches[k + 1]) if k + 1 < len(batches) else None
+                )
+                built = None if read is None else self._built_from(*read, now)
+                if built is not None:
+                    ids, leads, values = built
+                    parts = self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
+                    if written is not None:
+                        written.result()
+                    written = writer.submit(
+                        self._log, ids, values, parts, now=now, origin="rescore"
+                    )
+                    done += len(ids)
+                advance(len(batch))
+            if written is not None:
+                written.result()
+        return done
 
     def _log(
         self,
@@ -530,15 +566,26 @@ class Scorer:
         self, customer_ids: Sequence[str], now: pd.Timestamp
     ) -> tuple[list[str], EncodedLeads, list[tuple]] | None:
         """The features of the customers of ``customer_ids`` the store holds, built from
-        its events as of ``now``: their ids, encoded rows and the conversion model's
-        feature values as the log keeps them (in the model's order);
-        None where it holds none of them."""
+        its events as of ``now`` (see ``_built_from``); None where it holds none."""
+        read = self._read(customer_ids)
+        return None if read is None else self._built_from(*read, now)
+
+    def _read(self, customer_ids: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The store's customers of ``customer_ids`` and their events; None where it holds
+        none of them."""
         database = self.database
         assert database is not None
         customers = database.customers(customer_ids)
         if customers.empty:
             return None
         events = database.rows("events", customers["customer_id"].tolist(), by_customer=True)
+        return customers, events
+
+    def _built_from(
+        self, customers: pd.DataFrame, events: pd.DataFrame, now: pd.Timestamp
+    ) -> tuple[list[str], EncodedLeads, list[tuple]]:
+        """Customers' ids, encoded rows and the conversion model's feature values as the
+        log keeps them (in the model's order), built from their events as of ``now``."""
         features = self.features_as_of(customers, events, now=now)
         names = [] if self.conversion is None else list(self.conversion.model.features)
         values = feature_rows(features, names)

@@ -197,3 +197,30 @@ def test_feature_rows_are_plain_values_in_the_order_of_the_names() -> None:
     assert rows[1] == (None, None, 2, None)
     assert all(type(v) in (str, float, int, bool) for v in rows[0])
     assert feature_rows(frame, []) == [(), ()]
+
+
+def test_a_rescore_in_batches_logs_what_one_batch_logs(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    ids = data.customers["customer_id"].astype(str).iloc[::150].tolist()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    heard: list[int] = []
+    in_batches = live_store(tmp_path / "a", data, ids, NOW)
+    done = live_scorer(models[0], in_batches).rescore(
+        [*ids, "C-NOPE"], now=NOW, batch_size=3, advance=heard.append
+    )
+    assert done == len(ids) and sum(heard) == len(ids) + 1 and max(heard) == 3
+    at_once = live_store(tmp_path / "b", data, ids, NOW)
+    assert live_scorer(models[0], at_once).rescore(ids, now=NOW, batch_size=1_000) == len(ids)
+    for lead in ids:
+        [left], [right] = score_history(in_batches, lead), score_history(at_once, lead)
+        # equal but for the order money sums are added in (the builder's running sums)
+        differ = {
+            k: (v, right.features[k])
+            for k, v in left.features.items()
+            if v != right.features[k]
+            and not (isinstance(v, float) and v == pytest.approx(right.features[k], rel=1e-12))
+        }
+        assert differ == {} and left.score == right.score
+        assert left.margin == pytest.approx(right.margin, abs=1e-9)

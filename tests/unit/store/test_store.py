@@ -132,6 +132,38 @@ def test_rows_by_customer_hold_the_same_rows_grouped_in_id_order(
     pd.testing.assert_frame_equal(
         _sorted(grouped), _sorted(by_moment[grouped.columns]), check_like=True
     )
+    # many customers are read through the database's ADBC driver: the same frame
+    monkeypatch.setattr(store_module, "ARROW_FROM", 1)
+    through_arrow = store.rows("events", asked, by_customer=True)
+    pd.testing.assert_frame_equal(through_arrow, grouped)
+
+
+def test_a_read_of_many_customers_keeps_the_types_of_columns_empty_at_first(database: str) -> None:
+    store = Store.open(database)
+    ids = [f"C-{i:04d}" for i in range(300)]
+    customers = pd.DataFrame(
+        {"customer_id": ids, "created_at": pd.to_datetime(["2026-01-01"] * 300, utc=True)}
+    )
+    store.put_customers(customers, now=NOW)
+    # 299 customers' events without value or campaign, then one with both
+    events = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "ts": pd.to_datetime(["2026-02-01"] * 300, utc=True),
+            "event_type": ["email_open"] * 299 + ["purchase"],
+            "value": [None] * 299 + [1234.5],
+            "campaign": [None] * 299 + ["EM-9"],
+        }
+    )
+    store.append("events", events, now=NOW)
+    read = store.rows("events", ids, by_customer=True)
+    assert len(read) == 300 and read["value"].dtype == "float64"
+    last = read.iloc[-1]
+    assert (last["customer_id"], last["value"], last["campaign"]) == ("C-0299", 1234.5, "EM-9")
+    assert read["value"].isna().sum() == 299 and read["campaign"].isna().sum() == 299
+    # a read whose rows hold no value at all has the same types
+    empty_values = store.rows("events", ids[:250], by_customer=True)
+    assert empty_values.dtypes.to_dict() == read.dtypes.to_dict()
 
 
 def test_most_active_customers_come_first(database: str) -> None:
