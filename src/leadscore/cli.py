@@ -385,6 +385,32 @@ def serve(
     _commands().serve(port=port, feature_store=feature_store, host=host)
 
 
+@app.command()
+def monitor(
+    as_of: Annotated[
+        datetime | None, typer.Option(help="the end of the period monitored (default: now), UTC")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="days monitored (default: config's)")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="monitoring config (default: monitoring.yaml here, if there is one)"),
+    ] = None,
+    conversion_model: Annotated[str, typer.Option(help="registered model")] = (
+        "leadscore-conversion"
+    ),
+    log: Annotated[
+        bool, typer.Option("--log/--no-log", help="log the HTML report to MLflow")
+    ] = True,
+) -> None:
+    """Whether the champion still works, for whom, and when to retrain: drift, estimated
+    and realised performance, fairness per segment, and a recommendation."""
+    _commands().monitor(
+        as_of=as_of, days=days, config=config, conversion_model=conversion_model, log=log
+    )
+
+
 @app.command("workspace-user")
 def workspace_user(
     name: Annotated[str, typer.Argument(help="the user's sign-in name")],

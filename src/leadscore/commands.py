@@ -59,12 +59,15 @@ from leadscore.features.on_dask import (
     write_feature_table_dask,
 )
 from leadscore.features.training_set import build_feature_table, write_feature_table
+from leadscore.jobs.monitor import load_monitor_config, log_report
+from leadscore.jobs.monitor import monitor as run_monitor
 from leadscore.jobs.promotion import pin_version, promote_challenger, roll_back
 from leadscore.jobs.run import run_job
 from leadscore.reporting import (
     print_demo_summary,
     print_feature_table,
     print_load_result,
+    print_monitor_report,
     print_store_load,
     print_training_result,
 )
@@ -322,16 +325,22 @@ def ingest(*, source: Path, quarantine: Path, now: datetime | None) -> None:
     )
 
 
+def _existing_store() -> str:
+    """The store's URL; an InputError saying how to fill it where its file is missing."""
+    url = database_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise InputError(
+            f"no store at {url.removeprefix('sqlite:///')}: load the leads first "
+            f"(leadscore load SOURCE), or set {DATABASE_URL_VARIABLE}"
+        )
+    return url
+
+
 def rescore(*, as_of: datetime | None, conversion_model: str, batch_size: int) -> None:
     """The body of ``leadscore rescore``."""
     moment = _now(as_of) or pd.Timestamp.now(tz="UTC")
     try:
-        url = database_url()
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-            raise InputError(
-                f"no store at {url.removeprefix('sqlite:///')}: load the leads first "
-                f"(leadscore load SOURCE), or set {DATABASE_URL_VARIABLE}"
-            )
+        url = _existing_store()
         scorer, versions = load_champions(conversion_model, None, None, database_url=url)
         total = scorer.database.count("customers")  # type: ignore[union-attr]
         with Progress(console=console) as progress:
@@ -579,6 +588,38 @@ def score(
         _fail(str(exc))
     models = ", ".join(f"{kind} model v{version}" for kind, version in versions.items())
     console.print(f"scored {rows:,} leads with the champion {models} into {out}")
+
+
+def monitor(
+    *,
+    as_of: datetime | None,
+    days: int | None,
+    config: Path | None,
+    conversion_model: str,
+    log: bool,
+) -> None:
+    """The body of ``leadscore monitor``."""
+    moment = _now(as_of) or pd.Timestamp.now(tz="UTC")
+    try:
+        url = _existing_store()
+        if config is None and Path("monitoring.yaml").exists():
+            config = Path("monitoring.yaml")
+        settings = load_monitor_config(config)
+        if days is not None:
+            settings = settings.model_copy(update={"period_days": days})
+        scorer, _ = load_champions(conversion_model, None, None, database_url=url)
+        with _working("monitoring the champion"):
+            report = run_monitor(
+                scorer.database,  # type: ignore[arg-type]
+                scorer.conversion,  # type: ignore[arg-type]
+                model_name=conversion_model,
+                now=moment,
+                config=settings,
+            )
+        logged = log_report(report) if log else None
+    except InputError as exc:
+        _fail(str(exc))
+    print_monitor_report(report, console, logged_run=logged)
 
 
 def workspace_user(

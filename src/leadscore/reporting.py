@@ -336,3 +336,65 @@ def _print_example(result: dict, console: Console) -> None:
         )
         for reason in offer["reasons"][:1]:  # what speaks for this offer above the others
             console.print(f"    weil: {reason['text']}", highlight=False)
+
+
+def print_monitor_report(report, console: Console, *, logged_run: str | None) -> None:
+    """What ``leadscore monitor`` found, in a terminal: drift, performance, fairness, and
+    whether to retrain."""
+    console.print(
+        f"[bold]{report.model} v{report.version}[/]: {report.scores:,} scores logged from "
+        f"{report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC",
+        highlight=False,
+    )
+    drift = Table(title=f"drift: {len(report.drifted)} of {len(report.drift)} features")
+    for column in ("feature", "PSI", "p-value", "drifted", "new categories"):
+        drift.add_column(column)
+    shown = report.drifted or report.drift[:5]
+    for d in shown[:15]:
+        drift.add_row(
+            d.feature,
+            f"{d.psi:.3f}",
+            f"{d.p_value:.2g}",
+            "[red]yes[/]" if d.drifted else "no",
+            ", ".join(d.new_categories),
+        )
+    console.print(drift)
+    promised = "none" if report.promised_auc is None else f"{report.promised_auc:.3f}"
+    realised = report.realised.metrics.get("roc_auc")
+    console.print(
+        f"AUC: promised {promised}, estimated {report.estimated_auc:.3f} (from the calibrated "
+        f"probabilities), realised "
+        + (
+            f"{realised:.3f} on {report.realised.labelled:,} labelled scores"
+            if realised is not None
+            else f"not yet ({report.realised.labelled:,} labelled, "
+            f"{report.realised.waiting:,} waiting for their horizon)"
+        ),
+        highlight=False,
+    )
+    gaps = Table(title="fairness: the largest gap per field and measure")
+    for column in ("field", "measure", "highest", "lowest", "gap", "flagged"):
+        gaps.add_column(column)
+    for row in report.gaps.itertuples():
+        gaps.add_row(
+            row.field,
+            row.measure,
+            row.high,
+            row.low,
+            f"{row.gap:.3f}",
+            "[red]yes[/]" if row.flagged else "no",
+        )
+    console.print(gaps)
+    if report.protected_present:
+        console.print(
+            f"[red]fields that must not be features are: {', '.join(report.protected_present)}[/]"
+        )
+    for name, table in report.proxies.items():
+        found = table[table["proxy"]]["feature"].tolist()
+        console.print(f"proxies of {name}: {', '.join(found) or 'none'}", highlight=False)
+    colour = "red" if report.retrain else "green"
+    console.print(f"[bold {colour}]{report.recommendation}[/]", highlight=False)
+    if logged_run is not None:
+        console.print(
+            f"report in MLflow: run {logged_run}, monitoring/report.html", highlight=False
+        )

@@ -166,6 +166,52 @@ def log_training_run(record: RunRecord, *, experiment: str, model_name: str) -> 
     return RegisteredRun(run.info.run_id, model_name, version, became_champion, experiment)
 
 
+MONITORS_TAG = "leadscore.monitors"
+MONITORING_REPORT = "monitoring/report.html"
+
+
+def log_monitoring_run(
+    monitored_run_id: str, *, html: str, metrics: dict[str, float], tags: dict[str, str]
+) -> str:
+    """A run beside ``monitored_run_id`` (in its experiment, tagged with its id) holding a
+    monitoring report and its figures; its id."""
+    client = _client()
+    experiment_id = client.get_run(monitored_run_id).info.experiment_id
+    with mlflow.start_run(experiment_id=experiment_id, run_name="monitor") as run:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
+        mlflow.set_tags({**tags, MONITORS_TAG: monitored_run_id})
+        mlflow.log_text(html, MONITORING_REPORT)
+    return run.info.run_id
+
+
+def latest_monitoring(monitored_run_id: str) -> RunReport | None:
+    """The newest monitoring run of ``monitored_run_id`` (its report not downloaded)."""
+    client = _client()
+    experiment_id = client.get_run(monitored_run_id).info.experiment_id
+    found = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{MONITORS_TAG}` = '{monitored_run_id}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not found:
+        return None
+    run = found[0]
+    return RunReport(
+        run.info.run_id,
+        dict(run.data.params),
+        dict(run.data.metrics),
+        {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+        Path(run.info.artifact_uri),
+    )
+
+
+def monitoring_report(run_id: str) -> str:
+    """The HTML report of a monitoring run."""
+    _client()
+    return mlflow.artifacts.load_text(f"runs:/{run_id}/{MONITORING_REPORT}")
+
+
 def _param(value: object) -> str:
     text = str(value)
     return text if len(text) <= 500 else text[:497] + "..."

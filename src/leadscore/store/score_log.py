@@ -149,8 +149,39 @@ def current_scores(store: Store, *, at_or_before: pd.Timestamp | None = None) ->
     columns = ["customer_id", "scored_at", "score", "grade", "probability", "model_version"]
     frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
     frame = frame.drop_duplicates("customer_id", keep="last")  # two at one moment: the later
-    frame["scored_at"] = from_micros(frame["scored_at"].to_numpy()).to_numpy()
+    frame["scored_at"] = from_micros(frame["scored_at"].to_numpy()).array
     return frame.astype({"score": "int64", "probability": "float64"}).reset_index(drop=True)
+
+
+def logged_between(store: Store, *, since: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
+    """Every score logged in [since, until), without its explanation: seq, customer_id,
+    scored_at, origin, model_version, probability, score, grade."""
+    table = schema.scores
+    columns = ["seq", "customer_id", "scored_at", "origin", "model_version", "probability"]
+    columns += ["score", "grade"]
+    query = sa.select(*(table.c[c] for c in columns)).where(
+        table.c.scored_at >= micros(since), table.c.scored_at < micros(until)
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).cursor.fetchall()  # type: ignore[union-attr]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["scored_at"] = from_micros(frame["scored_at"].to_numpy()).array
+    return frame.astype({"seq": "int64", "probability": "float64", "score": "int64"})
+
+
+def logged_features(store: Store, seqs: Sequence[int]) -> pd.DataFrame:
+    """The feature values of the logged scores ``seqs`` (one row each, by seq)."""
+    table = schema.scores
+    found: list[tuple] = []
+    with store.engine.connect() as connection:
+        for chunk in chunks(list(seqs)):
+            found.extend(
+                connection.execute(
+                    sa.select(table.c.seq, table.c.features).where(table.c.seq.in_(chunk))
+                ).all()
+            )
+    frame = pd.DataFrame([f for _, f in found], index=[s for s, _ in found])
+    return frame.sort_index()
 
 
 def score_history(store: Store, customer_id: str, *, limit: int = 100) -> list[LoggedScore]:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from leadscore import tracking
 from leadscore.common.errors import InputError
 from leadscore.store.score_log import latest_scores, score_history
 from leadscore.store.store import Store
@@ -106,6 +107,7 @@ class Workspace:
             Route(f"{PREFIX}/fairs", self.fairs, methods=["GET"]),
             Route(f"{PREFIX}/fairs/{{fair:path}}", self.fair, methods=["GET"]),
             Route(f"{PREFIX}/model", self.model, methods=["GET"]),
+            Route(f"{PREFIX}/model/monitoring", self.monitoring, methods=["GET"]),
         ]
         self.app = Starlette(routes=routes)
 
@@ -381,6 +383,20 @@ class Workspace:
             except InputError as exc:  # the registry cannot be read now
                 error = str(exc)
         return self._page(request, "model.html", user=user, report=report, error=error)
+
+    async def monitoring(self, request: Request) -> Response:
+        """The newest monitoring report of the champion, as MLflow keeps it."""
+        user = self._user(request)
+        if user is None:
+            return self._refuse(request)
+        scorer = self.scorer()
+        version = None if scorer is None else scorer.conversion_info.version  # type: ignore[attr-defined]
+        report = None if version is None else self.reports.report(version)
+        if report is None or report.monitoring is None:
+            return self._page(request, "missing.html", status=404, user=user, what="monitoring")
+        html = tracking.monitoring_report(report.monitoring["run_id"])
+        # the report is leadscore's own page: inline styles and images, no script
+        return HTMLResponse(html, headers=SECURITY_HEADERS)
 
 
 class WorkspaceMiddleware:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ METRICS = (
     ("ece", False),
 )
 BASELINES = ("logistic_regression", "rules_points")
+REREAD_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class ModelReport:
     grades: list[dict]  # {"grade", "share", "conversion"}
     calibration_png: str | None  # base64, shown inline (the page loads nothing else)
     model_card: str
+    monitoring: dict | None = None  # the newest `leadscore monitor` run: its verdict
 
 
 def read_report(model_name: str) -> ModelReport | None:
@@ -63,6 +66,18 @@ def read_report(model_name: str) -> ModelReport | None:
         for g in ("A", "B", "C", "D")
         if f"grade_{g}_share" in got
     ]
+    latest = tracking.latest_monitoring(champion.run_id)
+    monitoring = (
+        None
+        if latest is None
+        else {
+            "run_id": latest.run_id,
+            "retrain": latest.tags.get("leadscore.retrain") == "true",
+            "recommendation": latest.tags.get("leadscore.recommendation", ""),
+            "period": latest.tags.get("leadscore.period", ""),
+            "drifted": int(latest.metrics.get("drifted_features", 0)),
+        }
+    )
     with tempfile.TemporaryDirectory(prefix="leadscore-report-") as folder:
         run = tracking.read_run(champion.run_id, into=Path(folder))
         card = run.artifacts / "model_card.md"
@@ -76,6 +91,7 @@ def read_report(model_name: str) -> ModelReport | None:
             grades=grades,
             calibration_png=base64.b64encode(plot.read_bytes()).decode() if plot.exists() else None,
             model_card=card.read_text(encoding="utf-8") if card.exists() else "",
+            monitoring=monitoring,
         )
 
 
@@ -85,10 +101,14 @@ class ReportCache:
     def __init__(self, model_name: str) -> None:
         self.model_name = model_name
         self._held: dict[str, ModelReport | None] = {}
+        self._read_at = 0.0
         self._lock = threading.Lock()
 
     def report(self, version: str) -> ModelReport | None:
         with self._lock:
-            if version not in self._held:
-                self._held = {version: read_report(self.model_name)}
-            return self._held[version]
+            held = self._held.get(version)
+            # a new monitoring run may have come since: looked for again after a while
+            if version not in self._held or time.monotonic() - self._read_at > REREAD_SECONDS:
+                held = read_report(self.model_name)
+                self._held, self._read_at = {version: held}, time.monotonic()
+            return held

@@ -91,9 +91,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "calibration": {"en": "Calibration", "de": "Kalibrierung"},
     "model_card": {"en": "Model card", "de": "Modellkarte"},
     "drift": {"en": "Drift", "de": "Drift"},
+    "monitoring_report": {
+        "en": "the whole monitoring report",
+        "de": "der ganze Überwachungsbericht",
+    },
     "no_monitoring": {
-        "en": "Not monitored yet: no drift report exists for this model.",
-        "de": "Noch nicht überwacht: für dieses Modell gibt es keinen Drift-Bericht.",
+        "en": "Not monitored yet: run `leadscore monitor` for a drift report.",
+        "de": "Noch nicht überwacht: `leadscore monitor` erstellt einen Drift-Bericht.",
     },
     "no_model": {"en": "No champion model is serving.", "de": "Kein Champion-Modell aktiv."},
     "language": {"en": "Deutsch", "de": "English"},

@@ -1,0 +1,124 @@
+"""Fairness per segment: how the champion treats each country, industry, company size or
+channel (any profile field named), and which features stand in for fields that must not
+be features.
+
+Per segment: how many leads, the share graded A or B, the mean probability, and where
+outcomes are in, the realised conversion and AUC. The largest gap of each measure across
+a field's segments (among segments large enough to measure) is flagged past its limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+
+@dataclass(frozen=True)
+class FairnessLimits:
+    min_leads: int = 100  # a smaller segment is listed, not compared
+    share_ab_gap: float = 0.15  # share graded A or B
+    auc_gap: float = 0.10
+    calibration_gap: float = 0.05  # |realised - promised| between segments
+    proxy_auc: float = 0.65  # a feature this good at telling a protected field apart
+
+
+def segment_table(frame: pd.DataFrame, fields: Sequence[str], *, min_leads: int) -> pd.DataFrame:
+    """One row a segment of each field: field, segment, leads, share_ab, promised (mean
+    probability), and with a ``label`` column converted and auc (NaN where it cannot be
+    measured); ``comparable`` marks segments of at least ``min_leads`` leads."""
+    rows = []
+    labelled = "label" in frame.columns
+    for field in fields:
+        if field not in frame.columns:
+            continue
+        values = frame[field].astype("object").where(frame[field].notna(), "(missing)").astype(str)
+        for segment, part in frame.groupby(values, sort=True):
+            row = {
+                "field": field,
+                "segment": segment,
+                "leads": len(part),
+                "share_ab": float(part["grade"].isin(["A", "B"]).mean()),
+                "promised": float(part["probability"].mean()),
+                "converted": float("nan"),
+                "auc": float("nan"),
+            }
+            if labelled:
+                label = part["label"].to_numpy(dtype=bool)
+                row["converted"] = float(label.mean()) if len(label) else float("nan")
+                if 0 < label.sum() < len(label):
+                    row["auc"] = float(roc_auc_score(label, part["probability"]))
+            row["comparable"] = len(part) >= min_leads
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def largest_gaps(table: pd.DataFrame, limits: FairnessLimits) -> pd.DataFrame:
+    """Per field and measure, the segments furthest apart and whether the gap passes its
+    limit (flagged)."""
+    if table.empty:
+        return pd.DataFrame(columns=["field", "measure", "high", "low", "gap", "flagged"])
+    table = table.assign(calibration=(table["converted"] - table["promised"]).abs())
+    limit = {
+        "share_ab": limits.share_ab_gap,
+        "auc": limits.auc_gap,
+        "calibration": limits.calibration_gap,
+    }
+    rows = []
+    for field, part in table[table["comparable"]].groupby("field"):
+        for measure, most in limit.items():
+            known = part.dropna(subset=[measure])
+            if len(known) < 2:
+                continue
+            high = known.loc[known[measure].idxmax()]
+            low = known.loc[known[measure].idxmin()]
+            gap = float(high[measure] - low[measure])
+            rows.append(
+                {
+                    "field": field,
+                    "measure": measure,
+                    "high": f"{high['segment']} ({high[measure]:.3f})",
+                    "low": f"{low['segment']} ({low[measure]:.3f})",
+                    "gap": gap,
+                    "flagged": gap > most,
+                }
+            )
+    return pd.DataFrame(rows).sort_values(["flagged", "gap"], ascending=[False, False])
+
+
+def proxies(
+    features: pd.DataFrame, protected: pd.Series, *, categorical: set[str], limit: float
+) -> pd.DataFrame:
+    """How well each feature alone tells the protected field's values apart: the best
+    one-against-the-rest AUC over its values (0.5: not at all); past ``limit`` a proxy."""
+    target = protected.astype("object").where(protected.notna(), "(missing)").astype(str)
+    levels = [v for v in target.unique() if 0 < (target == v).sum() < len(target)]
+    rows = []
+    for name in features.columns:
+        column = features[name]
+        if name in categorical:  # a category's values by how often each goes with the level
+            codes = column.astype("object").where(column.notna(), "(missing)").astype(str)
+        else:
+            values = pd.to_numeric(column, errors="coerce")
+            values = values.fillna(values.min() - 1 if values.notna().any() else 0)
+        best = 0.5
+        for level in levels:
+            hit = (target == level).to_numpy()
+            if name in categorical:
+                rate = pd.Series(hit).groupby(codes.to_numpy()).mean()
+                score = codes.map(rate).to_numpy(dtype=float)
+            else:
+                score = values.to_numpy(dtype=float)
+            auc = roc_auc_score(hit, score)
+            best = max(best, auc, 1 - auc)
+        rows.append({"feature": name, "auc": float(best), "proxy": best > limit})
+    frame = pd.DataFrame(rows, columns=["feature", "auc", "proxy"])
+    return frame.sort_values("auc", ascending=False).reset_index(drop=True)
+
+
+def present(protected_fields: Sequence[str], model_features: Sequence[str]) -> list[str]:
+    """The fields that must not be features but are (each a problem to fix)."""
+    named = set(model_features)
+    return [f for f in protected_fields if f in named]

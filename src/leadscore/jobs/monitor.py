@@ -1,0 +1,305 @@
+"""``leadscore monitor``: whether the champion still works, for whom, and when to retrain.
+
+It sets the score log of the last period against the champion's held-out rows (stored
+with its run: the data it was measured on): drift of every feature and of the score,
+the AUC its calibrated probabilities promise before labels arrive and the one realised
+where they have, fairness per segment and proxies of fields that must not be features;
+then one sentence that says whether to retrain, and why, with the numbers. The report
+(HTML with plots) goes to MLflow beside the champion's run.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+import yaml
+from matplotlib.figure import Figure
+from pydantic import Field
+
+from leadscore import tracking
+from leadscore.common.config import StrictModel
+from leadscore.common.errors import InputError
+from leadscore.evaluation.drift import DriftThresholds, FeatureDrift, feature_drift, number_drift
+from leadscore.evaluation.estimated import expected_auc, expected_per_grade
+from leadscore.evaluation.fairness import (
+    FairnessLimits,
+    largest_gaps,
+    present,
+    proxies,
+    segment_table,
+)
+from leadscore.evaluation.realised import Realised, label_scores, realised
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.models.grades import score
+from leadscore.store.score_log import logged_between, logged_features
+from leadscore.store.store import Store
+
+DEFAULT_SEGMENTS = ("country", "industry", "company_size", "lead_source")
+
+
+class MonitorConfig(StrictModel):
+    """What ``leadscore monitor`` measures and where its limits lie (``monitoring.yaml``)."""
+
+    period_days: int = Field(7, ge=1, description="the period monitored, up to the moment")
+    sample: int = Field(
+        100_000, ge=1_000, description="most logged scores whose features drift is measured on"
+    )
+    psi: float = Field(0.2, gt=0, description="a feature's PSI from which it may have drifted")
+    p_value: float = Field(0.01, gt=0, lt=1, description="the drift test's level")
+    drifted_share: float = Field(
+        0.25, gt=0, le=1, description="share of drifted features that calls for retraining"
+    )
+    auc_drop: float = Field(
+        0.03, gt=0, description="an AUC this far below the model card's calls for retraining"
+    )
+    segments: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SEGMENTS),
+        description="profile fields whose segments fairness is measured for",
+    )
+    protected: list[str] = Field(
+        default_factory=list,
+        description="profile fields that must not be features; their proxies are reported",
+    )
+    min_segment: int = Field(100, ge=1, description="a smaller segment is listed, not compared")
+
+
+def load_monitor_config(path: Path | None) -> MonitorConfig:
+    if path is None:
+        return MonitorConfig()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: cannot be read as YAML ({exc})") from None
+    return MonitorConfig.model_validate(raw, context={"path": str(path)})
+
+
+@dataclass
+class MonitorReport:
+    model: str
+    version: str
+    run_id: str
+    since: pd.Timestamp
+    until: pd.Timestamp
+    scores: int
+    drift: list[FeatureDrift]
+    score_drift: FeatureDrift | None
+    promised_auc: float | None  # the model card's test AUC
+    estimated_auc: float
+    expected_grades: pd.DataFrame
+    realised: Realised
+    segments: pd.DataFrame
+    gaps: pd.DataFrame
+    proxies: dict[str, pd.DataFrame]
+    protected_present: list[str]
+    retrain: bool = False
+    recommendation: str = ""
+    figures: dict[str, str] = field(default_factory=dict)  # name: PNG in base64
+
+    @property
+    def drifted(self) -> list[FeatureDrift]:
+        return [d for d in self.drift if d.drifted]
+
+    @property
+    def drifted_share(self) -> float:
+        return len(self.drifted) / len(self.drift) if self.drift else 0.0
+
+    def metrics(self) -> dict[str, float]:
+        out = {
+            "scores": float(self.scores),
+            "drifted_features": float(len(self.drifted)),
+            "drifted_share": self.drifted_share,
+            "estimated_auc": self.estimated_auc,
+            "score_psi": self.score_drift.psi if self.score_drift else float("nan"),
+            "labelled": float(self.realised.labelled),
+            "retrain": float(self.retrain),
+        }
+        out |= {f"realised_{k}": v for k, v in self.realised.metrics.items()}
+        return out
+
+
+def monitor(
+    store: Store,
+    conversion: ConversionPredictor,
+    *,
+    model_name: str,
+    now: pd.Timestamp,
+    config: MonitorConfig,
+    seed: int = 0,
+) -> MonitorReport:
+    """The report of the champion ``conversion`` of ``model_name`` on the period before
+    ``now``."""
+    champion = [v for v in tracking.model_versions(model_name) if tracking.CHAMPION in v.aliases]
+    if not champion:
+        raise InputError(f"no champion of {model_name} to monitor: train and promote one first")
+    version = champion[0]
+    model = conversion.model
+    names = list(model.features)
+    categorical = set(model.encoder.categories)
+    reference = tracking.download_run_table(version.run_id, "evaluation/test.parquet")
+    since = now - pd.Timedelta(days=config.period_days)
+    logged = logged_between(store, since=since, until=now)
+    if logged.empty:
+        raise InputError(
+            f"no score was logged from {since:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC in "
+            f"{store.url}: rescore the leads (leadscore rescore) or serve them first"
+        )
+    rng = np.random.default_rng(seed)
+    chosen = logged["seq"].to_numpy()
+    if len(chosen) > config.sample:  # drift is measured on a uniform sample of the period
+        chosen = np.sort(rng.choice(chosen, size=config.sample, replace=False))
+    current = logged_features(store, chosen.tolist())
+    thresholds = DriftThresholds(psi=config.psi, p_value=config.p_value)
+    drift = feature_drift(
+        reference[[n for n in names if n in reference]],
+        current[[n for n in names if n in current]],
+        categorical=categorical,
+        thresholds=thresholds,
+    )
+    ours = logged[logged["model_version"] == version.version]
+    reference_scores = pd.Series(score(conversion.probability(model.encoder.matrix(reference))))
+    score_drift = (
+        number_drift("score", reference_scores, ours["score"], thresholds) if len(ours) else None
+    )
+    horizon = pd.Timedelta(days=int(model.metadata.get("horizon_days") or 30))
+    # performance is the champion's: each lead's newest score of the period
+    newest = ours.sort_values(["scored_at", "seq"]).drop_duplicates("customer_id", keep="last")
+    outcomes = store.rows("outcomes")
+    # the labels of the period's own scores arrive after it: the realised figures are of
+    # the champion's scores of the last year old enough to have them (the younger wait)
+    labelled_window = logged_between(store, since=now - horizon - pd.Timedelta(days=365), until=now)
+    labelled_window = labelled_window[labelled_window["model_version"] == version.version]
+    found = realised(labelled_window, outcomes, horizon=horizon, now=now)
+    customers = store.customers(newest["customer_id"].tolist())
+    profile = newest.merge(customers, on="customer_id", how="left")
+    labels = label_scores(labelled_window, outcomes, horizon=horizon, now=now)
+    if len(labels):
+        last = labels.sort_values("scored_at").drop_duplicates("customer_id", keep="last")
+        fair = last.merge(store.customers(last["customer_id"].tolist()), on="customer_id")
+    else:
+        fair = profile
+    segments = segment_table(fair, config.segments, min_leads=config.min_segment)
+    limits = FairnessLimits(min_leads=config.min_segment)
+    found_proxies = {}
+    for field_name in config.protected:
+        if field_name in profile.columns:
+            sample = profile.sample(n=min(len(profile), 50_000), random_state=seed)
+            features = logged_features(store, sample["seq"].tolist())
+            found_proxies[field_name] = proxies(
+                features[[n for n in names if n in features]],
+                pd.Series(sample[field_name].to_numpy(), index=sample["seq"]).reindex(
+                    features.index
+                ),
+                categorical=categorical,
+                limit=limits.proxy_auc,
+            )
+    report = MonitorReport(
+        model=model_name,
+        version=version.version,
+        run_id=version.run_id,
+        since=since,
+        until=now,
+        scores=len(logged),
+        drift=drift,
+        score_drift=score_drift,
+        promised_auc=version.metrics.get("test_roc_auc"),
+        estimated_auc=expected_auc(newest["probability"].to_numpy()),
+        expected_grades=expected_per_grade(newest["grade"], newest["probability"]),
+        realised=found,
+        segments=segments,
+        gaps=largest_gaps(segments, limits),
+        proxies=found_proxies,
+        protected_present=present(config.protected, names),
+    )
+    report.retrain, report.recommendation = recommend(report, config)
+    report.figures = _figures(report, reference_scores, ours["score"])
+    return report
+
+
+def recommend(report: MonitorReport, config: MonitorConfig) -> tuple[bool, str]:
+    """Whether to retrain, said in one sentence with the numbers."""
+    reasons = []
+    share = report.drifted_share
+    if share >= config.drifted_share:
+        names = ", ".join(d.feature for d in report.drifted[:5])
+        reasons.append(
+            f"{len(report.drifted)} of {len(report.drift)} features drifted ({share:.0%}, "
+            f"limit {config.drifted_share:.0%}: {names})"
+        )
+    if report.score_drift is not None and report.score_drift.drifted:
+        reasons.append(f"the score's distribution moved (PSI {report.score_drift.psi:.2f})")
+    promised = report.promised_auc
+    if promised is not None and promised - report.estimated_auc >= config.auc_drop:
+        reasons.append(
+            f"the estimated AUC is {report.estimated_auc:.3f} against {promised:.3f} promised"
+        )
+    realised_auc = report.realised.metrics.get("roc_auc")
+    if (
+        promised is not None
+        and realised_auc is not None
+        and promised - realised_auc >= config.auc_drop
+    ):
+        reasons.append(f"the realised AUC is {realised_auc:.3f} against {promised:.3f} promised")
+    if reasons:
+        return True, f"Retrain {report.model}: " + "; ".join(reasons) + "."
+    realised_text = f", realised {realised_auc:.3f}" if realised_auc is not None else ""
+    return False, (
+        f"No need to retrain {report.model} v{report.version}: {len(report.drifted)} of "
+        f"{len(report.drift)} features drifted ({share:.0%}), estimated AUC "
+        f"{report.estimated_auc:.3f}{realised_text} against "
+        f"{promised if promised is not None else float('nan'):.3f} promised."
+    )
+
+
+def _png(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _figures(report: MonitorReport, reference: pd.Series, current: pd.Series) -> dict[str, str]:
+    figures = {}
+    top = report.drift[:15]
+    figure = Figure(figsize=(7, 0.3 * len(top) + 1.2))
+    axes = figure.add_subplot()
+    axes.barh([d.feature for d in top][::-1], [d.psi for d in top][::-1],
+              color=["#b42318" if d.drifted else "#8b95a7" for d in top][::-1])  # fmt: skip
+    axes.axvline(0.2, color="#1d2330", linewidth=1, linestyle="--")
+    axes.set_xlabel("population stability index (PSI)")
+    figures["psi"] = _png(figure)
+    figure = Figure(figsize=(7, 3.2))
+    axes = figure.add_subplot()
+    bins = np.linspace(0, 100, 26)
+    axes.hist(reference, bins=bins, density=True, alpha=0.6, label="champion's test rows")
+    if len(current):
+        axes.hist(current, bins=bins, density=True, alpha=0.6, label="scores of the period")
+    axes.set_xlabel("score")
+    axes.legend()
+    figures["scores"] = _png(figure)
+    return figures
+
+
+def report_html(report: MonitorReport) -> str:
+    templates = jinja2.Environment(
+        loader=jinja2.PackageLoader("leadscore.jobs", "templates"), autoescape=True
+    )
+    return templates.get_template("monitoring.html").render(report=report)
+
+
+def log_report(report: MonitorReport) -> str:
+    """The report into MLflow beside the champion's run; the monitoring run's id."""
+    return tracking.log_monitoring_run(
+        report.run_id,
+        html=report_html(report),
+        metrics=report.metrics(),
+        tags={
+            "leadscore.retrain": str(report.retrain).lower(),
+            "leadscore.recommendation": report.recommendation[:5000],
+            "leadscore.period": f"{report.since.isoformat()}/{report.until.isoformat()}",
+        },
+    )
