@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode
 
@@ -17,6 +19,7 @@ import pandas as pd
 from babel.dates import format_date, format_datetime, get_timezone
 from babel.numbers import format_decimal, format_percent
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -30,10 +33,13 @@ from leadscore.workspace.chart import score_chart
 from leadscore.workspace.model_report import ReportCache
 from leadscore.workspace.session import COOKIE, MAX_AGE, Sessions
 from leadscore.workspace.texts import LANG_COOKIE, chosen_lang, event_label, text
-from leadscore.workspace.users import load_users, verify_password
+from leadscore.workspace.users import User, hash_password, load_users, verify_password
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/workspace"
 PER_PAGE = 50
+MAX_FORM_BYTES = 8 * 1024
 MISSING = "\u2013"  # an en dash where a value is missing
 HISTORY = 60  # scores in a lead's chart
 TIMELINE = 100  # events on a lead's page
@@ -118,9 +124,17 @@ class Workspace:
             request.query_params, request.cookies, request.headers.get("accept-language", "")
         )
 
+    def _users(self) -> dict[str, User]:
+        """The users file's users (none, and the reason logged, where it cannot be read)."""
+        try:
+            return load_users(self.config.users_file)
+        except InputError as exc:
+            log.error("the workspace's users cannot be read: %s", exc)
+            return {}
+
     def _user(self, request: Request) -> str | None:
         user = self.sessions.user(request.cookies.get(COOKIE))
-        return user if user is not None and user in load_users(self.config.users_file) else None
+        return user if user is not None and user in self._users() else None
 
     def _page(
         self, request: Request, template: str, *, status: int = 200, **context: object
@@ -154,23 +168,32 @@ class Workspace:
 
     # --- signing in and out --------------------------------------------------------------
 
-    async def login_page(self, request: Request) -> Response:
+    def login_page(self, request: Request) -> Response:
         return self._page(
             request,
             "login.html",
             next=_safe_next(request.query_params.get("next")),
             failed=False,
-            no_users=not load_users(self.config.users_file),
+            no_users=not self._users(),
         )
 
     async def login(self, request: Request) -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:  # a sign-in form is a few hundred bytes
+                return Response("the form is too large", status_code=413)
+        form = parse_qs(body.decode("utf-8", "replace"))
         name = (form.get("user") or [""])[0]
         password = (form.get("password") or [""])[0]
         target = _safe_next((form.get("next") or [""])[0])
-        users = load_users(self.config.users_file)
+        users = self._users()
         user = users.get(name)
-        if user is None or not verify_password(password, user.password_hash):
+        # a check takes scrypt's time (off the event loop), for an unknown name as well:
+        # how long a refusal takes does not tell which names exist
+        stored = user.password_hash if user is not None else _unknown_user_hash()
+        matches = await run_in_threadpool(verify_password, password, stored)
+        if user is None or not matches:
             return self._page(
                 request, "login.html", status=401, next=target, failed=True, no_users=not users
             )
@@ -186,7 +209,7 @@ class Workspace:
         )
         return response
 
-    async def logout(self, request: Request) -> Response:
+    def logout(self, request: Request) -> Response:
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(COOKIE, path=PREFIX)
         return response
@@ -207,7 +230,7 @@ class Workspace:
     def _board(self) -> LeadBoard | None:
         return None if self.boards is None else self.boards.board()
 
-    async def leads(self, request: Request) -> Response:
+    def leads(self, request: Request) -> Response:
         user = self._user(request)
         if user is None:
             return self._refuse(request)
@@ -264,7 +287,7 @@ class Workspace:
             out.append(lead)
         return out
 
-    async def leads_csv(self, request: Request) -> Response:
+    def leads_csv(self, request: Request) -> Response:
         if self._user(request) is None:
             return self._refuse(request)
         board = self._board()
@@ -286,7 +309,7 @@ class Workspace:
 
     # --- one lead ---------------------------------------------------------------------------
 
-    async def lead(self, request: Request) -> Response:
+    def lead(self, request: Request) -> Response:
         user = self._user(request)
         if user is None:
             return self._refuse(request)
@@ -340,7 +363,7 @@ class Workspace:
 
     # --- trade fairs ----------------------------------------------------------------------
 
-    async def fairs(self, request: Request) -> Response:
+    def fairs(self, request: Request) -> Response:
         user = self._user(request)
         if user is None:
             return self._refuse(request)
@@ -349,7 +372,7 @@ class Workspace:
             request, "fairs.html", user=user, fairs=[] if board is None else board.fairs.items()
         )
 
-    async def fair(self, request: Request) -> Response:
+    def fair(self, request: Request) -> Response:
         user = self._user(request)
         if user is None:
             return self._refuse(request)
@@ -369,7 +392,7 @@ class Workspace:
 
     # --- the model --------------------------------------------------------------------------
 
-    async def model(self, request: Request) -> Response:
+    def model(self, request: Request) -> Response:
         user = self._user(request)
         if user is None:
             return self._refuse(request)
@@ -384,7 +407,7 @@ class Workspace:
                 error = str(exc)
         return self._page(request, "model.html", user=user, report=report, error=error)
 
-    async def monitoring(self, request: Request) -> Response:
+    def monitoring(self, request: Request) -> Response:
         """The newest monitoring report of the champion, as MLflow keeps it."""
         user = self._user(request)
         if user is None:
@@ -412,6 +435,11 @@ class WorkspaceMiddleware:
             await self.workspace().app(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return hash_password("no such user", salt=b"leadscore-nobody")
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,0 +1,60 @@
+"""The workspace's routes without a store: sign-in, refusals and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from leadscore.workspace.app import Workspace, WorkspaceConfig
+from leadscore.workspace.session import Sessions
+from leadscore.workspace.users import put_user
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    users = tmp_path / "users.yaml"
+    put_user(users, "anna", "anna-password")
+    workspace = Workspace(
+        store=None,
+        scorer=lambda: None,
+        sessions=Sessions("s" * 32),
+        config=WorkspaceConfig(users, "country", None, "leadscore-conversion"),
+    )
+    return TestClient(workspace.app, follow_redirects=False)
+
+
+def test_signing_in_opens_the_pages_and_signing_out_closes_them(client: TestClient) -> None:
+    assert client.get("/workspace/leads/C-1").headers["location"] == (
+        "/workspace/login?next=%2Fworkspace%2Fleads%2FC-1"
+    )
+    signed = client.post(
+        "/workspace/login", data={"user": "anna", "password": "anna-password", "next": "/workspace"}
+    )
+    assert signed.status_code == 303 and signed.headers["location"] == "/workspace"
+    listed = client.get("/workspace")
+    assert listed.status_code == 200 and "anna" in listed.text
+    assert "default-src 'none'" in listed.headers["content-security-policy"]
+    assert client.get("/workspace/leads/C-1").status_code == 404  # no store: no such lead
+    assert client.get("/workspace?page=oops&grade=Z").status_code == 200
+    client.post("/workspace/logout")
+    assert client.get("/workspace").status_code == 303
+
+
+def test_wrong_and_unknown_users_and_oversized_forms_are_refused(client: TestClient) -> None:
+    for user, password in (("anna", "wrong-password"), ("nobody", "anna-password")):
+        refused = client.post("/workspace/login", data={"user": user, "password": password})
+        assert refused.status_code == 401 and "do not match" in refused.text
+    huge = client.post("/workspace/login", content=b"user=" + b"a" * 20_000)
+    assert huge.status_code == 413
+
+
+def test_a_broken_users_file_refuses_sign_ins_without_failing(
+    client: TestClient, tmp_path: Path
+) -> None:
+    (tmp_path / "users.yaml").write_text("users: [unclosed\n")
+    page = client.get("/workspace/login")
+    assert page.status_code == 200 and "leadscore workspace-user" in page.text
+    refused = client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
+    assert refused.status_code == 401
