@@ -20,12 +20,14 @@ from pydantic_core import PydanticUndefined
 from leadscore.data.source_config import SourceConfig
 from leadscore.data.tables import EVENT_TYPES, TABLES
 from leadscore.features.definitions import FeatureSetDefinition
+from leadscore.jobs.monitor import MonitorConfig
 from leadscore.training.config import TrainingConfig
 
 ROOTS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("Source config", SourceConfig, "how your exports map onto the canonical tables (YAML)"),
     ("Training config", TrainingConfig, "one training job (training/configs/*.yaml)"),
     ("Feature set", FeatureSetDefinition, "a named, versioned feature set (features/*.yaml)"),
+    ("Monitoring config", MonitorConfig, "what `leadscore monitor` measures (monitoring.yaml)"),
 )
 
 

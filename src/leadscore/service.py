@@ -34,7 +34,7 @@ from leadscore.serving.bentoml_fixes import (
 from leadscore.serving.bulk import BulkScorer, LargeBodiesMiddleware
 from leadscore.serving.contract import Lang, Lead, LeadError, LeadNotScored, LeadResult, TopK
 from leadscore.serving.dispatch import scored_json
-from leadscore.serving.intake import INTAKE_PATHS, IntakeMiddleware
+from leadscore.serving.intake import HISTORY, INTAKE_PATHS, IntakeMiddleware
 from leadscore.serving.keeper import FeatureKeeper
 from leadscore.serving.keys import ApiKeyMiddleware
 from leadscore.serving.limits import RequestLimitsMiddleware
@@ -83,7 +83,7 @@ ROUTES = frozenset({*PAGES, *INTAKE_PATHS, "/score", "/healthz", "/livez", "/rea
 cancel_request_timers()  # before BentoML builds its app: see leadscore.serving.bentoml_fixes
 trace_requests_not_messages()
 keep_inputs_out_of_logs()
-label_unknown_routes(ROUTES)
+label_unknown_routes(ROUTES, {HISTORY: "/leads/{customer_id}/history"})
 
 
 @bentoml.service(

@@ -141,6 +141,10 @@ def test_a_new_lead_and_its_events_are_scored_by_id(live: dict) -> None:
     assert missing.status_code == 404 and "not a customer" in missing.json()["error"]
     keyless = httpx.post(f"{live['url']}/events", json={"events": [event]}, timeout=10)
     assert keyless.status_code == 401
+    # every lead's history is one metrics series, not a series a lead
+    metrics = httpx.get(f"{live['url']}/metrics", timeout=10).text
+    assert 'endpoint="/leads/{customer_id}/history"' in metrics
+    assert "C-NOBODY" not in metrics
 
 
 def test_a_trade_fair_scan_reaches_the_crm_as_a_signed_webhook(live: dict) -> None:

@@ -11,6 +11,8 @@ import functools
 import gc
 import inspect
 import logging
+import re
+from collections.abc import Mapping
 
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
@@ -101,8 +103,13 @@ def trace_requests_not_messages() -> bool:
 UNKNOWN_ROUTE = "/(unknown)"
 
 
-def label_unknown_routes(known: frozenset[str]) -> bool:
+def label_unknown_routes(
+    known: frozenset[str], templates: Mapping[re.Pattern[str], str] | None = None
+) -> bool:
     """Count requests to paths that are no route under one ``endpoint`` label.
+
+    A path that matches one of ``templates`` (a route with a parameter, such as a lead's
+    history) is counted under the template's label instead: one series for every lead.
 
     BentoML 1.4's traffic metrics label each request with its raw path, so a client
     asking for random paths adds a series per path: 3,000 paths grew /metrics from 146 KB
@@ -122,6 +129,7 @@ def label_unknown_routes(known: frozenset[str]) -> bool:
         path = scope.get("path", "")
         if scope.get("type") != "http" or path in known:
             return await original(self, scope, receive, send)
+        label = next((t for p, t in (templates or {}).items() if p.match(path)), UNKNOWN_ROUTE)
         inner = self.app
 
         async def as_sent(labelled, receive_, send_) -> None:
@@ -129,7 +137,7 @@ def label_unknown_routes(known: frozenset[str]) -> bool:
 
         stand_in = copy.copy(self)  # this request's own: the middleware serves many at once
         stand_in.app = as_sent
-        await original(stand_in, {**scope, "path": UNKNOWN_ROUTE}, receive, send)
+        await original(stand_in, {**scope, "path": label}, receive, send)
 
     __call__._leadscore_fix = True  # type: ignore[attr-defined]
     RunnerTrafficMetricsMiddleware.__call__ = __call__
