@@ -86,26 +86,29 @@ def _entry(row: sa.Row) -> LoggedScore:
     return LoggedScore(**values)
 
 
-def _latest_statement() -> sa.Select:
+def _newest(columns: Sequence[sa.ColumnElement], *conditions: sa.ColumnElement) -> sa.Select:
+    """``columns`` of each customer's newest logged score among those that meet
+    ``conditions``; of two at one moment, the later written comes last."""
     table = schema.scores
     newest = (
         sa.select(table.c.customer_id.label("id"), sa.func.max(table.c.scored_at).label("at"))
-        .where(
-            table.c.customer_id.in_(sa.bindparam("ids", expanding=True)),
-            table.c.scored_at <= sa.bindparam("cutoff"),
-        )
+        .where(*conditions)
         .group_by(table.c.customer_id)
         .subquery()
     )
     return (
-        sa.select(table)
+        sa.select(*columns)
         .join(newest, (table.c.customer_id == newest.c.id) & (table.c.scored_at == newest.c.at))
-        .order_by(table.c.seq)  # of two at one moment, the later written wins
+        .order_by(table.c.seq)
     )
 
 
 # built once: a request asks it for one lead (building it took longer than the answer)
-_LATEST = _latest_statement()
+_LATEST = _newest(
+    [schema.scores],
+    schema.scores.c.customer_id.in_(sa.bindparam("ids", expanding=True)),
+    schema.scores.c.scored_at <= sa.bindparam("cutoff"),
+)
 
 
 def latest_scores(
@@ -126,27 +129,11 @@ def current_scores(store: Store, *, at_or_before: pd.Timestamp | None = None) ->
     """Each customer's newest logged score (at or before a moment, where given), without
     its explanation: customer_id, scored_at, score, grade, probability, model_version."""
     table = schema.scores
-    newest = sa.select(
-        table.c.customer_id.label("id"), sa.func.max(table.c.scored_at).label("at")
-    ).group_by(table.c.customer_id)
-    if at_or_before is not None:
-        newest = newest.where(table.c.scored_at <= micros(at_or_before))
-    newest = newest.subquery()
-    query = (
-        sa.select(
-            table.c.customer_id,
-            table.c.scored_at,
-            table.c.score,
-            table.c.grade,
-            table.c.probability,
-            table.c.model_version,
-        )
-        .join(newest, (table.c.customer_id == newest.c.id) & (table.c.scored_at == newest.c.at))
-        .order_by(table.c.seq)
-    )
+    columns = ["customer_id", "scored_at", "score", "grade", "probability", "model_version"]
+    before = [] if at_or_before is None else [table.c.scored_at <= micros(at_or_before)]
+    query = _newest([table.c[c] for c in columns], *before)
     with store.engine.connect() as connection:
         rows = connection.execute(query).all()
-    columns = ["customer_id", "scored_at", "score", "grade", "probability", "model_version"]
     frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
     frame = frame.drop_duplicates("customer_id", keep="last")  # two at one moment: the later
     frame["scored_at"] = from_micros(frame["scored_at"].to_numpy()).array
