@@ -22,6 +22,7 @@ class Realised:
     metrics: dict[str, float]  # roc_auc, pr_auc, lift_at_10pct, ece, ... (empty: too few)
     per_grade: pd.DataFrame  # grade, scores, promised (mean probability), converted
     per_week: pd.DataFrame  # week, grade, scores, converted
+    scores: pd.DataFrame  # the labelled scores themselves, with their ``label``
 
 
 def label_scores(
@@ -89,4 +90,4 @@ def realised(
         .agg(scores=("label", "size"), converted=("label", "mean"))
         .reset_index()
     )
-    return Realised(len(labelled), waiting, metrics, per_grade, per_week)
+    return Realised(len(labelled), waiting, metrics, per_grade, per_week, labelled)

@@ -34,7 +34,7 @@ from leadscore.evaluation.fairness import (
     proxies,
     segment_table,
 )
-from leadscore.evaluation.realised import Realised, label_scores, realised
+from leadscore.evaluation.realised import Realised, realised
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.grades import score
 from leadscore.store.score_log import logged_between, logged_features
@@ -143,7 +143,13 @@ def monitor(
     categorical = set(model.encoder.categories)
     reference = tracking.download_run_table(version.run_id, "evaluation/test.parquet")
     since = now - pd.Timedelta(days=config.period_days)
-    logged = logged_between(store, since=since, until=now)
+    horizon = pd.Timedelta(days=int(model.metadata.get("horizon_days") or 30))
+    # one read of the log: the period, and the year before it whose labels are in (the
+    # labels of the period's own scores arrive after it)
+    window = logged_between(
+        store, since=min(since, now - horizon - pd.Timedelta(days=365)), until=now
+    )
+    logged = window[window["scored_at"] >= since]
     if logged.empty:
         raise InputError(
             f"no score was logged from {since:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC in "
@@ -166,18 +172,19 @@ def monitor(
     score_drift = (
         number_drift("score", reference_scores, ours["score"], thresholds) if len(ours) else None
     )
-    horizon = pd.Timedelta(days=int(model.metadata.get("horizon_days") or 30))
     # performance is the champion's: each lead's newest score of the period
     newest = ours.sort_values(["scored_at", "seq"]).drop_duplicates("customer_id", keep="last")
-    outcomes = store.rows("outcomes")
-    # the labels of the period's own scores arrive after it: the realised figures are of
-    # the champion's scores of the last year old enough to have them (the younger wait)
-    labelled_window = logged_between(store, since=now - horizon - pd.Timedelta(days=365), until=now)
-    labelled_window = labelled_window[labelled_window["model_version"] == version.version]
-    found = realised(labelled_window, outcomes, horizon=horizon, now=now)
+    # the realised figures are of the champion's scores old enough for their labels (the
+    # younger wait)
+    found = realised(
+        window[window["model_version"] == version.version],
+        store.rows("outcomes"),
+        horizon=horizon,
+        now=now,
+    )
     customers = store.customers(newest["customer_id"].tolist())
     profile = newest.merge(customers, on="customer_id", how="left")
-    labels = label_scores(labelled_window, outcomes, horizon=horizon, now=now)
+    labels = found.scores
     if len(labels):
         last = labels.sort_values("scored_at").drop_duplicates("customer_id", keep="last")
         fair = last.merge(store.customers(last["customer_id"].tolist()), on="customer_id")
