@@ -30,7 +30,7 @@ from leadscore.store.score_log import latest_scores, score_history
 from leadscore.store.store import Store
 from leadscore.workspace.board import GRADES, BoardKeeper, Filters, LeadBoard
 from leadscore.workspace.chart import score_chart
-from leadscore.workspace.model_report import ReportCache
+from leadscore.workspace.model_report import ModelReport, ReportCache
 from leadscore.workspace.session import COOKIE, MAX_AGE, Sessions
 from leadscore.workspace.texts import LANG_COOKIE, chosen_lang, event_label, text
 from leadscore.workspace.users import User, hash_password, load_users, verify_password
@@ -84,6 +84,7 @@ class Workspace:
         self.sessions = sessions
         self.config = config
         self.reports = ReportCache(config.conversion_model)
+        self._held_users: tuple[bytes | None, dict[str, User]] | None = None
         self.boards = (
             None
             if store is None
@@ -125,12 +126,23 @@ class Workspace:
         )
 
     def _users(self) -> dict[str, User]:
-        """The users file's users (none, and the reason logged, where it cannot be read)."""
+        """The users file's users (none, and the reason logged, where it cannot be read),
+        parsed again only when its bytes changed: every page asks, so a removed user is
+        out at the next request, without a YAML parse a request."""
         try:
-            return load_users(self.config.users_file)
+            stamp: bytes | None = self.config.users_file.read_bytes()
+        except OSError:
+            stamp = None
+        held = self._held_users
+        if held is not None and held[0] == stamp:
+            return held[1]
+        try:
+            users = load_users(self.config.users_file)
         except InputError as exc:
             log.error("the workspace's users cannot be read: %s", exc)
-            return {}
+            users = {}
+        self._held_users = (stamp, users)
+        return users
 
     def _user(self, request: Request) -> str | None:
         user = self.sessions.user(request.cookies.get(COOKIE))
@@ -392,19 +404,22 @@ class Workspace:
 
     # --- the model --------------------------------------------------------------------------
 
+    def _champion_report(self) -> tuple[ModelReport | None, str | None]:
+        """The serving champion's report, or why the registry cannot give it now."""
+        scorer = self.scorer()
+        version = None if scorer is None else scorer.conversion_info.version  # type: ignore[attr-defined]
+        if version is None:
+            return None, None
+        try:
+            return self.reports.report(version), None
+        except InputError as exc:  # the registry cannot be read now
+            return None, str(exc)
+
     def model(self, request: Request) -> Response:
         user = self._user(request)
         if user is None:
             return self._refuse(request)
-        scorer = self.scorer()
-        version = None if scorer is None else scorer.conversion_info.version  # type: ignore[attr-defined]
-        report = None
-        error = None
-        if version is not None:
-            try:
-                report = self.reports.report(version)
-            except InputError as exc:  # the registry cannot be read now
-                error = str(exc)
+        report, error = self._champion_report()
         return self._page(request, "model.html", user=user, report=report, error=error)
 
     def monitoring(self, request: Request) -> Response:
@@ -412,9 +427,7 @@ class Workspace:
         user = self._user(request)
         if user is None:
             return self._refuse(request)
-        scorer = self.scorer()
-        version = None if scorer is None else scorer.conversion_info.version  # type: ignore[attr-defined]
-        report = None if version is None else self.reports.report(version)
+        report, _ = self._champion_report()
         if report is None or report.monitoring is None:
             return self._page(request, "missing.html", status=404, user=user, what="monitoring")
         html = tracking.monitoring_report(report.monitoring["run_id"])

@@ -58,3 +58,16 @@ def test_a_broken_users_file_refuses_sign_ins_without_failing(
     assert page.status_code == 200 and "leadscore workspace-user" in page.text
     refused = client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
     assert refused.status_code == 401
+
+
+def test_a_changed_users_file_counts_at_the_next_request(
+    client: TestClient, tmp_path: Path
+) -> None:
+    users = tmp_path / "users.yaml"
+    client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
+    assert client.get("/workspace").status_code == 200
+    put_user(users, "anna", "a-new-password")  # the same length: the file's size stays
+    refused = client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
+    assert refused.status_code == 401
+    users.write_text("users: []\n")  # anna removed: her session opens nothing
+    assert client.get("/workspace").status_code == 303
