@@ -49,20 +49,13 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
         "COLUMNS": "200",
     }
     put_user(home / "workspace_users.yaml", REP, REP_PASSWORD, display_name="Rep One")
-    old_cwd, old_uri = Path.cwd(), os.environ.get("MLFLOW_TRACKING_URI")
-    os.chdir(home)
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the job runs in home, on its registry
+        patch.chdir(home)
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
         config = load_training_config(
             REPO / "training/configs/conversion.yaml", source=small_crm.directory
         )
         run_job(config.model_copy(update={"experiment": "live-test"}))
-    finally:
-        os.chdir(old_cwd)
-        if old_uri is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = old_uri
     loaded = _cli("load", str(small_crm.directory), cwd=home, env=env)
     again = _cli("load", str(small_crm.directory), cwd=home, env=env)
     before = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")

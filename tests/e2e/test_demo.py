@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_ready
 
 pytestmark = pytest.mark.slow
 LEADSCORE = str(Path(sys.executable).parent / "leadscore")
@@ -102,19 +102,12 @@ def _plain_serve_scores_known_customers(folder: Path, env: dict) -> None:
     port = free_port()
     env = {**env, "LEADSCORE_API_KEYS": "plain-serve-key-5521"}
     command = [LEADSCORE, "serve", "--port", str(port)]
+    log = folder / "plain-serve.log"
     process = subprocess.Popen(
-        command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, cwd=folder, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, "leadscore serve stopped"
-            time.sleep(0.5)
+        wait_until_ready(f"http://127.0.0.1:{port}", process, log, seconds=180)
         response = httpx.post(
             f"http://127.0.0.1:{port}/score",
             json={"leads": [{"customer_id": "C-0000042"}]},

@@ -33,10 +33,9 @@ pytestmark = pytest.mark.slow
 def service(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     home = tmp_path_factory.mktemp("service")
     uri = f"sqlite:///{home / 'mlflow.db'}"
-    old_cwd, old_uri = Path.cwd(), os.environ.get("MLFLOW_TRACKING_URI")
-    os.chdir(home)
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the service's test runs in home
+        patch.chdir(home)
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
         for kind in ("conversion", "nbo"):
             config = load_training_config(
                 REPO / "training/configs" / f"{kind}.yaml", source=small_crm.directory
@@ -68,12 +67,6 @@ def service(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-    finally:
-        os.chdir(old_cwd)
-        if old_uri is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = old_uri
 
 
 def _post(service: dict, body: dict, key: str | None = KEY) -> httpx.Response:
