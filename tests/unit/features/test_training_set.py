@@ -69,8 +69,12 @@ def test_a_feature_added_in_yaml_appears_with_its_description(
         '      de: "Hat uns in {window} Tagen {value}-mal bei Webinaren oder Messen getroffen"\n'
     )
     (tmp_path / "conversion_v2.yaml").write_text(text)
+    data = _data(small_crm)
+    # the data's own end, not the clock: the generated history stops months before today
     table = build_feature_table(
-        _data(small_crm), load_feature_set("conversion_v2", directory=tmp_path)
+        data,
+        load_feature_set("conversion_v2", directory=tmp_path),
+        as_of=[data.events["ts"].max()],
     )
     assert "webinar_and_fair_touches_180d" in table.frame.columns
     assert table.frame["webinar_and_fair_touches_180d"].sum() > 0
