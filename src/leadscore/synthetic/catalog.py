@@ -41,6 +41,10 @@ LEAD_CHANNEL_FIRST_EVENT = (
     ("webinar_attended", "webinar"),
     ("trade_fair_visit", "trade_fair"),
 )
+# the lead source an injected change brings in (``InjectedChange``): never seen before it
+NEW_LEAD_CHANNEL = "partner_portal"
+NEW_LEAD_CHANNEL_INTENT = 0.40
+NEW_LEAD_CHANNEL_FIRST_EVENT = ("page_view", "referral")
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,8 @@ EVENT_TYPES = (
     EventType("quote_request", 0.0025, 1.50, "sales", offer="product"),
 )
 PURCHASE = "purchase"
+# the events of the channels a segment's shifted behaviour multiplies (``InjectedChange``)
+SHIFTED_CHANNELS = ("web", "email")
 OFFER_RECEIVED = "offer_received"  # an offer a campaign made (see ``campaigns``)
 OFFER_COMPLETED = "offer_completed"  # an offer made, taken up
 EVENT_TYPE_NAMES = (*(e.name for e in EVENT_TYPES), PURCHASE, OFFER_RECEIVED, OFFER_COMPLETED)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from leadscore.synthetic.catalog import COMPANY_SIZES, COUNTRIES, INDUSTRIES
+
+SEGMENTS = {"industry": INDUSTRIES, "company_size": COMPANY_SIZES, "country": COUNTRIES}
 
 
 class IntentDynamics(BaseModel):
@@ -37,6 +42,60 @@ class OfferCampaigns(BaseModel):
     )
 
 
+class InjectedChange(BaseModel):
+    """A change of the world from a date on, for monitoring to find (none by default): a new
+    lead source never seen before, one segment far more active on the web and in e-mail
+    without wanting to buy more, and a season's dip or rise of all activity and buying."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: date = Field(description="the change holds from the week that starts on this day")
+    new_source_share: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="share of leads created from then on who come in through "
+        "a new lead source, 'partner_portal'",
+    )
+    segment_field: Literal["industry", "company_size", "country"] = "industry"
+    segment: str = Field("retail", description="the segment whose behaviour shifts")
+    segment_activity: float = Field(
+        3.0, gt=0, description="how many times more web and e-mail events the segment makes"
+    )
+    season: float | None = Field(
+        0.3,
+        gt=0,
+        description="everyone's activity and buying from then on, against an average month "
+        "(the calendar's months range from 0.65 to 1.15; 0.3: a lull deeper than any "
+        "the history had); none: the calendar's own",
+    )
+
+    @model_validator(mode="after")
+    def _known_segment(self) -> InjectedChange:
+        known = SEGMENTS[self.segment_field]
+        if self.segment not in known:
+            raise ValueError(
+                f"segment {self.segment!r} is no {self.segment_field} of the synthetic CRM; "
+                f"choose one of {', '.join(known)}"
+            )
+        return self
+
+
+def describe_change(change: InjectedChange) -> str:
+    """The change in a line, as the demo and ``leadscore generate`` print it."""
+    parts = []
+    if change.new_source_share:
+        parts.append(f"{change.new_source_share:.0%} of new leads come through partner_portal")
+    if change.segment_activity != 1.0:
+        parts.append(
+            f"{change.segment_field} {change.segment} {change.segment_activity:g}x as active "
+            "on the web and in e-mail"
+        )
+    if change.season is not None:
+        parts.append(f"everyone's activity and buying at {change.season:.0%} of a usual month")
+    return f"from {change.after}: " + ", ".join(parts or ["nothing"])
+
+
 def latest_monday(today: date) -> date:
     """The Monday on or before ``today``: where generated history ends 'now'."""
     return today - timedelta(days=today.weekday())
@@ -63,9 +122,18 @@ class SyntheticConfig(BaseModel):
     horizon_days: int = Field(30)
     oracle_paths: int = Field(256, description="Monte Carlo paths per ground-truth pair")
     campaigns: OfferCampaigns = OfferCampaigns()
+    change: InjectedChange | None = Field(
+        None, description="a change from a date on, for monitoring to find (none: no change)"
+    )
 
     @model_validator(mode="after")
     def _monday(self) -> SyntheticConfig:
         if self.end.weekday() != 0:
             raise ValueError(f"end must be a Monday, got {self.end} ({self.end:%A})")
+        start = self.end - timedelta(weeks=self.weeks)
+        if self.change is not None and not start < self.change.after < self.end:
+            raise ValueError(
+                f"change.after ({self.change.after}) must lie inside the history, after "
+                f"{start} and before {self.end}"
+            )
         return self

@@ -125,9 +125,15 @@ def _customers_frame(
             "country": _codes(
                 _with_missing(leads.country, config.missing_country_rate, rng), cat.COUNTRIES
             ),
-            "lead_source": _codes(leads.channel, cat.LEAD_CHANNELS),
+            "lead_source": _codes(leads.channel, _lead_sources(config)),
         }
     )
+
+
+def _lead_sources(config: SyntheticConfig) -> tuple[str, ...]:
+    # the new source is a category only where a change brings it in
+    new = (cat.NEW_LEAD_CHANNEL,) if config.change and config.change.new_source_share else ()
+    return (*cat.LEAD_CHANNELS, *new)
 
 
 def _events_frame(events: EventColumns, ids: pd.Index, campaigns: tuple[str, ...]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leadscore.synthetic import catalog as cat
-from leadscore.synthetic.config import IntentDynamics, SyntheticConfig
+from leadscore.synthetic.config import SEGMENTS, IntentDynamics, SyntheticConfig
 from leadscore.synthetic.world import DAY_US, Calendar, Leads, sample_choice
 
 NURTURE_CONTENT = (0, 2)  # whitepaper and case study among the nurture offers
@@ -82,6 +82,7 @@ def simulate(
     owned = np.zeros((n, len(cat.PRODUCTS)), dtype=bool)
     bought_last_week = np.zeros(n, dtype=bool)
     parts = [_first_touch_events(leads)]
+    shifted = _shifted_segment(config, leads)
     for w in range(cal.weeks):
         old = np.flatnonzero(leads.created_week < w)
         new = np.flatnonzero(leads.created_week == w)
@@ -100,7 +101,10 @@ def simulate(
         active = np.flatnonzero(leads.created_week <= w)
         begin = np.maximum(cal.week_start_us[w], leads.created_us[active])
         exposure_us = cal.week_start_us[w + 1] - begin
-        parts += _behaviour(cal, leads, w, active, intent[active], begin, exposure_us, dyn, rng)
+        activity = shifted[active] if w >= cal.changed_from else 1.0
+        parts += _behaviour(
+            cal, leads, w, active, intent[active], begin, exposure_us, activity, dyn, rng
+        )
         bought, purchase = _purchases(
             cal, leads, w, active, intent[active], begin, exposure_us, owned, rng
         )
@@ -114,9 +118,19 @@ def simulate(
     return History(events.take(order), intent_log, bought_log, truth)
 
 
+def _shifted_segment(config: SyntheticConfig, leads: Leads) -> np.ndarray:
+    """Each lead's multiplier of web and e-mail events once the injected change holds."""
+    change = config.change
+    if change is None or change.segment_activity == 1.0:
+        return np.ones(leads.n)
+    codes = {"industry": leads.industry, "company_size": leads.size, "country": leads.country}
+    member = codes[change.segment_field] == SEGMENTS[change.segment_field].index(change.segment)
+    return np.where(member, change.segment_activity, 1.0)
+
+
 def _first_touch_events(leads: Leads) -> EventColumns:
     """The event that made each lead: a search visit, a badge scan, a webinar sign-up..."""
-    first = [cat.LEAD_CHANNEL_FIRST_EVENT[c] for c in range(len(cat.LEAD_CHANNELS))]
+    first = [*cat.LEAD_CHANNEL_FIRST_EVENT, cat.NEW_LEAD_CHANNEL_FIRST_EVENT]
     types = np.array([cat.EVENT_TYPE_NAMES.index(t) for t, _ in first])[leads.channel]
     channels = np.array([cat.EVENT_CHANNELS.index(c) for _, c in first])[leads.channel]
     offer = np.where(types == cat.EVENT_TYPE_NAMES.index("webinar_attended"), WEBINAR_OFFER, -1)
@@ -139,9 +153,11 @@ def _behaviour(
     intent: np.ndarray,
     begin: np.ndarray,
     exposure_us: np.ndarray,
+    activity: np.ndarray | float,
     dyn: IntentDynamics,
     rng: np.random.Generator,
 ) -> list[EventColumns]:
+    """The week's behaviour events; ``activity`` multiplies the web and e-mail ones."""
     parts = []
     scale = cal.season[w] * exposure_us / (7 * DAY_US)
     lift = intent - dyn.reference
@@ -149,7 +165,8 @@ def _behaviour(
         campaign = -1 if etype.when == "always" else int(cal.when(etype.when)[w])
         if etype.when != "always" and campaign < 0:
             continue
-        counts = rng.poisson(etype.rate * np.exp(etype.elasticity * lift) * scale)
+        shift = activity if etype.channel in cat.SHIFTED_CHANNELS else 1.0
+        counts = rng.poisson(etype.rate * np.exp(etype.elasticity * lift) * scale * shift)
         hit = np.flatnonzero(counts)
         if hit.size == 0:
             continue

@@ -20,11 +20,15 @@ class Calendar:
 
     start: date
     week_start_us: np.ndarray  # (W + 1,) microseconds since the epoch, UTC
-    season: np.ndarray  # (W,) activity multiplier
+    season: np.ndarray  # (W,) multiplier of activity and buying
     email_campaign: np.ndarray  # (W,) index into campaigns, -1 when no mailing
     webinar: np.ndarray
     fair: np.ndarray
     campaigns: tuple[str, ...]
+    changed_from: int  # the first week of the injected change (``weeks``: no change)
+    # (W,) multiplier of leads created: the season without the change, which leaves the
+    # leads alone so that the history before it stays what it would have been
+    created_season: np.ndarray
 
     @property
     def weeks(self) -> int:
@@ -51,7 +55,13 @@ def build_calendar(config: SyntheticConfig) -> Calendar:
         dtype=np.int64,
     )
     mid_months = [(d + timedelta(days=3)).month for d in starts[:-1]]
-    season = cat.SEASON[np.array(mid_months) - 1]
+    created_season = cat.SEASON[np.array(mid_months) - 1]
+    season, changed_from = created_season, config.weeks
+    if config.change is not None:
+        changed_from = next(w for w, d in enumerate(starts) if d >= config.change.after)
+        if config.change.season is not None:
+            changed = np.arange(config.weeks) >= changed_from
+            season = np.where(changed, config.change.season, created_season)
     campaigns: list[str] = []
 
     def campaign(name: str) -> int:
@@ -70,7 +80,17 @@ def build_calendar(config: SyntheticConfig) -> Calendar:
         for name, month, day in cat.TRADE_FAIRS:
             if any(d.month == month and d.day == day for d in days):
                 fair[w] = campaign(f"{name} {ws.year}")
-    return Calendar(start, week_start_us, season, email, webinar, fair, tuple(campaigns))
+    return Calendar(
+        start,
+        week_start_us,
+        season,
+        email,
+        webinar,
+        fair,
+        tuple(campaigns),
+        changed_from,
+        created_season,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +116,7 @@ class Leads:
 def build_leads(config: SyntheticConfig, cal: Calendar, rng: np.random.Generator) -> Leads:
     n, weeks = config.customers, cal.weeks
     growth = 1.0 + 0.6 * np.arange(weeks) / weeks
-    weights = growth * cal.season
+    weights = growth * cal.created_season
     created_week = rng.choice(weeks, size=n, p=weights / weights.sum())
     channel = rng.choice(len(cat.LEAD_CHANNELS), size=n, p=cat.LEAD_CHANNEL_SHARE)
     # trade-fair leads are badge scans at a fair, webinar leads sign up for a webinar
@@ -108,6 +128,9 @@ def build_leads(config: SyntheticConfig, cal: Calendar, rng: np.random.Generator
     created_us = cal.week_start_us[created_week] + offset
     order = np.argsort(created_us, kind="stable")
     created_us, created_week, channel = created_us[order], created_week[order], channel[order]
+
+    if config.change is not None:
+        channel = _new_source(config, cal, created_week, channel)
 
     n_accounts = int(np.ceil(n / config.leads_per_account))
     account = rng.integers(0, n_accounts, size=n)
@@ -121,7 +144,7 @@ def build_leads(config: SyntheticConfig, cal: Calendar, rng: np.random.Generator
         + np.take(cat.INDUSTRY_INTENT, industry)
         + np.take(cat.SIZE_INTENT, size)
         + np.take(cat.COUNTRY_INTENT, country)
-        + np.take(cat.LEAD_CHANNEL_INTENT, channel)
+        + np.take((*cat.LEAD_CHANNEL_INTENT, cat.NEW_LEAD_CHANNEL_INTENT), channel)
         + rng.normal(0.0, config.intent.customer_sd, size=n)
     )
     product_logits = (
@@ -144,6 +167,19 @@ def build_leads(config: SyntheticConfig, cal: Calendar, rng: np.random.Generator
         product_logits,
         nurture_logits,
     )
+
+
+def _new_source(
+    config: SyntheticConfig, cal: Calendar, created_week: np.ndarray, channel: np.ndarray
+) -> np.ndarray:
+    """Some of the leads created in the changed weeks come in through the new source (a
+    stream of its own: the leads' other traits stay as they would have been)."""
+    assert config.change is not None
+    rng = np.random.default_rng([config.seed, 2])
+    late = (created_week >= cal.changed_from) & (
+        rng.random(len(channel)) < config.change.new_source_share
+    )
+    return np.where(late, len(cat.LEAD_CHANNELS), channel)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
