@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from fairlearn.metrics import MetricFrame, count
 from sklearn.metrics import roc_auc_score
 
 
@@ -28,31 +30,53 @@ class FairnessLimits:
 def segment_table(frame: pd.DataFrame, fields: Sequence[str], *, min_leads: int) -> pd.DataFrame:
     """One row a segment of each field: field, segment, leads, share_ab, promised (mean
     probability), and with a ``label`` column converted and auc (NaN where it cannot be
-    measured); ``comparable`` marks segments of at least ``min_leads`` leads."""
-    rows = []
+    measured); ``comparable`` marks segments of at least ``min_leads`` leads. Measured by
+    fairlearn's ``MetricFrame``, a missing value being a segment of its own."""
     labelled = "label" in frame.columns
+    truth = frame["label"].to_numpy(dtype=bool) if labelled else np.zeros(len(frame), bool)
+    metrics = {"leads": count, "share_ab": _share_ab, "promised": _mean_probability}
+    if labelled:
+        metrics |= {"converted": _converted, "auc": _auc}
+    parts = []
     for field in fields:
-        if field not in frame.columns:
+        if field not in frame.columns or frame.empty:
             continue
         values = frame[field].astype("object").where(frame[field].notna(), "(missing)").astype(str)
-        for segment, part in frame.groupby(values, sort=True):
-            row = {
-                "field": field,
-                "segment": segment,
-                "leads": len(part),
-                "share_ab": float(part["grade"].isin(["A", "B"]).mean()),
-                "promised": float(part["probability"].mean()),
-                "converted": float("nan"),
-                "auc": float("nan"),
-            }
-            if labelled:
-                label = part["label"].to_numpy(dtype=bool)
-                row["converted"] = float(label.mean()) if len(label) else float("nan")
-                if 0 < label.sum() < len(label):
-                    row["auc"] = float(roc_auc_score(label, part["probability"]))
-            row["comparable"] = len(part) >= min_leads
-            rows.append(row)
-    return pd.DataFrame(rows)
+        by_group = MetricFrame(
+            metrics=metrics,
+            y_true=truth,
+            y_pred=frame["probability"].to_numpy(dtype=float),
+            sensitive_features=values.rename("segment").to_numpy(),
+            sample_params={"share_ab": {"graded_ab": frame["grade"].isin(["A", "B"]).to_numpy()}},
+        ).by_group
+        parts.append(by_group.reset_index(names="segment").assign(field=field))
+    columns = ["field", "segment", "leads", "share_ab", "promised", "converted", "auc"]
+    if not parts:
+        return pd.DataFrame(columns=[*columns, "comparable"])
+    table = pd.concat(parts, ignore_index=True).reindex(columns=columns)
+    table = table.astype({"leads": int, "share_ab": float, "promised": float,
+                          "converted": float, "auc": float})  # fmt: skip
+    return table.assign(comparable=table["leads"] >= min_leads)
+
+
+def _share_ab(y_true: np.ndarray, y_pred: np.ndarray, graded_ab: np.ndarray) -> float:
+    return float(np.mean(graded_ab))
+
+
+def _mean_probability(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(y_pred))
+
+
+def _converted(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(y_true))
+
+
+def _auc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """NaN where a segment's leads all converted or none did."""
+    labels = np.asarray(y_true, dtype=bool)
+    if not 0 < labels.sum() < len(labels):
+        return float("nan")
+    return float(roc_auc_score(labels, y_pred))
 
 
 def largest_gaps(table: pd.DataFrame, limits: FairnessLimits) -> pd.DataFrame:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from leadscore.evaluation.fairness import (
     FairnessLimits,
@@ -50,6 +51,22 @@ def test_small_segments_are_listed_not_compared() -> None:
     assert not table.set_index("segment").loc["LU", "comparable"]
     assert table["auc"].isna().all()  # no labels: nothing realised
     assert "LU" not in " ".join(largest_gaps(table, FairnessLimits())[["high", "low"]].stack())
+
+
+def test_segment_figures_are_those_of_each_segments_own_leads() -> None:
+    leads = _leads(np.random.default_rng(4), 3_000, unfair=False)
+    leads["industry"] = np.where(np.arange(3_000) % 7 == 0, None, "retail")
+    leads.loc[leads["industry"].isna(), "label"] = False  # a segment where none converted
+    table = segment_table(leads, ["country", "industry"], min_leads=100).set_index("segment")
+    for country, part in leads.groupby("country"):
+        row = table.loc[country]
+        assert row["leads"] == len(part) and row["field"] == "country"
+        assert row["share_ab"] == pytest.approx(part["grade"].isin(["A", "B"]).mean())
+        assert row["promised"] == pytest.approx(part["probability"].mean())
+        assert row["converted"] == pytest.approx(part["label"].mean())
+        assert row["auc"] == pytest.approx(roc_auc_score(part["label"], part["probability"]))
+    missing = table.loc["(missing)"]
+    assert missing["leads"] == 429 and missing["converted"] == 0 and np.isnan(missing["auc"])
 
 
 def test_proxies_of_a_protected_field_and_fields_that_must_not_be_features() -> None:
