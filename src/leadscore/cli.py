@@ -105,9 +105,19 @@ def generate(
     force: Annotated[
         bool, typer.Option("--force", help="overwrite a folder that already holds files")
     ] = False,
+    change_after: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="from this day on the world changes (a new lead source, retail far more "
+            "active, a lull), for `leadscore monitor` to find",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic B2B CRM in canonical layout, with ground truth beside it."""
-    _commands().generate(out=out, customers=customers, seed=seed, end=end, force=force)
+    _commands().generate(
+        out=out, customers=customers, seed=seed, end=end, force=force, change_after=change_after
+    )
 
 
 @app.command()

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -81,6 +82,7 @@ from leadscore.store.database import DATABASE_URL_VARIABLE, database_url
 from leadscore.store.loading import put_canonical
 from leadscore.store.store import Store
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
+from leadscore.synthetic.config import InjectedChange, describe_change
 from leadscore.training.config import load_training_config
 from leadscore.workspace.users import put_user
 
@@ -213,13 +215,24 @@ def generate(
     seed: int,
     end: datetime | None,
     force: bool,
+    change_after: datetime | None = None,
 ) -> None:
     """The body of ``leadscore generate``."""
     if out.exists() and any(out.iterdir()) and not force:
         _fail(f"{out} already holds files; choose another --out, or pass --force to replace them")
-    config = SyntheticConfig(customers=customers, seed=seed, end=_history_end(end))
+    change = None if change_after is None else InjectedChange(after=change_after.date())
+    try:
+        config = SyntheticConfig(
+            customers=customers, seed=seed, end=_history_end(end), change=change
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(
+            exc.errors()[0]["msg"].removeprefix("Value error, "), param_hint="--change-after"
+        ) from None
     with _working(f"simulating {customers:,} leads until {config.end} ..."):
         result = generate_crm(config, out)
+    if change is not None:
+        console.print(f"injected change {describe_change(change)}", highlight=False)
     console.print(
         f"wrote {result.customers:,} customers, {result.events:,} events and "
         f"{result.purchases:,} purchases to [bold]{out}[/]\n"
@@ -751,6 +764,8 @@ def demo(
             steps.wait_until_ready(settings, process, log)
             active = steps.replay(settings, summary)
             summary.example, summary.risen = steps.score_examples(settings, active)
+            progress.update(task, description="monitoring the champion")
+            steps.monitor_champion(settings, summary)
             customer = summary.example["customer_id"]
             progress.advance(task)
         print_demo_summary(

@@ -9,12 +9,13 @@ for the summary. The CLI adds the progress display and the serving loop.
 
 from __future__ import annotations
 
+import math
 import secrets
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.features.training_set import write_feature_table
 from leadscore.jobs.inputs import build_table, feature_set_of
+from leadscore.jobs.monitor import MonitorConfig, log_report, monitor
 from leadscore.jobs.promotion import promote_challenger
 from leadscore.jobs.run import run_job
 from leadscore.scoring.batch import rescore_store
@@ -36,6 +38,7 @@ from leadscore.store.database import database_url
 from leadscore.store.loading import put_canonical
 from leadscore.store.store import Store
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
+from leadscore.synthetic.config import InjectedChange, describe_change
 from leadscore.training.config import TrainingConfig, load_training_config
 from leadscore.workspace.users import put_user
 
@@ -63,6 +66,15 @@ class DemoSettings:
     workspace_user: str = "demo"
     workspace_password: str = field(default_factory=new_api_key, repr=False)
     workspace_users: Path = Path("workspace_users.yaml")
+    # the world changes this many weeks before the history ends (a new lead source, retail
+    # far more active, a lull), so that monitoring has something to find; 0: no change
+    change_weeks: int = 6
+
+    @property
+    def change(self) -> InjectedChange | None:
+        if not self.change_weeks:
+            return None
+        return InjectedChange(after=self.end - timedelta(weeks=self.change_weeks))
 
     @property
     def train_table(self) -> Path:
@@ -112,14 +124,16 @@ def check_port_free(port: int) -> None:
 
 
 def generate(settings: DemoSettings, summary: DemoSummary) -> None:
-    crm = generate_crm(
-        SyntheticConfig(customers=settings.customers, seed=settings.seed, end=settings.end),
-        settings.data,
+    config = SyntheticConfig(
+        customers=settings.customers, seed=settings.seed, end=settings.end, change=settings.change
     )
+    crm = generate_crm(config, settings.data)
     summary.rows["synthetic CRM"] = (
         f"{crm.customers:,} customers, {crm.events:,} events, {crm.purchases:,} purchases "
         f"(oracle AUC {crm.oracle_auc:.3f})"
     )
+    if config.change is not None:
+        summary.rows["injected change"] = describe_change(config.change)
 
 
 def validate(settings: DemoSettings, summary: DemoSummary) -> None:
@@ -187,15 +201,7 @@ def fill_store(settings: DemoSettings, summary: DemoSummary) -> None:
     store.clear()
     cutoff = data.events["ts"].max() - pd.Timedelta(days=REPLAY_DAYS)
     summary.replay_from = cutoff
-    before = CanonicalData(
-        customers=data.customers[data.customers["created_at"] <= cutoff],
-        events=data.events[data.events["ts"] <= cutoff],
-        offers=data.offers,
-        outcomes=data.outcomes[data.outcomes["ts"] <= cutoff],
-        source=data.source,
-        exposures=data.exposures[data.exposures["ts"] <= cutoff],
-    )
-    loaded = put_canonical(store, before, now=cutoff)
+    loaded = put_canonical(store, data.up_to(cutoff), now=cutoff)
     summary.rows["store"] = (
         f"{loaded.customers_added:,} customers, {loaded.appended['events'].added:,} events up to "
         f"{cutoff:%Y-%m-%d %H:%M} ({store.url})"
@@ -234,6 +240,27 @@ def replay(settings: DemoSettings, summary: DemoSummary) -> list[str]:
     )
     active = events["customer_id"].astype(str).value_counts()
     return active.index[:50].tolist()
+
+
+def monitor_champion(settings: DemoSettings, summary: DemoSummary) -> None:
+    """`leadscore monitor` over the days since the nightly rescore, its report logged to
+    MLflow, where the workspace's model page links it."""
+    now = pd.Timestamp.now(tz="UTC")
+    days = max(1, math.ceil((now - summary.replay_from) / pd.Timedelta(days=1)))
+    name = settings.config("conversion").model_name
+    scorer, _ = load_champions(name, None, None, database_url=settings.database)
+    report = monitor(
+        scorer.database,  # type: ignore[arg-type]
+        scorer.conversion,  # type: ignore[arg-type]
+        model_name=name,
+        now=now,
+        config=MonitorConfig(period_days=days),
+    )
+    log_report(report)
+    summary.rows["monitoring"] = (
+        f"{report.recommendation} (leadscore monitor --days {days}; the report is in MLflow "
+        "and on the workspace's model page)"
+    )
 
 
 def _lead_items(customers: pd.DataFrame) -> list[dict]:

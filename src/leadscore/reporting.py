@@ -346,16 +346,21 @@ def print_monitor_report(report, console: Console, *, logged_run: str | None) ->
         f"{report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC",
         highlight=False,
     )
-    drift = Table(title=f"drift: {len(report.drifted)} of {len(report.drift)} features")
-    for column in ("feature", "PSI", "p-value", "drifted", "new categories"):
+    drift = Table(
+        title=f"drift: {len(report.drifted)} of {len(report.drift)} features, carrying "
+        f"{report.drifted_importance:.0%} of the model's importance"
+    )
+    for column in ("feature", "PSI", "p-value", "drifted", "importance", "new categories"):
         drift.add_column(column)
-    shown = report.drifted or report.drift[:5]
+    new = [d for d in report.drift if d.new_categories and not d.drifted]
+    shown = (report.drifted or report.drift[:5]) + new
     for d in shown[:15]:
         drift.add_row(
             d.feature,
             f"{d.psi:.3f}",
             f"{d.p_value:.2g}",
             "[red]yes[/]" if d.drifted else "no",
+            f"{report.importance.get(d.feature, 0.0):.1%}",
             ", ".join(d.new_categories),
         )
     console.print(drift)
@@ -363,7 +368,8 @@ def print_monitor_report(report, console: Console, *, logged_run: str | None) ->
     realised = report.realised.metrics.get("roc_auc")
     console.print(
         f"AUC: promised {promised}, estimated {report.estimated_auc:.3f} (from the calibrated "
-        f"probabilities), realised "
+        f"probabilities; {report.reference_estimated_auc:.3f} the same way on the test rows), "
+        "realised "
         + (
             f"{realised:.3f} on {report.realised.labelled:,} labelled scores"
             if realised is not None

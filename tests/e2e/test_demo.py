@@ -40,6 +40,11 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
     assert re.search(r"replayed .* ([\d,]+) events of the last 3 days", out.replace("\n", " "))
     assert re.search(r"Score von \d+ \(vor \d+ Tagen\) auf \d+ gestiegen", out), out[-3000:]
     assert (tmp_path / "leadscore.db").exists()
+    # the injected change, then the monitor's verdict on the days since the rescore
+    flat = re.sub(r"[│\s]+", " ", out)  # the summary table's cells, read as text
+    assert "injected change from" in flat and "partner_portal" in flat
+    verdict = r"monitoring (Retrain|No need to retrain) leadscore-conversion( v1)?: \S"
+    assert re.search(verdict, flat), flat[-3000:]
 
     # the second run serves until stopped: same store, a new version, the gate decides
     port = free_port()

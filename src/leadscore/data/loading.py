@@ -73,6 +73,18 @@ class CanonicalData:
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
 
+    def up_to(self, moment: pd.Timestamp) -> CanonicalData:
+        """The data as it stood at ``moment``: customers created and rows stamped by then
+        (the catalog whole)."""
+        return CanonicalData(
+            customers=self.customers[self.customers["created_at"] <= moment],
+            events=self.events[self.events["ts"] <= moment],
+            offers=self.offers,
+            outcomes=self.outcomes[self.outcomes["ts"] <= moment],
+            source=self.source,
+            exposures=self.exposures[self.exposures["ts"] <= moment],
+        )
+
 
 @dataclass
 class LoadResult:

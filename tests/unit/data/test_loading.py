@@ -44,6 +44,18 @@ def test_generated_crm_loads_without_problems(small_crm: GeneratedCRM) -> None:
     assert isinstance(data.customers["industry"].dtype, pd.CategoricalDtype)
 
 
+def test_the_data_as_it_stood_at_a_moment(small_crm: GeneratedCRM) -> None:
+    data = require_loaded(load_source(canonical_source(small_crm.directory), now=NOW))
+    moment = data.events["ts"].quantile(0.8)
+    then = data.up_to(moment)
+    assert then.customers["created_at"].max() <= moment < data.customers["created_at"].max()
+    for name in ("events", "outcomes", "exposures"):
+        whole = data.table(name)
+        assert then.table(name)["ts"].max() <= moment
+        assert len(then.table(name)) == int((whole["ts"] <= moment).sum()) < len(whole)
+    assert then.offers is data.offers and len(data.events) == small_crm.events  # untouched
+
+
 def test_corrupted_copy_names_every_problem_and_quarantines_the_rows(
     small_crm: GeneratedCRM, tmp_path: Path
 ) -> None:
