@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,27 @@ def test_generate_reaches_today_refuses_a_full_folder_and_takes_a_monday(tmp_pat
     )
     tuesday = runner.invoke(app, ["generate", "--out", str(tmp_path / "t"), "--end", "2025-07-01"])
     assert tuesday.exit_code == 2 and "Monday" in tuesday.output
+
+
+def test_generate_injects_a_change_inside_the_history_only(tmp_path: Path) -> None:
+    pinned = ["--customers", "400", "--end", "2025-06-30"]
+    out = tmp_path / "changed"
+    changed = runner.invoke(
+        app, ["generate", "--out", str(out), *pinned, "--change-after", "2025-05-01"]
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "injected change from 2025-05-01: 30% of new leads come through partner_portal" in (
+        " ".join(changed.output.split())
+    )
+    customers = pd.read_parquet(out / "customers.parquet")
+    sources = customers.groupby(customers["created_at"] >= "2025-05-05")["lead_source"]
+    assert "partner_portal" in set(sources.get_group(True).astype(str))
+    assert "partner_portal" not in set(sources.get_group(False).astype(str))
+    late = runner.invoke(
+        app, ["generate", "--out", str(tmp_path / "x"), *pinned, "--change-after", "2025-07-01"]
+    )
+    assert late.exit_code == 2 and "--change-after" in late.output
+    assert "must lie inside the history" in re.sub(r"[│\s]+", " ", late.output)
 
 
 def test_validate_accepts_generated_data(small_crm: GeneratedCRM) -> None:
