@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -43,6 +44,7 @@ from leadscore.scoring.trend import (
     no_history,
     other_item,
 )
+from leadscore.store.forked_reads import ForkedReader, can_fork
 from leadscore.store.score_log import LoggedScore, latest_scores, write_scores
 from leadscore.store.store import Store
 
@@ -403,19 +405,22 @@ class Scorer:
         ]
         done = 0
         # three stages side by side: the next batch is read from the store and the last
-        # one written to the log while this one is built and scored (the database drivers
-        # and the builder's numpy work leave the interpreter to the others); one batch
-        # waits at each stage at most
+        # one written to the log while this one is built and scored; one batch waits at
+        # each stage at most. SQLite is read by a forked process (its driver would hold
+        # the interpreter while it makes its rows); the others' drivers leave it.
+        forked = len(batches) > 1 and database.engine.dialect.name == "sqlite" and can_fork()
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-read") as reader,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-write") as writer,
+            ForkedReader(self._read, database.engine) if forked else nullcontext() as child,
         ):
-            pending = reader.submit(self._read, batches[0]) if batches else None
+            read_batch = self._read if child is None else child
+            pending = reader.submit(read_batch, batches[0]) if batches else None
             written = None
             for k, batch in enumerate(batches):
                 read = pending.result()  # type: ignore[union-attr]
                 pending = (
-                    reader.submit(self._read, batches[k + 1]) if k + 1 < len(batches) else None
+                    reader.submit(read_batch, batches[k + 1]) if k + 1 < len(batches) else None
                 )
                 built = None if read is None else self._built_from(*read, now)
                 if built is not None:
