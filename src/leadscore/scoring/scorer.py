@@ -11,11 +11,12 @@ copies (the same values, several times faster), as batch scoring and the service
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ from leadscore.scoring.trend import (
     no_history,
     other_item,
 )
-from leadscore.store.forked_reads import ForkedReader, can_fork
+from leadscore.store.forked import ForkedWorker, can_fork
 from leadscore.store.score_log import LoggedScore, latest_scores, write_scores
 from leadscore.store.store import Store
 
@@ -403,28 +404,16 @@ class Scorer:
             customer_ids[start : start + batch_size]
             for start in range(0, len(customer_ids), batch_size)
         ]
-        done = 0
-        # three stages side by side: the next batch is read from the store and the last
-        # one written to the log while this one is built and scored; one batch waits at
-        # each stage at most. SQLite is read by a forked process (its driver would hold
-        # the interpreter while it makes its rows); the others' drivers leave it.
         forked = len(batches) > 1 and database.engine.dialect.name == "sqlite" and can_fork()
-        with (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-read") as reader,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-write") as writer,
-            ForkedReader(self._read, database.engine) if forked else nullcontext() as child,
-        ):
-            read_batch = self._read if child is None else child
-            pending = reader.submit(read_batch, batches[0]) if batches else None
+        built = self._built_forked(batches, now) if forked else self._built_aside(batches, now)
+        # the next batches are read and built while this one is scored and the last one
+        # written to the log; a batch or two wait at each stage at most
+        done = 0
+        with closing(built), ThreadPoolExecutor(1, thread_name_prefix="rescore-write") as writer:
             written = None
-            for k, batch in enumerate(batches):
-                read = pending.result()  # type: ignore[union-attr]
-                pending = (
-                    reader.submit(read_batch, batches[k + 1]) if k + 1 < len(batches) else None
-                )
-                built = None if read is None else self._built_from(*read, now)
-                if built is not None:
-                    ids, leads, values = built
+            for batch, one in built:
+                if one is not None:
+                    ids, leads, values = one
                     parts = self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
                     if written is not None:
                         written.result()
@@ -436,6 +425,44 @@ class Scorer:
             if written is not None:
                 written.result()
         return done
+
+    def _built_aside(self, batches: list[Sequence[str]], now: pd.Timestamp) -> Iterator[tuple]:
+        """Each batch with what ``_read_built`` made of it, the next one made in a thread
+        (drivers other than SQLite's leave the interpreter while they wait)."""
+        stage = partial(self._read_built, now=now)
+        with ThreadPoolExecutor(1, thread_name_prefix="rescore-read") as reader:
+            pending = reader.submit(stage, batches[0]) if batches else None
+            for k, batch in enumerate(batches):
+                built = pending.result()  # type: ignore[union-attr]
+                pending = reader.submit(stage, batches[k + 1]) if k + 1 < len(batches) else None
+                yield batch, built
+
+    def _built_forked(self, batches: list[Sequence[str]], now: pd.Timestamp) -> Iterator[tuple]:
+        """Each batch with what ``_read_built`` made of it, made by two forked processes in
+        turn. SQLite's driver holds the interpreter while it makes its rows, so a thread
+        reading beside the job would take turns with it rather than run beside it.
+        (Scoring stays in the job: LightGBM's OpenMP may not run in a child forked after
+        it ran; and a child writing the log gained nothing over the thread.)"""
+        database = self.database
+        assert database is not None
+        stage = partial(self._read_built, now=now)
+        with ExitStack() as stack:
+            builders = [stack.enter_context(ForkedWorker(stage, database.engine)) for _ in range(2)]
+            reading = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="rescore-read"))
+            ahead = deque(reading.submit(builders[k], batches[k]) for k in range(2))
+            for k, batch in enumerate(batches):
+                built = ahead.popleft().result()
+                if k + 2 < len(batches):
+                    ahead.append(reading.submit(builders[k % 2], batches[k + 2]))
+                yield batch, built
+
+    def _read_built(
+        self, customer_ids: Sequence[str], *, now: pd.Timestamp
+    ) -> tuple[list[str], EncodedLeads, list[tuple]] | None:
+        """What ``_built_from`` makes of the store's customers of ``customer_ids``; None
+        where it holds none of them."""
+        read = self._read(customer_ids)
+        return None if read is None else self._built_from(*read, now)
 
     def _log(
         self,

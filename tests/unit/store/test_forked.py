@@ -1,4 +1,4 @@
-"""Reading a SQLite store in a forked process: the same answers as in this one, failures
+"""Work on a SQLite store in a forked process: the same answers as in this one, failures
 told with the child's traceback, and the parent's connections left working."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from leadscore.common.errors import InputError
-from leadscore.store.forked_reads import ForkedReader, can_fork
+from leadscore.store.forked import ForkedWorker, can_fork
 from leadscore.store.store import Store
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="this platform cannot fork")
@@ -37,7 +37,7 @@ def _read_with_pid(store: Store, ids: list[str]) -> tuple[int, pd.DataFrame]:
 
 def test_the_child_answers_as_this_process_would(store: Store) -> None:
     ids = [f"C-{i}" for i in range(0, 50, 3)]
-    with ForkedReader(lambda batch: _read_with_pid(store, batch), store.engine) as reader:
+    with ForkedWorker(lambda batch: _read_with_pid(store, batch), store.engine) as reader:
         pid, there = reader(ids)
         again_pid, _ = reader(ids[:2])
     assert pid != os.getpid() and again_pid == pid  # one child, asked twice
@@ -52,14 +52,14 @@ def test_a_failure_in_the_child_is_raised_here_with_its_traceback(store: Store) 
             raise ValueError(f"no such batch: {batch}")
         return store.customers(batch)
 
-    with ForkedReader(fussy, store.engine) as reader:
-        with pytest.raises(InputError, match=r"(?s)reading process.*ValueError: no such batch"):
+    with ForkedWorker(fussy, store.engine) as reader:
+        with pytest.raises(InputError, match=r"(?s)worker process.*ValueError: no such batch"):
             reader(["C-1"])
         assert len(reader(["C-2"])) == 1  # the child goes on answering
 
 
 def test_closing_stops_the_child(store: Store) -> None:
-    reader = ForkedReader(store.customers, store.engine)
+    reader = ForkedWorker(store.customers, store.engine)
     reader(["C-3"])
     reader.close()
     assert not reader._process.is_alive() and reader._process.exitcode == 0
