@@ -427,9 +427,9 @@ class Scorer:
         return done
 
     def _built_aside(self, batches: list[Sequence[str]], now: pd.Timestamp) -> Iterator[tuple]:
-        """Each batch with what ``_read_built`` made of it, the next one made in a thread
+        """Each batch with what ``_built`` made of it, the next one made in a thread
         (drivers other than SQLite's leave the interpreter while they wait)."""
-        stage = partial(self._read_built, now=now)
+        stage = partial(self._built, now=now)
         with ThreadPoolExecutor(1, thread_name_prefix="rescore-read") as reader:
             pending = reader.submit(stage, batches[0]) if batches else None
             for k, batch in enumerate(batches):
@@ -438,14 +438,14 @@ class Scorer:
                 yield batch, built
 
     def _built_forked(self, batches: list[Sequence[str]], now: pd.Timestamp) -> Iterator[tuple]:
-        """Each batch with what ``_read_built`` made of it, made by two forked processes in
+        """Each batch with what ``_built`` made of it, made by two forked processes in
         turn. SQLite's driver holds the interpreter while it makes its rows, so a thread
         reading beside the job would take turns with it rather than run beside it.
         (Scoring stays in the job: LightGBM's OpenMP may not run in a child forked after
         it ran; and a child writing the log gained nothing over the thread.)"""
         database = self.database
         assert database is not None
-        stage = partial(self._read_built, now=now)
+        stage = partial(self._built, now=now)
         with ExitStack() as stack:
             builders = [stack.enter_context(ForkedWorker(stage, database.engine)) for _ in range(2)]
             reading = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="rescore-read"))
@@ -455,14 +455,6 @@ class Scorer:
                 if k + 2 < len(batches):
                     ahead.append(reading.submit(builders[k % 2], batches[k + 2]))
                 yield batch, built
-
-    def _read_built(
-        self, customer_ids: Sequence[str], *, now: pd.Timestamp
-    ) -> tuple[list[str], EncodedLeads, list[tuple]] | None:
-        """What ``_built_from`` makes of the store's customers of ``customer_ids``; None
-        where it holds none of them."""
-        read = self._read(customer_ids)
-        return None if read is None else self._built_from(*read, now)
 
     def _log(
         self,
