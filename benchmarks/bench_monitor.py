@@ -90,15 +90,8 @@ def main() -> None:
         clock = time.perf_counter()
         rows = bare_read(url, since, now)
         bare = time.perf_counter() - clock
-        scorer, _ = load_champions(MODEL, None, None, database_url=url)
         clock = time.perf_counter()
-        report = monitor(
-            scorer.database,  # type: ignore[arg-type]
-            scorer.conversion,  # type: ignore[arg-type]
-            model_name=MODEL,
-            now=now,
-            config=config,
-        )
+        report = monitor(Store.open(url), model_name=MODEL, now=now, config=config)
         seconds = time.perf_counter() - clock
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"logged scores in the week: {report.scores:,} (bare read: {rows:,})")

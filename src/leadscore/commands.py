@@ -620,14 +620,9 @@ def monitor(
         settings = load_monitor_config(config)
         if days is not None:
             settings = settings.model_copy(update={"period_days": days})
-        scorer, _ = load_champions(conversion_model, None, None, database_url=url)
         with _working("monitoring the champion"):
             report = run_monitor(
-                scorer.database,  # type: ignore[arg-type]
-                scorer.conversion,  # type: ignore[arg-type]
-                model_name=conversion_model,
-                now=moment,
-                config=settings,
+                Store.open(url), model_name=conversion_model, now=moment, config=settings
             )
         logged = log_report(report) if log else None
     except InputError as exc:

@@ -247,12 +247,9 @@ def monitor_champion(settings: DemoSettings, summary: DemoSummary) -> None:
     MLflow, where the workspace's model page links it."""
     now = pd.Timestamp.now(tz="UTC")
     days = max(1, math.ceil((now - summary.replay_from) / pd.Timedelta(days=1)))
-    name = settings.config("conversion").model_name
-    scorer, _ = load_champions(name, None, None, database_url=settings.database)
     report = monitor(
-        scorer.database,  # type: ignore[arg-type]
-        scorer.conversion,  # type: ignore[arg-type]
-        model_name=name,
+        Store.open(settings.database),
+        model_name=settings.config("conversion").model_name,
         now=now,
         config=MonitorConfig(period_days=days),
     )

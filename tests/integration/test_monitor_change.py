@@ -55,7 +55,6 @@ def _monitored(home: Path, change: InjectedChange | None, moments: dict) -> dict
             rescore_store(scorer, now=moment, batch_size=2_000)
             found[name] = monitor(
                 store,
-                scorer.conversion,
                 model_name=MODEL,
                 now=moment + pd.Timedelta(minutes=1),
                 config=MonitorConfig(period_days=7),

@@ -36,6 +36,7 @@ from leadscore.evaluation.fairness import (
 )
 from leadscore.evaluation.realised import Realised, realised
 from leadscore.models.conversion import ConversionPredictor
+from leadscore.models.files import load_model_dir
 from leadscore.models.grades import score
 from leadscore.models.propensity import PropensityModel
 from leadscore.store.score_log import logged_between, logged_features
@@ -149,23 +150,25 @@ class MonitorReport:
 
 def monitor(
     store: Store,
-    conversion: ConversionPredictor,
     *,
     model_name: str,
     now: pd.Timestamp,
     config: MonitorConfig,
     seed: int = 0,
 ) -> MonitorReport:
-    """The report of the champion ``conversion`` of ``model_name`` on the period before
+    """The report of the champion of ``model_name`` (fetched from the registry once, so
+    the model and the version it is reported as are the same) on the period before
     ``now``."""
-    champion = [v for v in tracking.model_versions(model_name) if tracking.CHAMPION in v.aliases]
-    if not champion:
+    if tracking.aliases(model_name)[tracking.CHAMPION] is None:
         raise InputError(f"no champion of {model_name} to monitor: train and promote one first")
-    version = champion[0]
+    with tracking.fetched(model_name, tracking.CHAMPION) as champion:
+        conversion = load_model_dir(champion.directory)
+    if not isinstance(conversion, ConversionPredictor):
+        raise InputError(f"{model_name} is no conversion model: name the conversion model")
     model = conversion.model
     names = list(model.features)
     categorical = set(model.encoder.categories)
-    reference = tracking.download_run_table(version.run_id, "evaluation/test.parquet")
+    reference = tracking.download_run_table(champion.run_id, "evaluation/test.parquet")
     since = now - pd.Timedelta(days=config.period_days)
     horizon = pd.Timedelta(days=int(model.metadata.get("horizon_days") or 30))
     # one read of the log: the period, and the year before it whose labels are in (the
@@ -191,7 +194,7 @@ def monitor(
         categorical=categorical,
         thresholds=thresholds,
     )
-    ours = logged[logged["model_version"] == version.version]
+    ours = logged[logged["model_version"] == champion.version]
     reference_matrix = model.encoder.matrix(reference)
     reference_probability = conversion.probability(reference_matrix)
     reference_scores = pd.Series(score(reference_probability))
@@ -203,7 +206,7 @@ def monitor(
     # the realised figures are of the champion's scores old enough for their labels (the
     # younger wait)
     found = realised(
-        window[window["model_version"] == version.version],
+        window[window["model_version"] == champion.version],
         store.rows("outcomes"),
         horizon=horizon,
         now=now,
@@ -219,10 +222,11 @@ def monitor(
     segments = segment_table(fair, config.segments, min_leads=config.min_segment)
     limits = FairnessLimits(min_leads=config.min_segment)
     found_proxies = {}
-    for field_name in config.protected:
-        if field_name in profile.columns:
-            sample = profile.sample(n=min(len(profile), 50_000), random_state=seed)
-            features = logged_features(store, sample["seq"].tolist())
+    protected = [f for f in config.protected if f in profile.columns]
+    if protected:  # one sample, its features read once, for every protected field
+        sample = profile.sample(n=min(len(profile), 50_000), random_state=seed)
+        features = logged_features(store, sample["seq"].tolist())
+        for field_name in protected:
             found_proxies[field_name] = proxies(
                 features[[n for n in names if n in features]],
                 pd.Series(sample[field_name].to_numpy(), index=sample["seq"]).reindex(
@@ -233,14 +237,14 @@ def monitor(
             )
     report = MonitorReport(
         model=model_name,
-        version=version.version,
-        run_id=version.run_id,
+        version=champion.version,
+        run_id=champion.run_id,
         since=since,
         until=now,
         scores=len(logged),
         drift=drift,
         score_drift=score_drift,
-        promised_auc=version.metrics.get("test_roc_auc"),
+        promised_auc=champion.metrics.get("test_roc_auc"),
         estimated_auc=expected_auc(newest["probability"].to_numpy()),
         reference_estimated_auc=expected_auc(np.asarray(reference_probability)),
         importance=_importance(model, reference_matrix, rng),
@@ -252,7 +256,7 @@ def monitor(
         protected_present=present(config.protected, names),
     )
     report.retrain, report.recommendation = recommend(report, config)
-    report.figures = _figures(report, reference_scores, ours["score"])
+    report.figures = _figures(report, reference_scores, ours["score"], psi_limit=config.psi)
     return report
 
 
@@ -317,14 +321,16 @@ def _png(figure: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _figures(report: MonitorReport, reference: pd.Series, current: pd.Series) -> dict[str, str]:
+def _figures(
+    report: MonitorReport, reference: pd.Series, current: pd.Series, *, psi_limit: float
+) -> dict[str, str]:
     figures = {}
     top = report.drift[:15]
     figure = Figure(figsize=(7, 0.3 * len(top) + 1.2))
     axes = figure.add_subplot()
     axes.barh([d.feature for d in top][::-1], [d.psi for d in top][::-1],
               color=["#b42318" if d.drifted else "#8b95a7" for d in top][::-1])  # fmt: skip
-    axes.axvline(0.2, color="#1d2330", linewidth=1, linestyle="--")
+    axes.axvline(psi_limit, color="#1d2330", linewidth=1, linestyle="--")
     axes.set_xlabel("population stability index (PSI)")
     figures["psi"] = _png(figure)
     figure = Figure(figsize=(7, 3.2))
