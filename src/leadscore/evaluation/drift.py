@@ -89,11 +89,15 @@ def number_drift(
     return FeatureDrift(name, "number", index, "ks", p_value, drifted, ())
 
 
+def as_labels(values: pd.Series) -> pd.Series:
+    """Values as text labels, a missing value a label of its own (``MISSING``)."""
+    return values.astype("object").where(values.notna(), MISSING).astype(str)
+
+
 def category_drift(
     name: str, reference: pd.Series, current: pd.Series, thresholds: DriftThresholds
 ) -> FeatureDrift:
-    ref = reference.astype("object").where(reference.notna(), MISSING).astype(str)
-    cur = current.astype("object").where(current.notna(), MISSING).astype(str)
+    ref, cur = as_labels(reference), as_labels(current)
     levels = sorted(set(ref.unique()) | set(cur.unique()))
     ref_counts = ref.value_counts().reindex(levels, fill_value=0).to_numpy()
     cur_counts = cur.value_counts().reindex(levels, fill_value=0).to_numpy()

@@ -17,6 +17,9 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame, count
 from sklearn.metrics import roc_auc_score
 
+from leadscore.evaluation.drift import as_labels
+from leadscore.features.audit import single_feature_auc
+
 
 @dataclass(frozen=True)
 class FairnessLimits:
@@ -41,7 +44,7 @@ def segment_table(frame: pd.DataFrame, fields: Sequence[str], *, min_leads: int)
     for field in fields:
         if field not in frame.columns or frame.empty:
             continue
-        values = frame[field].astype("object").where(frame[field].notna(), "(missing)").astype(str)
+        values = as_labels(frame[field])
         by_group = MetricFrame(
             metrics=metrics,
             y_true=truth,
@@ -116,27 +119,22 @@ def proxies(
     features: pd.DataFrame, protected: pd.Series, *, categorical: set[str], limit: float
 ) -> pd.DataFrame:
     """How well each feature alone tells the protected field's values apart: the best
-    one-against-the-rest AUC over its values (0.5: not at all); past ``limit`` a proxy."""
-    target = protected.astype("object").where(protected.notna(), "(missing)").astype(str)
+    one-against-the-rest single-feature AUC over its values (0.5: not at all; the
+    leakage audit's measure); past ``limit`` a proxy."""
+    target = as_labels(protected)
     levels = [v for v in target.unique() if 0 < (target == v).sum() < len(target)]
     rows = []
     for name in features.columns:
         column = features[name]
-        if name in categorical:  # a category's values by how often each goes with the level
-            codes = column.astype("object").where(column.notna(), "(missing)").astype(str)
-        else:
-            values = pd.to_numeric(column, errors="coerce")
-            values = values.fillna(values.min() - 1 if values.notna().any() else 0)
+        # a category's values as labels, a number's as numbers (what the model reads)
+        values = (
+            column.astype("object")
+            if name in categorical
+            else pd.to_numeric(column, errors="coerce").astype("float64")
+        )
         best = 0.5
         for level in levels:
-            hit = (target == level).to_numpy()
-            if name in categorical:
-                rate = pd.Series(hit).groupby(codes.to_numpy()).mean()
-                score = codes.map(rate).to_numpy(dtype=float)
-            else:
-                score = values.to_numpy(dtype=float)
-            auc = roc_auc_score(hit, score)
-            best = max(best, auc, 1 - auc)
+            best = max(best, single_feature_auc(values, (target == level).to_numpy()))
         rows.append({"feature": name, "auc": float(best), "proxy": best > limit})
     frame = pd.DataFrame(rows, columns=["feature", "auc", "proxy"])
     return frame.sort_values("auc", ascending=False).reset_index(drop=True)
