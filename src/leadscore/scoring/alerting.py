@@ -9,7 +9,7 @@ import pandas as pd
 
 from leadscore.decisions.alerts import Alert, AlertConfig, Scored, event_alerts, score_alerts
 from leadscore.store.outbox import enqueue
-from leadscore.store.score_log import LoggedScore, latest_scores, lowest_scores
+from leadscore.store.score_log import LoggedScore, latest_grades, lowest_scores
 from leadscore.store.store import Store
 
 JUST_BEFORE = pd.Timedelta(microseconds=1)
@@ -23,20 +23,19 @@ def alerts_for_scores(
     if not rules or not entries:
         return []
     ids = [e.customer_id for e in entries]
-    previous = latest_scores(store, ids, at_or_before=now - JUST_BEFORE)
+    previous = latest_grades(store, ids, at_or_before=now - JUST_BEFORE)
     windows = {r.within_days for r in rules if hasattr(r, "within_days")}
     lowest = {
         days: lowest_scores(store, ids, since=now - pd.Timedelta(days=days)) for days in windows
     }
     alerts = []
     for entry in entries:
-        before = previous.get(entry.customer_id)
         scored = Scored(
             entry.customer_id,
             now,
             entry.score,
             entry.grade,
-            None if before is None else before.grade,
+            previous.get(entry.customer_id),
             {d: low[entry.customer_id] for d, low in lowest.items() if entry.customer_id in low},
         )
         alerts += score_alerts(rules, scored)

@@ -468,8 +468,19 @@ class Scorer:
         """Write scores to the log, and the alerts its rules make of them to the outbox."""
         database = self.database
         assert database is not None
-        names = list(self.conversion.model.features)  # type: ignore[union-attr]
+        names = tuple(self.conversion.model.features)  # type: ignore[union-attr]
         info = self.conversion_info
+        columns = zip(
+            ids,
+            parts.probability.tolist(),
+            parts.scores.tolist(),
+            parts.grades.tolist(),
+            parts.margin.tolist(),
+            parts.contributions[:, -1].tolist(),
+            parts.contributions[:, :-1].tolist(),
+            values,
+            strict=True,
+        )
         entries = [
             LoggedScore(
                 customer_id=customer_id,
@@ -477,15 +488,16 @@ class Scorer:
                 origin=origin,
                 model_name=info.name,
                 model_version=info.version,
-                probability=float(parts.probability[i]),
-                score=int(parts.scores[i]),
-                grade=str(parts.grades[i]),
-                margin=float(parts.margin[i]),
-                base_value=float(parts.contributions[i, -1]),
-                impacts=dict(zip(names, map(float, parts.contributions[i, :-1]), strict=True)),
-                features=dict(zip(names, values[i], strict=True)),
+                probability=probability,
+                score=int(score),
+                grade=str(grade),
+                margin=margin,
+                base_value=base_value,
+                names=names,
+                impact_values=tuple(row),
+                feature_values=tuple(features),
             )
-            for i, customer_id in enumerate(ids)
+            for customer_id, probability, score, grade, margin, base_value, row, features in columns
         ]
         alerts = (
             []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pydantic_core
@@ -55,6 +55,19 @@ def _sqlite_pragmas(connection, _record) -> None:  # a DB-API connection
 def json_text(value: object) -> str:
     """JSON as the store writes it (NaN and infinities as null)."""
     return pydantic_core.to_json(value, inf_nan_mode="null").decode()
+
+
+def insert_skipping_held(engine: sa.Engine, table: sa.Table, keys: Sequence[str]) -> sa.Insert:
+    """An insert into ``table`` that skips a row whose ``keys`` the table holds already
+    (one written between a check and the insert, by another process, included)."""
+    name = engine.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # pragma: no cover - the two databases leadscore runs on
+        return table.insert()
+    return insert(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def engine_for(url: str) -> sa.Engine:

@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from leadscore.store import schema
+from leadscore.store.database import insert_skipping_held
 from leadscore.store.moments import from_micros, micros
 from leadscore.store.store import Store
 
@@ -29,18 +30,6 @@ class Waiting:
     rule: str
     payload: dict
     attempts: int
-
-
-def _insert(store: Store) -> sa.Insert:
-    table = schema.alerts
-    name = store.engine.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:  # pragma: no cover - the two databases leadscore runs on
-        return table.insert()
-    return insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
 
 
 def enqueue(
@@ -74,7 +63,7 @@ def enqueue(
         )
         new = [r for r in rows if r["idempotency_key"] not in held]
         if new:
-            connection.execute(_insert(store), new)
+            connection.execute(insert_skipping_held(store.engine, table, ["idempotency_key"]), new)
     return len(new)
 
 

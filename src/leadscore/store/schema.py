@@ -79,9 +79,17 @@ scores = sa.Table(
     sa.Column("grade", sa.String(8), nullable=False),
     sa.Column("margin", sa.Float(), nullable=False),
     sa.Column("base_value", sa.Float(), nullable=False),
-    sa.Column("impacts", sa.JSON(), nullable=False),
-    sa.Column("features", sa.JSON(), nullable=False),
+    # the names of the two below, in their order: a row of score_layouts
+    sa.Column("layout_id", KEY, nullable=False),
+    sa.Column("impact_values", sa.LargeBinary(), nullable=False),  # float64, little-endian
+    sa.Column("feature_values", sa.JSON(), nullable=False),  # a list
     sa.Index("ix_scores_customer_time", "customer_id", "scored_at"),
+)
+score_layouts = sa.Table(
+    "score_layouts",
+    metadata,
+    sa.Column("layout_id", KEY, primary_key=True),
+    sa.Column("names", sa.JSON(), nullable=False),
 )
 alerts = sa.Table(
     "alerts",

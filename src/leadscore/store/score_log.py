@@ -3,14 +3,18 @@ its exact explanation and the feature values it was worked out from."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import hashlib
+import json
+import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
 
 from leadscore.store import schema
-from leadscore.store.database import json_text
+from leadscore.store.database import insert_skipping_held, json_text
 from leadscore.store.moments import from_micros, micros
 from leadscore.store.store import Store, chunks
 
@@ -31,8 +35,27 @@ class LoggedScore:
     grade: str
     margin: float
     base_value: float
-    impacts: dict[str, float]  # every feature's exact TreeSHAP value on the margin
-    features: dict[str, object]  # the feature values scored
+    names: tuple[str, ...]  # the model's features, in its order: the order of the two below
+    impact_values: tuple[float, ...]  # each feature's exact TreeSHAP value on the margin
+    feature_values: tuple  # the feature values scored
+
+    def __post_init__(self) -> None:
+        if not len(self.names) == len(self.impact_values) == len(self.feature_values):
+            raise ValueError(
+                f"a logged score of {self.customer_id} needs one impact and one value per "
+                f"feature name: {len(self.names)} names, {len(self.impact_values)} impacts, "
+                f"{len(self.feature_values)} values"
+            )
+
+    @property
+    def impacts(self) -> dict[str, float]:
+        """Each feature's exact TreeSHAP value on the margin, by name."""
+        return dict(zip(self.names, self.impact_values, strict=True))
+
+    @property
+    def features(self) -> dict[str, object]:
+        """The feature values scored, by name."""
+        return dict(zip(self.names, self.feature_values, strict=True))
 
     def as_dict(self) -> dict:
         return {
@@ -49,41 +72,115 @@ class LoggedScore:
         }
 
 
-_COLUMNS = [c.name for c in schema.scores.columns if c.name != "seq"]
-_JSON_COLUMNS = frozenset(c.name for c in schema.scores.columns if isinstance(c.type, sa.JSON))
+def layout_id(names: Sequence[str]) -> str:
+    """The key of a layout (feature names in order): the same names, the same key, in any
+    store, so a layout read once is known for good."""
+    text = json.dumps(list(names), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# layouts by key, as this process read or wrote them: a key stands for its names in any
+# store, so what is read once needs no reading again
+_LAYOUTS: dict[str, tuple[str, ...]] = {}
+_PLAIN = ["customer_id", "scored_at", "origin", "model_name", "model_version", "probability"]
+_PLAIN += ["score", "grade", "margin", "base_value"]
+_COLUMNS = [*_PLAIN, "layout_id", "impact_values", "feature_values"]
+
+
+@functools.cache
+def _impacts_format(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}d")  # float64, little-endian, on any machine
+
+
+def _hold_layouts(connection: sa.Connection, layouts: dict[str, tuple[str, ...]]) -> None:
+    """Write the layouts the store does not hold yet (asked each time: what this process
+    knows of a layout says nothing of whether this store holds it)."""
+    table = schema.score_layouts
+    held = set(
+        connection.scalars(sa.select(table.c.layout_id).where(table.c.layout_id.in_(layouts)))
+    )
+    missing = [{"layout_id": k, "names": list(v)} for k, v in layouts.items() if k not in held]
+    if missing:
+        connection.execute(insert_skipping_held(connection.engine, table, ["layout_id"]), missing)
 
 
 def write_scores(store: Store, entries: Sequence[LoggedScore]) -> None:
     if not entries:
         return
-    plain = [
-        {c: micros(e.scored_at) if c == "scored_at" else getattr(e, c) for c in _COLUMNS}
+    keys = {names: layout_id(names) for names in {e.names for e in entries}}
+    packs = {names: _impacts_format(len(names)).pack for names in keys}
+    moments = {moment: micros(moment) for moment in {e.scored_at for e in entries}}
+    rows = [
+        (
+            e.customer_id,
+            moments[e.scored_at],
+            e.origin,
+            e.model_name,
+            e.model_version,
+            e.probability,
+            e.score,
+            e.grade,
+            e.margin,
+            e.base_value,
+            keys[e.names],
+            packs[e.names](*e.impact_values),
+            json_text(e.feature_values),
+        )
         for e in entries
     ]
+    layouts = {key: names for names, key in keys.items()}
     with store.engine.begin() as connection:
+        _hold_layouts(connection, layouts)
         dialect = connection.dialect
         if dialect.name not in ("sqlite", "postgresql"):  # any other database, the plain way
-            for chunk in chunks(plain):
-                connection.execute(schema.scores.insert(), chunk)
-            return
-        # the driver's executemany of JSON written here: binding a rescore's thousands of
-        # rows through SQLAlchemy's JSON type took longer than writing them
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        statement = (
-            f"INSERT INTO {schema.scores.name} ({', '.join(_COLUMNS)}) "
-            f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
+            for chunk in chunks(rows):
+                connection.execute(
+                    schema.scores.insert(),
+                    [dict(zip(_COLUMNS, r, strict=True)) for r in chunk],
+                )
+        else:
+            # the driver's executemany: binding a rescore's thousands of rows through
+            # SQLAlchemy's types took longer than writing them
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            statement = (
+                f"INSERT INTO {schema.scores.name} ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
+            )
+            connection.exec_driver_sql(statement, rows)
+    _LAYOUTS.update(layouts)  # once committed: a rolled-back write leaves none
+
+
+def _layouts(connection: sa.Connection, keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The names of layouts by key (read from the store where this process has not yet)."""
+    unknown = {k for k in keys if k not in _LAYOUTS}
+    if unknown:
+        table = schema.score_layouts
+        found = connection.execute(
+            sa.select(table.c.layout_id, table.c.names).where(table.c.layout_id.in_(unknown))
+        ).all()
+        _LAYOUTS.update((key, tuple(names)) for key, names in found)
+    return _LAYOUTS
+
+
+def _entries(connection: sa.Connection, rows: Sequence[sa.Row]) -> list[LoggedScore]:
+    layouts = _layouts(connection, {row.layout_id for row in rows})
+    out = []
+    for row in rows:
+        values = row._asdict()
+        for name in ("seq", "layout_id", "impact_values", "feature_values"):
+            values.pop(name)
+        values["scored_at"] = from_micros([values["scored_at"]]).iat[0]
+        out.append(
+            LoggedScore(
+                **values,
+                names=layouts[row.layout_id],
+                impact_values=_impacts_format(len(layouts[row.layout_id])).unpack(
+                    row.impact_values
+                ),
+                feature_values=tuple(row.feature_values),
+            )
         )
-        rows = [
-            tuple(json_text(r[c]) if c in _JSON_COLUMNS else r[c] for c in _COLUMNS) for r in plain
-        ]
-        connection.exec_driver_sql(statement, rows)
-
-
-def _entry(row: sa.Row) -> LoggedScore:
-    values = row._asdict()
-    values.pop("seq", None)
-    values["scored_at"] = from_micros([values["scored_at"]]).iat[0]
-    return LoggedScore(**values)
+    return out
 
 
 def _newest(columns: Sequence[sa.ColumnElement], *conditions: sa.ColumnElement) -> sa.Select:
@@ -119,9 +216,29 @@ def latest_scores(
     found: dict[str, LoggedScore] = {}
     with store.engine.connect() as connection:
         for chunk in chunks(list(dict.fromkeys(customer_ids))):
-            for row in connection.execute(_LATEST, {"ids": chunk, "cutoff": cutoff}):
-                entry = _entry(row)
+            rows = connection.execute(_LATEST, {"ids": chunk, "cutoff": cutoff}).all()
+            for entry in _entries(connection, rows):
                 found[entry.customer_id] = entry
+    return found
+
+
+_LATEST_GRADES = _newest(
+    [schema.scores.c.customer_id, schema.scores.c.grade],
+    schema.scores.c.customer_id.in_(sa.bindparam("ids", expanding=True)),
+    schema.scores.c.scored_at <= sa.bindparam("cutoff"),
+)
+
+
+def latest_grades(
+    store: Store, customer_ids: Sequence[str], *, at_or_before: pd.Timestamp
+) -> dict[str, str]:
+    """Each customer's grade in its newest logged score at or before a moment, where it
+    has one (what ``latest_scores`` says, without reading the explanations)."""
+    cutoff = micros(at_or_before)
+    found: dict[str, str] = {}
+    with store.engine.connect() as connection:
+        for chunk in chunks(list(dict.fromkeys(customer_ids))):
+            found.update(connection.execute(_LATEST_GRADES, {"ids": chunk, "cutoff": cutoff}).all())
     return found
 
 
@@ -157,18 +274,25 @@ def logged_between(store: Store, *, since: pd.Timestamp, until: pd.Timestamp) ->
 
 
 def logged_features(store: Store, seqs: Sequence[int]) -> pd.DataFrame:
-    """The feature values of the logged scores ``seqs`` (one row each, by seq)."""
+    """The feature values of the logged scores ``seqs`` (one row each, by seq; a feature
+    one score's model lacks is missing there)."""
     table = schema.scores
-    found: list[tuple] = []
+    query = sa.select(table.c.seq, table.c.layout_id, table.c.feature_values)
+    by_layout: dict[str, tuple[list[int], list[list]]] = {}
     with store.engine.connect() as connection:
         for chunk in chunks(list(seqs)):
-            found.extend(
-                connection.execute(
-                    sa.select(table.c.seq, table.c.features).where(table.c.seq.in_(chunk))
-                ).all()
-            )
-    frame = pd.DataFrame([f for _, f in found], index=[s for s, _ in found])
-    return frame.sort_index()
+            for seq, key, values in connection.execute(query.where(table.c.seq.in_(chunk))):
+                at, rows = by_layout.setdefault(key, ([], []))
+                at.append(seq)
+                rows.append(values)
+        layouts = _layouts(connection, by_layout)
+    frames = [
+        pd.DataFrame(rows, columns=list(layouts[key]), index=at)
+        for key, (at, rows) in by_layout.items()
+    ]
+    if not frames:
+        return pd.DataFrame()
+    return (frames[0] if len(frames) == 1 else pd.concat(frames)).sort_index()
 
 
 def score_history(store: Store, customer_id: str, *, limit: int = 100) -> list[LoggedScore]:
@@ -181,7 +305,7 @@ def score_history(store: Store, customer_id: str, *, limit: int = 100) -> list[L
         .limit(limit)
     )
     with store.engine.connect() as connection:
-        return [_entry(row) for row in connection.execute(query)]
+        return _entries(connection, connection.execute(query).all())
 
 
 def lowest_scores(

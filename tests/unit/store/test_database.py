@@ -17,6 +17,7 @@ from leadscore.store.database import (
     shown_url,
     upgrade,
 )
+from leadscore.store.score_log import layout_id, score_history
 from leadscore.store.store import Store
 
 
@@ -59,6 +60,45 @@ def test_an_upgrade_from_the_first_schema_keeps_its_rows(database: str) -> None:
     assert customers["customer_id"].tolist() == ["C-1"]
     assert customers["industry"].tolist() == ["retail"]
     assert store.count("scores") == 0
+
+
+def test_an_upgrade_keeps_the_scores_logged_before_the_log_was_compact(database: str) -> None:
+    engine = engine_for(database)
+    upgrade(engine, "0002")
+    impacts = {"visits_7d": 0.1 + 0.2, "industry": -1 / 3}
+    features = {"visits_7d": 3.0, "industry": "retail"}
+    old = sa.table(
+        "scores",
+        *(sa.column(c) for c in ("customer_id", "scored_at", "origin", "model_name")),
+        *(sa.column(c) for c in ("model_version", "probability", "score", "grade", "margin")),
+        sa.column("base_value"),
+        sa.column("impacts", sa.JSON()),
+        sa.column("features", sa.JSON()),
+    )
+    logged = {"origin": "rescore", "model_name": "m", "model_version": "1", "probability": 0.4}
+    logged |= {"score": 40, "grade": "B", "margin": -0.5, "base_value": -2.0}
+    with engine.begin() as connection:
+        connection.execute(
+            old.insert(),
+            [
+                {"customer_id": c, "scored_at": t, **logged, "impacts": impacts, "features": f}
+                for c, t, f in [
+                    ("C-1", 1_000_000, features),
+                    ("C-1", 2_000_000, {**features, "visits_7d": None}),
+                    ("C-2", 1_000_000, features),
+                ]
+            ],
+        )
+    store = Store.open(database)
+    assert current_revision(store.engine) == head_revision()
+    newest, first = score_history(store, "C-1")
+    assert first.impacts == impacts and first.features == features
+    assert newest.features == {"visits_7d": None, "industry": "retail"}
+    assert (newest.score, newest.grade, newest.base_value) == (40, "B", -2.0)
+    assert score_history(store, "C-2")[0].impacts == impacts
+    with store.engine.connect() as connection:
+        [(key, names)] = connection.execute(sa.select(schema.score_layouts)).all()
+    assert names == ["visits_7d", "industry"] and key == layout_id(names)  # as written now
 
 
 def test_an_unusable_url_names_the_variable_to_fix() -> None:

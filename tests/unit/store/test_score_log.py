@@ -1,11 +1,20 @@
 from __future__ import annotations
 
-import pandas as pd
+import dataclasses
 
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from leadscore.store import schema
 from leadscore.store.score_log import (
     LoggedScore,
     current_scores,
+    latest_grades,
     latest_scores,
+    layout_id,
+    logged_between,
+    logged_features,
     score_history,
     write_scores,
 )
@@ -24,8 +33,9 @@ def _entry(customer: str, day: str, score: int, version: str = "1") -> LoggedSco
         grade="B",
         margin=0.5,
         base_value=-2.0,
-        impacts={"visits_7d": 1.5, "industry": 1.0},
-        features={"visits_7d": 3.0, "industry": "retail"},
+        names=("visits_7d", "industry"),
+        impact_values=(1.5, 1.0),
+        feature_values=(3.0, "retail"),
     )
 
 
@@ -63,3 +73,66 @@ def test_current_scores_are_each_leads_newest_without_its_explanation(database: 
     week = current_scores(store, at_or_before=pd.Timestamp("2026-11-15", tz="UTC"))
     assert week.set_index("customer_id")["score"].to_dict() == {"C-1": 30}
     assert current_scores(Store.open(database), at_or_before=pd.Timestamp("2020-01-01")).empty
+
+
+def test_each_layout_is_kept_once_and_scores_read_back_exactly(database: str) -> None:
+    store = Store.open(database)
+    # a newer model with a feature more, in another order; impacts that float32 or a
+    # shortened decimal would change
+    newer = dataclasses.replace(
+        _entry("C-2", "2026-11-26", 60, version="2"),
+        names=("industry", "visits_7d", "web_visits_30d"),
+        impact_values=(0.1 + 0.2, -1 / 3, 1e-300),
+        feature_values=("retail", None, 12),
+    )
+    write_scores(store, LOGGED)
+    write_scores(store, [newer, _entry("C-3", "2026-11-26", 10)])
+    with store.engine.connect() as connection:
+        layouts = connection.execute(sa.select(schema.score_layouts)).all()
+    assert sorted(key for key, _ in layouts) == sorted(
+        [layout_id(("visits_7d", "industry")), layout_id(newer.names)]
+    )
+    [read] = score_history(store, "C-2", limit=1)
+    assert read == newer
+    assert read.impacts == {"industry": 0.1 + 0.2, "visits_7d": -1 / 3, "web_visits_30d": 1e-300}
+    assert read.features == {"industry": "retail", "visits_7d": None, "web_visits_30d": 12}
+    assert score_history(store, "C-1")[-1] == LOGGED[0]
+
+
+def test_the_feature_values_of_scores_by_two_models_line_up_by_name(database: str) -> None:
+    store = Store.open(database)
+    newer = dataclasses.replace(
+        _entry("C-2", "2026-11-26", 60, version="2"),
+        names=("web_visits_30d", "visits_7d"),
+        impact_values=(0.5, 0.25),
+        feature_values=(7, 1.0),
+    )
+    write_scores(store, [*LOGGED, newer])
+    logged = logged_between(
+        store,
+        since=pd.Timestamp("2026-11-01", tz="UTC"),
+        until=pd.Timestamp("2026-12-01", tz="UTC"),
+    )
+    seqs = logged.sort_values("scored_at")["seq"].tolist()[-2:]  # C-2 by each model
+    features = logged_features(store, seqs)
+    assert features.index.tolist() == sorted(seqs)
+    rows = features.loc[seqs].to_dict("records")
+    assert rows[0]["industry"] == "retail" and pd.isna(rows[0]["web_visits_30d"])
+    assert rows[1]["web_visits_30d"] == 7 and pd.isna(rows[1]["industry"])
+    assert [r["visits_7d"] for r in rows] == [3.0, 1.0]
+    assert logged_features(store, []).empty
+
+
+def test_a_score_needs_an_impact_and_a_value_for_each_name() -> None:
+    with pytest.raises(ValueError, match="2 names, 1 impacts, 2 values"):
+        dataclasses.replace(LOGGED[0], impact_values=(1.0,))
+
+
+def test_the_newest_grade_before_a_moment_is_the_newest_scores(database: str) -> None:
+    store = Store.open(database)
+    write_scores(store, LOGGED)
+    moment = pd.Timestamp("2026-11-15", tz="UTC")
+    assert latest_grades(store, ["C-1", "C-2"], at_or_before=moment) == {"C-1": "B"}
+    write_scores(store, [dataclasses.replace(LOGGED[2], grade="A")])  # a second at one moment
+    assert latest_grades(store, ["C-1", "C-2", "C-1"], at_or_before=moment) == {"C-1": "A"}
+    assert latest_scores(store, ["C-1"], at_or_before=moment)["C-1"].grade == "A"

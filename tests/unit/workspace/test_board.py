@@ -25,8 +25,9 @@ def _score(customer: str, days_ago: int, score: int, grade: str) -> LoggedScore:
         grade=grade,
         margin=0.0,
         base_value=0.0,
-        impacts={},
-        features={},
+        names=(),
+        impact_values=(),
+        feature_values=(),
     )
 
 
