@@ -345,7 +345,7 @@ def rescore_against_score_file(store: Store, scorer, snapshot_scorer, frame: pd.
 
     scored, before = batch_scored()
     clock = time.perf_counter()
-    done = rescore_store(scorer, now=pd.Timestamp.now(tz="UTC"), batch_size=2_000)
+    done = rescore_store(scorer, now=pd.Timestamp.now(tz="UTC"), batch_size=2_000).leads
     rescore_seconds = time.perf_counter() - clock
     _, after = batch_scored()
     print(

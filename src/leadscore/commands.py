@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
@@ -76,7 +76,7 @@ from leadscore.scoring.batch import rescore_store, score_file, score_on_dask
 from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
 from leadscore.serving.keys import api_keys
-from leadscore.serving.settings import ServiceSettings
+from leadscore.serving.settings import ENVIRONMENT, ServiceSettings
 from leadscore.serving.webhooks import webhook_secret
 from leadscore.store.database import DATABASE_URL_VARIABLE, database_url
 from leadscore.store.loading import put_canonical
@@ -88,6 +88,7 @@ from leadscore.workspace.users import put_user
 
 # the exit code of a promotion the gate refused: the input was fine, the challenger is not
 GATE_REFUSED = 3
+ALERTS_VARIABLE = ENVIRONMENT["alerts"]
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
@@ -349,12 +350,26 @@ def _existing_store() -> str:
     return url
 
 
+def _alert_rules(env: Mapping[str, str]) -> Path | None:
+    """The alert rules of whatever scores into the store: ``LEADSCORE_ALERTS``, else an
+    alerts.yaml in the working directory, else none."""
+    given = env.get(ALERTS_VARIABLE, "").strip()
+    if given:
+        return Path(given)
+    return Path("alerts.yaml").resolve() if Path("alerts.yaml").exists() else None
+
+
 def rescore(*, as_of: datetime | None, conversion_model: str, batch_size: int) -> None:
-    """The body of ``leadscore rescore``."""
+    """The body of ``leadscore rescore``: with the alert rules the service applies, so
+    that the nightly job's rises and grades reach the CRM (the service delivers them)."""
     moment = _now(as_of) or pd.Timestamp.now(tz="UTC")
     try:
         url = _existing_store()
-        scorer, versions = load_champions(conversion_model, None, None, database_url=url)
+        rules = _alert_rules(os.environ)
+        alerts = None if rules is None else load_alert_config(rules)
+        scorer, versions = load_champions(
+            conversion_model, None, None, database_url=url, alerts=alerts
+        )
         total = scorer.database.count("customers")  # type: ignore[union-attr]
         with Progress(console=console) as progress:
             task = progress.add_task("rescoring", total=total)
@@ -367,9 +382,15 @@ def rescore(*, as_of: datetime | None, conversion_model: str, batch_size: int) -
     except InputError as exc:
         _fail(str(exc))
     console.print(
-        f"rescored {done:,} leads as of {moment:%Y-%m-%d %H:%M} UTC with {conversion_model} "
-        f"v{versions['conversion']} into the score log of {scorer.database.url}"  # type: ignore[union-attr]
+        f"rescored {done.leads:,} leads as of {moment:%Y-%m-%d %H:%M} UTC with "
+        f"{conversion_model} v{versions['conversion']} into the score log of "
+        f"{scorer.database.url}"  # type: ignore[union-attr]
     )
+    if rules is not None:
+        console.print(
+            f"alert rules from {rules}: {done.alerts:,} new alerts in the outbox (the "
+            "service delivers them)"
+        )
 
 
 def features(
@@ -676,8 +697,9 @@ def serve(
             )
         else:
             env[DATABASE_URL_VARIABLE] = url
-            if "LEADSCORE_ALERTS" not in env and Path("alerts.yaml").exists():
-                env["LEADSCORE_ALERTS"] = str(Path("alerts.yaml").resolve())
+            rules = _alert_rules(env)
+            if rules is not None and ALERTS_VARIABLE not in env:
+                env[ALERTS_VARIABLE] = str(rules)
                 console.print("alert rules from alerts.yaml: their webhooks go out from the store")
     env.setdefault("LEADSCORE_WORKSPACE_USERS", str(Path("workspace_users.yaml").resolve()))
     try:  # the models the service will load, named as the service reads them

@@ -214,7 +214,9 @@ def rescore(settings: DemoSettings, summary: DemoSummary) -> None:
         settings.config("conversion").model_name, None, None, database_url=settings.database
     )
     done = rescore_store(scorer, now=summary.replay_from, batch_size=2_000)
-    summary.rows["score log"] = f"{done:,} leads rescored as of {summary.replay_from:%Y-%m-%d}"
+    summary.rows["score log"] = (
+        f"{done.leads:,} leads rescored as of {summary.replay_from:%Y-%m-%d}"
+    )
 
 
 def replay(settings: DemoSettings, summary: DemoSummary) -> list[str]:

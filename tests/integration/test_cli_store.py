@@ -10,9 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from leadscore.jobs.run import run_job
+from leadscore.store.outbox import alert_states
 from leadscore.store.store import Store
 from leadscore.synthetic import GeneratedCRM
-from tests.conftest import NOW
+from leadscore.training.config import load_training_config
+from tests.conftest import NOW, REPO
 
 runner = CliRunner()
 
@@ -64,3 +67,36 @@ def test_rescore_without_a_store_says_what_to_do_first(folder: Path) -> None:
     assert "no store at" in result.output and "leadscore load SOURCE" in result.output
     assert not (folder / "leadscore.db").exists()
     assert os.listdir(folder) == []
+
+
+@pytest.mark.slow  # trains a champion
+def test_the_nightly_rescore_applies_the_alert_rules(
+    folder: Path, small_crm: GeneratedCRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
+    monkeypatch.delenv("LEADSCORE_ALERTS", raising=False)
+    config = load_training_config(
+        REPO / "training/configs/conversion.yaml", source=small_crm.directory
+    )
+    run_job(config.model_copy(update={"experiment": "rescore-alerts"}))
+    loaded = runner.invoke(app, ["load", str(small_crm.directory), "--now", str(NOW.date())])
+    assert loaded.exit_code == 0, loaded.output
+    (folder / "alerts.yaml").write_text(
+        "webhook: {url: 'http://crm.local/hook'}\n"
+        "rules:\n"
+        "  - {name: graded, kind: grade_reached, grade: D}\n"  # every first grade
+    )
+    first = runner.invoke(app, ["rescore", "--as-of", str(NOW.date())])
+    assert first.exit_code == 0, first.output
+    assert "rescored 1,500 leads" in first.output
+    assert "1,500 new alerts in the outbox" in first.output
+    assert f"alert rules from {folder / 'alerts.yaml'}" in first.output
+    store = Store.open(f"sqlite:///{folder / 'leadscore.db'}")
+    states = alert_states(store)
+    assert len(states) == 1_500 and {s.rule for s in states} == {"graded"}
+    later = runner.invoke(app, ["rescore", "--as-of", str((NOW + pd.Timedelta(days=1)).date())])
+    assert "0 new alerts" in later.output  # graded before: nothing new
+    (folder / "alerts.yaml").unlink()
+    plain = runner.invoke(app, ["rescore", "--as-of", str((NOW + pd.Timedelta(days=2)).date())])
+    assert plain.exit_code == 0 and "alert" not in plain.output
+    assert store.count("alerts") == 1_500

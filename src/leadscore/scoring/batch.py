@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from leadscore.common.errors import InputError
-from leadscore.scoring.scorer import Scorer
+from leadscore.scoring.scorer import Rescored, Scorer
 
 Advance = Callable[[int], None]  # told how many more rows are done
 
@@ -100,12 +100,10 @@ def rescore_store(
     now: pd.Timestamp,
     batch_size: int,
     advance: Advance = lambda _: None,
-) -> int:
-    """Score every customer in the scorer's store as of ``now`` into the score log, in
-    batches; customers scored."""
+) -> Rescored:
+    """Score every customer in the scorer's store as of ``now`` into the score log (with
+    the alerts the scorer's rules make), in batches."""
     database = scorer.database
     if database is None:
         raise InputError("no store to rescore: the scorer was given none")
-    ids = database.customer_ids()
-    scorer.rescore(ids, now=now, batch_size=batch_size, advance=advance)
-    return len(ids)
+    return scorer.rescore(database.customer_ids(), now=now, batch_size=batch_size, advance=advance)

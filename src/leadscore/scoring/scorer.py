@@ -172,6 +172,14 @@ NOT_ENOUGH_DATA = "not_enough_data"
 DEFAULT_MIN_INFORMATION = 1
 
 
+@dataclass(frozen=True)
+class Rescored:
+    """What a rescore did: leads scored into the log, and alerts new to the outbox."""
+
+    leads: int
+    alerts: int
+
+
 @dataclass
 class Scorer:
     """Scores, reasons and offers for leads. Without a conversion model (``None``: batch
@@ -391,10 +399,10 @@ class Scorer:
         now: pd.Timestamp,
         batch_size: int = 2_000,
         advance: Callable[[int], None] = lambda _: None,
-    ) -> int:
+    ) -> Rescored:
         """Score the customers of ``customer_ids`` the store holds as of ``now`` into the
         score log (with the alerts its rules make), batch by batch, as the nightly job
-        does; how many. Nothing is explained, offered or trended, as nobody reads it, and
+        does. Nothing is explained, offered or trended, as nobody reads it, and
         nothing is kept: a rescore's features would be stale long before most leads'
         next request. ``advance`` hears how many customers each batch covered."""
         database = self.database
@@ -408,7 +416,7 @@ class Scorer:
         built = self._built_forked(batches, now) if forked else self._built_aside(batches, now)
         # the next batches are read and built while this one is scored and the last one
         # written to the log; a batch or two wait at each stage at most
-        done = 0
+        done = alerts = 0
         with closing(built), ThreadPoolExecutor(1, thread_name_prefix="rescore-write") as writer:
             written = None
             for batch, one in built:
@@ -416,15 +424,15 @@ class Scorer:
                     ids, leads, values = one
                     parts = self.conversion_parts(leads.conversion)  # type: ignore[arg-type]
                     if written is not None:
-                        written.result()
+                        alerts += written.result()
                     written = writer.submit(
                         self._log, ids, values, parts, now=now, origin="rescore"
                     )
                     done += len(ids)
                 advance(len(batch))
             if written is not None:
-                written.result()
-        return done
+                alerts += written.result()
+        return Rescored(done, alerts)
 
     def _built_aside(self, batches: list[Sequence[str]], now: pd.Timestamp) -> Iterator[tuple]:
         """Each batch with what ``_built`` made of it, the next one made in a thread
@@ -464,8 +472,9 @@ class Scorer:
         *,
         now: pd.Timestamp,
         origin: str,
-    ) -> None:
-        """Write scores to the log, and the alerts its rules make of them to the outbox."""
+    ) -> int:
+        """Write scores to the log, and the alerts its rules make of them to the outbox;
+        how many alerts were new to it."""
         database = self.database
         assert database is not None
         names = tuple(self.conversion.model.features)  # type: ignore[union-attr]
@@ -505,7 +514,7 @@ class Scorer:
             else alerts_for_scores(self.alerts, database, entries, now=now)
         )
         write_scores(database, entries)
-        to_outbox(database, alerts, now=now)
+        return to_outbox(database, alerts, now=now)
 
     def refresh_live(self, customer_ids: list[str], *, now: pd.Timestamp) -> int:
         """Build and keep the features of customers something new of came in for (at

@@ -45,7 +45,7 @@ def test_new_events_move_the_score_and_the_trend_says_why(
     lead = str(data.customers["customer_id"].iloc[3])
     store = live_store(tmp_path, data, [lead], T0)
     scorer = live_scorer(models[0], store)
-    assert scorer.rescore([lead, "C-NOPE"], now=T0) == 1  # a rescore fills the log alone
+    assert scorer.rescore([lead, "C-NOPE"], now=T0).leads == 1  # it fills the log alone
     first = score_history(store, lead)[0].as_dict()
     [alone] = scorer.score_live(["C-NOPE", lead], now=T0 - pd.Timedelta(days=1))[1:]
     assert alone["trend"]["direction"] == NOT_ENOUGH_HISTORY
@@ -145,6 +145,24 @@ def test_scores_and_events_put_alerts_in_the_outbox(
     assert len(score_history(store, lead)) == 4  # each scoring logged
 
 
+def test_a_rescore_puts_the_alerts_of_its_scores_in_the_outbox(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    leads = data.customers["customer_id"].astype(str).iloc[10:16].tolist()
+    store = live_store(tmp_path, data, leads, T0)
+    config = AlertConfig(
+        webhook=Webhook(url="http://crm.local/hook"),
+        rules=[GradeReached(name="graded", kind="grade_reached", grade="D")],
+    )
+    info = ModelInfo("leadscore-conversion", "1", "champion")
+    scorer = Scorer.serving(models[0], None, None, info, database=store, alerts=config)
+    first = scorer.rescore(leads, now=T0, batch_size=4)  # every first grade is reached
+    assert (first.leads, first.alerts) == (6, 6)
+    again = scorer.rescore(leads, now=T0 + pd.Timedelta(days=1), batch_size=4)
+    assert (again.leads, again.alerts) == (6, 0)  # graded before: nothing new
+    assert sorted(s.customer_id for s in alert_states(store)) == sorted(leads)
+
+
 def test_kept_features_serve_until_something_new_comes_in_or_they_age(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
@@ -210,9 +228,9 @@ def test_a_rescore_in_batches_logs_what_one_batch_logs(
     done = live_scorer(models[0], in_batches).rescore(
         [*ids, "C-NOPE"], now=NOW, batch_size=3, advance=heard.append
     )
-    assert done == len(ids) and sum(heard) == len(ids) + 1 and max(heard) == 3
+    assert done.leads == len(ids) and sum(heard) == len(ids) + 1 and max(heard) == 3
     at_once = live_store(tmp_path / "b", data, ids, NOW)
-    assert live_scorer(models[0], at_once).rescore(ids, now=NOW, batch_size=1_000) == len(ids)
+    assert live_scorer(models[0], at_once).rescore(ids, now=NOW, batch_size=1_000).leads == len(ids)
     for lead in ids:
         [left], [right] = score_history(in_batches, lead), score_history(at_once, lead)
         # equal but for the order money sums are added in (the builder's running sums)
