@@ -43,12 +43,21 @@ def shown_url(url: str) -> str:
         return "<unreadable URL>"
 
 
+SQLITE_CACHE_KIB = 32_768  # pages a connection keeps (SQLite's default: 2 MiB)
+SQLITE_CHECKPOINT_PAGES = 10_000  # the WAL is copied into the file at 40 MB (default 4 MB)
+
+
 def _sqlite_pragmas(connection, _record) -> None:  # a DB-API connection
-    # WAL: readers (the service) never wait for a writer (intake, rescore) and vice versa
+    # WAL: readers (the service) never wait for a writer (intake, rescore) and vice versa.
+    # Intake inserts each event's key into an index in random order: with the default
+    # cache and checkpoints, the same index pages were read back and copied into the file
+    # again batch after batch (20,000 events/s instead of 24,000)
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
     cursor.close()
 
 

@@ -32,6 +32,8 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -32_768
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
 
 
 def test_the_newest_migration_builds_the_tables_queries_use(database: str) -> None:
