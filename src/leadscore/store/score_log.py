@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import struct
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -92,14 +93,19 @@ def _impacts_format(count: int) -> struct.Struct:
     return struct.Struct(f"<{count}d")  # float64, little-endian, on any machine
 
 
+# the layouts each store (by its engine) is known to hold: a store never loses one
+# (``Store.clear`` keeps them), so a request's score costs no lookup of its layout
+_HELD: weakref.WeakKeyDictionary[sa.Engine, set[str]] = weakref.WeakKeyDictionary()
+
+
 def _hold_layouts(connection: sa.Connection, layouts: dict[str, tuple[str, ...]]) -> None:
-    """Write the layouts the store does not hold yet (asked each time: what this process
-    knows of a layout says nothing of whether this store holds it)."""
+    """Write the layouts the store does not hold yet."""
     table = schema.score_layouts
-    held = set(
-        connection.scalars(sa.select(table.c.layout_id).where(table.c.layout_id.in_(layouts)))
-    )
-    missing = [{"layout_id": k, "names": list(v)} for k, v in layouts.items() if k not in held]
+    new = [key for key in layouts if key not in _HELD.get(connection.engine, ())]
+    if not new:
+        return
+    held = set(connection.scalars(sa.select(table.c.layout_id).where(table.c.layout_id.in_(new))))
+    missing = [{"layout_id": k, "names": list(layouts[k])} for k in new if k not in held]
     if missing:
         connection.execute(insert_skipping_held(connection.engine, table, ["layout_id"]), missing)
 
@@ -147,7 +153,9 @@ def write_scores(store: Store, entries: Sequence[LoggedScore]) -> None:
                 f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
             )
             connection.exec_driver_sql(statement, rows)
-    _LAYOUTS.update(layouts)  # once committed: a rolled-back write leaves none
+    # once committed: a write rolled back leaves none
+    _LAYOUTS.update(layouts)
+    _HELD.setdefault(store.engine, set()).update(layouts)
 
 
 def _layouts(connection: sa.Connection, keys: Iterable[str]) -> dict[str, tuple[str, ...]]:

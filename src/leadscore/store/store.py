@@ -181,10 +181,13 @@ class Store:
         return Appended(table, added, len(frame) - added)
 
     def clear(self) -> None:
-        """Delete every row of every table (the schema stays): for a demo's fresh start."""
+        """Delete every row of every table (the schema stays): for a demo's fresh start.
+        The score log's layouts stay: a layout is a model's feature names under a key
+        made of them, which writers may hold on to."""
         with self.engine.begin() as connection:
             for table in reversed(schema.metadata.sorted_tables):
-                connection.execute(table.delete())
+                if table is not schema.score_layouts:
+                    connection.execute(table.delete())
 
     @staticmethod
     def _keyed(table: str, frame: pd.DataFrame, moments: np.ndarray) -> pd.DataFrame:

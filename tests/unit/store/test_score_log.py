@@ -136,3 +136,20 @@ def test_the_newest_grade_before_a_moment_is_the_newest_scores(database: str) ->
     write_scores(store, [dataclasses.replace(LOGGED[2], grade="A")])  # a second at one moment
     assert latest_grades(store, ["C-1", "C-2", "C-1"], at_or_before=moment) == {"C-1": "A"}
     assert latest_scores(store, ["C-1"], at_or_before=moment)["C-1"].grade == "A"
+
+
+def test_a_layout_reaches_every_store_written_to_and_outlives_a_clear(
+    database: str, tmp_path
+) -> None:
+    store = Store.open(database)
+    other = Store.open(f"sqlite:///{tmp_path / 'other.db'}")
+    write_scores(store, LOGGED[:1])
+    write_scores(other, LOGGED[1:2])  # a layout this process wrote elsewhere first
+    store.clear()
+    assert store.count("scores") == 0
+    write_scores(store, LOGGED[3:])
+    for written, score in ((other, LOGGED[1]), (store, LOGGED[3])):
+        with written.engine.connect() as connection:
+            keys = connection.scalars(sa.select(schema.score_layouts.c.layout_id)).all()
+        assert keys == [layout_id(score.names)]
+        assert score_history(written, score.customer_id)[0] == score
