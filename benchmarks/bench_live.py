@@ -43,12 +43,17 @@ from leadscore.demo import event_items
 from leadscore.scoring.batch import rescore_store, score_file
 from leadscore.scoring.champions import load_champions
 from leadscore.serving.command import serve_command
+from leadscore.store import schema
 from leadscore.store.intake import take_events
 from leadscore.store.loading import put_canonical
 from leadscore.store.moments import to_micros
 from leadscore.store.store import Store
 
 BATCH = 1_000
+# a logged score's columns but its number and its customer, as the schema has them
+LOGGED_COLUMNS = ", ".join(
+    c.name for c in schema.scores.columns if c.name not in ("seq", "customer_id")
+)
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -292,8 +297,7 @@ def copy_customers(
     logged scores where asked."""
     copied = {
         "events": "row_key, ts, event_type, channel, offer_id, value, campaign, received_at",
-        "scores": "scored_at, origin, model_name, model_version, probability, score, grade, "
-        "margin, base_value, impacts, features",
+        "scores": LOGGED_COLUMNS,
     }
     wanted = [t for t, asked in (("events", events), ("scores", scores)) if asked]
     with store.engine.begin() as connection:

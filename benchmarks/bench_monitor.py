@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench_live import copy_customers
+from bench_live import LOGGED_COLUMNS, copy_customers
 from bench_service import bench_root, prepared
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
@@ -33,10 +33,6 @@ from leadscore.store.store import Store
 
 MODEL = "leadscore-conversion"
 DAY_MICROS = 86_400 * 1_000_000
-LOGGED = (
-    "scored_at, origin, model_name, model_version, probability, score, grade, margin, "
-    "base_value, impacts, features"
-)
 
 
 def fill(root: Path, *, copies: int, nights: int, now: pd.Timestamp) -> str:
@@ -53,9 +49,9 @@ def fill(root: Path, *, copies: int, nights: int, now: pd.Timestamp) -> str:
     copy_customers(store, copies, scores=True)
     with store.engine.begin() as connection:
         for night in range(1, nights):
-            shifted = LOGGED.replace("scored_at", f"scored_at + {night * DAY_MICROS}", 1)
+            shifted = LOGGED_COLUMNS.replace("scored_at", f"scored_at + {night * DAY_MICROS}", 1)
             connection.exec_driver_sql(
-                f"INSERT INTO scores (customer_id, {LOGGED}) SELECT customer_id, {shifted} "
+                f"INSERT INTO scores (customer_id, {LOGGED_COLUMNS}) SELECT customer_id, {shifted} "
                 f"FROM scores WHERE scored_at = {micros(first)}"
             )
     return url
