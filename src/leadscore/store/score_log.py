@@ -83,9 +83,8 @@ def layout_id(names: Sequence[str]) -> str:
 # layouts by key, as this process read or wrote them: a key stands for its names in any
 # store, so what is read once needs no reading again
 _LAYOUTS: dict[str, tuple[str, ...]] = {}
-_PLAIN = ["customer_id", "scored_at", "origin", "model_name", "model_version", "probability"]
-_PLAIN += ["score", "grade", "margin", "base_value"]
-_COLUMNS = [*_PLAIN, "layout_id", "impact_values", "feature_values"]
+# a logged score's columns, in the order write_scores builds its rows in
+_COLUMNS = [c.name for c in schema.scores.columns if c.name != "seq"]
 
 
 @functools.cache
