@@ -352,8 +352,9 @@ def print_monitor_report(report, console: Console, *, logged_run: str | None) ->
     )
     for column in ("feature", "PSI", "p-value", "drifted", "importance", "new categories"):
         drift.add_column(column)
-    new = [d for d in report.drift if d.new_categories and not d.drifted]
-    shown = (report.drifted or report.drift[:5]) + new
+    # the drifted features (or the five nearest to it), then any other with a new category
+    first = report.drifted or report.drift[:5]
+    shown = first + [d for d in report.drift if d.new_categories and d not in first]
     for d in shown[:15]:
         drift.add_row(
             d.feature,

@@ -3,18 +3,31 @@ against the same estimate on the test rows."""
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
+from rich.console import Console
 
 from leadscore.evaluation.drift import FeatureDrift
 from leadscore.evaluation.realised import Realised
 from leadscore.jobs.monitor import MonitorConfig, MonitorReport, recommend
+from leadscore.reporting import print_monitor_report
 
 NAMES = [f"f{i}" for i in range(20)]
 
 
-def _report(*, drifted: list[str], importance: dict[str, float], estimated: float) -> MonitorReport:
+def _report(
+    *,
+    drifted: list[str],
+    importance: dict[str, float],
+    estimated: float,
+    new: dict[str, tuple[str, ...]] | None = None,
+) -> MonitorReport:
+    new = new or {}
     drift = [
-        FeatureDrift(n, "number", 0.5 if n in drifted else 0.01, "ks", 0.0, n in drifted, ())
+        FeatureDrift(
+            n, "number", 0.5 if n in drifted else 0.01, "ks", 0.0, n in drifted, new.get(n, ())
+        )
         for n in NAMES
     ]
     return MonitorReport(
@@ -71,3 +84,20 @@ def test_the_estimate_is_set_against_the_same_estimate_on_the_test_rows() -> Non
     fallen = _report(drifted=[], importance=_even({}), estimated=0.72)
     retrain, sentence = recommend(fallen, MonitorConfig())
     assert retrain and "0.720 against 0.760 estimated the same way" in sentence
+
+
+def test_the_terminal_report_shows_each_feature_once_with_its_new_categories() -> None:
+    # nothing drifted: the first five are shown, and f1 among them has a new category
+    report = _report(
+        drifted=[],
+        importance=_even({}),
+        estimated=0.76,
+        new={"f1": ("partner_portal",), "f12": ("fax",)},
+    )
+    report.recommendation = "No need to retrain m v3."
+    console = Console(file=io.StringIO(), width=200)
+    print_monitor_report(report, console, logged_run=None)
+    shown = console.file.getvalue()
+    assert shown.count(" f1 ") == 1 and "partner_portal" in shown
+    assert " f12 " in shown and "fax" in shown  # beyond the first five, for its category
+    assert " f7 " not in shown
