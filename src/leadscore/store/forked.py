@@ -1,12 +1,13 @@
 """Work on the store in processes of their own, for a long job whose steps hold the
 interpreter.
 
-SQLite's Python driver makes a Python tuple of every row it reads, and writing the score
-log makes its JSON, both holding the interpreter's lock: threads of one process doing
-these take turns instead of running side by side. A forked child works on another core
-and sends its answer back pickled. It opens connections of its own (the parent's pool is
-dropped without closing it, as SQLAlchemy advises for forks) and leaves by ``os._exit``,
-so it never closes what it inherited; SQLite serialises the writers of its processes.
+SQLite's Python driver makes a Python tuple of every row it reads, holding the
+interpreter's lock, and so does pandas making columns of them: threads of one process
+doing this take turns with the rest of the job instead of running beside it. A forked
+child works on another core and sends its answer back pickled. It opens connections of
+its own (the parent's pool is dropped without closing it, as SQLAlchemy advises for
+forks) and leaves by ``os._exit``, so it never closes what it inherited; SQLite
+serialises the writers of its processes.
 """
 
 from __future__ import annotations

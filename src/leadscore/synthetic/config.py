@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leadscore.synthetic.catalog import COMPANY_SIZES, COUNTRIES, INDUSTRIES
+from leadscore.synthetic.catalog import COMPANY_SIZES, COUNTRIES, INDUSTRIES, NEW_LEAD_CHANNEL
 
 SEGMENTS = {"industry": INDUSTRIES, "company_size": COMPANY_SIZES, "country": COUNTRIES}
 
@@ -85,7 +85,7 @@ def describe_change(change: InjectedChange) -> str:
     """The change in a line, as the demo and ``leadscore generate`` print it."""
     parts = []
     if change.new_source_share:
-        parts.append(f"{change.new_source_share:.0%} of new leads come through partner_portal")
+        parts.append(f"{change.new_source_share:.0%} of new leads come through {NEW_LEAD_CHANNEL}")
     if change.segment_activity != 1.0:
         parts.append(
             f"{change.segment_field} {change.segment} {change.segment_activity:g}x as active "
