@@ -40,8 +40,9 @@ from leadscore.data.intake import event_intake
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.demo import event_items
-from leadscore.scoring.batch import rescore_store, score_file
+from leadscore.scoring.batch import score_file
 from leadscore.scoring.champions import load_champions
+from leadscore.scoring.rescore import rescore_store
 from leadscore.serving.command import serve_command
 from leadscore.store import schema
 from leadscore.store.intake import take_events
@@ -342,14 +343,16 @@ def rescore_against_score_file(store: Store, scorer, snapshot_scorer, frame: pd.
         clock = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             scored = score_file(
-                snapshot_scorer, frame, Path(tmp) / "out.jsonl", lang="en", top_k=5,
+                snapshot_scorer.pure, frame, Path(tmp) / "out.jsonl", lang="en", top_k=5,
                 batch_size=2_000,
             )  # fmt: skip
         return scored, time.perf_counter() - clock
 
     scored, before = batch_scored()
     clock = time.perf_counter()
-    done = rescore_store(scorer, now=pd.Timestamp.now(tz="UTC"), batch_size=2_000).leads
+    done = rescore_store(
+        scorer.require_live(), now=pd.Timestamp.now(tz="UTC"), batch_size=2_000
+    ).leads
     rescore_seconds = time.perf_counter() - clock
     _, after = batch_scored()
     print(

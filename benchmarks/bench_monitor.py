@@ -25,8 +25,8 @@ from bench_service import bench_root, prepared
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.jobs.monitor import MonitorConfig, monitor
-from leadscore.scoring.batch import rescore_store
 from leadscore.scoring.champions import load_champions
+from leadscore.scoring.rescore import rescore_store
 from leadscore.store.loading import put_canonical
 from leadscore.store.moments import micros
 from leadscore.store.store import Store
@@ -45,7 +45,7 @@ def fill(root: Path, *, copies: int, nights: int, now: pd.Timestamp) -> str:
     first = now - pd.Timedelta(days=nights) + pd.Timedelta(hours=1)
     put_canonical(store, data, now=first)
     scorer, _ = load_champions(MODEL, None, None, database_url=url)
-    rescore_store(scorer, now=first, batch_size=2_000)
+    rescore_store(scorer.require_live(), now=first, batch_size=2_000)
     copy_customers(store, copies, scores=True)
     with store.engine.begin() as connection:
         for night in range(1, nights):

@@ -95,7 +95,7 @@ def explain(evaluation) -> None:
     scorer = Scorer.serving(ConversionPredictor(evaluation.model))
     ranked = evaluation.test.sort_values("probability", ascending=False)
     rows = ranked.iloc[[0, len(ranked) // 2, len(ranked) - 1]].reset_index(drop=True)
-    for result in scorer.score_frame(rows, lang="de", top_k=3):
+    for result in scorer.pure.score_frame(rows, lang="de", top_k=3):
         reasons = "; ".join(r["text"] for r in result["reasons"])
         lead = f"{result['customer_id']}: score {result['score']} ({result['grade']})"
         print(f"    {lead}: {reasons}")

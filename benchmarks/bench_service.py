@@ -187,8 +187,8 @@ def batch_rate(url: str, ids: list[str], repeats: int = 5) -> float:
 def contrib_reference(store: Path, ids: list[str]) -> tuple[object, object]:
     """The champion conversion booster and the encoded rows of ``ids``."""
     scorer, _ = load_champions("leadscore-conversion", None, store)
-    model = scorer.conversion.model
-    return model.booster, model.encoder.matrix(scorer.store.rows(ids))
+    model = scorer.pure.conversion_model
+    return model.booster, model.encoder.matrix(scorer.require_table().feature_table.rows(ids))
 
 
 def pred_contrib_rate(booster, matrix, repeats: int = 5) -> float:

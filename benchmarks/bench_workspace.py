@@ -28,8 +28,8 @@ from bench_live import copy_customers, first_kept_round, percentiles
 from bench_service import KEY, bench_root, free_port, prepared, start
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
-from leadscore.scoring.batch import rescore_store
 from leadscore.scoring.champions import load_champions
+from leadscore.scoring.rescore import rescore_store
 from leadscore.serving.command import serve_command
 from leadscore.store.loading import put_canonical
 from leadscore.store.store import Store
@@ -48,8 +48,8 @@ def fill(root: Path, copies: int) -> str:
     now = pd.Timestamp.now(tz="UTC")
     put_canonical(store, data, now=now)
     scorer, _ = load_champions("leadscore-conversion", None, None, database_url=url)
-    rescore_store(scorer, now=now - pd.Timedelta(days=8), batch_size=2_000)
-    rescore_store(scorer, now=now, batch_size=2_000)
+    rescore_store(scorer.require_live(), now=now - pd.Timedelta(days=8), batch_size=2_000)
+    rescore_store(scorer.require_live(), now=now, batch_size=2_000)
     copy_customers(store, copies, scores=True)
     return url
 

@@ -72,8 +72,9 @@ from leadscore.reporting import (
     print_store_load,
     print_training_result,
 )
-from leadscore.scoring.batch import rescore_store, score_file, score_on_dask
+from leadscore.scoring.batch import score_file, score_on_dask
 from leadscore.scoring.champions import load_champions
+from leadscore.scoring.rescore import rescore_store
 from leadscore.serving.command import serve_command
 from leadscore.serving.keys import api_keys
 from leadscore.serving.settings import ENVIRONMENT, ServiceSettings
@@ -370,11 +371,12 @@ def rescore(*, as_of: datetime | None, conversion_model: str, batch_size: int) -
         scorer, versions = load_champions(
             conversion_model, None, None, database_url=url, alerts=alerts
         )
-        total = scorer.database.count("customers")  # type: ignore[union-attr]
+        live = scorer.require_live()
+        total = live.store.count("customers")
         with Progress(console=console) as progress:
             task = progress.add_task("rescoring", total=total)
             done = rescore_store(
-                scorer,
+                live,
                 now=moment,
                 batch_size=batch_size,
                 advance=lambda n: progress.advance(task, n),
@@ -384,7 +386,7 @@ def rescore(*, as_of: datetime | None, conversion_model: str, batch_size: int) -
     console.print(
         f"rescored {done.leads:,} leads as of {moment:%Y-%m-%d %H:%M} UTC with "
         f"{conversion_model} v{versions['conversion']} into the score log of "
-        f"{scorer.database.url}"  # type: ignore[union-attr]
+        f"{live.store.url}"
     )
     if rules is not None:
         console.print(
@@ -598,7 +600,7 @@ def score(
                 frame = pd.read_parquet(input_file)
                 progress.update(task, total=len(frame))
                 rows = score_file(
-                    scorer,
+                    scorer.pure,
                     frame,
                     out,
                     lang=lang,
@@ -609,7 +611,7 @@ def score(
             else:
                 with dask_client(settings) as client:
                     rows, _ = score_on_dask(
-                        scorer,
+                        scorer.pure,
                         input_file,
                         out,
                         client,

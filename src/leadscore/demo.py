@@ -31,8 +31,8 @@ from leadscore.jobs.inputs import build_table, feature_set_of
 from leadscore.jobs.monitor import MonitorConfig, log_report, monitor
 from leadscore.jobs.promotion import promote_challenger
 from leadscore.jobs.run import run_job
-from leadscore.scoring.batch import rescore_store
 from leadscore.scoring.champions import load_champions
+from leadscore.scoring.rescore import rescore_store
 from leadscore.serving.command import serve_command
 from leadscore.store.database import database_url
 from leadscore.store.loading import put_canonical
@@ -213,7 +213,7 @@ def rescore(settings: DemoSettings, summary: DemoSummary) -> None:
     scorer, _ = load_champions(
         settings.config("conversion").model_name, None, None, database_url=settings.database
     )
-    done = rescore_store(scorer, now=summary.replay_from, batch_size=2_000)
+    done = rescore_store(scorer.require_live(), now=summary.replay_from, batch_size=2_000)
     summary.rows["score log"] = (
         f"{done.leads:,} leads rescored as of {summary.replay_from:%Y-%m-%d}"
     )

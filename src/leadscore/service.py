@@ -23,6 +23,8 @@ from leadscore import __version__
 from leadscore.common.errors import InputError
 from leadscore.decisions.alerts import load_alert_config
 from leadscore.scoring.champions import champion_versions, load_champions
+from leadscore.scoring.live import LiveScorer
+from leadscore.scoring.scorer import Scorer
 from leadscore.serving.bentoml_fixes import (
     cancel_request_timers,
     fixed_json_media_type,
@@ -155,20 +157,27 @@ def openapi_document() -> dict:
         version=__version__,
         max_batch=settings.max_batch,
         max_body=settings.max_body_bytes,
-        profile=scorer.profile_kinds() if strict else None,
+        profile=scorer.records.profile_kinds() if scorer is not None and strict else None,
     )
 
 
-def live_scorer():
+def champions() -> Scorer | None:
     """The Scorer of the champions (None before they are loaded)."""
     return board.watcher.state.scorer if board.watcher is not None else None
 
 
+def live_scorer() -> LiveScorer | None:
+    """The champions' live scorer (None before they are loaded, or without a store)."""
+    scorer = champions()
+    return None if scorer is None else scorer.live
+
+
 def event_types() -> frozenset[str] | None:
     """The event types intake accepts: those the models know, unless any are accepted."""
-    if settings.unknown_event_types == "accept" or board.watcher is None:
+    scorer = champions()
+    if settings.unknown_event_types == "accept" or scorer is None:
         return None
-    return board.watcher.state.scorer.known_event_types
+    return scorer.records.known_event_types
 
 
 @cache
@@ -177,7 +186,7 @@ def workspace() -> Workspace:
     store = Store.open(settings.database_url) if settings.database_url is not None else None
     return Workspace(
         store=store,
-        scorer=live_scorer,
+        scorer=champions,
         sessions=Sessions(session_secret(os.environ, Path.cwd())),
         config=WorkspaceConfig(
             users_file=settings.workspace_users,
@@ -199,7 +208,7 @@ LeadScoring.add_asgi_middleware(
     max_body=settings.max_body_bytes,
     json_paths=("/score", *INTAKE_PATHS),
 )
-LeadScoring.add_asgi_middleware(IntakeMiddleware, scorer=live_scorer, event_types=event_types)
+LeadScoring.add_asgi_middleware(IntakeMiddleware, live=live_scorer, event_types=event_types)
 LeadScoring.add_asgi_middleware(
     LargeBodiesMiddleware, bulk=bulk, threshold=settings.bulk_bytes, path="/score"
 )

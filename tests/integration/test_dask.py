@@ -160,7 +160,7 @@ def test_dask_batch_scoring_writes_the_same_results_in_parts(
     source = write_feature_table_dask(table, tmp_path / "leads.parquet")
     # the dask_job fixture's registry: the model trained on Dask
     challenger = tracking.fetch("leadscore-conversion", "challenger").directory
-    scorer = Scorer.serving(load_model_dir(challenger))
+    scorer = Scorer.serving(load_model_dir(challenger)).pure
     rows, paths = score_on_dask(
         scorer, source, tmp_path / "scores", client, lang="de", top_k=3, batch_size=100
     )

@@ -16,8 +16,8 @@ from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.jobs.monitor import MonitorConfig, MonitorReport, monitor
 from leadscore.jobs.run import run_job
-from leadscore.scoring.batch import rescore_store
 from leadscore.scoring.champions import load_champions
+from leadscore.scoring.rescore import rescore_store
 from leadscore.store.loading import put_canonical
 from leadscore.store.store import Store
 from leadscore.synthetic import SyntheticConfig, generate_crm
@@ -52,7 +52,7 @@ def _monitored(home: Path, change: InjectedChange | None, moments: dict) -> dict
         found = {}
         for name, moment in moments.items():
             put_canonical(store, data.up_to(moment), now=moment)
-            rescore_store(scorer, now=moment, batch_size=2_000)
+            rescore_store(scorer.require_live(), now=moment, batch_size=2_000)
             found[name] = monitor(
                 store,
                 model_name=MODEL,

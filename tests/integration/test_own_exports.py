@@ -93,7 +93,7 @@ def test_awkward_export_trains_and_explains_with_its_own_names(workdir: Path) ->
 
     scorer, _ = load_champions("course-conversion", None, None)
     rows = table.drop(columns=["label"]).head(20)
-    results = scorer.score_frame(rows, lang="en", top_k=4)
+    results = scorer.pure.score_frame(rows, lang="en", top_k=4)
     features = {r["feature"] for result in results for r in result["reasons"]}
     assert "Score [raw]" in features
     sentences = " ".join(r["text"] for result in results for r in result["reasons"])

@@ -222,10 +222,10 @@ def test_the_logistic_regression_can_be_registered_served_and_explained(
     scorer, versions = load_champions("leadscore-conversion", None, None)
     assert versions == {"conversion": "2"}
     test = evaluation.test.head(40)
-    scored = scorer.score_frame(test, lang="de")
+    scored = scorer.pure.score_frame(test, lang="de")
     np.testing.assert_allclose([r["probability"] for r in scored], test["probability"], rtol=1e-9)
     assert all(r["reasons"] and r["grade"] in "ABCD" for r in scored)
-    model = scorer.conversion.model
+    model = scorer.pure.conversion_model
     matrix = model.encoder.matrix(test)
     contributions = model.contributions(matrix)  # exact: base value + impacts = margin
     np.testing.assert_allclose(contributions.sum(axis=1), model.margin(matrix), atol=1e-9)

@@ -1,4 +1,4 @@
-"""A store of some synthetic customers and a Scorer on it, for the live loop's tests."""
+"""A store of some synthetic customers and a live scorer on it, for the live loop's tests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pandas as pd
 
 from leadscore.data.loading import CanonicalData
 from leadscore.models.conversion import ConversionPredictor
-from leadscore.scoring.scorer import ModelInfo, Scorer
+from leadscore.scoring.encoded import ModelInfo
+from leadscore.scoring.live import LiveScorer
+from leadscore.scoring.scorer import Scorer
 from leadscore.store.store import Store
 
 
@@ -20,6 +22,6 @@ def live_store(tmp_path: Path, data: CanonicalData, ids: list[str], until: pd.Ti
     return store
 
 
-def live_scorer(model: ConversionPredictor, store: Store, version: str = "1") -> Scorer:
+def live_scorer(model: ConversionPredictor, store: Store, version: str = "1") -> LiveScorer:
     info = ModelInfo("leadscore-conversion", version, "champion")
-    return Scorer.serving(model, None, None, info, database=store)
+    return Scorer.serving(model, conversion_info=info, store=store).require_live()

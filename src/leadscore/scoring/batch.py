@@ -1,4 +1,4 @@
-"""Batch scoring of feature tables with the service's ``Scorer``: one file, or on Dask.
+"""Batch scoring of feature tables with the service's ``PureScorer``: one file, or on Dask.
 
 Both write one JSON object per lead and line, as the service returns them. The Dask path
 reads a partitioned feature table (a folder of Parquet files, e.g. from ``leadscore
@@ -11,22 +11,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
 from leadscore.common.errors import InputError
-from leadscore.scoring.scorer import Rescored, Scorer
+from leadscore.scoring.pure import PureScorer
 
 Advance = Callable[[int], None]  # told how many more rows are done
 
 
-def write_results(results: Iterable[dict], handle: object) -> None:
+def write_results(results: Iterable[dict], handle: TextIO) -> None:
     for result in results:
-        handle.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")  # type: ignore[attr-defined]
+        handle.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
 
 
 def score_file(
-    scorer: Scorer,
+    scorer: PureScorer,
     frame: pd.DataFrame,
     out: Path,
     *,
@@ -58,7 +59,7 @@ def score_file(
 
 
 def score_on_dask(
-    scorer: Scorer,
+    scorer: PureScorer,
     source: Path,
     out: Path,
     client: object,
@@ -92,18 +93,3 @@ def score_on_dask(
         rows += done
         advance(done)
     return rows, paths
-
-
-def rescore_store(
-    scorer: Scorer,
-    *,
-    now: pd.Timestamp,
-    batch_size: int,
-    advance: Advance = lambda _: None,
-) -> Rescored:
-    """Score every customer in the scorer's store as of ``now`` into the score log (with
-    the alerts the scorer's rules make), in batches."""
-    database = scorer.database
-    if database is None:
-        raise InputError("no store to rescore: the scorer was given none")
-    return scorer.rescore(database.customer_ids(), now=now, batch_size=batch_size, advance=advance)

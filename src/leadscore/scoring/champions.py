@@ -10,8 +10,10 @@ from leadscore import tracking
 from leadscore.common.errors import InputError
 from leadscore.decisions.alerts import AlertConfig
 from leadscore.models.files import load_model_dir
-from leadscore.scoring.feature_store import FeatureStore
-from leadscore.scoring.scorer import DEFAULT_MIN_INFORMATION, ModelInfo, Scorer
+from leadscore.scoring.encoded import ModelInfo
+from leadscore.scoring.feature_table import FeatureTable
+from leadscore.scoring.records import DEFAULT_MIN_INFORMATION
+from leadscore.scoring.scorer import Scorer
 from leadscore.store.store import Store
 
 
@@ -26,7 +28,7 @@ def champion_versions(conversion_name: str, nbo_name: str | None) -> dict[str, s
 def load_champions(
     conversion_name: str | None,
     nbo_name: str | None,
-    store_path: Path | None,
+    table_path: Path | None,
     *,
     accept_unknown_event_types: bool = False,
     lenient_profiles: bool = False,
@@ -37,8 +39,8 @@ def load_champions(
     """A Scorer on the champion models from the MLflow registry, and their versions.
 
     Without ``conversion_name`` the next-best-offer champion scores alone (batch only).
-    With ``database_url`` (and no ``store_path``) known customers are scored from the
-    store as of each request.
+    With ``table_path`` (a Parquet feature table) known customers are scored from that
+    snapshot; with ``database_url`` (and no table) from the store as of each request.
     """
     conversion, conversion_info, versions = None, ModelInfo("conversion", "none", "none"), {}
     if conversion_name:
@@ -59,22 +61,22 @@ def load_champions(
         versions["nbo"] = nbo_handle.version
     elif nbo_name:
         versions["nbo"] = "none"
-    store = None
-    if store_path is not None:
-        if not store_path.exists():
-            raise InputError(f"{store_path}: no feature table for known customers")
-        store = FeatureStore.from_table(pd.read_parquet(store_path))
-    database = Store.open(database_url) if database_url and store is None else None
+    feature_table = None
+    if table_path is not None:
+        if not table_path.exists():
+            raise InputError(f"{table_path}: no feature table for known customers")
+        feature_table = FeatureTable.from_table(pd.read_parquet(table_path))
+    store = Store.open(database_url) if database_url and feature_table is None else None
     scorer = Scorer.serving(
         conversion,
         nbo,
-        store,
-        conversion_info,
-        nbo_info,
+        conversion_info=conversion_info,
+        nbo_info=nbo_info,
+        feature_table=feature_table,
+        store=store,
+        alerts=alerts if store is not None else None,
         accept_unknown_event_types=accept_unknown_event_types,
         lenient_profiles=lenient_profiles,
         min_information=min_information,
-        database=database,
-        alerts=alerts if database is not None else None,
     )
     return scorer, versions

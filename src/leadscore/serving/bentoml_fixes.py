@@ -95,7 +95,7 @@ def trace_requests_not_messages() -> bool:
         kwargs.setdefault("exclude_spans", ["receive", "send"])
         init(self, *args, **kwargs)
 
-    without_message_spans._leadscore_fix = True  # type: ignore[attr-defined]
+    without_message_spans.__dict__["_leadscore_fix"] = True  # a guard: patched once
     OpenTelemetryMiddleware.__init__ = without_message_spans
     return True
 
@@ -139,7 +139,7 @@ def label_unknown_routes(
         stand_in.app = as_sent
         await original(stand_in, {**scope, "path": label}, receive, send)
 
-    __call__._leadscore_fix = True  # type: ignore[attr-defined]
+    __call__.__dict__["_leadscore_fix"] = True
     RunnerTrafficMetricsMiddleware.__call__ = __call__
     return True
 

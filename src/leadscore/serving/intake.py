@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import anyio
@@ -19,6 +18,7 @@ import pandas as pd
 
 from leadscore.common.errors import InputError
 from leadscore.data.intake import event_intake, lead_intake
+from leadscore.scoring.live import LiveScorer
 from leadscore.store.intake import take_events, take_leads
 from leadscore.store.score_log import score_history
 from leadscore.store.store import Store
@@ -39,23 +39,20 @@ def is_store_route(path: str) -> bool:
 class IntakeMiddleware:
     """ASGI middleware answering the store's routes; everything else goes on to the app.
 
-    ``store`` gives the store (None where the service has none: the routes say so with
-    503); ``event_types`` the event types accepted (None: any)."""
+    ``live`` gives the champions' live scorer, and with it the store (None where the
+    service has none, or before the champions are loaded: the routes say so with 503);
+    ``event_types`` the event types accepted (None: any)."""
 
     def __init__(
         self,
         app,
         *,
-        scorer: Callable[[], Any],  # the champions' Scorer (None before they are loaded)
+        live: Callable[[], LiveScorer | None],
         event_types: Callable[[], frozenset[str] | None],
     ) -> None:
         self.app = app
-        self.scorer = scorer
+        self.live = live
         self.event_types = event_types
-
-    def store(self) -> Store | None:
-        scorer = self.scorer()
-        return None if scorer is None else scorer.database
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not is_store_route(scope["path"]):
@@ -67,8 +64,8 @@ class IntakeMiddleware:
         if method != allowed:
             await _answer(send, 405, {"error": f"{method} {path}: use {allowed}"})
             return
-        store = self.store()
-        if store is None:
+        live = self.live()
+        if live is None:
             await _answer(
                 send,
                 503,
@@ -78,6 +75,7 @@ class IntakeMiddleware:
                 },
             )
             return
+        store = live.store
         if history:
             await self._history(scope, send, store, unquote(history["customer_id"]))
             return
@@ -105,7 +103,7 @@ class IntakeMiddleware:
         now = pd.Timestamp.now(tz="UTC")
         if key == "events":
             status, answer = await anyio.to_thread.run_sync(
-                self._events, self.scorer(), items, now, self.event_types()
+                self._events, live, items, now, self.event_types()
             )
         else:
             status, answer = await anyio.to_thread.run_sync(self._leads, store, items, now)
@@ -113,18 +111,16 @@ class IntakeMiddleware:
 
     @staticmethod
     def _events(
-        scorer: Any, items: list, now: pd.Timestamp, event_types: frozenset[str] | None
+        live: LiveScorer, items: list, now: pd.Timestamp, event_types: frozenset[str] | None
     ) -> tuple[int, dict]:
-        store = scorer.database
-        assert store is not None
         intake = event_intake(items, now=now, event_types=event_types)
-        appended, problems = take_events(store, intake, now=now)
+        appended, problems = take_events(live.store, intake, now=now)
         if appended is None:
             return _refused("events", problems)
-        scorer.alert_on_events(intake.rows, now=now)
+        live.alert_on_events(intake.rows, now=now)
         leads = intake.rows["customer_id"].astype(str).unique().tolist()
         if len(leads) <= REFRESH_LEADS:  # a CRM's live trickle, not a bulk import
-            scorer.refresh_live(leads, now=now)
+            live.refresh(leads, now=now)
         return 200, {
             "received": len(items),
             "added": appended.added,

@@ -21,46 +21,45 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 
-class Scorer(Protocol):
-    """What the keeper needs of the service's Scorer (``leadscore.scoring.scorer``)."""
+class KeepsFeatures(Protocol):
+    """What the keeper needs of the service's live scorer (``leadscore.scoring.live``)."""
 
-    database: object | None
     live_ttl: pd.Timedelta
 
     @property
     def kept_leads(self) -> int: ...
 
-    def keep_live_ahead(self, *, now: pd.Timestamp, stop: Callable[[], bool]) -> int: ...
+    def keep_ahead(self, *, now: pd.Timestamp, stop: Callable[[], bool]) -> int: ...
 
 
 class FeatureKeeper:
-    def __init__(self, scorer: Callable[[], Scorer | None]) -> None:
-        self.scorer = scorer
+    def __init__(self, live: Callable[[], KeepsFeatures | None]) -> None:
+        self.live = live
         self._status: dict = {"kept": 0, "rounds": 0, "last_round": None}
 
     def run(self, stop: threading.Event) -> None:
         """Rounds until ``stop`` is set (the service's end)."""
         while not stop.is_set():
-            scorer = self.scorer()
-            if scorer is None or scorer.database is None:
+            live = self.live()
+            if live is None:
                 stop.wait(1.0)  # the champions are still loading
                 continue
-            self.round(scorer, stop)
-            stop.wait(scorer.live_ttl.total_seconds() / 2)
+            self.round(live, stop)
+            stop.wait(live.live_ttl.total_seconds() / 2)
 
-    def round(self, scorer: Scorer, stop: threading.Event | None = None) -> int:
+    def round(self, live: KeepsFeatures, stop: threading.Event | None = None) -> int:
         """One round: the kept features of the most active customers brought up to date;
         how many were built. A failed round leaves the requests to build their own."""
         started, clock = pd.Timestamp.now(tz="UTC"), time.perf_counter()
         try:
-            built = scorer.keep_live_ahead(
+            built = live.keep_ahead(
                 now=started, stop=(stop.is_set if stop is not None else lambda: False)
             )
         except Exception:  # the store may be down a while: requests say so themselves
             log.exception("building the features of known customers ahead of requests failed")
             return 0
         self._status = {
-            "kept": scorer.kept_leads,
+            "kept": live.kept_leads,
             "rounds": self._status["rounds"] + 1,
             "last_round": {
                 "at": started.isoformat(),

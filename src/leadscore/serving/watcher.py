@@ -6,7 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+from leadscore.scoring.scorer import Scorer
 
 log = logging.getLogger("leadscore.service")
 
@@ -15,7 +16,7 @@ log = logging.getLogger("leadscore.service")
 class ServingState:
     """The Scorer in use, swapped atomically when a new champion appears."""
 
-    scorer: Any
+    scorer: Scorer | None
     versions: dict[str, str]
     last_error: str | None = None
     registry_error: str | None = None  # why the registry could not be read, last time
@@ -37,9 +38,14 @@ class ModelWatcher:
     a load, they use whichever Scorer is current when they start.
     """
 
-    def __init__(self, load, current_versions, interval: float) -> None:
-        self._load = load  # () -> (scorer, versions)
-        self._versions = current_versions  # () -> versions
+    def __init__(
+        self,
+        load: Callable[[], tuple[Scorer | None, dict[str, str]]],
+        current_versions: Callable[[], dict[str, str]],
+        interval: float,
+    ) -> None:
+        self._load = load
+        self._versions = current_versions
         self.interval = interval
         scorer, versions = load()
         self.state = ServingState(scorer, versions)

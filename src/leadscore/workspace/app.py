@@ -8,6 +8,7 @@ import csv
 import io
 import logging
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +27,8 @@ from starlette.routing import Route
 
 from leadscore import tracking
 from leadscore.common.errors import InputError
+from leadscore.scoring.scorer import Scorer
+from leadscore.scoring.trend import trend_between
 from leadscore.store.score_log import latest_scores, score_history
 from leadscore.store.store import Store
 from leadscore.workspace.board import GRADES, BoardKeeper, Filters, LeadBoard
@@ -74,7 +77,7 @@ class Workspace:
         self,
         *,
         store: Store | None,
-        scorer: Callable[[], object | None],
+        scorer: Callable[[], Scorer | None],
         sessions: Sessions,
         config: WorkspaceConfig,
         board_every: float = 60.0,
@@ -288,9 +291,10 @@ class Workspace:
         if scorer is not None and store is not None:
             entries = latest_scores(store, ids, at_or_before=now)
             logged = [entries[c] for c in ids if c in entries]
-            said = scorer.logged_reasons(logged, lang=lang, top_k=3)  # type: ignore[attr-defined]
+            said = scorer.pure.logged_reasons(logged, lang=lang, top_k=3)
             reasons = {e.customer_id: r for e, r in zip(logged, said, strict=True)}
-            offers = scorer.offers_for(ids, now=now, lang=lang)  # type: ignore[attr-defined]
+            if scorer.live is not None:
+                offers = scorer.live.offers_for(ids, now=now, lang=lang)
         out = []
         for row in rows.itertuples(index=False):
             lead = row._asdict()
@@ -340,13 +344,16 @@ class Workspace:
         latest = history[0] if history else None
         reasons, trend, offers = [], None, []
         if scorer is not None and latest is not None:
-            [reasons] = scorer.logged_reasons([latest], lang=lang, top_k=10_000)  # type: ignore[attr-defined]
+            [reasons] = scorer.pure.logged_reasons([latest], lang=lang, top_k=10_000)
             previous = next((h for h in history[1:] if h.scored_at < latest.scored_at), None)
             if previous is not None:
-                trend = scorer.trend_between(previous, latest, lang=lang)  # type: ignore[attr-defined]
+                trend = trend_between(scorer.pure, previous, latest, lang=lang)
                 trend["when"] = previous.scored_at
-            now = pd.Timestamp.now(tz="UTC")
-            offers = scorer.offers_for([customer_id], now=now, lang=lang).get(customer_id, [])  # type: ignore[attr-defined]
+            if scorer.live is not None:
+                now = pd.Timestamp.now(tz="UTC")
+                offers = scorer.live.offers_for([customer_id], now=now, lang=lang).get(
+                    customer_id, []
+                )
         events = store.rows("events", [customer_id]).tail(TIMELINE).iloc[::-1]
         ordered = history[::-1]
         chart = score_chart(
@@ -407,7 +414,7 @@ class Workspace:
     def _champion_report(self) -> tuple[ModelReport | None, str | None]:
         """The serving champion's report, or why the registry cannot give it now."""
         scorer = self.scorer()
-        version = None if scorer is None else scorer.conversion_info.version  # type: ignore[attr-defined]
+        version = None if scorer is None else scorer.conversion_info.version
         if version is None:
             return None, None
         try:
@@ -477,9 +484,9 @@ def _missing(value: object) -> bool:
 
 
 def _number(value: object, lang: str, digits: int) -> str:
-    if _missing(value):
+    if _missing(value) or not isinstance(value, numbers.Real | str):
         return MISSING
-    return format_decimal(round(float(value), digits), locale=LOCALES[lang])  # type: ignore[arg-type]
+    return format_decimal(round(float(value), digits), locale=LOCALES[lang])
 
 
 def _day(value: object, lang: str) -> str:

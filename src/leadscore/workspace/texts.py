@@ -140,8 +140,8 @@ def chosen_lang(query: Mapping[str, str], cookies: Mapping[str, str], accept: st
     """The page's language: asked for in the query (the switch), else kept in a cookie,
     else the browser's first of German and English (its Accept-Language), else English."""
     for given in (query.get("lang"), cookies.get(LANG_COOKIE)):
-        if given in LANGS:
-            return given  # type: ignore[return-value]
+        if given is not None and given in LANGS:
+            return given
     ranked = []
     for i, part in enumerate(accept.split(",")):
         tag, _, weight = part.strip().partition(";q=")

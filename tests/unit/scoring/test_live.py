@@ -13,7 +13,9 @@ from leadscore.data.loading import CanonicalData
 from leadscore.decisions.alerts import AlertConfig, EventOfGradedLead, GradeReached, Webhook
 from leadscore.features.training_set import build_feature_table
 from leadscore.models.conversion import ConversionPredictor
-from leadscore.scoring.scorer import ModelInfo, Scorer, feature_rows
+from leadscore.scoring.encoded import ModelInfo, feature_rows
+from leadscore.scoring.rescore import rescore
+from leadscore.scoring.scorer import Scorer
 from leadscore.scoring.trend import MODEL_UPDATED, NOT_ENOUGH_HISTORY
 from leadscore.store.outbox import alert_states
 from leadscore.store.score_log import score_history
@@ -29,12 +31,12 @@ def test_features_from_the_store_equal_the_offline_builders(
     ids = data.customers["customer_id"].astype(str).iloc[::40].tolist()
     store = live_store(tmp_path, data, ids, NOW)
     scorer = live_scorer(models[0], store)
-    online = scorer.features_as_of(store.customers(ids), store.rows("events", ids), now=T0)
+    online = scorer.records.features_as_of(store.customers(ids), store.rows("events", ids), now=T0)
     online = online.set_index(online["customer_id"].astype(str)).loc[ids].reset_index(drop=True)
-    offline = build_feature_table(data, scorer.feature_set, as_of=[T0]).frame
+    offline = build_feature_table(data, scorer.pure.feature_set, as_of=[T0]).frame
     offline = offline[offline["customer_id"].astype(str).isin(ids)]
     offline = offline.set_index(offline["customer_id"].astype(str)).loc[ids].reset_index(drop=True)
-    encoder = scorer.conversion.model.encoder
+    encoder = scorer.pure.conversion_model.encoder
     # equal but for the order sums are added in (money sums agree to 1e-13 of their size)
     np.testing.assert_allclose(encoder.matrix(online), encoder.matrix(offline), rtol=1e-12)
 
@@ -45,9 +47,9 @@ def test_new_events_move_the_score_and_the_trend_says_why(
     lead = str(data.customers["customer_id"].iloc[3])
     store = live_store(tmp_path, data, [lead], T0)
     scorer = live_scorer(models[0], store)
-    assert scorer.rescore([lead, "C-NOPE"], now=T0).leads == 1  # it fills the log alone
+    assert rescore(scorer, [lead, "C-NOPE"], now=T0).leads == 1  # it fills the log alone
     first = score_history(store, lead)[0].as_dict()
-    [alone] = scorer.score_live(["C-NOPE", lead], now=T0 - pd.Timedelta(days=1))[1:]
+    [alone] = scorer.score_and_log(["C-NOPE", lead], now=T0 - pd.Timedelta(days=1))[1:]
     assert alone["trend"]["direction"] == NOT_ENOUGH_HISTORY
     visits = pd.DataFrame(
         {
@@ -59,7 +61,7 @@ def test_new_events_move_the_score_and_the_trend_says_why(
     )
     assert store.append("events", visits, now=T0).added == 5
     later = T0 + pd.Timedelta(days=2)
-    [second] = scorer.score_live([lead], now=later, lang="de")
+    [second] = scorer.score_and_log([lead], now=later, lang="de")
     assert second["margin"] != pytest.approx(first["margin"])
     trend = second["trend"]
     assert trend["previous_score"] == first["score"]
@@ -81,9 +83,9 @@ def test_a_new_model_has_a_share_of_its_own(
 ) -> None:
     lead = str(data.customers["customer_id"].iloc[5])
     store = live_store(tmp_path, data, [lead], T0)
-    [before] = live_scorer(models[0], store, "1").score_live([lead], now=T0)
+    [before] = live_scorer(models[0], store, "1").score_and_log([lead], now=T0)
     later = T0 + pd.Timedelta(days=3)
-    [after] = live_scorer(models[1], store, "2").score_live([lead], now=later, lang="en")
+    [after] = live_scorer(models[1], store, "2").score_and_log([lead], now=later, lang="en")
     changes = after["trend"]["changes"]
     assert changes[0]["kind"] == MODEL_UPDATED
     assert changes[0]["text"] == "Model updated (version 1 to 2)"
@@ -101,9 +103,25 @@ def test_an_id_the_store_lacks_gets_its_error_item(
 ) -> None:
     lead = str(data.customers["customer_id"].iloc[0])
     store = live_store(tmp_path, data, [lead], T0)
-    results = live_scorer(models[0], store).score_ids(["C-NOPE", lead], positions=[4, 7])
+    results = live_scorer(models[0], store).score_and_log(
+        ["C-NOPE", lead], now=T0, positions=[4, 7]
+    )
     assert "leads[4].customer_id: not a customer in the store" in results[0]["error"]
     assert results[1]["customer_id"] == lead and "score" in results[1]
+
+
+def test_a_read_writes_nothing_and_only_score_and_log_logs(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[7])
+    store = live_store(tmp_path, data, [lead], T0)
+    scorer = live_scorer(models[0], store)
+    [read] = scorer.score([lead], now=T0)
+    assert "score" in read and score_history(store, lead) == []
+    [logged] = scorer.score_and_log([lead], now=T0)
+    assert {k: v for k, v in logged.items()} == read
+    [entry] = score_history(store, lead)
+    assert (entry.score, entry.origin) == (read["score"], "request")
 
 
 def test_scores_and_events_put_alerts_in_the_outbox(
@@ -124,9 +142,11 @@ def test_scores_and_events_put_alerts_in_the_outbox(
         ],
     )
     info = ModelInfo("leadscore-conversion", "1", "champion")
-    scorer = Scorer.serving(models[0], None, None, info, database=store, alerts=config)
-    scorer.score_live([lead], now=T0)  # its first grade: reached from nothing
-    scorer.score_live([lead], now=T0 + pd.Timedelta(hours=1))  # graded before: no alert
+    scorer = Scorer.serving(
+        models[0], conversion_info=info, store=store, alerts=config
+    ).require_live()
+    scorer.score_and_log([lead], now=T0)  # its first grade: reached from nothing
+    scorer.score_and_log([lead], now=T0 + pd.Timedelta(hours=1))  # graded before: no alert
     scan = pd.DataFrame(
         {
             "customer_id": [lead],
@@ -155,10 +175,12 @@ def test_a_rescore_puts_the_alerts_of_its_scores_in_the_outbox(
         rules=[GradeReached(name="graded", kind="grade_reached", grade="D")],
     )
     info = ModelInfo("leadscore-conversion", "1", "champion")
-    scorer = Scorer.serving(models[0], None, None, info, database=store, alerts=config)
-    first = scorer.rescore(leads, now=T0, batch_size=4)  # every first grade is reached
+    scorer = Scorer.serving(
+        models[0], conversion_info=info, store=store, alerts=config
+    ).require_live()
+    first = rescore(scorer, leads, now=T0, batch_size=4)  # every first grade is reached
     assert (first.leads, first.alerts) == (6, 6)
-    again = scorer.rescore(leads, now=T0 + pd.Timedelta(days=1), batch_size=4)
+    again = rescore(scorer, leads, now=T0 + pd.Timedelta(days=1), batch_size=4)
     assert (again.leads, again.alerts) == (6, 0)  # graded before: nothing new
     assert sorted(s.customer_id for s in alert_states(store)) == sorted(leads)
 
@@ -172,7 +194,7 @@ def test_kept_features_serve_until_something_new_comes_in_or_they_age(
     minute = pd.Timedelta(minutes=1)
 
     def features_logged(at: pd.Timestamp) -> dict:
-        scorer.score_live([lead], now=at)
+        scorer.score_and_log([lead], now=at)
         return score_history(store, lead)[0].features
 
     first = features_logged(T0)
@@ -182,14 +204,14 @@ def test_kept_features_serve_until_something_new_comes_in_or_they_age(
     )
     store.append("events", visit, now=T0)
     refreshed_at = T0 + 1.5 * minute  # intake builds them before it acknowledges
-    assert scorer.refresh_live([lead], now=refreshed_at) == 1
+    assert scorer.refresh([lead], now=refreshed_at) == 1
     stamp = store.freshness([lead])[lead]
-    assert scorer._live.fresh(lead, stamp, T0 + 2 * minute).as_of == refreshed_at
+    assert scorer._kept.fresh(lead, stamp, T0 + 2 * minute).as_of == refreshed_at
     after_event = features_logged(T0 + 2 * minute)
     assert after_event != first  # a new event: built again, and it counts
     assert features_logged(T0 + 3 * minute) == after_event
     customer = data.customers[data.customers["customer_id"] == lead]
-    industries = scorer.conversion.model.encoder.categories["industry"]
+    industries = scorer.pure.conversion_model.encoder.categories["industry"]
     other = next(i for i in industries if i != after_event["industry"])
     store.put_customers(customer.assign(industry=other), now=T0)
     assert features_logged(T0 + 4 * minute)["industry"] == other  # a new profile: built again
@@ -198,7 +220,7 @@ def test_kept_features_serve_until_something_new_comes_in_or_they_age(
     assert {k: v for k, v in aged.items() if k != "industry"} != {
         k: v for k, v in after_event.items() if k != "industry"
     }
-    assert len(scorer._live) == 1
+    assert len(scorer._kept) == 1
 
 
 def test_feature_rows_are_plain_values_in_the_order_of_the_names() -> None:
@@ -225,12 +247,17 @@ def test_a_rescore_in_batches_logs_what_one_batch_logs(
     (tmp_path / "b").mkdir()
     heard: list[int] = []
     in_batches = live_store(tmp_path / "a", data, ids, NOW)
-    done = live_scorer(models[0], in_batches).rescore(
-        [*ids, "C-NOPE"], now=NOW, batch_size=3, advance=heard.append
+    done = rescore(
+        live_scorer(models[0], in_batches),
+        [*ids, "C-NOPE"],
+        now=NOW,
+        batch_size=3,
+        advance=heard.append,
     )
     assert done.leads == len(ids) and sum(heard) == len(ids) + 1 and max(heard) == 3
     at_once = live_store(tmp_path / "b", data, ids, NOW)
-    assert live_scorer(models[0], at_once).rescore(ids, now=NOW, batch_size=1_000).leads == len(ids)
+    scorer = live_scorer(models[0], at_once)
+    assert rescore(scorer, ids, now=NOW, batch_size=1_000).leads == len(ids)
     for lead in ids:
         [left], [right] = score_history(in_batches, lead), score_history(at_once, lead)
         # equal but for the order money sums are added in (the builder's running sums)

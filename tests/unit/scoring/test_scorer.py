@@ -21,7 +21,7 @@ from leadscore.jobs.nbo import train_nbo
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.offer_response import ResponseNBOModel
 from leadscore.scoring.batch import score_file
-from leadscore.scoring.feature_store import FeatureStore
+from leadscore.scoring.feature_table import FeatureTable
 from leadscore.scoring.scorer import Scorer
 from leadscore.serving.contract import LeadError, LeadNotScored, LeadResult, results_json
 from leadscore.synthetic import GeneratedCRM
@@ -47,13 +47,13 @@ def scorer(small_crm: GeneratedCRM) -> Scorer:
     offers = data.offers.astype({"offer_id": "str"})
     nbo = train_nbo(nbo_table, labels, offers, nbo_config).model
     now = build_feature_table(data, nbo_set, as_of=[pd.Timestamp("2026-06-29", tz="UTC")])
-    return Scorer.serving(conversion, nbo, FeatureStore.from_table(now.frame))
+    return Scorer.serving(conversion, nbo, feature_table=FeatureTable.from_table(now.frame))
 
 
 def test_impacts_are_exact_treeshap_and_add_up_to_the_margin(scorer: Scorer) -> None:
-    rows = scorer.store.frame.head(200).reset_index(drop=True)
-    results = scorer.score_frame(rows, lang="en", top_k=1000)
-    margins = scorer.conversion.model.margin(scorer.conversion.model.encoder.matrix(rows))
+    rows = scorer.table.feature_table.frame.head(200).reset_index(drop=True)
+    results = scorer.pure.score_frame(rows, lang="en", top_k=1000)
+    margins = scorer.pure.conversion.model.margin(scorer.pure.conversion.model.encoder.matrix(rows))
     for result, margin in zip(results, margins, strict=True):
         total = result["base_value"] + sum(r["impact"] for r in result["reasons"])
         assert total == pytest.approx(margin, abs=1e-4)  # impacts are rounded to 6 places
@@ -62,9 +62,9 @@ def test_impacts_are_exact_treeshap_and_add_up_to_the_margin(scorer: Scorer) -> 
 
 
 def test_reasons_read_as_sentences_in_german_and_english(scorer: Scorer) -> None:
-    rows = scorer.store.frame.head(50).reset_index(drop=True)
-    german = scorer.score_frame(rows, lang="de", top_k=5)
-    english = scorer.score_frame(rows, lang="en", top_k=5)
+    rows = scorer.table.feature_table.frame.head(50).reset_index(drop=True)
+    german = scorer.pure.score_frame(rows, lang="de", top_k=5)
+    english = scorer.pure.score_frame(rows, lang="en", top_k=5)
     texts_de = [r["text"] for res in german for r in res["reasons"]]
     texts_en = [r["text"] for res in english for r in res["reasons"]]
     assert texts_de and texts_en
@@ -78,15 +78,15 @@ def test_reasons_read_as_sentences_in_german_and_english(scorer: Scorer) -> None
 
 
 def test_offers_follow_grade_and_eligibility(scorer: Scorer) -> None:
-    rows = scorer.store.frame.head(300).reset_index(drop=True)
-    results = scorer.score_frame(rows, lang="en", top_k=3)
-    ready = set(scorer.nbo.config.sales_ready_grades)
+    rows = scorer.table.feature_table.frame.head(300).reset_index(drop=True)
+    results = scorer.pure.score_frame(rows, lang="en", top_k=3)
+    ready = set(scorer.pure.nbo.config.sales_ready_grades)
     for row, result in zip(rows.itertuples(), results, strict=True):
         kinds = {o["kind"] for o in result["next_best_offers"]}
         assert kinds <= ({"product"} if result["grade"] in ready else {"nurture"})
         values = [o["expected_value"] for o in result["next_best_offers"]]
         assert values == sorted(values, reverse=True)
-        owned = {o for o, f in scorer.nbo.config.owned_features.items() if getattr(row, f) > 0}
+        owned = {o for o, f in scorer.pure.nbo.config.owned_features.items() if getattr(row, f) > 0}
         assert not owned & {o["offer_id"] for o in result["next_best_offers"]}
         for offer in result["next_best_offers"]:
             assert offer["reasons"] and len(offer["reasons"]) <= 3
@@ -94,10 +94,10 @@ def test_offers_follow_grade_and_eligibility(scorer: Scorer) -> None:
 
 
 def test_offer_propensities_and_values_are_the_pooled_models_own(scorer: Scorer) -> None:
-    nbo = scorer.nbo
+    nbo = scorer.pure.nbo
     assert nbo.pooled is not None  # the configured strategy, explained tree-shared
     booster, offers = nbo.pooled.booster, list(nbo.offers["offer_id"])
-    matrix = nbo.encoder.matrix(scorer.store.frame.head(100))
+    matrix = nbo.encoder.matrix(scorer.table.feature_table.frame.head(100))
 
     def pairs(rows: np.ndarray, offer_ids: list[str]) -> np.ndarray:
         codes = [nbo.models[o].code for o in offer_ids]
@@ -123,9 +123,9 @@ def test_each_offer_has_reasons_of_its_own_against_the_leads_other_offers(
     """An offer's reasons are what makes it more likely than the lead's average offer of
     its kind (exact differences of TreeSHAP values), and never features its kind
     excludes."""
-    nbo = scorer.nbo
-    rows = scorer.store.frame.head(300).reset_index(drop=True)
-    results = scorer.score_frame(rows, lang="en", top_k=3)
+    nbo = scorer.pure.nbo
+    rows = scorer.table.feature_table.frame.head(300).reset_index(drop=True)
+    results = scorer.pure.score_frame(rows, lang="en", top_k=3)
     matrix = nbo.encoder.matrix(rows)
     modelled = [o for o in nbo.offers["offer_id"] if o in nbo.models]
     kinds = dict(zip(nbo.offers["offer_id"], nbo.offers["kind"], strict=True))
@@ -180,19 +180,21 @@ def test_full_record_scores_like_the_same_customer_from_the_store(
             for e in mine.itertuples()
         ],
     }
-    built = scorer.features_for_records([record], now=pd.Timestamp("2026-06-29", tz="UTC"))
+    built = scorer.records.features_for_records([record], now=pd.Timestamp("2026-06-29", tz="UTC"))
     assert built.problems == {} and built.accepted == [0]
-    from_record = scorer.score_frame(built.features)[0]
-    from_store = scorer.score_frame(scorer.store.rows([customer["customer_id"]]))[0]
+    from_record = scorer.pure.score_frame(built.features)[0]
+    from_store = scorer.pure.score_frame(
+        scorer.table.feature_table.rows([customer["customer_id"]])
+    )[0]
     assert from_record["probability"] == pytest.approx(from_store["probability"], rel=1e-9)
     assert from_record["reasons"] == from_store["reasons"]
 
 
 def test_results_are_what_the_http_contract_declares(scorer: Scorer) -> None:
-    rows = scorer.store.frame.head(300).reset_index(drop=True)
-    ids = scorer.store.frame.index[:50].tolist()
+    rows = scorer.table.feature_table.frame.head(300).reset_index(drop=True)
+    ids = scorer.table.feature_table.frame.index[:50].tolist()
     for lang in ("de", "en"):
-        results = scorer.score_frame(rows, lang=lang, top_k=7) + scorer.score_ids(
+        results = scorer.pure.score_frame(rows, lang=lang, top_k=7) + scorer.table.score_ids(
             ids, lang=lang, top_k=2
         )
         checked = TypeAdapter(list[LeadResult]).validate_python(results, strict=True)
@@ -203,7 +205,7 @@ def test_results_are_what_the_http_contract_declares(scorer: Scorer) -> None:
 
 def test_unknown_customer_is_a_clear_error(scorer: Scorer) -> None:
     with pytest.raises(InputError, match="C-NOPE"):
-        scorer.store.rows(["C-NOPE"])
+        scorer.table.feature_table.rows(["C-NOPE"])
 
 
 def test_unknown_event_types_are_refused_by_name_unless_accepted(scorer: Scorer) -> None:
@@ -212,17 +214,17 @@ def test_unknown_event_types_are_refused_by_name_unless_accepted(scorer: Scorer)
         {"ts": "2026-06-28T11:00:00Z", "event_type": "foo_bar"},
     ]
     now = pd.Timestamp("2026-06-29", tz="UTC")
-    refused = scorer.features_for_records([{"events": events}], now=now)
+    refused = scorer.records.features_for_records([{"events": events}], now=now)
     assert refused.accepted == [] and refused.features.empty
     assert refused.problems[0].startswith("leads[0].events[1].event_type: 'foo_bar'")
-    accepting = Scorer(scorer.conversion, scorer.nbo, None, accept_unknown_event_types=True)
-    built = accepting.features_for_records([{"events": events}], now=now).features
+    accepting = Scorer.of(scorer.pure, accept_unknown_event_types=True)
+    built = accepting.records.features_for_records([{"events": events}], now=now).features
     assert built["page_views_30d"].iat[0] == 0 and built["pricing_page_views_7d"].iat[0] == 1
 
 
 def test_one_bad_lead_gets_its_error_item_and_the_others_are_scored(scorer: Scorer) -> None:
     now = pd.Timestamp("2026-06-29", tz="UTC")
-    known = scorer.store.frame.index[0]
+    known = scorer.table.feature_table.frame.index[0]
     good = {"customer_id": "NEW", "profile": {"industry": "software"}}
     records = [
         good,
@@ -230,15 +232,15 @@ def test_one_bad_lead_gets_its_error_item_and_the_others_are_scored(scorer: Scor
         {"profile": {"email": "a@b.example"}},
         good,  # the same customer twice is two leads, not a clash
     ]
-    items = scorer.score_records(records, now=now, positions=[0, 2, 3, 5])
+    items = scorer.records.score_records(records, now=now, positions=[0, 2, 3, 5])
     assert [i.get("customer_id") for i in items] == ["NEW", "X", None, "NEW"]
     assert items[0]["probability"] == items[3]["probability"] and items[0]["warnings"] == []
     assert items[1]["error"].startswith("leads[2].profile.industry: 'Confidential-4711' is not")
     assert items[2]["error"].startswith("leads[3].profile.email: not a profile field")
-    lenient = Scorer(scorer.conversion, scorer.nbo, None, lenient_profiles=True)
-    (item,) = lenient.score_records(records[1:2], now=now)
+    lenient = Scorer.of(scorer.pure, lenient_profiles=True)
+    (item,) = lenient.records.score_records(records[1:2], now=now)
     assert "probability" in item and "Confidential-4711" in item["warnings"][0]
-    ids = scorer.score_ids([known, "C-NOPE"], positions=[4, 1])
+    ids = scorer.table.score_ids([known, "C-NOPE"], positions=[4, 1])
     assert ids[0]["customer_id"] == known and "probability" in ids[0]
     assert ids[1] == {
         "customer_id": "C-NOPE",
@@ -260,7 +262,7 @@ def test_a_record_that_holds_too_little_is_not_scored_and_gets_no_offer(
         {"profile": {"industry": None}},  # a form left empty: nothing known
         {"customer_id": "ONE", "profile": {"industry": "software"}},
     ]
-    items = scorer.score_records(records, now=now)
+    items = scorer.records.score_records(records, now=now)
     assert [i.get("status") for i in items] == ["not_enough_data"] * 3 + [None]
     assert "grade" not in items[0] and "next_best_offers" not in items[0]
     assert "0 profile values and events, at least 1" in items[0]["message"]
@@ -272,23 +274,28 @@ def test_a_record_that_holds_too_little_is_not_scored_and_gets_no_offer(
         "message": items[0]["message"],
     }
     TypeAdapter(list[LeadResult | LeadError | LeadNotScored]).validate_python(written)
-    demanding = Scorer(scorer.conversion, scorer.nbo, None, min_information=2)
-    assert demanding.score_records(records[3:], now=now)[0]["status"] == "not_enough_data"
-    anything = Scorer(scorer.conversion, scorer.nbo, None, min_information=0)
-    assert all("grade" in i for i in anything.score_records(records, now=now))
+    demanding = Scorer.of(scorer.pure, min_information=2)
+    assert demanding.records.score_records(records[3:], now=now)[0]["status"] == "not_enough_data"
+    anything = Scorer.of(scorer.pure, min_information=0)
+    assert all("grade" in i for i in anything.records.score_records(records, now=now))
 
 
 def test_batch_results_carry_as_of_and_a_wrong_table_names_the_fix(
     scorer: Scorer, tmp_path
 ) -> None:
-    rows = scorer.store.frame.head(5).reset_index(drop=True)
+    rows = scorer.table.feature_table.frame.head(5).reset_index(drop=True)
     out = tmp_path / "scores.jsonl"
-    score_file(scorer, rows, out, lang="en", top_k=1, batch_size=2)
+    score_file(scorer.pure, rows, out, lang="en", top_k=1, batch_size=2)
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert [w["as_of"] for w in written] == ["2026-06-29T00:00:00+00:00"] * 5
     with pytest.raises(InputError, match=r"--feature-set conversion_v1") as caught:
         score_file(
-            scorer, rows.drop(columns=["page_views_30d"]), out, lang="en", top_k=1, batch_size=2
+            scorer.pure,
+            rows.drop(columns=["page_views_30d"]),
+            out,
+            lang="en",
+            top_k=1,
+            batch_size=2,
         )
     assert "page_views_30d" in str(caught.value) and "conversion local" not in str(caught.value)
 
@@ -298,7 +305,7 @@ def test_a_model_learnt_from_offers_made_lists_only_offers_that_add_value(
 ) -> None:
     model = learnt.evaluation.model
     frame = learnt.evaluation.test.head(200)
-    results = Scorer.serving(None, model).score_frame(frame, lang="de")
+    results = Scorer.serving(None, model).pure.score_frame(frame, lang="de")
     _, incremental = model.expected_values(model.encoder.matrix(frame))
     worth = np.where(model.allowed(frame), incremental, -np.inf)
     ids = model.offers["offer_id"].tolist()
@@ -316,5 +323,5 @@ def test_a_model_learnt_from_offers_made_lists_only_offers_that_add_value(
     none_pays = ResponseNBOModel.of(
         dataclasses.replace(model.response, offers=costly), model.config, model.features
     )
-    results = Scorer.serving(None, none_pays).score_frame(frame, lang="en")
+    results = Scorer.serving(None, none_pays).pure.score_frame(frame, lang="en")
     assert all(r["next_best_offers"] == [] for r in results)  # "no offer" wins

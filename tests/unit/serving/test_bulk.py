@@ -21,7 +21,14 @@ from tests.conftest import REPO
 
 class EchoScorer:
     """Answers each lead with where it was scored: the process and its niceness. A lead
-    named CRASH ends the process, as a fatal error in a native library would."""
+    named CRASH ends the process, as a fatal error in a native library would. It stands
+    for a Scorer with a feature table (``table``) and no store (``live``)."""
+
+    live = None
+
+    @property
+    def table(self) -> EchoScorer:
+        return self
 
     def score_ids(self, ids, *, lang, top_k, positions):
         if "CRASH" in ids:

@@ -39,11 +39,19 @@ def test_small_requests_are_scored_on_the_loop_large_ones_in_the_bulk_process(
         sizes = (1, DEFAULT_INLINE_LEADS, DEFAULT_INLINE_LEADS + 1)
         leads = [[Lead(customer_id=f"C-{i}") for i in range(n)] for n in sizes]
         return [
-            await scored_json(None, batch, lang="en", top_k=3, bulk=bulk)
+            await scored_json(champions, batch, lang="en", top_k=3, bulk=bulk)  # type: ignore[arg-type]
             for batch in [*leads, many_events]
         ]
 
+    champions = object()  # score_leads is the recorder above: any scorer will do
     one, inline, over, heavy = asyncio.run(answers())
     assert one == inline == (200, b"[]") and over == heavy == (200, b'["bulk"]')
     assert threads == {1: threading.get_ident(), DEFAULT_INLINE_LEADS: threading.get_ident()}
     assert bulk.sizes == [DEFAULT_INLINE_LEADS + 1, 1]
+
+
+def test_a_request_before_the_models_are_loaded_is_told_to_try_again() -> None:
+    status, body = asyncio.run(
+        scored_json(None, [Lead(customer_id="C-1")], lang="en", top_k=3, bulk=RecordingBulk())
+    )
+    assert status == 503 and b"not loaded yet" in body

@@ -49,15 +49,17 @@ def test_a_round_keeps_every_lead_and_later_rounds_build_only_what_changed(
     def no_building(*args: object, **kwargs: object) -> None:
         raise AssertionError("a kept lead's features were built again")
 
-    monkeypatch.setattr(scorer, "_built", no_building)
+    monkeypatch.setattr(scorer, "built", no_building)
     moment = pd.Timestamp.now(tz="UTC")
-    results = scorer.score_live(ids, now=moment)
+    results = scorer.score_and_log(ids, now=moment)
     assert all("score" in r for r in results)
     # and what it scored is what the builder makes of the store's events at that round
     monkeypatch.undo()
     kept = score_history(store, lead)[0].features
     as_of = pd.Timestamp(keeper.status()["last_round"]["at"])
-    built = scorer.features_as_of(store.customers([lead]), store.rows("events", [lead]), now=as_of)
+    built = scorer.records.features_as_of(
+        store.customers([lead]), store.rows("events", [lead]), now=as_of
+    )
     for name, value in kept.items():
         expected = built[name].astype("object").iloc[0]
         if value is None or isinstance(expected, str):
