@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-data
 DEMO_CUSTOMERS ?= 20000
 
-.PHONY: env demo test test-quick lint format docs bench bento clean
+.PHONY: env demo test test-quick lint format docs docs-site docs-serve bench bento clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -23,14 +23,21 @@ env: $(VENV)/.installed  ## create or update the environment in .venv from uv.lo
 demo: env  ## the main job on the built-in synthetic data, then serve it (Ctrl-C stops)
 	$(BIN)/leadscore demo --data $(DEMO_DIR) --customers $(DEMO_CUSTOMERS) $(DEMO_ARGS)
 
-test: env  ## lint, check the layering, then run every test
+test: env  ## lint, check the layering, build the documentation site, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	site=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $$site && rm -rf $$site
 	$(BIN)/pytest
 
 docs: env  ## rewrite docs/reference.md from the config models
 	$(BIN)/python -m leadscore.reference docs/reference.md
+
+docs-site: env  ## build the documentation site from docs/ into site/ (git-ignored)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+docs-serve: env  ## serve the documentation site on 127.0.0.1:8000, rebuilt on every change
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 test-quick: env  ## the same checks and every test not marked slow (under two minutes)
 	$(BIN)/ruff check .
@@ -46,7 +53,7 @@ format: env
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: env  ## speed benchmarks (figures go to the README)
+bench: env  ## speed benchmarks (figures go to docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_features.py
 

@@ -1,5 +1,5 @@
 """Real data: the whole path on the public data sets in ../shared/data, with the figures
-the README reports. Needs the data (not part of this repository).
+docs/benchmarks.md reports. Needs the data (not part of this repository).
 
 - Bank marketing (Moro et al. 2014), without `duration`: AUC on a stratified 80/20 split
   (how the literature reports it; target > 0.80) and on the time-ordered last 10%.

@@ -168,7 +168,7 @@ def test_load_refuses_a_table_over_its_rejection_limit(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "quarantine" / "customers.rejected.csv").exists()
 
 
-def test_the_json_lines_example_of_the_readme_validates() -> None:
+def test_the_json_lines_example_of_the_docs_validates() -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "offer_experiment"
     result = runner.invoke(app, ["validate", str(example / "source.yaml"), *NOW])
     assert result.exit_code == 0, result.output

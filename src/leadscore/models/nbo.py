@@ -4,7 +4,7 @@ Products are modelled as "buys this product within the horizon", nurture offers 
 "engages with this content within the horizon" (downloads, webinar attendance). By
 default one pooled model learns from every (lead, offer) pair with the offer as a
 categorical feature: on the synthetic CRM it ranks better and is better calibrated than
-one model per offer (benchmarks/bench_nbo_pooled.py; figures in the README), because the
+one model per offer (benchmarks/bench_nbo_pooled.py; figures in docs/training.md), because the
 offers share most of what makes a lead ready to take something. ``strategy: per_offer``
 keeps one model per offer. Eligibility (owned products, profile rules, contact caps) and
 the sales-ready split (products for sales-ready leads, nurture content for the rest)
