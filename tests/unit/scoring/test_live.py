@@ -1,5 +1,6 @@
 """Known customers scored from the store as of the request: features equal the offline
-builder's, scores move with new events, every score is logged, and a trend says why."""
+builder's, scores move with new events, a score is logged only by score_and_log, and a
+trend says why."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from leadscore.data.loading import CanonicalData
 from leadscore.decisions.alerts import AlertConfig, EventOfGradedLead, GradeReached, Webhook
 from leadscore.features.training_set import build_feature_table
 from leadscore.models.conversion import ConversionPredictor
-from leadscore.scoring.encoded import ModelInfo, feature_rows
+from leadscore.scoring.encoded import ModelInfo
 from leadscore.scoring.rescore import rescore
 from leadscore.scoring.scorer import Scorer
 from leadscore.scoring.trend import MODEL_UPDATED, NOT_ENOUGH_HISTORY
@@ -165,26 +166,6 @@ def test_scores_and_events_put_alerts_in_the_outbox(
     assert len(score_history(store, lead)) == 4  # each scoring logged
 
 
-def test_a_rescore_puts_the_alerts_of_its_scores_in_the_outbox(
-    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
-) -> None:
-    leads = data.customers["customer_id"].astype(str).iloc[10:16].tolist()
-    store = live_store(tmp_path, data, leads, T0)
-    config = AlertConfig(
-        webhook=Webhook(url="http://crm.local/hook"),
-        rules=[GradeReached(name="graded", kind="grade_reached", grade="D")],
-    )
-    info = ModelInfo("leadscore-conversion", "1", "champion")
-    scorer = Scorer.serving(
-        models[0], conversion_info=info, store=store, alerts=config
-    ).require_live()
-    first = rescore(scorer, leads, now=T0, batch_size=4)  # every first grade is reached
-    assert (first.leads, first.alerts) == (6, 6)
-    again = rescore(scorer, leads, now=T0 + pd.Timedelta(days=1), batch_size=4)
-    assert (again.leads, again.alerts) == (6, 0)  # graded before: nothing new
-    assert sorted(s.customer_id for s in alert_states(store)) == sorted(leads)
-
-
 def test_kept_features_serve_until_something_new_comes_in_or_they_age(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
@@ -221,51 +202,3 @@ def test_kept_features_serve_until_something_new_comes_in_or_they_age(
         k: v for k, v in after_event.items() if k != "industry"
     }
     assert len(scorer._kept) == 1
-
-
-def test_feature_rows_are_plain_values_in_the_order_of_the_names() -> None:
-    frame = pd.DataFrame(
-        {
-            "visits": np.array([3.0, np.nan]),
-            "count": np.array([1, 2], dtype=np.int64),
-            "industry": pd.Categorical(["IT", None]),
-            "partner": pd.array([True, None], dtype="boolean"),
-        }
-    )
-    rows = feature_rows(frame, ["industry", "visits", "count", "partner"])
-    assert rows[0] == ("IT", 3.0, 1, True)
-    assert rows[1] == (None, None, 2, None)
-    assert all(type(v) in (str, float, int, bool) for v in rows[0])
-    assert feature_rows(frame, []) == [(), ()]
-
-
-def test_a_rescore_in_batches_logs_what_one_batch_logs(
-    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
-) -> None:
-    ids = data.customers["customer_id"].astype(str).iloc[::150].tolist()
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    heard: list[int] = []
-    in_batches = live_store(tmp_path / "a", data, ids, NOW)
-    done = rescore(
-        live_scorer(models[0], in_batches),
-        [*ids, "C-NOPE"],
-        now=NOW,
-        batch_size=3,
-        advance=heard.append,
-    )
-    assert done.leads == len(ids) and sum(heard) == len(ids) + 1 and max(heard) == 3
-    at_once = live_store(tmp_path / "b", data, ids, NOW)
-    scorer = live_scorer(models[0], at_once)
-    assert rescore(scorer, ids, now=NOW, batch_size=1_000).leads == len(ids)
-    for lead in ids:
-        [left], [right] = score_history(in_batches, lead), score_history(at_once, lead)
-        # equal but for the order money sums are added in (the builder's running sums)
-        differ = {
-            k: (v, right.features[k])
-            for k, v in left.features.items()
-            if v != right.features[k]
-            and not (isinstance(v, float) and v == pytest.approx(right.features[k], rel=1e-12))
-        }
-        assert differ == {} and left.score == right.score
-        assert left.margin == pytest.approx(right.margin, abs=1e-9)
