@@ -8,7 +8,6 @@ import csv
 import io
 import logging
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -17,8 +16,6 @@ from urllib.parse import parse_qs, quote, urlencode
 
 import jinja2
 import pandas as pd
-from babel.dates import format_date, format_datetime, get_timezone
-from babel.numbers import format_decimal, format_percent
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,11 +25,12 @@ from starlette.routing import Route
 from leadscore import tracking
 from leadscore.common.errors import InputError
 from leadscore.scoring.scorer import Scorer
-from leadscore.scoring.trend import trend_between
-from leadscore.store.score_log import latest_scores, score_history
+from leadscore.store.score_log import score_history
 from leadscore.store.store import Store
+from leadscore.workspace import formatting
 from leadscore.workspace.board import GRADES, BoardKeeper, Filters, LeadBoard
 from leadscore.workspace.chart import score_chart
+from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
 from leadscore.workspace.model_report import ModelReport, ReportCache
 from leadscore.workspace.session import COOKIE, MAX_AGE, Sessions
 from leadscore.workspace.texts import LANG_COOKIE, chosen_lang, event_label, text
@@ -43,11 +41,8 @@ log = logging.getLogger(__name__)
 PREFIX = "/workspace"
 PER_PAGE = 50
 MAX_FORM_BYTES = 8 * 1024
-MISSING = "\u2013"  # an en dash where a value is missing
 HISTORY = 60  # scores in a lead's chart
 TIMELINE = 100  # events on a lead's page
-LOCALES = {"de": "de_DE", "en": "en_GB"}
-UTC = get_timezone("UTC")
 CSV_COLUMNS = (
     "customer_id", "name", "territory", "score", "grade", "delta_week", "last_activity",
 )  # fmt: skip
@@ -164,10 +159,10 @@ class Workspace:
             user=context.pop("user", None),
             switch=switch,
             prefix=PREFIX,
-            number=lambda v, digits=0: _number(v, lang, digits),
-            percent=lambda v: MISSING if v is None else format_percent(v, locale=LOCALES[lang]),
-            day=lambda v: _day(v, lang),
-            moment=lambda v: _moment(v, lang),
+            number=lambda v, digits=0: formatting.number(v, lang, digits),
+            percent=lambda v: formatting.percent(v, lang),
+            day=lambda v: formatting.day(v, lang),
+            moment=lambda v: formatting.moment(v, lang),
             event_label=lambda e: event_label(e, lang),
             quote=lambda v: quote(str(v), safe=""),
             **context,
@@ -281,27 +276,7 @@ class Workspace:
 
     def _explained(self, rows: pd.DataFrame, lang: str) -> list[dict]:
         """The list's rows with their top three reasons and their next-best offer."""
-        if rows.empty:
-            return []
-        scorer, store = self.scorer(), self.store
-        ids = rows["customer_id"].tolist()
-        now = pd.Timestamp.now(tz="UTC")
-        reasons: dict[str, list[dict]] = {}
-        offers: dict[str, list[dict]] = {}
-        if scorer is not None and store is not None:
-            entries = latest_scores(store, ids, at_or_before=now)
-            logged = [entries[c] for c in ids if c in entries]
-            said = scorer.pure.logged_reasons(logged, lang=lang, top_k=3)
-            reasons = {e.customer_id: r for e, r in zip(logged, said, strict=True)}
-            if scorer.live is not None:
-                offers = scorer.live.offers_for(ids, now=now, lang=lang)
-        out = []
-        for row in rows.itertuples(index=False):
-            lead = row._asdict()
-            lead["reasons"] = reasons.get(row.customer_id, [])
-            lead["offer"] = (offers.get(row.customer_id) or [None])[0]
-            out.append(lead)
-        return out
+        return [] if rows.empty else explained_rows(self.store, self.scorer(), rows, lang)
 
     def leads_csv(self, request: Request) -> Response:
         if self._user(request) is None:
@@ -313,7 +288,7 @@ class Workspace:
         writer.writerow(CSV_COLUMNS)
         for row in rows.itertuples(index=False):
             values = row._asdict()
-            writer.writerow([_csv_value(values.get(c)) for c in CSV_COLUMNS])
+            writer.writerow([formatting.csv_value(values.get(c)) for c in CSV_COLUMNS])
         return Response(
             buffer.getvalue(),
             media_type="text/csv; charset=utf-8",
@@ -338,22 +313,11 @@ class Workspace:
         profile = {
             k: v
             for k, v in customers.iloc[0].items()
-            if k not in ("customer_id", "created_at", "converted") and not _missing(v)
+            if k not in ("customer_id", "created_at", "converted") and not formatting.is_missing(v)
         }
         history = score_history(store, customer_id, limit=HISTORY)  # newest first
         latest = history[0] if history else None
-        reasons, trend, offers = [], None, []
-        if scorer is not None and latest is not None:
-            [reasons] = scorer.pure.logged_reasons([latest], lang=lang, top_k=10_000)
-            previous = next((h for h in history[1:] if h.scored_at < latest.scored_at), None)
-            if previous is not None:
-                trend = trend_between(scorer.pure, previous, latest, lang=lang)
-                trend["when"] = previous.scored_at
-            if scorer.live is not None:
-                now = pd.Timestamp.now(tz="UTC")
-                offers = scorer.live.offers_for([customer_id], now=now, lang=lang).get(
-                    customer_id, []
-                )
+        said = LeadSaid() if scorer is None else lead_said(scorer, history, lang)
         events = store.rows("events", [customer_id]).tail(TIMELINE).iloc[::-1]
         ordered = history[::-1]
         chart = score_chart(
@@ -369,13 +333,13 @@ class Workspace:
             customer_id=customer_id,
             profile=profile,
             latest=latest,
-            reasons=reasons,
-            trend=trend,
-            offers=offers,
+            reasons=said.reasons,
+            trend=said.trend,
+            offers=said.offers,
             chart=chart,
             history=history,
             events=[
-                {k: (None if _missing(v) else v) for k, v in e.items()}
+                {k: (None if formatting.is_missing(v) else v) for k, v in e.items()}
                 for e in events.to_dict("records")
             ],
         )
@@ -474,39 +438,3 @@ def _int(value: str | None, default: int) -> int:
         return max(int(value), 1) if value is not None else default
     except ValueError:
         return default
-
-
-def _missing(value: object) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _number(value: object, lang: str, digits: int) -> str:
-    if _missing(value) or not isinstance(value, numbers.Real | str):
-        return MISSING
-    return format_decimal(round(float(value), digits), locale=LOCALES[lang])
-
-
-def _day(value: object, lang: str) -> str:
-    if _missing(value):
-        return MISSING
-    return format_date(pd.Timestamp(value).date(), format="medium", locale=LOCALES[lang])
-
-
-def _moment(value: object, lang: str) -> str:
-    if _missing(value):
-        return MISSING
-    moment = pd.Timestamp(value).to_pydatetime()
-    return format_datetime(moment, format="short", tzinfo=UTC, locale=LOCALES[lang]) + " UTC"
-
-
-def _csv_value(value: object) -> object:
-    if _missing(value):
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value

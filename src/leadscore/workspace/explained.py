@@ -1,0 +1,71 @@
+"""What the workspace says of leads: their reasons from the score log, in the model serving
+now's sentences, the trend between their last two scores, and their next-best offers as of
+now. It reads the store and the scorer, and writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from leadscore.scoring.scorer import Scorer
+from leadscore.scoring.trend import trend_between
+from leadscore.store.score_log import LoggedScore, latest_scores
+from leadscore.store.store import Store
+
+LIST_REASONS = 3
+ALL_REASONS = 10_000
+
+
+def explained_rows(
+    store: Store | None, scorer: Scorer | None, rows: pd.DataFrame, lang: str
+) -> list[dict]:
+    """The lead list's rows with their top three reasons and their next-best offer (none
+    of either without a store and a scorer)."""
+    ids = rows["customer_id"].tolist()
+    now = pd.Timestamp.now(tz="UTC")
+    reasons: dict[str, list[dict]] = {}
+    offers: dict[str, list[dict]] = {}
+    if scorer is not None and store is not None:
+        entries = latest_scores(store, ids, at_or_before=now)
+        logged = [entries[c] for c in ids if c in entries]
+        said = scorer.pure.logged_reasons(logged, lang=lang, top_k=LIST_REASONS)
+        reasons = {e.customer_id: r for e, r in zip(logged, said, strict=True)}
+        if scorer.live is not None:
+            offers = scorer.live.offers_for(ids, now=now, lang=lang)
+    out = []
+    for row in rows.itertuples(index=False):
+        lead = row._asdict()
+        lead["reasons"] = reasons.get(row.customer_id, [])
+        lead["offer"] = (offers.get(row.customer_id) or [None])[0]
+        out.append(lead)
+    return out
+
+
+@dataclass(frozen=True)
+class LeadSaid:
+    """A lead page's reasons, trend (None without an earlier score) and offers."""
+
+    reasons: list[dict] = field(default_factory=list)
+    trend: dict | None = None
+    offers: list[dict] = field(default_factory=list)
+
+
+def lead_said(scorer: Scorer, history: Sequence[LoggedScore], lang: str) -> LeadSaid:
+    """What a lead's page says of its newest logged score (``history``: newest first)."""
+    if not history:
+        return LeadSaid()
+    latest = history[0]
+    [reasons] = scorer.pure.logged_reasons([latest], lang=lang, top_k=ALL_REASONS)
+    trend = None
+    previous = next((h for h in history[1:] if h.scored_at < latest.scored_at), None)
+    if previous is not None:
+        trend = trend_between(scorer.pure, previous, latest, lang=lang)
+        trend["when"] = previous.scored_at
+    offers: list[dict] = []
+    if scorer.live is not None:
+        now = pd.Timestamp.now(tz="UTC")
+        found = scorer.live.offers_for([latest.customer_id], now=now, lang=lang)
+        offers = found.get(latest.customer_id, [])
+    return LeadSaid(reasons, trend, offers)

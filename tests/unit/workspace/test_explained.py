@@ -1,0 +1,40 @@
+"""What the workspace says of leads: reasons from the score log, the trend between the last
+two scores, and nothing where no store or scorer is there to say it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from leadscore.data.loading import CanonicalData
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.scoring.encoded import ModelInfo
+from leadscore.scoring.scorer import Scorer
+from leadscore.store.score_log import score_history
+from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
+from tests.unit.live import live_store
+
+T0 = pd.Timestamp("2026-06-20 09:00", tz="UTC")
+
+
+def test_a_lead_page_says_the_reasons_and_trend_of_its_logged_scores(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[2])
+    store = live_store(tmp_path, data, [lead], T0)
+    info = ModelInfo("leadscore-conversion", "1", "champion")
+    scorer = Scorer.serving(models[0], conversion_info=info, store=store)
+    live = scorer.require_live()
+    [first] = live.score_and_log([lead], now=T0, top_k=3)
+    [second] = live.score_and_log([lead], now=T0 + pd.Timedelta(days=3), lang="de", top_k=3)
+    said = lead_said(scorer, score_history(store, lead), "de")
+    assert said.reasons[:3] == second["reasons"] and said.offers == []
+    assert said.trend is not None and said.trend["previous_score"] == first["score"]
+    assert said.trend["when"] == T0 and said.trend["days_ago"] == 3
+    assert lead_said(scorer, [], "de") == LeadSaid()
+    rows = pd.DataFrame({"customer_id": [lead], "score": [second["score"]]})
+    [listed] = explained_rows(store, scorer, rows, "de")
+    assert listed["reasons"] == second["reasons"] and listed["offer"] is None
+    [bare] = explained_rows(None, scorer, rows, "de")
+    assert bare["reasons"] == [] and bare["offer"] is None

@@ -1,0 +1,26 @@
+"""Values as the workspace shows them: the reader's locale, a dash where one is missing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from leadscore.workspace import formatting
+
+
+def test_numbers_follow_the_readers_locale_and_missing_values_are_a_dash() -> None:
+    assert formatting.number(1234.5, "de", 1) == "1.234,5"
+    assert formatting.number(np.int64(1234), "en", 0) == "1,234"
+    assert formatting.number(np.float32(0.5), "de", 2) == "0,5"
+    for missing in (None, float("nan"), pd.NA, pd.NaT, object()):
+        assert formatting.number(missing, "de", 0) == formatting.MISSING
+    assert formatting.percent(0.25, "de") == "25\xa0%"
+    assert formatting.day(pd.Timestamp("2026-06-03", tz="UTC"), "de") == "03.06.2026"
+    assert formatting.moment(None, "en") == formatting.MISSING
+
+
+def test_csv_values_are_plain() -> None:
+    assert formatting.csv_value(pd.NA) == ""
+    assert formatting.csv_value(3.0) == 3 and formatting.csv_value(3.5) == 3.5
+    at = pd.Timestamp("2026-06-03 10:00", tz="UTC")
+    assert formatting.csv_value(at) == "2026-06-03T10:00:00+00:00"
