@@ -23,9 +23,15 @@ from leadscore.data.source_config import (
     SourceConfig,
     TableSource,
     TimeSequence,
+)
+from leadscore.data.tables import (
+    EVENT_TYPES,
+    TABLE_NAMES,
+    TABLES,
+    column_names,
+    empty_table,
     known_columns,
 )
-from leadscore.data.tables import EVENT_TYPES, TABLE_NAMES, TABLES, column_names, empty_table
 from leadscore.data.validation import Reference, schema_problems, table_schema
 
 # tables a source may leave out; they are then empty

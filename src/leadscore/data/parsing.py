@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadscore.data.source_config import NumberFormat, TimestampFormat
+from leadscore.data.formats import NumberFormat, TimestampFormat
 from leadscore.data.tables import ColumnKind
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")

@@ -162,6 +162,11 @@ def column_names(table: str) -> list[str]:
     return [c.name for c in TABLES[table].columns]
 
 
+def known_columns(table: str) -> set[str]:
+    """The canonical columns of ``table``, as a set."""
+    return set(column_names(table))
+
+
 def empty_table(table: str) -> pd.DataFrame:
     """``table`` with its canonical columns and no rows, for sources that lack it."""
     return pd.DataFrame(
