@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from leadscore.data.tables import column_names, empty_table
+from leadscore.data.tables import TRADE_FAIR_VISIT, column_names, empty_table
 from leadscore.store import schema
 from leadscore.store.arrow_reads import ARROW_FROM, fetch_arrow
 from leadscore.store.database import database_url, engine_for, upgrade
@@ -260,11 +260,13 @@ class Store:
         moments = from_micros(np.array([r[1] for r in rows], dtype=np.int64))
         return pd.Series(moments.array, index=index, dtype="datetime64[us, UTC]")
 
-    def campaign_members(self) -> pd.DataFrame:
-        """Which customers each campaign reached (customer_id, campaign, and whether a
-        trade-fair scan was among their events of it: ``fair``)."""
+    def campaign_members(self, marked_event_type: str = TRADE_FAIR_VISIT) -> pd.DataFrame:
+        """Which customers each campaign reached (customer_id, campaign, and whether an
+        event of ``marked_event_type`` was among their events of it: ``fair``, as the
+        default is the canonical model's trade-fair scan)."""
         events = schema.events
-        fair = sa.func.max(sa.case((events.c.event_type == "trade_fair_visit", 1), else_=0))
+        marked = events.c.event_type == marked_event_type
+        fair = sa.func.max(sa.case((marked, 1), else_=0))
         query = (
             sa.select(events.c.customer_id, events.c.campaign, fair)
             .where(events.c.campaign.is_not(None))
