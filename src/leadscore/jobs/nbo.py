@@ -33,7 +33,7 @@ from leadscore.jobs.tracked import lineage, log_and_register
 from leadscore.models.nbo import LOCALISED_NAMES
 from leadscore.training.config import TrainingConfig
 from leadscore.training.nbo import fit_nbo, offer_labels
-from leadscore.training.offer_response import ResponseData, response_data
+from leadscore.training.response_rows import ResponseData, response_data
 
 # what an NBO model keeps of the catalog (the names a reader sees, where given)
 CATALOG_COLUMNS = ("offer_id", "name", "kind", "value", "currency", *LOCALISED_NAMES.values())
