@@ -29,7 +29,7 @@ from leadscore.jobs.nbo import offers_made
 from leadscore.synthetic import GeneratedCRM, SyntheticConfig, generate_crm
 from leadscore.synthetic.generate import TRUTH_DIR
 from leadscore.training.config import TrainingConfig, load_training_config
-from leadscore.training.offer_response import ResponseData
+from leadscore.training.response_rows import ResponseData
 
 # a moment after the synthetic history ends, so 'future timestamp' checks are repeatable
 NOW = pd.Timestamp("2026-11-27", tz="UTC")

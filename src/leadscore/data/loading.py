@@ -14,18 +14,20 @@ import pandas as pd
 
 from leadscore.common.errors import InputError
 from leadscore.data.identifiers import identifier_columns
-from leadscore.data.parsing import PARSE_FIXES, infer_kind, parse_column
+from leadscore.data.mapping import map_columns
+from leadscore.data.parsing import parse_table
 from leadscore.data.problems import Problem
+from leadscore.data.quarantine import missing_columns_problems, quarantine_rows
 from leadscore.data.reading import read_raw
-from leadscore.data.source_config import (
-    DerivedColumn,
-    FlagLabel,
-    SourceConfig,
-    TableSource,
-    TimeSequence,
+from leadscore.data.source_config import SourceConfig
+from leadscore.data.tables import (
+    EVENT_TYPES,
+    TABLE_NAMES,
+    TABLES,
+    column_names,
+    empty_table,
     known_columns,
 )
-from leadscore.data.tables import EVENT_TYPES, TABLE_NAMES, TABLES, column_names, empty_table
 from leadscore.data.validation import Reference, schema_problems, table_schema
 
 # tables a source may leave out; they are then empty
@@ -212,17 +214,17 @@ def _load_table(
         result.problems.append(raw)
         return None
     result.notes.extend(f"{file}: {note}" for note in raw.notes)
-    frame = _map_columns(raw.frame, spec, source, name)
+    frame = map_columns(raw.frame, spec, source, name)
     frame, dropped = _without_empty_columns(frame, name)
     if dropped:
         result.notes.append(f"{file}: {dropped}")
     problems: list[Problem] = list(raw.unreadable)
     missing = [c for c in TABLES[name].required if c not in frame.columns]
     if missing:
-        problems.extend(_missing_columns_problems(file, name, missing, raw.frame))
+        problems.extend(missing_columns_problems(file, name, missing, raw.frame))
         parsed = frame.iloc[0:0]
     else:
-        parsed, parse_problems = _parse(frame, spec, source, name, file)
+        parsed, parse_problems = parse_table(frame, spec, source, name, file)
         valid = parsed.drop(index=_rows(parse_problems), errors="ignore")
         schema = table_schema(name, [c for c in valid.columns if c in known_columns(name)], ref)
         found = schema_problems(valid, schema, file=file, table=name, ref=ref)
@@ -232,7 +234,7 @@ def _load_table(
     if id_column is not None:
         result.rejected_ids[name] = _rejected_ids(frame, bad_rows, id_column)
     result.problems.extend(problems)
-    result.rejected[name] = _quarantine_rows(raw.frame, problems)
+    result.rejected[name] = quarantine_rows(raw.frame, problems)
     accepted = _in_time_order(parsed.drop(index=bad_rows, errors="ignore"), name)
     result.reports.append(
         TableReport(
@@ -274,204 +276,6 @@ def _in_time_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 def _rows(problems: list[Problem]) -> list[int]:
     return sorted({p.row - 1 for p in problems if p.row is not None})
-
-
-def _map_columns(
-    raw: pd.DataFrame, spec: TableSource, source: SourceConfig, table: str
-) -> pd.DataFrame:
-    kept = raw.drop(columns=[c for c in spec.drop if c in raw.columns])
-    frame = _coalesced(kept.rename(columns=spec.rename))
-    for column, derived in spec.derive.items():
-        frame[column] = _derived(frame, derived, column)
-    if spec.customer_id is not None:
-        prefix = spec.customer_id.row_number.prefix
-        width = len(str(int(frame.index.max()) + 1 if len(frame) else 0))
-        frame["customer_id"] = [f"{prefix}{i + 1:0{width}d}" for i in frame.index]
-    if spec.created_at is not None:
-        frame["created_at"] = _sequence(frame, spec.created_at.sequence, source.timezone)
-    if spec.event_types and "event_type" in frame.columns:
-        frame["event_type"] = frame["event_type"].replace(spec.event_types)
-    if table == "customers" and isinstance(source.label, FlagLabel):
-        frame = _flag_label(frame, source.label)
-    return frame
-
-
-def _coalesced(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns renamed to the same name become one: the first value present wins.
-
-    Flattened JSON often spells a key two ways (``value.offer id``, ``value.offer_id``).
-    """
-    if frame.columns.is_unique:
-        return frame
-    out = {}
-    for name in dict.fromkeys(frame.columns):
-        same = frame.loc[:, frame.columns == name]
-        out[name] = same.iloc[:, 0] if same.shape[1] == 1 else same.bfill(axis=1).iloc[:, 0]
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _derived(frame: pd.DataFrame, derived: DerivedColumn, column: str) -> pd.Series:
-    if derived.template is not None:
-        try:
-            values = [derived.template.format_map(row) for row in _text_rows(frame)]
-        except KeyError as exc:
-            raise InputError(
-                f"derive.{column}.template names {exc}, which is not a column "
-                f"(columns: {', '.join(map(str, frame.columns[:20]))})"
-            ) from None
-        series = pd.Series(values, index=frame.index, dtype="str")
-    else:
-        if derived.source not in frame.columns:
-            raise InputError(
-                f"derive.{column}.from: no column '{derived.source}' "
-                f"(columns: {', '.join(map(str, frame.columns[:20]))})"
-            )
-        series = frame[derived.source]
-    return series.replace(derived.values) if derived.values else series
-
-
-def _text_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
-    text = frame.astype("str").where(frame.notna(), "")
-    return text.to_dict(orient="records")
-
-
-def _sequence(frame: pd.DataFrame, seq: TimeSequence, timezone: str) -> pd.Series:
-    """Rows spread evenly from start to end in time order: file order, reversed, or a column's."""
-    start = pd.Timestamp(seq.start).tz_localize(timezone).tz_convert("UTC")
-    end = pd.Timestamp(seq.end).tz_localize(timezone).tz_convert("UTC")
-    n = len(frame)
-    rank = np.arange(n)
-    if seq.order_by is not None:
-        if seq.order_by not in frame.columns:
-            raise InputError(
-                f"created_at.sequence.order_by: no column '{seq.order_by}' "
-                f"(columns: {', '.join(map(str, frame.columns[:20]))})"
-            )
-        key = frame[seq.order_by]
-        numeric = pd.to_numeric(key, errors="coerce")
-        key = numeric if numeric.notna().sum() == key.notna().sum() else key.astype("str")
-        rank = np.empty(n, dtype=np.int64)
-        rank[np.argsort(key.to_numpy(), kind="stable")] = np.arange(n)
-    if seq.newest_first:
-        rank = n - 1 - rank
-    step = (end - start) / max(n - 1, 1)
-    return pd.Series(start + step * rank, index=frame.index)
-
-
-def _flag_label(frame: pd.DataFrame, label: FlagLabel) -> pd.DataFrame:
-    if label.column not in frame.columns:
-        return frame  # reported as a missing required column below
-    raw = (
-        frame[label.column].astype("str").str.strip().str.lower().where(frame[label.column].notna())
-    )
-    positive = {str(v).lower() for v in label.positive}
-    converted = pd.Series(raw.isin(positive), index=frame.index, dtype="boolean")
-    if label.negative is not None:
-        negative = {str(v).lower() for v in label.negative}
-        converted[~raw.isin(positive | negative)] = pd.NA
-    out = frame.drop(columns=[label.column]) if label.column != "converted" else frame
-    return out.assign(converted=converted)
-
-
-def _missing_columns_problems(
-    file: str, table: str, missing: list[str], raw: pd.DataFrame
-) -> list[Problem]:
-    """One problem for the table, and every row rejected for it, so the counts add up."""
-    available = ", ".join(map(str, raw.columns[:20]))
-    fix = (
-        f"add the column(s), or map yours with 'rename: {{your_column: {missing[0]}}}' in "
-        "the source config"
-    )
-    if len(raw.columns) == 1 and any(sep in str(raw.columns[0]) for sep in ";\t|"):
-        fix += "; the header looks like one column: set the separator, e.g. read: {sep: ';'}"
-    message = f"required column(s) {missing} missing (file has: {available})"
-    column = ", ".join(missing)
-    whole = Problem(file, table, column, None, None, "required_columns", message, fix)
-    row_message = f"not loaded: its table lacks the required column(s) {missing}"
-    per_row = [
-        Problem(file, table, column, int(i) + 1, None, "table_unusable", row_message, fix)
-        for i in raw.index
-    ]
-    return [whole, *per_row]
-
-
-def _parse(
-    frame: pd.DataFrame, spec: TableSource, source: SourceConfig, table: str, file: str
-) -> tuple[pd.DataFrame, list[Problem]]:
-    kinds = {c.name: c.kind for c in TABLES[table].columns if c.name in frame.columns}
-    kinds |= {c: k for c, k in spec.types.items() if c in frame.columns}
-    kinds |= {c: "timestamp" for c in spec.timestamps if c in frame.columns}
-    for column in frame.columns:
-        if column not in kinds and column not in source.post_outcome_columns:
-            kinds[column] = infer_kind(frame[column], spec.numbers)
-    parsed = {}
-    problems: list[Problem] = []
-    for column in frame.columns:
-        kind = kinds.get(column)
-        if kind is None:
-            parsed[column] = frame[column]
-            continue
-        values, failed = parse_column(
-            frame[column],
-            kind,
-            timezone=source.timezone,
-            timestamp_format=spec.timestamps.get(column),
-            numbers=spec.numbers,
-        )
-        parsed[column] = values
-        bad = failed.to_numpy(dtype=bool)
-        if not bad.any():
-            continue
-        rows = (frame.index.to_numpy()[bad] + 1).tolist()
-        shown = frame[column][bad].astype("str").str.slice(0, 200).tolist()
-        check, message, fix = f"type_{kind}", f"cannot read value as {kind}", PARSE_FIXES[kind]
-        problems += [
-            Problem(file, table, column, row, value, check, message, fix)
-            for row, value in zip(rows, shown, strict=True)
-        ]
-    return pd.DataFrame(parsed, index=frame.index), problems
-
-
-def _quarantine_rows(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    """Each rejected row with its original values (none for unreadable rows) and reasons.
-
-    Reasons are categories: a million rows rejected for the same reason hold one string.
-    """
-    located = [p for p in problems if p.row is not None]
-    texts: dict[str, int] = {}  # reason text -> code
-    code_of: dict[tuple[str | None, str], int] = {}
-
-    def code(problem: Problem) -> int:
-        key = (problem.column, problem.message)
-        if key not in code_of:
-            code_of[key] = texts.setdefault(f"{key[0]}: {key[1]}", len(texts))
-        return code_of[key]
-
-    rows = np.fromiter((p.row - 1 for p in located), np.int64, len(located))
-    codes = np.fromiter((code(p) for p in located), np.int64, len(located))
-    order = np.argsort(rows, kind="stable")
-    rows, codes = rows[order], codes[order]
-    unique_rows, first, counts = np.unique(rows, return_index=True, return_counts=True)
-    reason_codes = codes[first].copy()
-    names = list(texts)
-    for i in np.flatnonzero(counts > 1):  # rows with several reasons, joined one by one
-        joined = "; ".join(names[c] for c in codes[first[i] : first[i] + counts[i]])
-        reason_codes[i] = texts.setdefault(joined, len(texts))
-        if reason_codes[i] == len(names):
-            names.append(joined)
-    values = raw.reindex(pd.Index(unique_rows, dtype="int64"))
-    out = pd.DataFrame(
-        {
-            c: values[c]
-            if values[c].dtype == "str"
-            else values[c].astype("str").where(values[c].notna())
-            for c in values.columns
-        },
-        index=values.index,
-    )
-    out.insert(0, "_reason", pd.Categorical.from_codes(reason_codes, categories=names))
-    out.insert(0, "_row", unique_rows + 1)
-    return out.reset_index(drop=True)
 
 
 def _assemble(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadscore.data.source_config import NumberFormat, TimestampFormat
-from leadscore.data.tables import ColumnKind
+from leadscore.data.formats import NumberFormat, TimestampFormat
+from leadscore.data.problems import Problem
+from leadscore.data.source_config import SourceConfig, TableSource
+from leadscore.data.tables import TABLES, ColumnKind
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
 _OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -195,3 +197,42 @@ def infer_kind(values: pd.Series, numbers: NumberFormat | None = None) -> Column
     if _to_number(present, numbers).notna().all():
         return "float"
     return "category"
+
+
+def parse_table(
+    frame: pd.DataFrame, spec: TableSource, source: SourceConfig, table: str, file: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Every column of ``table`` parsed as its kind (canonical, declared in ``spec``, or
+    inferred), with a problem for each value present that cannot be read so."""
+    kinds = {c.name: c.kind for c in TABLES[table].columns if c.name in frame.columns}
+    kinds |= {c: k for c, k in spec.types.items() if c in frame.columns}
+    kinds |= {c: "timestamp" for c in spec.timestamps if c in frame.columns}
+    for column in frame.columns:
+        if column not in kinds and column not in source.post_outcome_columns:
+            kinds[column] = infer_kind(frame[column], spec.numbers)
+    parsed = {}
+    problems: list[Problem] = []
+    for column in frame.columns:
+        kind = kinds.get(column)
+        if kind is None:
+            parsed[column] = frame[column]
+            continue
+        values, failed = parse_column(
+            frame[column],
+            kind,
+            timezone=source.timezone,
+            timestamp_format=spec.timestamps.get(column),
+            numbers=spec.numbers,
+        )
+        parsed[column] = values
+        bad = failed.to_numpy(dtype=bool)
+        if not bad.any():
+            continue
+        rows = (frame.index.to_numpy()[bad] + 1).tolist()
+        shown = frame[column][bad].astype("str").str.slice(0, 200).tolist()
+        check, message, fix = f"type_{kind}", f"cannot read value as {kind}", PARSE_FIXES[kind]
+        problems += [
+            Problem(file, table, column, row, value, check, message, fix)
+            for row, value in zip(rows, shown, strict=True)
+        ]
+    return pd.DataFrame(parsed, index=frame.index), problems

@@ -7,53 +7,24 @@ and its data can move together. A directory in canonical layout needs no config:
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from leadscore.common.config import StrictModel, read_yaml, validated
 from leadscore.common.errors import InputError
-from leadscore.data.tables import TABLE_NAMES, TABLES, ColumnKind
-
-FileFormat = Literal["csv", "parquet", "jsonl", "json"]
-# file name endings and the format they mean; a compression ending (.gz) may follow
-FORMAT_OF_SUFFIX: dict[str, FileFormat] = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-}
-COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz")
-# read_csv options that leadscore sets itself or that have a key of their own
-_READ_OPTIONS_ELSEWHERE = {
-    "dayfirst": "timestamps: {column: {dayfirst: true}}",
-    "date_format": "timestamps: {column: {format: '%d.%m.%Y'}}",
-    "parse_dates": "timestamps: {column: {format: ...}} (timestamps are parsed by leadscore)",
-    "date_parser": "timestamps: {column: {format: ...}}",
-    "decimal": "numbers: {decimal: ','}",
-    "thousands": "numbers: {thousands: '.'}",
-    "dtype": "types: {column: float}",
-    "converters": "types: {column: ...} or derive: {column: {from: ..., values: ...}}",
-    "encoding": "encoding: cp1252 (a key of the table, beside path)",
-    "filepath_or_buffer": "path:",
-    "engine": "nothing (leadscore reads with the C engine and quarantines ragged rows)",
-    "on_bad_lines": "nothing (ragged rows are quarantined with their row number)",
-}
-
-
-@cache
-def _read_csv_options() -> frozenset[str]:
-    return frozenset(inspect.signature(pd.read_csv).parameters)
+from leadscore.data.formats import (
+    FORMAT_OF_SUFFIX,
+    FileFormat,
+    NumberFormat,
+    TimestampFormat,
+    check_read_options,
+    file_format,
+)
+from leadscore.data.tables import TABLE_NAMES, ColumnKind
 
 
 class RowNumberId(StrictModel):
@@ -92,45 +63,6 @@ class IdFromRowNumber(StrictModel):
 
 class CreatedFromSequence(StrictModel):
     sequence: TimeSequence
-
-
-TimeUnit = Literal["seconds", "milliseconds", "minutes", "hours", "days"]
-
-
-class TimestampFormat(StrictModel):
-    """How a timestamp column is written, where it is not ISO 8601.
-
-    ``format`` is a strftime pattern (``%d.%m.%Y %H:%M`` for German dates);
-    ``unit`` reads numbers as time since ``origin`` (``unix`` for epoch seconds).
-    """
-
-    format: str | None = Field(default=None, description="strftime pattern, e.g. '%d.%m.%Y'")
-    dayfirst: bool = Field(default=False, description="read 06.01.2025 as 6 January")
-    unit: TimeUnit | None = Field(default=None, description="numbers are time since origin")
-    origin: datetime | Literal["unix"] = Field(
-        default="unix", description="the moment 0 of a unit ('unix': 1970-01-01 UTC)"
-    )
-
-    @model_validator(mode="after")
-    def _one_way(self) -> TimestampFormat:
-        if self.unit is not None and (self.format is not None or self.dayfirst):
-            raise ValueError("give either unit (numbers) or format/dayfirst (text), not both")
-        if self.unit is None and self.origin != "unix":
-            raise ValueError("origin needs a unit (e.g. unit: hours)")
-        return self
-
-
-class NumberFormat(StrictModel):
-    """How numbers are written: German exports use ``decimal: ','`` and ``thousands: '.'``."""
-
-    decimal: str = Field(default=".", min_length=1, max_length=1)
-    thousands: str | None = Field(default=None, min_length=1, max_length=1)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> NumberFormat:
-        if self.thousands == self.decimal:
-            raise ValueError("decimal and thousands separators must differ")
-        return self
 
 
 class DerivedColumn(StrictModel):
@@ -232,12 +164,7 @@ class TableSource(StrictModel):
     @field_validator("read")
     @classmethod
     def _known_read_options(cls, options: dict[str, Any]) -> dict[str, Any]:
-        for key in options:
-            if key in _READ_OPTIONS_ELSEWHERE:
-                raise ValueError(f"'{key}' is not set here; use {_READ_OPTIONS_ELSEWHERE[key]}")
-            if key not in _read_csv_options():
-                raise ValueError(f"'{key}' is not an option of pandas.read_csv")
-        return options
+        return check_read_options(options)
 
     @model_validator(mode="after")
     def _known_format(self) -> TableSource:
@@ -254,14 +181,6 @@ class TableSource(StrictModel):
     @property
     def file_format(self) -> FileFormat:
         return self.format or file_format(self.path)  # type: ignore[return-value]
-
-
-def file_format(path: Path) -> FileFormat | None:
-    """The format a file name means (``leads.csv.gz``: csv), or None."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
-        suffixes = suffixes[:-1]
-    return FORMAT_OF_SUFFIX.get(suffixes[-1]) if suffixes else None
 
 
 class FlagLabel(StrictModel):
@@ -446,7 +365,3 @@ def resolve_source(source: Path, *, customers_required: bool = True) -> SourceCo
     raise InputError(
         f"{source}: expected a directory in canonical layout or a source config (.yaml)"
     )
-
-
-def known_columns(table: str) -> set[str]:
-    return {c.name for c in TABLES[table].columns}

@@ -116,6 +116,9 @@ class EventType:
     meaning: str
 
 
+# the canonical event of a lead met at a trade fair: the sales board counts each campaign's
+TRADE_FAIR_VISIT = "trade_fair_visit"
+
 # The event types the shipped feature sets read. Map yours onto them with ``event_types:``
 # in the source config; other types load too, and count only in features that name them.
 EVENT_TYPES: dict[str, EventType] = {
@@ -129,7 +132,7 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("email_click", "email", "a link in a marketing e-mail was clicked"),
         EventType("webinar_registered", "webinar", "registered for a webinar"),
         EventType("webinar_attended", "webinar", "attended a webinar"),
-        EventType("trade_fair_visit", "trade_fair", "visited the stand / badge scanned at a fair"),
+        EventType(TRADE_FAIR_VISIT, "trade_fair", "visited the stand / badge scanned at a fair"),
         EventType("call", "sales", "a sales call took place"),
         EventType("meeting", "sales", "a sales meeting took place"),
         EventType("quote_request", "sales", "asked for a quote (offer_id: for what)"),
@@ -160,6 +163,11 @@ _EMPTY_DTYPES: dict[ColumnKind, str] = {
 def column_names(table: str) -> list[str]:
     """The canonical columns of ``table``, in their order."""
     return [c.name for c in TABLES[table].columns]
+
+
+def known_columns(table: str) -> set[str]:
+    """The canonical columns of ``table``, as a set."""
+    return set(column_names(table))
 
 
 def empty_table(table: str) -> pd.DataFrame:

@@ -68,13 +68,12 @@ def evaluate_conversion(
     fitted: FittedConversion,
     config: TrainingConfig,
     truth: pd.DataFrame | None,
-    timings: dict[str, float],
     *,
     logistic: LinearModel | None,
     rivals: dict[str, np.ndarray] | None = None,
 ) -> Evaluation:
-    """Report on test against the baselines (``timings`` gains this step's parts): the
-    points score where the config has one, the ``logistic`` regression's own
+    """Report on test against the baselines (the evaluation's ``timings``: this step's
+    parts): the points score where the config has one, the ``logistic`` regression's own
     probabilities, and any ``rivals``' probabilities of the test rows."""
     frame, label, split = rows.frame, rows.label, rows.split
     test_matrix = rows.matrices.test
@@ -88,7 +87,7 @@ def evaluate_conversion(
     test = frame.iloc[split.test].reset_index(drop=True)
     test["probability"] = test_probability
     per_grade = grade_table(test_margin, test_probability, test_label, model.metadata)
-    timings["evaluate"] = time.perf_counter() - clock
+    evaluate_seconds = time.perf_counter() - clock
 
     clock = time.perf_counter()
     baseline_scores = _baselines(rows, test, config, logistic) | (rivals or {})
@@ -96,12 +95,12 @@ def evaluate_conversion(
         name: _ranking_or_probability_metrics(test_label, values, name)
         for name, values in baseline_scores.items()
     }
-    timings["baselines"] = time.perf_counter() - clock
+    baselines_seconds = time.perf_counter() - clock
 
     clock = time.perf_counter()
     sample = np.random.default_rng(config.seed).permutation(len(split.test))[:SHAP_SAMPLE]
     shap_values = model.contributions(test_matrix[np.sort(sample)])
-    timings["shap"] = time.perf_counter() - clock
+    shap_seconds = time.perf_counter() - clock
 
     return Evaluation(
         model=model,
@@ -118,7 +117,11 @@ def evaluate_conversion(
         calibration_losses=fitted.calibration_losses,
         best_iteration=fitted.best_iteration,
         training_rows=rows.training_rows,
-        timings=timings,
+        timings={
+            "evaluate": evaluate_seconds,
+            "baselines": baselines_seconds,
+            "shap": shap_seconds,
+        },
     )
 
 

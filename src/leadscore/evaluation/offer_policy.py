@@ -30,13 +30,9 @@ from leadscore.models.nbo import NBOModel
 from leadscore.models.offer_response import OfferResponse, ResponseNBOModel
 from leadscore.training.config import TrainingConfig
 from leadscore.training.exposures import TAKEN, estimated_propensity
-from leadscore.training.offer_response import (
-    ANYWAY_PREFIX,
-    LEARNERS,
-    FittedResponse,
-    ResponseData,
-    fit_offer_response,
-)
+from leadscore.training.offer_response import FittedResponse, fit_offer_response
+from leadscore.training.response_learners import LEARNERS
+from leadscore.training.response_rows import ANYWAY_PREFIX, ResponseData
 
 LOGGING = "logging policy (as it chose)"
 LEARNT = "leadscore (incremental value)"

@@ -37,14 +37,15 @@ def train_conversion(
     table: FeatureTable, config: TrainingConfig, truth: pd.DataFrame | None = None
 ) -> Evaluation:
     """Fit, calibrate and grade on train/validation; report on test against baselines."""
-    timings: dict[str, float] = {}
     clock = time.perf_counter()
     rows, encoder = local_rows(table, config)
-    timings["prepare"] = time.perf_counter() - clock
+    prepare_seconds = time.perf_counter() - clock
     clock = time.perf_counter()
     booster = fit_booster(rows.matrices, rows.label, rows.split, encoder, config)
-    timings["lightgbm"] = time.perf_counter() - clock
-    return evaluate_and_choose(rows, table, encoder, booster, config, truth, timings)
+    lightgbm_seconds = time.perf_counter() - clock
+    evaluation = evaluate_and_choose(rows, table, encoder, booster, config, truth)
+    fitting = {"prepare": prepare_seconds, "lightgbm": lightgbm_seconds}
+    return dataclasses.replace(evaluation, timings={**fitting, **evaluation.timings})
 
 
 def evaluate_and_choose(
@@ -54,22 +55,22 @@ def evaluate_and_choose(
     booster: FittedBooster,
     config: TrainingConfig,
     truth: pd.DataFrame | None,
-    timings: dict[str, float],
 ) -> Evaluation:
     """Calibrate, grade and evaluate the booster against the baselines; then, where the
     config's ``algorithm`` allows it, the logistic regression as a model of its own, with
-    LightGBM as its rival, and keep the one the config chooses."""
+    LightGBM as its rival, and keep the one the config chooses. The evaluation's
+    ``timings``: these steps' parts."""
     clock = time.perf_counter()
     logistic = fit_logistic_rows(rows, encoder, config)
-    timings["logistic"] = time.perf_counter() - clock
+    logistic_seconds = time.perf_counter() - clock
     clock = time.perf_counter()
     fitted = fit_conversion_model(rows, table, encoder, booster, config)
-    timings["calibrate"] = time.perf_counter() - clock
+    fitting = {"logistic": logistic_seconds, "calibrate": time.perf_counter() - clock}
     evaluation = evaluate_conversion(
-        rows, table, encoder, fitted, config, truth, timings, logistic=logistic.core
+        rows, table, encoder, fitted, config, truth, logistic=logistic.core
     )
     if config.algorithm == "lightgbm":
-        return evaluation
+        return dataclasses.replace(evaluation, timings={**fitting, **evaluation.timings})
     simpler = evaluate_conversion(
         rows,
         table,
@@ -77,10 +78,14 @@ def evaluate_and_choose(
         fit_conversion_model(rows, table, encoder, logistic, config),
         config,
         truth,
-        timings,
         logistic=None,
         rivals={"lightgbm": evaluation.test["probability"].to_numpy()},
     )
+    # whichever model is kept, the parts of the evaluation that ran last are reported
+    # (as when both evaluations wrote into one dict of timings)
+    timings = {**fitting, **simpler.timings}
+    evaluation = dataclasses.replace(evaluation, timings=timings)
+    simpler = dataclasses.replace(simpler, timings=timings)
     ours, theirs = (
         f"AUC {m['roc_auc']:.4f}, log loss {m['log_loss']:.4f}"
         for m in (simpler.metrics, evaluation.metrics)
@@ -106,19 +111,21 @@ def evaluate_and_choose(
 
 
 def run_conversion(config: TrainingConfig, *, features_file: Path | None = None) -> JobResult:
-    timings: dict[str, float] = {}
     truth = ground_truth(config, "conversion")
     if config.dask is not None:
         if features_file is not None:
             raise InputError("the Dask job builds its features itself; leave --features out")
-        table, files, evaluation = _conversion_on_dask(config, truth, timings)
+        table, files, evaluation, timings = _conversion_on_dask(config, truth)
     else:
         clock = time.perf_counter()
         table, _, files = prepare_table(config, features_file)
-        timings["features"] = time.perf_counter() - clock
+        features_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
         evaluation = train_conversion(table, config, truth)
-        timings["train_evaluate"] = time.perf_counter() - clock
+        timings = {
+            "features": features_seconds,
+            "train_evaluate": time.perf_counter() - clock,
+        }
 
     clock = time.perf_counter()
     origin = lineage(files)
@@ -148,14 +155,15 @@ def run_conversion(config: TrainingConfig, *, features_file: Path | None = None)
         frames={TEST_TABLE: _test_table(evaluation, table)},
     )
     close_figures(figures)
-    timings["track"] = time.perf_counter() - clock
+    timings = {**timings, "track": time.perf_counter() - clock}
     return JobResult("conversion", evaluation, table, run, timings)
 
 
 def _conversion_on_dask(
-    config: TrainingConfig, truth: pd.DataFrame | None, timings: dict[str, float]
-) -> tuple[DaskFeatureTable, list[Path], Evaluation]:
-    """Features and the booster on the Dask cluster the config names (or a local one)."""
+    config: TrainingConfig, truth: pd.DataFrame | None
+) -> tuple[DaskFeatureTable, list[Path], Evaluation, dict[str, float]]:
+    """Features and the booster on the Dask cluster the config names (or a local one),
+    and the seconds each step took."""
     assert config.dask is not None
     if config.spine == "exposures":
         raise InputError(
@@ -175,15 +183,18 @@ def _conversion_on_dask(
             as_of=config.snapshot_dates or None,
             every_days=config.snapshot_every_days,
         )
-        timings["plan"] = time.perf_counter() - clock
+        plan_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
         # features are built as the booster's fit first needs them, on the cluster
-        steps: dict[str, float] = {}
-        rows, encoder, booster, audit = fit_booster_dask(table, config, client, steps)
-        table = dataclasses.replace(table, audit=audit)
-        evaluation = evaluate_and_choose(rows, table, encoder, booster, config, truth, steps)
-        timings["features_train_evaluate"] = time.perf_counter() - clock
-    return table, list(tables.files), evaluation
+        fit = fit_booster_dask(table, config, client)
+        table = dataclasses.replace(table, audit=fit.audit)
+        evaluation = evaluate_and_choose(fit.rows, table, fit.encoder, fit.booster, config, truth)
+        evaluation = dataclasses.replace(evaluation, timings={**fit.timings, **evaluation.timings})
+        timings = {
+            "plan": plan_seconds,
+            "features_train_evaluate": time.perf_counter() - clock,
+        }
+    return table, list(tables.files), evaluation, timings
 
 
 def _params(config: TrainingConfig, table: FeatureTable, evaluation: Evaluation) -> dict:

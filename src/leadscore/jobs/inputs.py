@@ -38,7 +38,7 @@ GROUND_TRUTH = Path("ground_truth")
 TEST_TABLE = "evaluation/test.parquet"  # the test rows the promotion gate scores
 
 
-@dataclass
+@dataclass(frozen=True)
 class JobResult:
     """A finished job: its evaluation (of the kind's own type), table and MLflow run."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
@@ -91,7 +91,7 @@ def load_monitor_config(path: Path | None) -> MonitorConfig:
     return MonitorConfig.model_validate(raw, context={"path": str(path)})
 
 
-@dataclass
+@dataclass(frozen=True)
 class MonitorReport:
     model: str
     version: str
@@ -159,17 +159,91 @@ def monitor(
     """The report of the champion of ``model_name`` (fetched from the registry once, so
     the model and the version it is reported as are the same) on the period before
     ``now``."""
+    champion, conversion = _champion(model_name)
+    model = conversion.model
+    reference = _reference(champion.run_id, conversion)
+    period = read_period(store, model, champion.version, now=now, days=config.period_days)
+    rng = np.random.default_rng(seed)  # drift's sample first, then the importance's
+    drift, score_drift = measure_drift(store, period, reference, model, config, rng)
+    # the realised figures are of the champion's scores old enough for their labels (the
+    # younger wait)
+    found = realised(
+        period.window[period.window["model_version"] == champion.version],
+        store.rows("outcomes"),
+        horizon=period.horizon,
+        now=now,
+    )
+    fairness = measure_fairness(store, period, found, model, config, seed)
+    measured = MonitorReport(
+        model=model_name,
+        version=champion.version,
+        run_id=champion.run_id,
+        since=period.since,
+        until=now,
+        scores=len(period.logged),
+        drift=drift,
+        score_drift=score_drift,
+        promised_auc=champion.metrics.get("test_roc_auc"),
+        estimated_auc=expected_auc(period.newest["probability"].to_numpy()),
+        reference_estimated_auc=expected_auc(np.asarray(reference.probability)),
+        importance=_importance(model, reference.matrix, rng),
+        expected_grades=expected_per_grade(period.newest["grade"], period.newest["probability"]),
+        realised=found,
+        segments=fairness.segments,
+        gaps=fairness.gaps,
+        proxies=fairness.proxies,
+        protected_present=present(config.protected, list(model.features)),
+    )
+    retrain, recommendation = recommend(measured, config)
+    figures = _figures(measured, reference.scores, period.ours["score"], psi_limit=config.psi)
+    return replace(measured, retrain=retrain, recommendation=recommendation, figures=figures)
+
+
+def _champion(model_name: str) -> tuple[tracking.ModelHandle, ConversionPredictor]:
+    """The champion of ``model_name`` as the registry holds it, and its conversion model."""
     if tracking.aliases(model_name)[tracking.CHAMPION] is None:
         raise InputError(f"no champion of {model_name} to monitor: train and promote one first")
     with tracking.fetched(model_name, tracking.CHAMPION) as champion:
         conversion = load_model_dir(champion.directory)
     if not isinstance(conversion, ConversionPredictor):
         raise InputError(f"{model_name} is no conversion model: name the conversion model")
-    model = conversion.model
-    names = list(model.features)
-    categorical = set(model.encoder.categories)
-    reference = tracking.download_run_table(champion.run_id, "evaluation/test.parquet")
-    since = now - pd.Timedelta(days=config.period_days)
+    return champion, conversion
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The champion's held-out rows (stored with its run) and what it made of them."""
+
+    rows: pd.DataFrame
+    matrix: np.ndarray
+    probability: np.ndarray
+    scores: pd.Series
+
+
+def _reference(run_id: str, conversion: ConversionPredictor) -> Reference:
+    rows = tracking.download_run_table(run_id, "evaluation/test.parquet")
+    matrix = conversion.model.encoder.matrix(rows)
+    probability = conversion.probability(matrix)
+    return Reference(rows, matrix, probability, pd.Series(score(probability)))
+
+
+@dataclass(frozen=True)
+class Period:
+    """The score log of the period monitored, and around it what its measures need."""
+
+    since: pd.Timestamp
+    horizon: pd.Timedelta  # how long a score waits for its label
+    window: pd.DataFrame  # the period and the year before it whose labels are in
+    logged: pd.DataFrame  # the period's scores, of any model
+    ours: pd.DataFrame  # the period's scores of the champion
+    newest: pd.DataFrame  # each lead's newest score of the champion in the period
+
+
+def read_period(
+    store: Store, model: PropensityModel, version: str, *, now: pd.Timestamp, days: int
+) -> Period:
+    """The score log of the ``days`` before ``now``, or an InputError if it is empty."""
+    since = now - pd.Timedelta(days=days)
     horizon = pd.Timedelta(days=int(model.metadata.get("horizon_days") or 30))
     # one read of the log: the period, and the year before it whose labels are in (the
     # labels of the period's own scores arrive after it)
@@ -182,37 +256,62 @@ def monitor(
             f"no score was logged from {since:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC in "
             f"{store.url}: rescore the leads (leadscore rescore) or serve them first"
         )
-    rng = np.random.default_rng(seed)
-    chosen = logged["seq"].to_numpy()
+    ours = logged[logged["model_version"] == version]
+    # performance is the champion's: each lead's newest score of the period
+    newest = ours.sort_values(["scored_at", "seq"]).drop_duplicates("customer_id", keep="last")
+    return Period(since, horizon, window, logged, ours, newest)
+
+
+def measure_drift(
+    store: Store,
+    period: Period,
+    reference: Reference,
+    model: PropensityModel,
+    config: MonitorConfig,
+    rng: np.random.Generator,
+) -> tuple[list[FeatureDrift], FeatureDrift | None]:
+    """Each feature's drift from the test rows to (a sample of) the period's scores, and
+    the drift of the champion's score (None where it logged none in the period)."""
+    names = list(model.features)
+    chosen = period.logged["seq"].to_numpy()
     if len(chosen) > config.sample:  # drift is measured on a uniform sample of the period
         chosen = np.sort(rng.choice(chosen, size=config.sample, replace=False))
     current = logged_features(store, chosen.tolist())
     thresholds = DriftThresholds(psi=config.psi, p_value=config.p_value)
     drift = feature_drift(
-        reference[[n for n in names if n in reference]],
+        reference.rows[[n for n in names if n in reference.rows]],
         current[[n for n in names if n in current]],
-        categorical=categorical,
+        categorical=set(model.encoder.categories),
         thresholds=thresholds,
     )
-    ours = logged[logged["model_version"] == champion.version]
-    reference_matrix = model.encoder.matrix(reference)
-    reference_probability = conversion.probability(reference_matrix)
-    reference_scores = pd.Series(score(reference_probability))
+    ours = period.ours
     score_drift = (
-        number_drift("score", reference_scores, ours["score"], thresholds) if len(ours) else None
+        number_drift("score", reference.scores, ours["score"], thresholds) if len(ours) else None
     )
-    # performance is the champion's: each lead's newest score of the period
-    newest = ours.sort_values(["scored_at", "seq"]).drop_duplicates("customer_id", keep="last")
-    # the realised figures are of the champion's scores old enough for their labels (the
-    # younger wait)
-    found = realised(
-        window[window["model_version"] == champion.version],
-        store.rows("outcomes"),
-        horizon=horizon,
-        now=now,
-    )
-    customers = store.customers(newest["customer_id"].tolist())
-    profile = newest.merge(customers, on="customer_id", how="left")
+    return drift, score_drift
+
+
+@dataclass(frozen=True)
+class Fairness:
+    segments: pd.DataFrame
+    gaps: pd.DataFrame
+    proxies: dict[str, pd.DataFrame]  # protected field: the features that stand in for it
+
+
+def measure_fairness(
+    store: Store,
+    period: Period,
+    found: Realised,
+    model: PropensityModel,
+    config: MonitorConfig,
+    seed: int,
+) -> Fairness:
+    """Outcomes per segment (of the labelled scores where there are any, else of the
+    period's newest), their largest gaps, and the features that stand in for each
+    protected field."""
+    names = list(model.features)
+    customers = store.customers(period.newest["customer_id"].tolist())
+    profile = period.newest.merge(customers, on="customer_id", how="left")
     labels = found.scores
     if len(labels):
         last = labels.sort_values("scored_at").drop_duplicates("customer_id", keep="last")
@@ -232,32 +331,10 @@ def monitor(
                 pd.Series(sample[field_name].to_numpy(), index=sample["seq"]).reindex(
                     features.index
                 ),
-                categorical=categorical,
+                categorical=set(model.encoder.categories),
                 limit=limits.proxy_auc,
             )
-    report = MonitorReport(
-        model=model_name,
-        version=champion.version,
-        run_id=champion.run_id,
-        since=since,
-        until=now,
-        scores=len(logged),
-        drift=drift,
-        score_drift=score_drift,
-        promised_auc=champion.metrics.get("test_roc_auc"),
-        estimated_auc=expected_auc(newest["probability"].to_numpy()),
-        reference_estimated_auc=expected_auc(np.asarray(reference_probability)),
-        importance=_importance(model, reference_matrix, rng),
-        expected_grades=expected_per_grade(newest["grade"], newest["probability"]),
-        realised=found,
-        segments=segments,
-        gaps=largest_gaps(segments, limits),
-        proxies=found_proxies,
-        protected_present=present(config.protected, names),
-    )
-    report.retrain, report.recommendation = recommend(report, config)
-    report.figures = _figures(report, reference_scores, ours["score"], psi_limit=config.psi)
-    return report
+    return Fairness(segments, largest_gaps(segments, limits), found_proxies)
 
 
 IMPORTANCE_ROWS = 5_000  # test rows whose TreeSHAP values weigh the features

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from leadscore.store import schema
 from leadscore.store.database import insert_skipping_held, json_text
+from leadscore.store.driver import chunks
 from leadscore.store.moments import from_micros, micros
-from leadscore.store.store import Store, chunks
+from leadscore.store.store import Store
 
 ORIGINS = ("request", "rescore")
 

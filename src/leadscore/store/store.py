@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pydantic_core
 import sqlalchemy as sa
 
-from leadscore.data.tables import column_names, empty_table
+from leadscore.data.tables import TRADE_FAIR_VISIT, column_names, empty_table
 from leadscore.store import schema
 from leadscore.store.arrow_reads import ARROW_FROM, fetch_arrow
 from leadscore.store.database import database_url, engine_for, upgrade
+from leadscore.store.driver import chunks, fetched, insert_rows
 from leadscore.store.keys import row_keys
 from leadscore.store.moments import from_micros, micros, to_micros
+from leadscore.store.values import grouped_by_customer, json_profiles, nones, parsed_json, typed
 
-CHUNK = 5_000  # rows per statement: within SQLite's limit of bound values per statement
 OFFER_COLUMNS = column_names("offers")
 # the columns of the appended tables besides customer_id and ts, in canonical order
 APPENDED_COLUMNS = {
@@ -80,7 +80,7 @@ class Store:
             if "converted" in frame
             else pd.Series([None] * len(frame))
         ).tolist()
-        profiles = _profiles(frame[profile_columns])
+        profiles = json_profiles(frame[profile_columns])
         stamp = micros(now)
         rows = [
             {
@@ -161,7 +161,7 @@ class Store:
         moments = to_micros(frame["ts"])
         keyed = self._keyed(table, frame, moments)
         keys = row_keys(table, keyed, ["customer_id", "ts", *columns])
-        values = {c: _nones(keyed[c]) for c in columns}
+        values = {c: nones(keyed[c]) for c in columns}
         customer_ids = keyed["customer_id"].astype(str).tolist()
         stamp = micros(now)
         seen: set[str] = set()
@@ -177,7 +177,7 @@ class Store:
         added = 0
         with self.engine.begin() as connection:
             for chunk in chunks(rows):
-                added += _insert_rows(connection, target, chunk)
+                added += insert_rows(connection, target, chunk)
         return Appended(table, added, len(frame) - added)
 
     def clear(self) -> None:
@@ -260,11 +260,13 @@ class Store:
         moments = from_micros(np.array([r[1] for r in rows], dtype=np.int64))
         return pd.Series(moments.array, index=index, dtype="datetime64[us, UTC]")
 
-    def campaign_members(self) -> pd.DataFrame:
-        """Which customers each campaign reached (customer_id, campaign, and whether a
-        trade-fair scan was among their events of it: ``fair``)."""
+    def campaign_members(self, marked_event_type: str = TRADE_FAIR_VISIT) -> pd.DataFrame:
+        """Which customers each campaign reached (customer_id, campaign, and whether an
+        event of ``marked_event_type`` was among their events of it: ``fair``, as the
+        default is the canonical model's trade-fair scan)."""
         events = schema.events
-        fair = sa.func.max(sa.case((events.c.event_type == "trade_fair_visit", 1), else_=0))
+        marked = events.c.event_type == marked_event_type
+        fair = sa.func.max(sa.case((marked, 1), else_=0))
         query = (
             sa.select(events.c.customer_id, events.c.campaign, fair)
             .where(events.c.campaign.is_not(None))
@@ -308,7 +310,7 @@ class Store:
         frame = pd.DataFrame({"customer_id": list(ids), "created_at": from_micros(list(created))})
         if any(c is not None for c in converted):
             frame["converted"] = pd.array(list(converted), dtype="boolean")
-        attributes = pd.DataFrame([_parsed(p) for p in profiles])
+        attributes = pd.DataFrame([parsed_json(p) for p in profiles])
         return pd.concat([frame, attributes], axis=1)
 
     def rows(
@@ -338,12 +340,12 @@ class Store:
                 frame = None if arrow is None else arrow.to_pandas()
         if frame is None:
             rows = self._rows(query, target.c.customer_id, customer_ids, raw=True)
-            frame = _typed(pd.DataFrame(rows, columns=["customer_id", "ts", *columns]), selected)
+            frame = typed(pd.DataFrame(rows, columns=["customer_id", "ts", *columns]), selected)
         if frame.empty:
             return empty_table(table)
         frame["ts"] = from_micros(frame["ts"].to_numpy())
         if by_customer:
-            return _grouped_by_customer(frame)
+            return grouped_by_customer(frame)
         return frame.sort_values(["ts"], kind="stable").reset_index(drop=True)
 
     def _counted_rows(
@@ -362,13 +364,13 @@ class Store:
         with self.engine.connect() as connection:
             connection.exec_driver_sql("BEGIN")  # one snapshot for the counts and the rows
             for chunk in chunks(wanted):
-                for customer_id, count in _fetched(connection, counted.where(key.in_(chunk))):
+                for customer_id, count in fetched(connection, counted.where(key.in_(chunk))):
                     ids.append(customer_id)
                     counts.append(count)
-                rows.extend(_fetched(connection, rows_of.where(key.in_(chunk))))
+                rows.extend(fetched(connection, rows_of.where(key.in_(chunk))))
         if sum(counts) != len(rows):  # pragma: no cover - one snapshot cannot differ
             raise RuntimeError("the store's rows changed while they were read; read again")
-        frame = _typed(pd.DataFrame(rows, columns=[c.name for c in selected[1:]]), selected[1:])
+        frame = typed(pd.DataFrame(rows, columns=[c.name for c in selected[1:]]), selected[1:])
         codes = np.repeat(np.arange(len(ids)), counts)
         customers = pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype="str"))
         frame.insert(0, "customer_id", customers)
@@ -403,17 +405,17 @@ class Store:
         the driver gives them, for columns of plain types (a million events' rows came
         five times faster than through SQLAlchemy's rows)."""
 
-        def fetched(statement: sa.Select) -> list[tuple]:
+        def read(statement: sa.Select) -> list[tuple]:
             if raw:
-                return _fetched(connection, statement)
+                return fetched(connection, statement)
             return [tuple(r) for r in connection.execute(statement)]
 
         with self.engine.connect() as connection:
             if customer_ids is None:
-                return fetched(query)
+                return read(query)
             out: list[tuple] = []
             for chunk in chunks(list(dict.fromkeys(customer_ids))):
-                out.extend(fetched(query.where(key.in_(chunk))))
+                out.extend(read(query.where(key.in_(chunk))))
             return out
 
 
@@ -439,106 +441,3 @@ _FRESHNESS = _freshness_statement()
 
 def _reopened(url: str) -> Store:
     return Store(engine_for(url))
-
-
-def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> int:
-    """Insert rows, skipping those whose key the store holds; how many went in. The
-    statement goes to the driver's executemany as it is (binding a thousand rows through
-    SQLAlchemy took longer than inserting them), and the driver counts the rows it added
-    (sqlite3 and psycopg sum an executemany's counts)."""
-    columns = [c.name for c in table.columns if c.name != "seq"]
-    dialect = connection.dialect
-    if dialect.name not in ("sqlite", "postgresql"):  # any other database, the plain way
-        held = set(
-            connection.scalars(
-                sa.select(table.c.row_key).where(table.c.row_key.in_([r["row_key"] for r in rows]))
-            )
-        )
-        new = [r for r in rows if r["row_key"] not in held]
-        if new:
-            connection.execute(table.insert(), new)
-        return len(new)
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    statement = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT (row_key) DO NOTHING"
-    )
-    result = connection.exec_driver_sql(statement, [tuple(r[c] for c in columns) for r in rows])
-    return int(result.rowcount)
-
-
-def _parsed(value: str | dict) -> dict:
-    """A JSON object as the driver gave it: text (SQLite) or parsed (psycopg)."""
-    return value if isinstance(value, dict) else pydantic_core.from_json(value)
-
-
-def _fetched(connection: sa.Connection, statement: sa.Select) -> list[tuple]:
-    """The rows as the driver gives them (for columns of plain types: SQLAlchemy's rows
-    cost more than the database's answer)."""
-    return connection.execute(statement).cursor.fetchall()  # type: ignore[union-attr]
-
-
-def _grouped_by_customer(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows with their customer column a categorical of the ids in order, each
-    customer's rows together (a stable sort, where chunks of ids came out of order)."""
-    customer = frame["customer_id"]
-    if isinstance(customer.dtype, pd.CategoricalDtype):
-        codes = customer.cat.codes.to_numpy()
-        if customer.cat.categories.is_monotonic_increasing and (np.diff(codes) >= 0).all():
-            return frame
-        customer = customer.astype("str")
-    codes, ids = pd.factorize(customer, sort=True)
-    grouped = frame.assign(customer_id=pd.Categorical.from_codes(codes, categories=ids))
-    if (np.diff(codes) >= 0).all():
-        return grouped
-    return grouped.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
-
-
-def _typed(frame: pd.DataFrame, columns: Sequence[sa.Column]) -> pd.DataFrame:
-    """Columns the driver left as objects (a column empty in every row read) in the dtype
-    their type gives: text as text, numbers as floats, so every read has the same dtypes."""
-    typed = {}
-    for column in columns:
-        values = frame[column.name]
-        if values.dtype == object:
-            python = column.type.python_type
-            typed[column.name] = values.astype("float64" if python is float else "str")
-    return frame.assign(**typed) if typed else frame
-
-
-def _nones(values: pd.Series) -> list:
-    """A column's values as Python objects, None where missing."""
-    plain = values.astype("object")
-    return plain.where(plain.notna(), None).tolist()
-
-
-def _profiles(frame: pd.DataFrame) -> list[dict]:
-    """Profile attributes as JSON values: text, numbers, booleans, ISO moments, or null."""
-    columns = {}
-    for name in frame.columns:
-        values = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            shown = [None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in values]
-        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            shown = [_plain(v) for v in values.astype("object")]
-        else:
-            shown = [None if pd.isna(v) else str(v) for v in values.astype("object")]
-        columns[name] = shown
-    return [{name: columns[name][i] for name in columns} for i in range(len(frame))]
-
-
-def _plain(value: object) -> object:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else float(value)
-    return value

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
 import lightgbm as lgb
@@ -36,12 +37,23 @@ TREES_PER_BLOCK = 100
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class FittedOnDask:
+    """What a fit on the cluster brings back: the rows that come here for calibration and
+    evaluation, their encoder, the booster cut by early stopping, the leakage audit of
+    the rows here, and the seconds each step took (prepare, lightgbm)."""
+
+    rows: LocalRows
+    encoder: FeatureEncoder
+    booster: FittedBooster
+    audit: pd.DataFrame
+    timings: dict[str, float]
+
+
 def fit_booster_dask(
-    table: DaskFeatureTable, config: TrainingConfig, client: object, timings: dict[str, float]
-) -> tuple[LocalRows, FeatureEncoder, FittedBooster, pd.DataFrame]:
-    """Fit with ``DaskLGBMClassifier`` on the cluster; the rows that come here for
-    calibration and evaluation, their encoder, the booster cut by early stopping, and the
-    leakage audit of the rows here (``timings`` gains this step's parts)."""
+    table: DaskFeatureTable, config: TrainingConfig, client: object
+) -> FittedOnDask:
+    """Fit with ``DaskLGBMClassifier`` on the cluster (see ``FittedOnDask``)."""
     import dask  # the optional Dask engine loads only when a job runs on it
 
     if config.split.kind != "time":
@@ -72,7 +84,7 @@ def fit_booster_dask(
         rows, label, PartMatrices.encode(encoder, rows, split), split, ranges, training_rows
     )
     audit = leakage_audit(rows, table.feature_names, label, suspicious_auc=DEFAULT_SUSPICIOUS_AUC)
-    timings["prepare"] = time.perf_counter() - clock
+    prepare_seconds = time.perf_counter() - clock
 
     clock = time.perf_counter()
     booster = fit_dask_booster(
@@ -84,8 +96,8 @@ def fit_booster_dask(
         local.label[local.split.validation],
         patience=config.lightgbm.early_stopping_rounds,
     )
-    timings["lightgbm"] = time.perf_counter() - clock
-    return local, encoder, fitted, audit
+    timings = {"prepare": prepare_seconds, "lightgbm": time.perf_counter() - clock}
+    return FittedOnDask(local, encoder, fitted, audit, timings)
 
 
 def _local_rows(

@@ -3,6 +3,7 @@ against the same estimate on the test rows."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pandas as pd
@@ -94,7 +95,7 @@ def test_the_terminal_report_shows_each_feature_once_with_its_new_categories() -
         estimated=0.76,
         new={"f1": ("partner_portal",), "f12": ("fax",)},
     )
-    report.recommendation = "No need to retrain m v3."
+    report = dataclasses.replace(report, recommendation="No need to retrain m v3.")
     console = Console(file=io.StringIO(), width=200)
     print_monitor_report(report, console, logged_run=None)
     shown = console.file.getvalue()

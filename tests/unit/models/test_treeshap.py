@@ -6,24 +6,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from leadscore.models.treeshap import FastTreeShap, pattern_table, reads_feature
-
-
-def _data(seed: int, rows: int = 4000) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = np.column_stack(
-        [
-            rng.normal(size=rows),
-            rng.poisson(2.0, rows).astype(float),
-            rng.integers(0, 6, rows).astype(float),  # categorical codes
-            rng.normal(size=rows),
-        ]
-    )
-    x[rng.random(rows) < 0.15, 0] = np.nan
-    x[rng.random(rows) < 0.1, 2] = np.nan
-    x[rng.random(rows) < 0.2, 3] = 0.0
-    logit = x[:, 1] - 2 + np.nan_to_num(x[:, 0]) + (x[:, 2] == 3) - 0.5 * (x[:, 3] > 0.5)
-    return x, rng.random(rows) < 1 / (1 + np.exp(-logit))
+from leadscore.models.treeshap import FastTreeShap, reads_feature
+from tests.unit.models.mixed_rows import mixed_rows
 
 
 @pytest.mark.parametrize(
@@ -36,13 +20,13 @@ def _data(seed: int, rows: int = 4000) -> tuple[np.ndarray, np.ndarray]:
     ],
 )
 def test_values_equal_lightgbm_pred_contrib(params: dict) -> None:
-    x, y = _data(1)
+    x, y = mixed_rows(1)
     booster = lgb.train(
         {"objective": "binary", "verbosity": -1, "min_data_in_leaf": 5, **params},
         lgb.Dataset(x, y, categorical_feature=[2]),
         num_boost_round=40,
     )
-    test, _ = _data(2, rows=500)
+    test, _ = mixed_rows(2, rows=500)
     test[:5, 2] = [-1, 99, 2.7, np.nan, 5]  # unseen, negative and fractional codes
     explainer = FastTreeShap(booster)
     ours = explainer.contributions(test)
@@ -54,7 +38,7 @@ def test_values_equal_lightgbm_pred_contrib(params: dict) -> None:
 
 
 def test_early_stopped_boosters_are_explained_up_to_their_best_round() -> None:
-    x, y = _data(3)
+    x, y = mixed_rows(3)
     train, valid = lgb.Dataset(x[:3000], y[:3000]), lgb.Dataset(x[3000:], y[3000:])
     booster = lgb.train(
         {"objective": "binary", "verbosity": -1, "learning_rate": 0.3},
@@ -72,34 +56,8 @@ def test_early_stopped_boosters_are_explained_up_to_their_best_round() -> None:
     )
 
 
-def test_pattern_table_by_hand_for_two_features() -> None:
-    # d = 2: weights 1/2 for |T| = 0 and |T| = 1
-    z = np.array([0.25, 0.5])
-    table = pattern_table(z)
-    assert table[0b00] == pytest.approx(0.5 * 0.25 * 0.5)  # T = {}
-    assert table[0b01] == pytest.approx(0.5 * 0.25 * 0.5 + 0.5 * 0.5)  # T = {}, {0}
-    assert table[0b10] == pytest.approx(0.5 * 0.25 * 0.5 + 0.5 * 0.25)  # T = {}, {1}
-
-
-@pytest.mark.parametrize("rows", [1, 2, 5, 63, 64, 65, 129])
-def test_every_batch_size_gets_the_same_values(rows: int) -> None:
-    x, y = _data(4)
-    booster = lgb.train(
-        {"objective": "binary", "verbosity": -1, "num_leaves": 15},
-        lgb.Dataset(x, y, categorical_feature=[2]),
-        num_boost_round=30,
-    )
-    test, _ = _data(5, rows=rows)
-    explainer = FastTreeShap(booster)
-    expected = booster.predict(test, pred_contrib=True)
-    np.testing.assert_allclose(explainer.contributions(test), expected, atol=1e-9)
-    np.testing.assert_allclose(
-        explainer.margin(test), booster.predict(test, raw_score=True), atol=1e-9
-    )
-
-
 def test_values_of_a_partition_of_the_trees_add_up_to_the_models() -> None:
-    x, y = _data(6)
+    x, y = mixed_rows(6)
     booster = lgb.train(
         {"objective": "binary", "verbosity": -1, "num_leaves": 15},
         lgb.Dataset(x, y, categorical_feature=[2]),
@@ -110,7 +68,7 @@ def test_values_of_a_partition_of_the_trees_add_up_to_the_models() -> None:
     with_it = FastTreeShap(booster, keep=lambda tree: reads_feature(tree, 2))
     without = FastTreeShap(booster, keep=lambda tree: not reads_feature(tree, 2))
     assert with_it.n_trees + without.n_trees == booster.num_trees()
-    test, _ = _data(7, rows=300)
+    test, _ = mixed_rows(7, rows=300)
     assert np.all(without.contributions(test)[:, 2] == 0)  # the category is never read
     none = FastTreeShap(booster, keep=lambda tree: False)
     assert none.n_trees == 0 and not none.contributions(test).any() and not none.margin(test).any()

@@ -53,40 +53,6 @@ def test_canonical_tables_come_back_as_they_went_in(database: str, crm_data) -> 
     assert offers["name_de"].tolist() == crm_data.offers["name_de"].tolist()
 
 
-def test_a_retried_batch_adds_nothing(database: str) -> None:
-    store = Store.open(database)
-    events = pd.DataFrame(
-        {
-            "customer_id": ["C-1", "C-1", "C-2", "C-2"],
-            "ts": pd.to_datetime(
-                [
-                    "2026-11-01 10:00:00.000001",
-                    "2026-11-01 10:00:00.000002",
-                    "2026-11-02",
-                    "2026-11-02",
-                ],
-                utc=True,
-                format="ISO8601",
-            ),
-            "event_type": ["page_view", "page_view", "call", "call"],
-            "event_id": [None, None, "crm-7", "crm-8"],
-        }
-    )
-    first = store.append("events", events, now=NOW)
-    assert (first.added, first.duplicates) == (4, 0)  # a microsecond apart, or own ids
-    again = store.append("events", events, now=NOW)
-    assert (again.added, again.duplicates) == (0, 4)
-    # the same id is the same event, whatever it says now; the same content without an id
-    # is the same event too (a twice-exported row)
-    changed = events.iloc[[2, 0]].assign(event_type=["meeting", "page_view"])
-    third = store.append("events", changed, now=NOW)
-    assert (third.added, third.duplicates) == (0, 2)
-    twice_in_one = pd.concat([events.iloc[[1]]] * 2).assign(ts=pd.Timestamp("2026-11-03", tz="UTC"))
-    fourth = store.append("events", twice_in_one, now=NOW)
-    assert (fourth.added, fourth.duplicates) == (1, 1)
-    assert store.count("events") == 5
-
-
 def test_customers_are_updated_in_place(database: str) -> None:
     store = Store.open(database)
     first = pd.DataFrame(
@@ -139,38 +105,6 @@ def test_rows_by_customer_hold_the_same_rows_grouped_in_id_order(
     monkeypatch.setattr(store_module, "ARROW_FROM", 1)
     through_arrow = store.rows("events", asked, by_customer=True)
     pd.testing.assert_frame_equal(through_arrow, grouped)
-
-
-def test_a_read_of_many_customers_keeps_the_types_of_columns_empty_at_first(database: str) -> None:
-    store = Store.open(database)
-    ids = [f"C-{i:04d}" for i in range(300)]
-    customers = pd.DataFrame(
-        {"customer_id": ids, "created_at": pd.to_datetime(["2026-01-01"] * 300, utc=True)}
-    )
-    store.put_customers(customers, now=NOW)
-    # 299 customers' events without value or campaign, then one with both
-    events = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "ts": pd.to_datetime(["2026-02-01"] * 300, utc=True),
-            "event_type": ["email_open"] * 299 + ["purchase"],
-            "value": [None] * 299 + [1234.5],
-            "campaign": [None] * 299 + ["EM-9"],
-        }
-    )
-    store.append("events", events, now=NOW)
-    read = store.rows("events", ids, by_customer=True)
-    assert len(read) == 300 and read["value"].dtype == "float64"
-    last = read.iloc[-1]
-    assert (last["customer_id"], last["value"], last["campaign"]) == ("C-0299", 1234.5, "EM-9")
-    assert read["value"].isna().sum() == 299 and read["campaign"].isna().sum() == 299
-    # a read whose rows hold no value at all has the same types
-    empty_values = store.rows("events", ids[:250], by_customer=True)
-    assert (
-        empty_values.dtypes.drop("customer_id").to_dict()
-        == read.dtypes.drop("customer_id").to_dict()
-    )
-    assert empty_values["customer_id"].cat.categories.dtype == "str"
 
 
 def test_most_active_customers_come_first(database: str) -> None:

@@ -1,48 +1,20 @@
-"""The offer response learnt from offers made: rows, weights, and a policy that beats the
+"""The offer response learnt from offers made: weights, and a policy that beats the
 logging policy, popularity and random offers on the synthetic ground truth."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.common.errors import InputError
-from leadscore.data.loading import load_source, require_loaded
-from leadscore.data.source_config import canonical_source
 from leadscore.evaluation.offer_policy import LEARNT, LOGGING, true_responses
-from leadscore.features.definitions import load_feature_set
-from leadscore.synthetic import GeneratedCRM
-from leadscore.training.config import load_training_config
-from leadscore.training.exposures import TAKEN, estimated_propensity
+from leadscore.training.exposures import estimated_propensity
 from leadscore.training.offer_response import (
-    ANYWAY_PREFIX,
     MISSES_PER_TAKE_UP,
     balancing_weights,
     fewer_negatives,
-    response_data,
 )
 from leadscore.training.splits import Split
-from tests.conftest import NOW, REPO
-
-
-def _config(crm: GeneratedCRM):
-    return load_training_config(REPO / "training" / "configs" / "nbo.yaml", source=crm.directory)
-
-
-def test_rows_not_offered_had_no_offer_near_their_moment(learnt) -> None:
-    data, rows = learnt.data, learnt.rows
-    control, exposed = rows.control, rows.exposed
-    assert 0 < len(control) <= len(exposed)
-    longest = pd.Timedelta(days=rows.offers["valid_days"].max())
-    made = data.exposures.assign(customer_id=data.exposures["customer_id"].astype("str"))
-    near = control.merge(made, on="customer_id")
-    assert not ((near["ts"] - near["as_of"]).abs() < longest).any()
-    # a purchase of a product, or the content read, counts as taking it up anyway
-    assert control[f"{ANYWAY_PREFIX}O-WP-ROI"].mean() > 0.01
-    assert exposed[TAKEN].mean() > 0.1 and rows.still_open == 0
 
 
 def test_weights_balance_where_the_logging_policy_put_each_offer(learnt) -> None:
@@ -104,22 +76,6 @@ def test_estimated_propensity_is_each_offers_share_that_day() -> None:
         }
     )
     np.testing.assert_allclose(estimated_propensity(exposed), [2 / 3, 2 / 3, 1 / 3, 1.0])
-
-
-def test_a_source_without_offers_made_is_told_what_to_add(
-    tmp_path: Path, small_crm: GeneratedCRM
-) -> None:
-    directory = tmp_path / "no_exposures"
-    directory.mkdir()
-    for name in ("customers", "events", "offers", "outcomes"):
-        (directory / f"{name}.parquet").write_bytes(
-            (small_crm.directory / f"{name}.parquet").read_bytes()
-        )
-    config = _config(small_crm)
-    data = require_loaded(load_source(canonical_source(directory), now=NOW))
-    feature_set = load_feature_set(config.feature_set, directory=config.path(config.features_dir))
-    with pytest.raises(InputError, match=r"no offers made to learn from.*exposure_event_type"):
-        response_data(data, feature_set, default_valid_days=30, engagement_event_types=(), seed=0)
 
 
 def test_fewer_misses_keep_every_take_up_and_weigh_for_those_left_out() -> None:
