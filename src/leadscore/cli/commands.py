@@ -35,6 +35,14 @@ from rich.table import Table
 
 from leadscore import demo as steps
 from leadscore import tracking
+from leadscore.cli.reports import (
+    print_demo_summary,
+    print_feature_table,
+    print_load_result,
+    print_monitor_report,
+    print_store_load,
+    print_training_result,
+)
 from leadscore.cluster import DaskSettings, dask_client, partition_count
 from leadscore.common.declarations import (
     feature_sets_dir,
@@ -64,14 +72,6 @@ from leadscore.jobs.monitor import load_monitor_config, log_report
 from leadscore.jobs.monitor import monitor as run_monitor
 from leadscore.jobs.promotion import pin_version, promote_challenger, roll_back
 from leadscore.jobs.run import run_job
-from leadscore.reporting import (
-    print_demo_summary,
-    print_feature_table,
-    print_load_result,
-    print_monitor_report,
-    print_store_load,
-    print_training_result,
-)
 from leadscore.scoring.batch import score_file, score_on_dask
 from leadscore.scoring.champions import load_champions
 from leadscore.scoring.rescore import rescore_store

@@ -2,7 +2,7 @@
 3 a promotion the gate refused.
 
 This module declares the commands and their options only; what they do is in
-``leadscore.commands``, imported when a command runs, so that ``leadscore --help`` and
+``leadscore.cli.commands``, imported when a command runs, so that ``leadscore --help`` and
 ``--version`` answer at once instead of loading pandas, LightGBM and MLflow first.
 """
 
@@ -71,9 +71,9 @@ SUSPICIOUS_AUC = 0.85
 
 
 def _commands() -> ModuleType:
-    import leadscore.commands  # the heavy part, loaded when a command runs (see above)
+    import leadscore.cli.commands  # the heavy part, loaded when a command runs (see above)
 
-    return leadscore.commands
+    return leadscore.cli.commands
 
 
 def _version(value: bool) -> None:
