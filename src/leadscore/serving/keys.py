@@ -6,15 +6,43 @@ import hmac
 from collections.abc import Mapping
 from pathlib import Path
 
+KEYS_VARIABLE = "LEADSCORE_API_KEYS"
+KEYS_FILE_VARIABLE = "LEADSCORE_API_KEYS_FILE"
+
+# shorter keys can be guessed or are placeholders ("change-me")
+MIN_KEY_LENGTH = 16
+
+
+def listed_keys(environ: Mapping[str, str]) -> list[str]:
+    """The keys of LEADSCORE_API_KEYS (comma-separated), in the order given: the first is
+    the one a client of this environment (the demo) sends."""
+    return [k.strip() for k in environ.get(KEYS_VARIABLE, "").split(",") if k.strip()]
+
 
 def api_keys(environ: Mapping[str, str]) -> set[str]:
     """Keys from LEADSCORE_API_KEYS (comma-separated) and/or LEADSCORE_API_KEYS_FILE."""
-    listed = environ.get("LEADSCORE_API_KEYS", "").split(",")
-    keys = {k.strip() for k in listed if k.strip()}
-    path = environ.get("LEADSCORE_API_KEYS_FILE")
+    keys = set(listed_keys(environ))
+    path = environ.get(KEYS_FILE_VARIABLE)
     if path:
         keys |= {line.strip() for line in Path(path).read_text().splitlines() if line.strip()}
     return keys
+
+
+def weak_keys(keys: set[str]) -> str | None:
+    """Why a service must not start with these API keys (none, or some too short), or None."""
+    make = "python3 -c 'import secrets; print(secrets.token_urlsafe(24))'"
+    if not keys:
+        return (
+            f"no API keys: set {KEYS_VARIABLE} (comma-separated) or {KEYS_FILE_VARIABLE} "
+            f"(one per line) before serving, e.g. export {KEYS_VARIABLE}=$({make})"
+        )
+    short = [k for k in keys if len(k) < MIN_KEY_LENGTH]
+    if short:
+        return (
+            f"{len(short)} API key(s) shorter than {MIN_KEY_LENGTH} characters; make keys "
+            f"with {make}"
+        )
+    return None
 
 
 def authorized(header: str | None, keys: set[str]) -> bool:

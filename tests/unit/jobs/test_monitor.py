@@ -9,10 +9,10 @@ import io
 import pandas as pd
 from rich.console import Console
 
+from leadscore.cli.reports import print_monitor_report
 from leadscore.evaluation.drift import FeatureDrift
 from leadscore.evaluation.realised import Realised
 from leadscore.jobs.monitor import MonitorConfig, MonitorReport, recommend
-from leadscore.reporting import print_monitor_report
 
 NAMES = [f"f{i}" for i in range(20)]
 

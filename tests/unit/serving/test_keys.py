@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadscore.serving.keys import authorized
+from leadscore.serving.keys import MIN_KEY_LENGTH, api_keys, authorized, listed_keys, weak_keys
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,23 @@ from leadscore.serving.keys import authorized
 )
 def test_only_a_configured_bearer_key_is_authorized(header: str | None, expected: bool) -> None:
     assert authorized(header, {"key-1", "key-2"}) is expected
+
+
+def test_listed_keys_keep_their_order_and_api_keys_add_the_file(tmp_path) -> None:
+    file = tmp_path / "keys.txt"
+    file.write_text("key-from-file\n\n")
+    environ = {"LEADSCORE_API_KEYS": " key-b , key-a,,", "LEADSCORE_API_KEYS_FILE": str(file)}
+    assert listed_keys(environ) == ["key-b", "key-a"]
+    assert api_keys(environ) == {"key-a", "key-b", "key-from-file"}
+
+
+@pytest.mark.parametrize(
+    ("keys", "needle"),
+    [(set(), "no API keys"), ({"change-me", "x" * MIN_KEY_LENGTH}, "1 API key(s) shorter")],
+)
+def test_weak_keys_say_why(keys: set[str], needle: str) -> None:
+    assert needle in (weak_keys(keys) or "")
+
+
+def test_long_keys_are_not_weak() -> None:
+    assert weak_keys({"x" * MIN_KEY_LENGTH}) is None

@@ -1,0 +1,137 @@
+"""Commands of the service: ``serve`` (the BentoML service on the champions) and
+``workspace-user`` (the sales workspace's sign-ins).
+
+Each command's declaration and its body are one function; MLflow and the service's
+modules are imported inside the bodies, so that ``leadscore --help`` does not load them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadscore.cli.environment import alert_rules, alerts_variable, missing_store_file
+from leadscore.cli.failing import exits_on_input_error, fail
+from leadscore.cli.terminal import console
+
+
+@exits_on_input_error
+def serve(
+    port: Annotated[int, typer.Option(help="HTTP port")] = 3000,
+    feature_store: Annotated[
+        Path | None, typer.Option(help="feature table of known customers (as of now)")
+    ] = None,
+    host: Annotated[
+        str,
+        typer.Option(help="interface to listen on (0.0.0.0: every one, for other machines)"),
+    ] = "127.0.0.1",
+) -> None:
+    """Start the BentoML service on the champion models (Ctrl-C or SIGTERM stops it).
+
+    Exits 1 at once when there is no champion to serve, saying where it looked.
+    """
+    # Everything the service would refuse is checked here first, so that the command
+    # fails with a message rather than a server that dies while starting. ``bentoml
+    # serve`` then runs in its own process group, and SIGTERM and SIGINT are handed to
+    # it, so that a supervisor's stop ends the server and its workers (in-flight
+    # requests finish) and frees the port.
+    from leadscore import tracking
+    from leadscore.decisions.alerts import load_alert_config
+    from leadscore.serving.command import serve_command
+    from leadscore.serving.keys import api_keys, weak_keys
+    from leadscore.serving.settings import ServiceSettings
+    from leadscore.serving.webhooks import webhook_secret
+    from leadscore.store.database import DATABASE_URL_VARIABLE, database_url
+
+    env = dict(os.environ)
+    refusal = weak_keys(api_keys(env))
+    if refusal is not None:
+        fail(refusal)
+    if feature_store is not None:
+        if not feature_store.exists():
+            fail(f"{feature_store}: no such feature table (build it with leadscore features)")
+        env["LEADSCORE_FEATURE_STORE"] = str(feature_store.resolve())
+    env.setdefault("MLFLOW_TRACKING_URI", tracking.default_tracking_uri())
+    if feature_store is None:  # known customers come from the store, as of each request
+        url = database_url(env)
+        missing = missing_store_file(url)
+        if missing is not None:
+            console().print(
+                f"note: no store at {missing}: known customers cannot "
+                "be looked up (load them with `leadscore load SOURCE`, or set "
+                f"{DATABASE_URL_VARIABLE}); full records are scored"
+            )
+        else:
+            env[DATABASE_URL_VARIABLE] = url
+            rules = alert_rules(env)
+            if rules is not None and alerts_variable() not in env:
+                env[alerts_variable()] = str(rules)
+                console().print(
+                    "alert rules from alerts.yaml: their webhooks go out from the store"
+                )
+    env.setdefault("LEADSCORE_WORKSPACE_USERS", str(Path("workspace_users.yaml").resolve()))
+    # the models the service will load, named as the service reads them
+    settings = ServiceSettings.from_environment(env)
+    if settings.alerts is not None:  # the service would refuse them: say so before it starts
+        webhook_secret(load_alert_config(settings.alerts).webhook, env)
+    missing_champion = tracking.missing_champion(settings.conversion_model)
+    if missing_champion is not None:
+        fail(f"nothing to serve: {missing_champion}")
+    for name in (settings.conversion_model, settings.nbo_model):
+        broken = tracking.broken_champion(name) if name else None
+        if broken is not None:  # the service would refuse it too: say so before it starts
+            fail(
+                f"the champion of {name} cannot be served: {broken}; move the champion "
+                "alias to a good version (leadscore promote --rollback, or --version N)"
+            )
+    process = subprocess.Popen(serve_command(port=port, host=host), env=env, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        # to BentoML's server alone: it stops its workers gracefully (requests in flight
+        # finish); a worker signalled twice, by the group and by its server, would quit
+        # at once and cut them off
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    code = process.wait()
+    with contextlib.suppress(ProcessLookupError):  # nothing of it outlives it
+        os.killpg(process.pid, signal.SIGKILL)
+    raise typer.Exit(code)
+
+
+@exits_on_input_error
+def workspace_user(
+    name: Annotated[str, typer.Argument(help="the user's sign-in name")],
+    users_file: Annotated[
+        Path,
+        typer.Option(help="the users file the service reads", envvar="LEADSCORE_WORKSPACE_USERS"),
+    ] = Path("workspace_users.yaml"),
+    display_name: Annotated[str | None, typer.Option(help="shown on the pages")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from standard input, not a prompt")
+    ] = False,
+) -> None:
+    """Add a user of the sales workspace (/workspace), or give one a new password.
+
+    The file holds a scrypt hash of the password, never the password itself.
+    """
+    from leadscore.workspace.users import put_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    new = put_user(users_file, name, password, display_name=display_name)
+    console().print(
+        f"{'added' if new else 'changed the password of'} {name} in {users_file}: sign in at "
+        "/workspace of the service (`leadscore serve`)"
+    )
