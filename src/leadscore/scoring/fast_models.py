@@ -12,7 +12,8 @@ from leadscore.models.nbo import NBOModel, OfferView
 from leadscore.models.nbo_explainer import PooledExplainer
 from leadscore.models.offer_response import AveragedOffer, OfferModel, ResponseNBOModel
 from leadscore.models.propensity import PropensityModel
-from leadscore.models.treeshap import UnsupportedModel, fast_treeshap
+from leadscore.models.tree_tables import UnsupportedModel
+from leadscore.models.treeshap import fast_treeshap
 
 
 def fast_propensity(model: PropensityModel) -> PropensityModel:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from leadscore.data.tables import TRADE_FAIR_VISIT, column_names, empty_table
+from leadscore.data.tables import column_names, empty_table
 from leadscore.store import schema
 from leadscore.store.arrow_reads import ARROW_FROM, fetch_arrow
 from leadscore.store.database import database_url, engine_for, upgrade
@@ -260,21 +260,21 @@ class Store:
         moments = from_micros(np.array([r[1] for r in rows], dtype=np.int64))
         return pd.Series(moments.array, index=index, dtype="datetime64[us, UTC]")
 
-    def campaign_members(self, marked_event_type: str = TRADE_FAIR_VISIT) -> pd.DataFrame:
-        """Which customers each campaign reached (customer_id, campaign, and whether an
-        event of ``marked_event_type`` was among their events of it: ``fair``, as the
-        default is the canonical model's trade-fair scan)."""
+    def campaign_members(self, marked_event_type: str) -> pd.DataFrame:
+        """Which customers each campaign reached: customer_id, campaign, and ``marked``,
+        whether an event of ``marked_event_type`` was among their events of it (the store
+        knows no event type of its own: the caller names it)."""
         events = schema.events
         marked = events.c.event_type == marked_event_type
-        fair = sa.func.max(sa.case((marked, 1), else_=0))
+        any_marked = sa.func.max(sa.case((marked, 1), else_=0))
         query = (
-            sa.select(events.c.customer_id, events.c.campaign, fair)
+            sa.select(events.c.customer_id, events.c.campaign, any_marked)
             .where(events.c.campaign.is_not(None))
             .group_by(events.c.customer_id, events.c.campaign)
         )
         rows = self._rows(query, events.c.customer_id, None, raw=True)
-        frame = pd.DataFrame(rows, columns=["customer_id", "campaign", "fair"])
-        return frame.astype({"customer_id": "object", "campaign": "object", "fair": "bool"})
+        frame = pd.DataFrame(rows, columns=["customer_id", "campaign", "marked"])
+        return frame.astype({"customer_id": "object", "campaign": "object", "marked": "bool"})
 
     def count(self, table: str) -> int:
         with self.engine.connect() as connection:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadscore.data.tables import TRADE_FAIR_VISIT
 from leadscore.store.score_log import current_scores
 from leadscore.store.store import Store
 
@@ -80,7 +81,7 @@ class LeadBoard:
         ranked = leads.sort_values(
             ["score", "customer_id"], ascending=[False, True], na_position="last"
         ).reset_index(drop=True)
-        members = store.campaign_members()
+        members = store.campaign_members(TRADE_FAIR_VISIT)
         position = pd.Series(np.arange(len(ranked)), index=ranked["customer_id"])
         members["position"] = members["customer_id"].map(position)
         members = members.dropna(subset=["position"])
@@ -88,7 +89,7 @@ class LeadBoard:
             str(name): np.sort(group["position"].to_numpy(dtype=np.int64))
             for name, group in members.groupby("campaign")
         }
-        scanned = members[members["fair"]].groupby("campaign")["customer_id"].nunique()
+        scanned = members[members["marked"]].groupby("campaign")["customer_id"].nunique()
         fairs = {str(k): int(v) for k, v in scanned.sort_values(ascending=False).items()}
         return cls(ranked, campaigns, fairs, now)
 

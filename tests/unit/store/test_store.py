@@ -8,6 +8,7 @@ import pytest
 
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
+from leadscore.data.tables import TRADE_FAIR_VISIT
 from leadscore.store import store as store_module
 from leadscore.store.store import Store
 from leadscore.synthetic import GeneratedCRM
@@ -162,7 +163,7 @@ def test_latest_activity_and_the_campaigns_that_reached_each_customer(database: 
         "C-1": pd.Timestamp("2026-03-01 10:00:00.000001", tz="UTC"),
         "C-2": pd.Timestamp("2026-02-06", tz="UTC"),
     }
-    members = store.campaign_members().sort_values(["campaign", "customer_id"])
+    members = store.campaign_members(TRADE_FAIR_VISIT).sort_values(["campaign", "customer_id"])
     assert members.values.tolist() == [
         ["C-1", "EM-1", False],
         ["C-2", "EM-1", False],
