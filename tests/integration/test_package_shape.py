@@ -61,10 +61,8 @@ UNTESTED_BY_NAME = frozenset(
         "synthetic/truth",
         "synthetic/world",
         "tracking",
-        "training/config",
         "training/conversion",
         "training/nbo",
-        "training/rows",
         "workspace/model_report",
     )
 )
