@@ -1,0 +1,170 @@
+"""Posted events and leads as canonical rows, every problem named by item and field."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from leadscore.data.intake import MAX_ID_LENGTH, event_intake, lead_intake
+
+NOW = pd.Timestamp("2026-06-29 12:00", tz="UTC")
+
+
+def test_posted_events_become_canonical_rows_in_utc() -> None:
+    intake = event_intake(
+        [
+            {
+                "customer_id": "c1",
+                "ts": "2026-06-29T10:00:00+02:00",
+                "event_type": "visit",
+                "value": "3.5",
+            },
+            {
+                "customer_id": "c2",
+                "ts": "2026-06-29T11:00:00",
+                "event_type": "download",
+                "event_id": "e1",
+            },
+        ],
+        now=NOW,
+        event_types=None,
+    )
+    assert intake.problems == []
+    rows = intake.rows
+    assert rows["ts"].tolist() == [
+        pd.Timestamp("2026-06-29 08:00", tz="UTC"),
+        pd.Timestamp("2026-06-29 11:00", tz="UTC"),  # no offset: UTC
+    ]
+    assert rows["value"].iat[0] == 3.5 and pd.isna(rows["value"].iat[1])
+    assert rows["event_id"].iat[1] == "e1" and pd.isna(rows["event_id"].iat[0])
+    assert {"channel", "offer_id", "campaign"} <= set(rows.columns)
+    assert rows[["channel", "offer_id", "campaign"]].isna().all().all()
+
+
+def test_a_field_events_do_not_have_is_named_and_nothing_is_read() -> None:
+    intake = event_intake(
+        [
+            {
+                "customer_id": "c1",
+                "ts": "2026-06-29T10:00:00Z",
+                "event_type": "visit",
+                "colour": "red",
+            }
+        ],
+        now=NOW,
+        event_types=None,
+    )
+    assert len(intake.problems) == 1
+    assert intake.problems[0].startswith("events[0].colour: not a field of events")
+    assert intake.rows.empty
+
+
+def test_an_item_that_is_not_an_object_is_named_by_its_place() -> None:
+    intake = event_intake(
+        [{"customer_id": "c1", "ts": "2026-06-29T10:00:00Z", "event_type": "visit"}, "visit"],
+        now=NOW,
+        event_types=None,
+    )
+    assert intake.problems == ['events[1]: not an object; send {"customer_id": ...}']
+
+
+def test_every_problem_of_a_batch_comes_at_once_each_naming_its_item_and_field() -> None:
+    intake = event_intake(
+        [
+            {"customer_id": "c1", "ts": "2026-06-29T10:00:00Z", "event_type": "visit"},
+            {"ts": "yesterday", "event_type": "visit", "value": "abc"},
+            {
+                "customer_id": "c3",
+                "ts": "2026-06-29T12:06:00Z",
+                "event_type": "x" * (MAX_ID_LENGTH + 1),
+            },
+        ],
+        now=NOW,
+        event_types=None,
+    )
+    fields = sorted(p.split(":")[0] for p in intake.problems)
+    assert fields == [
+        "events[1].customer_id",
+        "events[1].ts",
+        "events[1].ts",  # unreadable, and so missing
+        "events[1].value",
+        "events[2].event_type",
+        "events[2].ts",
+    ]
+    assert any("cannot be read as float" in p for p in intake.problems)
+    assert any("lies in the future" in p for p in intake.problems)
+
+
+def test_a_moment_within_the_clock_skew_of_now_is_not_in_the_future() -> None:
+    intake = event_intake(
+        [{"customer_id": "c1", "ts": "2026-06-29T12:04:59Z", "event_type": "visit"}],
+        now=NOW,
+        event_types=None,
+    )
+    assert intake.problems == []
+
+
+def test_an_event_type_not_among_the_known_ones_is_refused_only_where_types_are_given() -> None:
+    items = [
+        {"customer_id": "c1", "ts": "2026-06-29T10:00:00Z", "event_type": "visit"},
+        {"customer_id": "c1", "ts": "2026-06-29T10:00:00Z", "event_type": "teleport"},
+    ]
+    known = event_intake(items, now=NOW, event_types=frozenset({"visit", "download"}))
+    assert len(known.problems) == 1
+    assert known.problems[0].startswith(
+        "events[1].event_type: 'teleport' is not a known event type"
+    )
+    assert "download, visit" in known.problems[0]
+    assert event_intake(items, now=NOW, event_types=None).problems == []
+
+
+def test_a_long_value_is_shown_cut_short_in_its_problem() -> None:
+    intake = event_intake(
+        [{"customer_id": "c1", "ts": "2026-06-29T10:00:00Z", "event_type": "v" * 100}],
+        now=NOW,
+        event_types=frozenset({"visit"}),
+    )
+    unknown = [p for p in intake.problems if "not a known event type" in p]
+    assert len(unknown) == 1 and "v" * 60 not in unknown[0] and "...'" in unknown[0]
+
+
+def test_posted_leads_carry_their_profile_as_columns_and_come_in_now_without_a_moment() -> None:
+    intake = lead_intake(
+        [
+            {"customer_id": "c1", "profile": {"industry": "retail", "employees": 40}},
+            {
+                "customer_id": "c2",
+                "created_at": "2026-01-01T00:00:00Z",
+                "profile": {"industry": "banking"},
+            },
+        ],
+        now=NOW,
+    )
+    assert intake.problems == []
+    rows = intake.rows
+    assert rows["created_at"].tolist() == [NOW, pd.Timestamp("2026-01-01", tz="UTC")]
+    assert rows["industry"].tolist() == ["retail", "banking"]
+    assert rows["employees"].iat[0] == 40
+    assert "converted" not in rows  # sent by none
+
+
+def test_a_profile_field_of_the_lead_itself_or_of_no_plain_kind_is_refused() -> None:
+    intake = lead_intake(
+        [
+            {"customer_id": "c1", "profile": {"created_at": "2026-01-01", "tags": ["a", "b"]}},
+            {"customer_id": "c2", "profile": "retail"},
+            {"profile": {"industry": "retail"}},
+        ],
+        now=NOW,
+    )
+    assert sorted(p.split(":")[0] for p in intake.problems) == [
+        "leads[0].profile.created_at",
+        "leads[0].profile.tags",
+        "leads[1].profile",
+        "leads[2].customer_id",
+    ]
+
+
+def test_a_lead_created_in_the_future_is_refused() -> None:
+    intake = lead_intake([{"customer_id": "c1", "created_at": "2026-07-01T00:00:00Z"}], now=NOW)
+    assert len(intake.problems) == 1
+    assert intake.problems[0].startswith("leads[0].created_at:")
