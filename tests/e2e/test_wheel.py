@@ -136,7 +136,8 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
         try:
             process.wait(timeout=30)
         finally:
-            subprocess.run(["pkill", "-f", f"--port {port}"], check=False)  # never orphaned
+            # "--" ends pkill's options: the pattern itself starts with dashes
+            subprocess.run(["pkill", "-f", "--", f"--port {port}"], check=False)  # never orphaned
             process.kill()
     assert freed, f"port {port} still held 5 s after SIGTERM"
     assert len(tree) >= 3 and not alive, (tree, alive)  # none of them left behind
