@@ -23,7 +23,9 @@ def store_problems(store: Store, intake: Intake) -> list[str]:
             f"events[{row}].customer_id: {ids.iat[row]!r} is not a customer in the store; "
             "add the lead first (POST /leads), then its events"
         )
-    when = ids.map(created)
+    # looked up by reindexing, which keeps the moments' type where no customer of the
+    # batch is known (a map onto no moments raised a TypeError: a 500 to the CRM)
+    when = created.reindex(ids.to_numpy()).set_axis(rows.index)
     early = (rows["ts"] < when - ONE_DAY).fillna(False).to_numpy(dtype=bool)
     for row in np.flatnonzero(early):
         problems.append(

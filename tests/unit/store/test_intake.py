@@ -64,6 +64,14 @@ def test_an_event_of_a_customer_the_store_lacks_is_refused_and_nothing_is_writte
     assert store.rows("events", ["c1"]).empty
 
 
+def test_a_batch_whose_customers_are_all_unknown_names_each_of_them(store: Store) -> None:
+    batch = _events(_event(customer_id="c8"), _event(customer_id="c9"))
+    appended, problems = take_events(store, batch, now=NOW)
+    assert appended is None
+    assert [p.split(":")[0] for p in problems] == ["events[0].customer_id", "events[1].customer_id"]
+    assert "'c9' is not a customer in the store" in problems[1]
+
+
 def test_an_event_more_than_a_day_before_its_customer_came_in_is_refused(store: Store) -> None:
     batch = _events(
         _event(ts="2026-05-31T00:00:01Z"),  # within a day of created_at
