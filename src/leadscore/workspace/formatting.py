@@ -44,6 +44,11 @@ def moment(value: object, lang: str) -> str:
     return format_datetime(when, format="short", tzinfo=UTC, locale=LOCALES[lang]) + " UTC"
 
 
+# a cell that starts with one of these is a formula to a spreadsheet (OWASP's CSV
+# injection guidance): a lead's name or campaign from a form must not run as one
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(value: object) -> object:
     if is_missing(value):
         return ""
@@ -51,4 +56,6 @@ def csv_value(value: object) -> object:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # shown as the text it is, never evaluated
     return value

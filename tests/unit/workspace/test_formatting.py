@@ -24,3 +24,10 @@ def test_csv_values_are_plain() -> None:
     assert formatting.csv_value(3.0) == 3 and formatting.csv_value(3.5) == 3.5
     at = pd.Timestamp("2026-06-03 10:00", tz="UTC")
     assert formatting.csv_value(at) == "2026-06-03T10:00:00+00:00"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_text() -> None:
+    for given in ('=HYPERLINK("http://x.example","click")', "@SUM(A1:A9)", "+1", "-2+3", "\tx"):
+        assert formatting.csv_value(given) == "'" + given
+    assert formatting.csv_value("Müller GmbH") == "Müller GmbH"
+    assert formatting.csv_value(-5) == -5  # a number stays a number
