@@ -136,8 +136,10 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
         try:
             process.wait(timeout=30)
         finally:
-            # "--" ends pkill's options: the pattern itself starts with dashes
-            subprocess.run(["pkill", "-f", "--", f"--port {port}"], check=False)  # never orphaned
+            # "--" ends pkill's options (the pattern starts with dashes); the pattern ends
+            # at the port's last digit, so no other server's port that starts alike matches
+            pattern = f"--port {port}( |$)"
+            subprocess.run(["pkill", "-f", "--", pattern], check=False)  # never orphaned
             process.kill()
     assert freed, f"port {port} still held 5 s after SIGTERM"
     assert len(tree) >= 3 and not alive, (tree, alive)  # none of them left behind

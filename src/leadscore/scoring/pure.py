@@ -75,7 +75,14 @@ class PureScorer:
         offers = nbo if nbo is not None and nbo.models else None
         if conversion is None and offers is None:
             raise InputError("nothing to score with: neither a conversion nor an offer model")
-        return cls(conversion, offers, conversion_info, nbo_info)
+        scorer = cls(conversion, offers, conversion_info, nbo_info)
+        # the sentences are made at load, not at the first request: a model whose
+        # descriptions cannot be read fails its load, and the service keeps the one it has
+        if conversion is not None:
+            _ = scorer.conversion_writer
+        if offers is not None:
+            _ = scorer.offer_writer
+        return scorer
 
     @classmethod
     def compiled(

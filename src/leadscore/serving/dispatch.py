@@ -3,7 +3,6 @@ the event loop when few, in the bulk process when many."""
 
 from __future__ import annotations
 
-import json
 from typing import Protocol
 
 import pandas as pd
@@ -74,7 +73,7 @@ def _known(
 
 
 async def scored_json(
-    scorer: Scorer | None,
+    scorer: Scorer,
     leads: list[Lead],
     *,
     lang: str,
@@ -86,8 +85,6 @@ async def scored_json(
     """The status and body of the response: a few leads scored on the event loop, more in
     the bulk process (``serving.bulk.BulkScorer``), so that health checks and small
     requests are not held up behind them."""
-    if scorer is None:  # the champions are still loading: the client may try again soon
-        return 503, json.dumps({"error": "the models are not loaded yet; try again"}).encode()
     if len(leads) <= inline_leads and _parts(leads) <= INLINE_PARTS:
         results = score_leads(scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
         return 200, results_json(results)

@@ -16,7 +16,7 @@ log = logging.getLogger("leadscore.service")
 class ServingState:
     """The Scorer in use, swapped atomically when a new champion appears."""
 
-    scorer: Scorer | None
+    scorer: Scorer
     versions: dict[str, str]
     last_error: str | None = None
     registry_error: str | None = None  # why the registry could not be read, last time
@@ -40,7 +40,7 @@ class ModelWatcher:
 
     def __init__(
         self,
-        load: Callable[[], tuple[Scorer | None, dict[str, str]]],
+        load: Callable[[], tuple[Scorer, dict[str, str]]],
         current_versions: Callable[[], dict[str, str]],
         interval: float,
     ) -> None:

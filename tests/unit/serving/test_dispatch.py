@@ -48,10 +48,3 @@ def test_small_requests_are_scored_on_the_loop_large_ones_in_the_bulk_process(
     assert one == inline == (200, b"[]") and over == heavy == (200, b'["bulk"]')
     assert threads == {1: threading.get_ident(), DEFAULT_INLINE_LEADS: threading.get_ident()}
     assert bulk.sizes == [DEFAULT_INLINE_LEADS + 1, 1]
-
-
-def test_a_request_before_the_models_are_loaded_is_told_to_try_again() -> None:
-    status, body = asyncio.run(
-        scored_json(None, [Lead(customer_id="C-1")], lang="en", top_k=3, bulk=RecordingBulk())
-    )
-    assert status == 503 and b"not loaded yet" in body
