@@ -87,6 +87,22 @@ def _unknown_fields(
                 )
 
 
+def _id_shapes(
+    items: Sequence[Mapping], fields: Sequence[str], name: str, problems: list[str]
+) -> None:
+    """Ids as a CRM sends them: text or whole numbers (read as text). An object, a list or a
+    boolean is no id (it was stored as its Python text), nor is empty text."""
+    for i, item in enumerate(items):
+        for field in fields:
+            value = item.get(field)
+            if isinstance(value, Mapping | list | bool):
+                problems.append(
+                    f"{name}[{i}].{field}: {_shown(value)} is not an id; send text or a number"
+                )
+            elif isinstance(value, str) and not value.strip():
+                problems.append(f"{name}[{i}].{field}: empty; send the id, or leave it out")
+
+
 def _required(frame: pd.DataFrame, columns: Sequence[str], name: str, problems: list[str]) -> None:
     for column in columns:
         for row in np.flatnonzero(frame[column].isna().to_numpy()):
@@ -124,6 +140,9 @@ def event_intake(
     _unknown_fields(items, set(EVENT_FIELDS), "events", problems)
     if problems:
         return Intake(pd.DataFrame(), problems)
+    _id_shapes(
+        items, ("customer_id", "event_id", "event_type", "channel", "offer_id"), "events", problems
+    )
     frame = _parsed_columns(items, EVENT_FIELDS, "events", problems)
     _required(frame, ["customer_id", "ts", "event_type"], "events", problems)
     for column in ("customer_id", "event_type", "channel", "offer_id"):
@@ -148,6 +167,7 @@ def lead_intake(items: Sequence[Mapping], *, now: pd.Timestamp) -> Intake:
     _unknown_fields(items, {*LEAD_FIELDS, "profile"}, "leads", problems)
     if problems:
         return Intake(pd.DataFrame(), problems)
+    _id_shapes(items, ("customer_id",), "leads", problems)
     frame = _parsed_columns(items, LEAD_FIELDS, "leads", problems)
     _required(frame, ["customer_id"], "leads", problems)
     _ids(frame, "customer_id", "leads", problems)
@@ -155,7 +175,8 @@ def lead_intake(items: Sequence[Mapping], *, now: pd.Timestamp) -> Intake:
     frame["created_at"] = frame["created_at"].fillna(now)
     profiles = []
     for i, item in enumerate(items):
-        profile = item.get("profile") or {}
+        profile = item.get("profile")
+        profile = {} if profile is None else profile
         if not isinstance(profile, Mapping):
             problems.append(f'leads[{i}].profile: not an object; send {{"industry": ...}}')
             profile = {}

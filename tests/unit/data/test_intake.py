@@ -168,3 +168,26 @@ def test_a_lead_created_in_the_future_is_refused() -> None:
     intake = lead_intake([{"customer_id": "c1", "created_at": "2026-07-01T00:00:00Z"}], now=NOW)
     assert len(intake.problems) == 1
     assert intake.problems[0].startswith("leads[0].created_at:")
+
+
+def test_an_object_a_list_a_boolean_or_empty_text_is_no_id() -> None:
+    ts = "2026-06-10T00:00:00Z"
+    events = [
+        {"customer_id": {"$gt": ""}, "ts": ts, "event_type": "visit"},
+        {"customer_id": ["c1"], "ts": ts, "event_type": "visit"},
+        {"customer_id": "  ", "ts": ts, "event_type": "visit"},
+        {"customer_id": "c1", "ts": ts, "event_type": "visit", "offer_id": True},
+        {"customer_id": 42, "ts": ts, "event_type": "visit"},  # a number is read as text
+    ]
+    problems = event_intake(events, now=NOW, event_types=None).problems
+    named = [p.split(":")[0] for p in problems]
+    assert named == [
+        "events[0].customer_id",
+        "events[1].customer_id",
+        "events[2].customer_id",
+        "events[3].offer_id",
+    ], problems
+    assert "is not an id" in problems[0] and "empty" in problems[2]
+    leads = lead_intake([{"customer_id": "", "profile": False}], now=NOW).problems
+    assert leads[0].startswith("leads[0].customer_id: empty")
+    assert any(p.startswith("leads[0].profile: not an object") for p in leads)
