@@ -52,7 +52,6 @@ UNTESTED_BY_NAME = frozenset(
         "scoring/champions",
         "service",
         "serving/command",
-        "serving/intake",
         "store/arrow_reads",
         "store/loading",
         "store/schema",

@@ -82,6 +82,9 @@ class IntakeMiddleware:
         body = await _body(receive)
         try:
             payload = json.loads(body or b"null")
+        except RecursionError:  # a document nested deeper than the parser goes
+            await _answer(send, 400, {"error": "the body is nested too deeply; send flat items"})
+            return
         except ValueError as exc:
             await _answer(send, 400, {"error": f"the body is not JSON: {exc}"})
             return

@@ -1,0 +1,48 @@
+"""The store's routes: a body nested deeper than the parser goes is a 400, never a 500; a
+batch whose customers are all unknown names each of them in a 422."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from leadscore.data.loading import CanonicalData
+from leadscore.models.conversion import ConversionPredictor
+from leadscore.serving.intake import IntakeMiddleware
+from tests.unit.live import live_scorer, live_store
+
+
+async def _nothing_else(scope, receive, send) -> None:
+    raise AssertionError("a store route went on to the app")
+
+
+def _post(app: IntakeMiddleware, path: str, body: bytes) -> httpx.Response:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(path, content=body)
+
+    return asyncio.run(call())
+
+
+def test_deep_nesting_is_a_400_and_unknown_customers_a_422(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[0])
+    store = live_store(tmp_path, data, [lead], pd.Timestamp("2026-06-20", tz="UTC"))
+    live = live_scorer(models[0], store)
+    app = IntakeMiddleware(_nothing_else, live=lambda: live, event_types=lambda: None)
+    deep = b'{"events": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for path in ("/events", "/leads"):
+        answer = _post(app, path, deep)
+        assert answer.status_code == 400 and "nested too deeply" in answer.json()["error"]
+    events = [
+        {"customer_id": c, "ts": "2026-06-10T00:00:00Z", "event_type": "page_view"}
+        for c in ("C-NOPE-1", "C-NOPE-2")
+    ]
+    refused = _post(app, "/events", httpx.Request("POST", "/", json={"events": events}).read())
+    assert refused.status_code == 422, refused.text
+    assert "'C-NOPE-2' is not a customer in the store" in refused.text
