@@ -127,9 +127,8 @@ class LiveScorer:
         items: list[dict] = [
             {
                 "customer_id": customer_id,
-                "error": f"leads[{at[i]}].customer_id: not a customer in the store "
-                f"({self.store.url}); send the full record instead (profile and events), or "
-                "add the lead first (POST /leads)",
+                "error": f"leads[{at[i]}].customer_id: not a customer in the store; send the "
+                "full record instead (profile and events), or add the lead first (POST /leads)",
             }
             for i, customer_id in enumerate(customer_ids)
         ]

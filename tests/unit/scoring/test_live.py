@@ -108,6 +108,7 @@ def test_an_id_the_store_lacks_gets_its_error_item(
         ["C-NOPE", lead], now=T0, positions=[4, 7]
     )
     assert "leads[4].customer_id: not a customer in the store" in results[0]["error"]
+    assert "sqlite" not in results[0]["error"]  # the store's address is the operator's
     assert results[1]["customer_id"] == lead and "score" in results[1]
 
 
