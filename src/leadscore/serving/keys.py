@@ -11,6 +11,7 @@ KEYS_FILE_VARIABLE = "LEADSCORE_API_KEYS_FILE"
 
 # shorter keys can be guessed or are placeholders ("change-me")
 MIN_KEY_LENGTH = 16
+MIN_KEY_CHARACTERS = 6
 
 
 def listed_keys(environ: Mapping[str, str]) -> list[str]:
@@ -41,6 +42,13 @@ def weak_keys(keys: set[str]) -> str | None:
         return (
             f"{len(short)} API key(s) shorter than {MIN_KEY_LENGTH} characters; make keys "
             f"with {make}"
+        )
+    # long but guessable: one letter sixteen times, or two in turn
+    plain = [k for k in keys if len(set(k)) < MIN_KEY_CHARACTERS]
+    if plain:
+        return (
+            f"{len(plain)} API key(s) of fewer than {MIN_KEY_CHARACTERS} different "
+            f"characters; make keys with {make}"
         )
     return None
 

@@ -35,11 +35,16 @@ def test_listed_keys_keep_their_order_and_api_keys_add_the_file(tmp_path) -> Non
 
 @pytest.mark.parametrize(
     ("keys", "needle"),
-    [(set(), "no API keys"), ({"change-me", "x" * MIN_KEY_LENGTH}, "1 API key(s) shorter")],
+    [
+        (set(), "no API keys"),
+        ({"change-me", "wheel-test-key-0123456"}, "1 API key(s) shorter"),
+        ({"x" * MIN_KEY_LENGTH}, "fewer than 6 different characters"),
+        ({"ab" * MIN_KEY_LENGTH}, "fewer than 6 different characters"),
+    ],
 )
 def test_weak_keys_say_why(keys: set[str], needle: str) -> None:
     assert needle in (weak_keys(keys) or "")
 
 
 def test_long_keys_are_not_weak() -> None:
-    assert weak_keys({"x" * MIN_KEY_LENGTH}) is None
+    assert weak_keys({"wheel-test-key-0123456", "k3Y-a8Qz_41c9XbV"}) is None
