@@ -75,17 +75,8 @@ class TableScorer:
         """Explained scores for known customers; an id the table does not hold gets
         ``{"customer_id", "error"}`` in its place (messages name the lead by
         ``positions``, its place in the request, where given)."""
-        at = list(positions) if positions is not None else list(range(len(customer_ids)))
         known = self.feature_table.knows(customer_ids)
-        why = "not a customer in the feature table of known customers"
-        items: list[dict] = [
-            {
-                "customer_id": customer_id,
-                "error": f"leads[{at[i]}].customer_id: {why}; send the full record instead "
-                "(profile and events)",
-            }
-            for i, customer_id in enumerate(customer_ids)
-        ]
+        items = unknown_ids(customer_ids, positions, why=NOT_IN_TABLE)
         found = [i for i, k in enumerate(known) if k]
         if found:
             ids = [customer_ids[i] for i in found]
@@ -96,10 +87,16 @@ class TableScorer:
         return items
 
 
-def unknown_ids(customer_ids: list[str], positions: Sequence[int] | None = None) -> list[dict]:
-    """The error items of ids where no feature table of known customers is loaded."""
+NOT_IN_TABLE = "not a customer in the feature table of known customers"
+NO_TABLE = "no feature table of known customers is loaded, so ids cannot be looked up"
+
+
+def unknown_ids(
+    customer_ids: list[str], positions: Sequence[int] | None = None, *, why: str = NO_TABLE
+) -> list[dict]:
+    """Each id's error item, saying ``why`` it cannot be scored (messages name the lead by
+    ``positions``, its place in the request, where given)."""
     at = list(positions) if positions is not None else list(range(len(customer_ids)))
-    why = "no feature table of known customers is loaded, so ids cannot be looked up"
     return [
         {
             "customer_id": customer_id,

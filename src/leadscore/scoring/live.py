@@ -45,11 +45,11 @@ def _part(matrix: np.ndarray | None, k: int) -> np.ndarray | None:
 
 
 def _stacked(ids: list[str], cached: Sequence[CachedLead]) -> EncodedLeads:
-    """Kept leads' encoded rows as one matrix per model."""
+    """Kept leads' encoded rows as one matrix per model (every lead has a row of a model,
+    or none has: they were encoded by one scorer)."""
 
     def stack(rows: list[np.ndarray | None]) -> np.ndarray | None:
-        present = [r for r in rows if r is not None]
-        return np.vstack(present) if present else None
+        return None if rows[0] is None else np.vstack(rows)
 
     return EncodedLeads(
         list(ids),
