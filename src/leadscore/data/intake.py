@@ -8,18 +8,25 @@ again, fixed; a retried batch adds nothing twice (see ``leadscore.store.keys``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from leadscore.data.bounds import (
+    MAX_BATCH_PROFILE_FIELDS,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PROFILE_FIELDS,
+    MAX_TEXT_LENGTH,
+)
 from leadscore.data.parsing import PARSE_FIXES, parse_column
 from leadscore.data.records import RECORD_TIMEZONE
 from leadscore.data.tables import EVENTS, ColumnKind
 from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW
 
-MAX_ID_LENGTH = 64  # the store's key columns
 _EMPTY = {
     "string": "object",
     "category": "object",
@@ -109,14 +116,19 @@ def _required(frame: pd.DataFrame, columns: Sequence[str], name: str, problems: 
             problems.append(f"{name}[{row}].{column}: missing; every item needs it")
 
 
-def _ids(frame: pd.DataFrame, column: str, name: str, problems: list[str]) -> None:
-    long = (
-        frame[column].astype("object").map(lambda v: isinstance(v, str) and len(v) > MAX_ID_LENGTH)
-    )
+def _ids(
+    frame: pd.DataFrame,
+    column: str,
+    name: str,
+    problems: list[str],
+    *,
+    longest: int = MAX_ID_LENGTH,
+) -> None:
+    long = frame[column].astype("object").map(lambda v: isinstance(v, str) and len(v) > longest)
+    why = "the store keeps ids and types that long" if longest == MAX_ID_LENGTH else "the bound"
     for row in np.flatnonzero(long.to_numpy(dtype=bool)):
         problems.append(
-            f"{name}[{row}].{column}: longer than {MAX_ID_LENGTH} characters (the store keeps "
-            "ids and types that long); send a shorter one"
+            f"{name}[{row}].{column}: longer than {longest} characters ({why}); send a shorter one"
         )
 
 
@@ -147,6 +159,8 @@ def event_intake(
     _required(frame, ["customer_id", "ts", "event_type"], "events", problems)
     for column in ("customer_id", "event_type", "channel", "offer_id"):
         _ids(frame, column, "events", problems)
+    for column in ("campaign", "event_id"):
+        _ids(frame, column, "events", problems, longest=MAX_NAME_LENGTH)
     _not_in_future(frame, "ts", "events", now, problems)
     if event_types is not None:
         kinds = frame["event_type"].astype("object")
@@ -173,22 +187,15 @@ def lead_intake(items: Sequence[Mapping], *, now: pd.Timestamp) -> Intake:
     _ids(frame, "customer_id", "leads", problems)
     _not_in_future(frame, "created_at", "leads", now, problems)
     frame["created_at"] = frame["created_at"].fillna(now)
-    profiles = []
-    for i, item in enumerate(items):
-        profile = item.get("profile")
-        profile = {} if profile is None else profile
-        if not isinstance(profile, Mapping):
-            problems.append(f'leads[{i}].profile: not an object; send {{"industry": ...}}')
-            profile = {}
-        for key, value in profile.items():
-            if key in LEAD_FIELDS or key == "profile":
-                problems.append(f"leads[{i}].profile.{key}: a field of the lead itself; move it up")
-            elif value is not None and not isinstance(value, str | int | float | bool):
-                problems.append(
-                    f"leads[{i}].profile.{key}: {_shown(value)} is not text, a number or a "
-                    "boolean; send one of these"
-                )
-        profiles.append(dict(profile))
+    profiles = [_profile(item.get("profile"), i, problems) for i, item in enumerate(items)]
+    fields = set().union(*profiles)
+    if len(fields) > MAX_BATCH_PROFILE_FIELDS:
+        problems.append(
+            f"leads: {len(fields):,} different profile fields in one batch; at most "
+            f"{MAX_BATCH_PROFILE_FIELDS:,}. Send the leads in smaller batches, or fewer fields"
+        )
+    if problems:  # nothing of the batch is stored: its columns need not be built
+        return Intake(pd.DataFrame(), problems)
     attributes = pd.DataFrame(profiles, index=frame.index)
     attributes = attributes.drop(columns=[c for c in attributes if c in frame], errors="ignore")
     rows = pd.concat([frame, attributes], axis=1)
@@ -196,3 +203,41 @@ def lead_intake(items: Sequence[Mapping], *, now: pd.Timestamp) -> Intake:
     if "converted" in rows and rows["converted"].isna().all():
         rows = rows.drop(columns="converted")
     return Intake(rows, problems)
+
+
+def _profile(profile: object, i: int, problems: list[str]) -> dict:
+    """One lead's profile as sent, or {} with its problems where it breaks the bounds of
+    ``leadscore.data.bounds`` (the same as ``POST /score``'s). Its size is checked first:
+    a profile of 25,000 keys is refused by its count, not read key by key."""
+    where = f"leads[{i}].profile"
+    if profile is None:
+        return {}
+    if not isinstance(profile, Mapping):
+        problems.append(f'{where}: not an object; send {{"industry": ...}}')
+        return {}
+    if len(profile) > MAX_PROFILE_FIELDS:
+        problems.append(
+            f"{where}: {len(profile):,} fields; at most {MAX_PROFILE_FIELDS} a lead (the "
+            "fields the models and the workspace read; leave the others in the CRM)"
+        )
+        return {}
+    found = len(problems)
+    for key, value in profile.items():
+        if key in LEAD_FIELDS or key == "profile":
+            problems.append(f"{where}.{key}: a field of the lead itself; move it up")
+        elif not key or len(key) > MAX_NAME_LENGTH:
+            problems.append(
+                f"{where}.{_shown(key)}: a field's name has 1 to {MAX_NAME_LENGTH} characters"
+            )
+        elif isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+            problems.append(
+                f"{where}.{key}: {len(value):,} characters; at most {MAX_TEXT_LENGTH:,} a value"
+            )
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"{where}.{key}: {value} is no number; send a finite one or null")
+        elif value is not None and not isinstance(value, str | int | float | bool):
+            problems.append(
+                f"{where}.{key}: {_shown(value)} is not text, a number or a boolean; send one "
+                "of these"
+            )
+    return dict(profile) if len(problems) == found else {}

@@ -9,16 +9,19 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from leadscore.common.config import StrictModel
+from leadscore.data.bounds import (
+    MAX_EVENTS_PER_LEAD,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PROFILE_FIELDS,
+    MAX_TEXT_LENGTH,
+)
 from leadscore.data.parsing import MAX_TIMESTAMP_LENGTH
 
 DEFAULT_MAX_BATCH = 1000  # leads in one request, unless LEADSCORE_MAX_BATCH says otherwise
-# Bounds on one request's parts, so that no request costs more than a bounded amount of
-# work (the body as a whole is bounded by LEADSCORE_MAX_BODY_BYTES)
-MAX_EVENTS_PER_LEAD = 10_000
-MAX_PROFILE_FIELDS = 200
-MAX_NAME_LENGTH = 200  # ids, event types, channels, campaigns, profile keys
-MAX_TEXT_LENGTH = 1_000  # a profile value
+# (the bounds on one lead's parts are the intake's too: leadscore.data.bounds)
 
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
 Timestamp = Annotated[
     str,
@@ -33,12 +36,14 @@ ProfileValue = (
     Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)] | int | FiniteNumber | bool | None
 )
 
+Profile = Annotated[dict[Name, ProfileValue], Field(max_length=MAX_PROFILE_FIELDS)]
+
 
 class Event(StrictModel):
     ts: Timestamp
-    event_type: Name
-    channel: Name | None = None
-    offer_id: Name | None = None
+    event_type: Id
+    channel: Id | None = None
+    offer_id: Id | None = None
     value: FiniteNumber | None = None
     campaign: Name | None = None
 
@@ -63,9 +68,9 @@ class Lead(StrictModel):
         }
     )
 
-    customer_id: Name | None = None
+    customer_id: Id | None = None
     created_at: Timestamp | None = None
-    profile: Annotated[dict[Name, ProfileValue], Field(max_length=MAX_PROFILE_FIELDS)] | None = None
+    profile: Profile | None = None
     events: list[Event] | None = Field(None, max_length=MAX_EVENTS_PER_LEAD)
 
     @model_validator(mode="after")
@@ -209,18 +214,14 @@ def _item(result: dict) -> dict:
 class IntakeEvent(StrictModel):
     """One event posted to ``POST /events`` (checked as files are; see the route)."""
 
-    customer_id: str = Field(min_length=1, max_length=64, description="a lead in the store")
-    ts: str = Field(json_schema_extra={"format": "date-time"}, description="when, not ahead")
-    event_type: str = Field(
-        min_length=1, max_length=64, description="a canonical type (docs/reference.md)"
-    )
-    channel: str | None = Field(None, max_length=64)
-    offer_id: str | None = Field(
-        None, max_length=64, description="an offer of the catalog in the store"
-    )
-    value: float | None = None
-    campaign: str | None = None
-    event_id: str | None = Field(
+    customer_id: Id = Field(description="a lead in the store")
+    ts: Timestamp = Field(description="when; not in the future")
+    event_type: Id = Field(description="a canonical type (docs/reference.md)")
+    channel: Id | None = None
+    offer_id: Id | None = Field(None, description="an offer of the catalog in the store")
+    value: FiniteNumber | None = None
+    campaign: Name | None = None
+    event_id: Name | None = Field(
         None, description="the sender's id: a retried event with it counts once"
     )
 
@@ -228,12 +229,13 @@ class IntakeEvent(StrictModel):
 class IntakeLead(StrictModel):
     """One lead posted to ``POST /leads``: new, or an update of the attributes it names."""
 
-    customer_id: str = Field(min_length=1, max_length=64)
-    created_at: str | None = Field(
-        None, json_schema_extra={"format": "date-time"}, description="default: now"
-    )
+    customer_id: Id
+    created_at: Timestamp | None = Field(None, description="default: now")
     converted: bool | None = None
-    profile: dict[str, str | float | bool | None] | None = None
+    profile: Profile | None = Field(
+        None,
+        description=f"at most {MAX_PROFILE_FIELDS} fields; {MAX_TEXT_LENGTH:,} characters a value",
+    )
 
 
 class EventsTaken(BaseModel):

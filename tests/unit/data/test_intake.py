@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadscore.data.intake import MAX_ID_LENGTH, event_intake, lead_intake
+from leadscore.data.bounds import (
+    MAX_BATCH_PROFILE_FIELDS,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PROFILE_FIELDS,
+    MAX_TEXT_LENGTH,
+)
+from leadscore.data.intake import event_intake, lead_intake
 
 NOW = pd.Timestamp("2026-06-29 12:00", tz="UTC")
 
@@ -191,3 +198,64 @@ def test_an_object_a_list_a_boolean_or_empty_text_is_no_id() -> None:
     leads = lead_intake([{"customer_id": "", "profile": False}], now=NOW).problems
     assert leads[0].startswith("leads[0].customer_id: empty")
     assert any(p.startswith("leads[0].profile: not an object") for p in leads)
+
+
+def test_a_profile_wider_than_the_bound_is_refused_by_its_count_naming_the_bound() -> None:
+    wide = {f"field_{i}": i for i in range(25_000)}
+    intake = lead_intake([{"customer_id": "c1", "profile": wide}], now=NOW)
+    assert intake.problems == [
+        f"leads[0].profile: 25,000 fields; at most {MAX_PROFILE_FIELDS} a lead (the fields "
+        "the models and the workspace read; leave the others in the CRM)"
+    ]
+    assert intake.rows.empty  # nothing of it is built
+    at_bound = {f"field_{i}": i for i in range(MAX_PROFILE_FIELDS)}
+    assert lead_intake([{"customer_id": "c1", "profile": at_bound}], now=NOW).problems == []
+
+
+def test_profile_names_and_values_within_the_bounds_of_score_records() -> None:
+    intake = lead_intake(
+        [
+            {
+                "customer_id": "c1",
+                "profile": {
+                    "note": "x" * (MAX_TEXT_LENGTH + 1),
+                    "k" * (MAX_NAME_LENGTH + 1): 1,
+                    "": 2,
+                    "share": float("nan"),
+                    "ok": "y" * MAX_TEXT_LENGTH,
+                },
+            },
+            {"customer_id": "c2", "profile": {"campaign": "spring"}},
+        ],
+        now=NOW,
+    )
+    named = [p.split(":")[0] for p in intake.problems]
+    assert named == [
+        "leads[0].profile.note",
+        f"leads[0].profile.'{'k' * 36}...'",
+        "leads[0].profile.''",
+        "leads[0].profile.share",
+    ], intake.problems
+    assert f"at most {MAX_TEXT_LENGTH:,}" in intake.problems[0]
+
+
+def test_a_batch_whose_leads_together_send_too_many_fields_is_refused() -> None:
+    per_lead = MAX_PROFILE_FIELDS // 2
+    leads = [
+        {"customer_id": f"c{n}", "profile": {f"f{n}_{i}": i for i in range(per_lead)}}
+        for n in range(MAX_BATCH_PROFILE_FIELDS // per_lead + 1)
+    ]
+    problems = lead_intake(leads, now=NOW).problems
+    assert len(problems) == 1 and problems[0].startswith("leads: 1,100 different profile fields")
+
+
+def test_an_event_campaign_or_own_id_longer_than_a_name_is_refused() -> None:
+    ts = "2026-06-10T00:00:00Z"
+    event = {"customer_id": "c1", "ts": ts, "event_type": "visit"}
+    long = "x" * (MAX_NAME_LENGTH + 1)
+    problems = event_intake(
+        [{**event, "campaign": long}, {**event, "event_id": long}, {**event, "campaign": "ok"}],
+        now=NOW,
+        event_types=None,
+    ).problems
+    assert [p.split(":")[0] for p in problems] == ["events[0].campaign", "events[1].event_id"]

@@ -8,8 +8,8 @@ import math
 import pytest
 from pydantic import ValidationError
 
+from leadscore.data.bounds import MAX_ID_LENGTH
 from leadscore.serving.contract import (
-    MAX_NAME_LENGTH,
     MAX_PROFILE_FIELDS,
     Lead,
     LeadResult,
@@ -42,9 +42,9 @@ def test_fields_a_lead_does_not_have_are_refused() -> None:
         Lead(events=[{**EVENT, "colour": "red"}])
 
 
-def test_names_are_between_one_character_and_the_bound() -> None:
-    assert Lead(customer_id="c" * MAX_NAME_LENGTH)
-    for name in ("", "c" * (MAX_NAME_LENGTH + 1)):
+def test_ids_are_between_one_character_and_the_bound() -> None:
+    assert Lead(customer_id="c" * MAX_ID_LENGTH)
+    for name in ("", "c" * (MAX_ID_LENGTH + 1)):
         with pytest.raises(ValidationError):
             Lead(customer_id=name)
         with pytest.raises(ValidationError):
