@@ -271,7 +271,7 @@ class LiveScorer:
     def built(self, customer_ids: Sequence[str], now: pd.Timestamp) -> BuiltLeads | None:
         """The features of the customers of ``customer_ids`` the store holds, built from
         its events as of ``now``; None where it holds none."""
-        customers = self.store.customers(customer_ids)
+        customers = self.store.customers(customer_ids, fields=self.records.profile_fields)
         if customers.empty:
             return None
         events = self.store.rows("events", customers["customer_id"].tolist(), by_customer=True)

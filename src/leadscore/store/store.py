@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -294,9 +294,17 @@ class Store:
         index = pd.Index(ids, dtype="object")
         return pd.Series(moments.array, index=index, dtype="datetime64[us, UTC]")
 
-    def customers(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    def customers(
+        self,
+        customer_ids: Sequence[str] | None = None,
+        *,
+        fields: Collection[str] | None = None,
+    ) -> pd.DataFrame:
         """Customers (all, or those of ``customer_ids`` the store holds) in canonical
-        columns, their profile attributes as columns."""
+        columns, their profile attributes as columns: all of them, or those of ``fields``.
+
+        A reader that needs a few attributes names them: the profiles are JSON, and one
+        lead's keys would otherwise add a column to every customer's row."""
         table = schema.customers
         query = sa.select(
             table.c.customer_id, table.c.created_at, table.c.converted, table.c.profile
@@ -310,7 +318,11 @@ class Store:
         frame = pd.DataFrame({"customer_id": list(ids), "created_at": from_micros(list(created))})
         if any(c is not None for c in converted):
             frame["converted"] = pd.array(list(converted), dtype="boolean")
-        attributes = pd.DataFrame([parsed_json(p) for p in profiles])
+        parsed = map(parsed_json, profiles)
+        if fields is not None:
+            wanted = frozenset(fields)
+            parsed = ({k: v for k, v in p.items() if k in wanted} for p in parsed)
+        attributes = pd.DataFrame(list(parsed), index=frame.index)
         return pd.concat([frame, attributes], axis=1)
 
     def rows(

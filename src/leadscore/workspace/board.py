@@ -60,7 +60,8 @@ class LeadBoard:
         territory_column: str | None,
         name_column: str | None,
     ) -> LeadBoard:
-        customers = store.customers()
+        # the two attributes shown, not every profile field any lead was sent with
+        customers = store.customers(fields=[c for c in (name_column, territory_column) if c])
         ids = customers["customer_id"].astype(str)
         leads = pd.DataFrame({"customer_id": ids})
         for target, column in (("name", name_column), ("territory", territory_column)):

@@ -108,6 +108,25 @@ def test_rows_by_customer_hold_the_same_rows_grouped_in_id_order(
     pd.testing.assert_frame_equal(through_arrow, grouped)
 
 
+def test_customers_read_with_named_fields_carry_those_alone(database: str) -> None:
+    store = Store.open(database)
+    wide = {f"field_{i}": i for i in range(150)}
+    frame = pd.DataFrame(
+        [
+            {"customer_id": "C-1", "created_at": NOW, "name": "Ada", **wide},
+            {"customer_id": "C-2", "created_at": NOW, "territory": "North"},
+        ]
+    )
+    store.put_customers(frame, now=NOW)
+    assert len(store.customers().columns) == 2 + 2 + 150  # id, created_at, name, territory
+    named = store.customers(fields=["name", "territory", "absent"])
+    assert list(named.columns) == ["customer_id", "created_at", "name", "territory"]
+    by_id = named.set_index("customer_id")
+    assert by_id.at["C-1", "name"] == "Ada" and pd.isna(by_id.at["C-2", "name"])
+    assert by_id.at["C-2", "territory"] == "North"
+    assert list(store.customers(["C-2"], fields=[]).columns) == ["customer_id", "created_at"]
+
+
 def test_most_active_customers_come_first(database: str) -> None:
     store = Store.open(database)
     customers = pd.DataFrame(
