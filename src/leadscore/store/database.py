@@ -43,6 +43,7 @@ def shown_url(url: str) -> str:
         return "<unreadable URL>"
 
 
+PG_CONNECT_SECONDS = 5
 SQLITE_CACHE_KIB = 32_768  # pages a connection keeps (SQLite's default: 2 MiB)
 SQLITE_CHECKPOINT_PAGES = 10_000  # the WAL is copied into the file at 40 MB (default 4 MB)
 
@@ -82,9 +83,13 @@ def insert_skipping_held(engine: sa.Engine, table: sa.Table, keys: Sequence[str]
 def engine_for(url: str) -> sa.Engine:
     """An engine for ``url``: SQLite in WAL mode, others as they come."""
     try:
+        server = sa.make_url(url).get_backend_name() == "postgresql"
         engine = sa.create_engine(
             url,
             pool_pre_ping=not url.startswith("sqlite"),
+            # a server that does not answer (down, or its host gone) fails a request in
+            # seconds, which the service answers 503, rather than holding it for minutes
+            connect_args={"connect_timeout": PG_CONNECT_SECONDS} if server else {},
             # the score log writes two JSON objects a score: pydantic-core's writer is
             # several times faster than the json module's
             json_serializer=json_text,

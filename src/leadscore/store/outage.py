@@ -1,0 +1,55 @@
+"""What a store that is down or locked raises, told apart from a mistake in leadscore.
+
+A request that meets one is answered 503 with ``Retry-After`` (see
+``leadscore.serving.outage``); a mistake (an integrity error, a bug) stays a 500 that
+someone must look at.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+
+from leadscore.common.errors import StoreUnavailable
+
+log = logging.getLogger("leadscore.store")
+
+# seconds a caller waits before sending again: a lock another writer holds (a backup, an
+# export, a large ingest) lasts seconds; a database restarting a few more
+RETRY_AFTER_SECONDS = 5
+
+# OperationalError: SQLite's "database is locked", a server that refused or dropped the
+# connection; InterfaceError: a connection closed under a request; TimeoutError: no
+# connection free in the pool in time
+OUTAGES: tuple[type[Exception], ...] = (
+    StoreUnavailable,
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` says the store is unavailable rather than that something is wrong."""
+    return isinstance(error, OUTAGES)
+
+
+def unavailable(error: BaseException) -> StoreUnavailable:
+    """``error`` as the StoreUnavailable a caller is told of: what happened in words a
+    caller can act on, the driver's own message (which may name the database's host or
+    file) in the service's log alone."""
+    if isinstance(error, StoreUnavailable):
+        return error
+    detail = getattr(error, "orig", None) or error
+    log.warning(
+        "the store is unavailable: %s",
+        str(detail).splitlines()[0][:300] if str(detail) else type(detail).__name__,
+    )
+    locked = "locked" in str(detail).lower()
+    why = "another process holds its write lock" if locked else "it cannot be reached"
+    return StoreUnavailable(
+        f"the store is unavailable just now ({why}); send the request again in "
+        f"{RETRY_AFTER_SECONDS} s",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
