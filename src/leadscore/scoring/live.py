@@ -18,6 +18,7 @@ from leadscore.decisions.alerts import AlertConfig
 from leadscore.scoring.alerting import alerts_for_events, to_outbox
 from leadscore.scoring.encoded import ConversionParts, EncodedLeads, feature_rows
 from leadscore.scoring.live_cache import CachedLead, LiveFeatureCache, Stamp
+from leadscore.scoring.log_queue import ScoreLogQueue
 from leadscore.scoring.log_writer import ScoreLogWriter
 from leadscore.scoring.pure import PureScorer
 from leadscore.scoring.records import RecordScorer
@@ -74,6 +75,9 @@ class LiveScorer:
     # while nothing new of the customer came in (see ``live_cache``)
     live_ttl: pd.Timedelta = DEFAULT_LIVE_TTL
     live_max_leads: int = DEFAULT_LIVE_MAX_LEADS
+    # where the scores it logs go: the service's writer thread (requests never wait for
+    # the store's write lock), or None to write them in the caller's thread
+    log_queue: ScoreLogQueue | None = None
     _kept: LiveFeatureCache = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -147,7 +151,12 @@ class LiveScorer:
             for result, trend in zip(scored, trends, strict=True):
                 result["trend"] = trend
             if origin is not None:
-                self.log.write(ids, [c.values for c in cached], parts, now=now, origin=origin)
+                values = [c.values for c in cached]
+                if self.log_queue is None:
+                    self.log.write(ids, values, parts, now=now, origin=origin)
+                else:
+                    entries = self.log.entries(ids, values, parts, now=now, origin=origin)
+                    self.log_queue.put(self.log, entries, now)
         by_id = dict(zip(ids, scored, strict=True))
         for i in found:
             items[i] = dict(by_id[customer_ids[i]])

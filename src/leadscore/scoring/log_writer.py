@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -35,6 +36,18 @@ class ScoreLogWriter:
         """Log scores of ``ids`` (their feature values, their conversion parts) at
         ``now``, and the alerts the rules make of them; how many alerts were new to the
         outbox."""
+        return self.commit([(self.entries(ids, values, parts, now=now, origin=origin), now)])
+
+    def entries(
+        self,
+        ids: list[str],
+        values: list[tuple],
+        parts: ConversionParts,
+        *,
+        now: pd.Timestamp,
+        origin: str,
+    ) -> list[LoggedScore]:
+        """The log's entries of scores of ``ids`` at ``now`` (nothing is written)."""
         info = self.info
         columns = zip(
             ids,
@@ -65,10 +78,21 @@ class ScoreLogWriter:
             )
             for customer_id, probability, score, grade, margin, base_value, row, features in columns
         ]
-        alerts = (
-            []
-            if self.alerts is None
-            else alerts_for_scores(self.alerts, self.store, entries, now=now)
-        )
-        write_scores(self.store, entries)
-        return to_outbox(self.store, alerts, now=now)
+        return entries
+
+    def commit(self, batches: Sequence[tuple[Sequence[LoggedScore], pd.Timestamp]]) -> int:
+        """Write ``batches`` (entries, and the moment they were scored at) to the log, with
+        the alerts the rules make of them; how many alerts were new to the outbox.
+
+        Without rules the batches go in one transaction; with them one after another, so
+        that each batch's alerts compare with the log as the batch before left it (a lead
+        scored twice in a moment makes one alert of a change, not two)."""
+        if self.alerts is None:
+            write_scores(self.store, [e for entries, _ in batches for e in entries])
+            return 0
+        new = 0
+        for entries, now in batches:
+            alerts = alerts_for_scores(self.alerts, self.store, list(entries), now=now)
+            write_scores(self.store, list(entries))
+            new += to_outbox(self.store, alerts, now=now)
+        return new

@@ -9,7 +9,7 @@ service and the workspace use the pieces they need.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from leadscore.common.errors import InputError
 from leadscore.decisions.alerts import AlertConfig
@@ -18,6 +18,7 @@ from leadscore.models.nbo import NBOModel
 from leadscore.scoring.encoded import LOCAL_MODEL, ModelInfo
 from leadscore.scoring.feature_table import FeatureTable, TableScorer
 from leadscore.scoring.live import LiveScorer
+from leadscore.scoring.log_queue import ScoreLogQueue
 from leadscore.scoring.pure import PureScorer
 from leadscore.scoring.records import DEFAULT_MIN_INFORMATION, RecordScorer
 from leadscore.store.store import Store
@@ -87,6 +88,13 @@ class Scorer:
             _ = table.leads  # encoded at load, not at the first request
         live = None if store is None else LiveScorer(pure, records, store, alerts=alerts)
         return cls(pure, records, table, live)
+
+    def logging_to(self, queue: ScoreLogQueue) -> Scorer:
+        """This Scorer with the scores its live scorer logs handed to ``queue``'s writer
+        thread (the service's: a request never waits for the store's write lock)."""
+        if self.live is None:
+            return self
+        return replace(self, live=replace(self.live, log_queue=queue))
 
     @property
     def conversion_info(self) -> ModelInfo:
