@@ -24,6 +24,7 @@ from leadscore.common.errors import InputError
 from leadscore.decisions.alerts import load_alert_config
 from leadscore.scoring.champions import champion_versions, load_champions
 from leadscore.scoring.live import LiveScorer
+from leadscore.scoring.log_queue import ScoreLogQueue
 from leadscore.scoring.scorer import Scorer
 from leadscore.serving.bentoml_fixes import (
     cancel_request_timers,
@@ -42,10 +43,12 @@ from leadscore.serving.keys import ApiKeyMiddleware
 from leadscore.serving.limits import RequestLimitsMiddleware
 from leadscore.serving.middleware import ErrorShapeMiddleware, ReadinessMiddleware
 from leadscore.serving.openapi import leadscore_document
+from leadscore.serving.outage import StoreOutageMiddleware, StoreProbe, unavailable_body
 from leadscore.serving.pages import PAGES, PagesMiddleware
 from leadscore.serving.settings import ServiceSettings
 from leadscore.serving.watcher import ModelWatcher, StatusBoard
 from leadscore.serving.webhooks import Deliverer, webhook_secret
+from leadscore.store.outage import OUTAGES
 from leadscore.store.store import Store
 from leadscore.workspace.app import Workspace, WorkspaceConfig, WorkspaceMiddleware
 from leadscore.workspace.session import Sessions, session_secret
@@ -59,6 +62,7 @@ if alert_config is not None and settings.database_url is None:
     )
 alert_secret = None if alert_config is None else webhook_secret(alert_config.webhook)
 BULK_START_SECONDS = 120  # the longest start-up waits for the bulk process to load
+SHUTDOWN_WRITE_SECONDS = 20  # the longest a stop waits for queued scores to be written
 board = StatusBoard()
 # how the service and its bulk processes load the champions and learn of new ones
 load = partial(
@@ -73,6 +77,16 @@ load = partial(
     alerts=alert_config,
 )
 versions = partial(champion_versions, settings.conversion_model, settings.nbo_model)
+# the scores requests log are written by a thread of the service's own (see log_queue)
+score_log = ScoreLogQueue()
+
+
+def load_for_requests() -> tuple[Scorer, dict[str, str]]:
+    """The champions as ``load`` gives them, the scores they log handed to ``score_log``."""
+    scorer, found = load()
+    return scorer.logging_to(score_log), found
+
+
 bulk = BulkScorer(  # its processes start with the service
     load,
     versions,
@@ -94,13 +108,15 @@ label_unknown_routes(ROUTES, {HISTORY: "/leads/{customer_id}/history"})
 class LeadScoring:
     def __init__(self) -> None:
         bulk_loaded = bulk.start()  # beside the service's own loading
-        self.watcher = ModelWatcher(load, versions, settings.reload_seconds)
+        score_log.start()
+        self.watcher = ModelWatcher(load_for_requests, versions, settings.reload_seconds)
         self.watcher.start()
         # ready means ready for large requests too (and a stop from here on reaches a bulk
         # process that lets the requests it holds finish)
         bulk.wait_loaded(bulk_loaded, timeout=BULK_START_SECONDS)
         board.watcher, board.bulk_status = self.watcher, bulk.status
-        self.stopping = threading.Event()  # never set: the threads end with the process
+        board.score_log_status = score_log.status
+        self.stopping = threading.Event()  # set at shutdown; the threads are daemons too
         if alert_config is not None and alert_secret is not None:
             deliverer = Deliverer(
                 Store.open(settings.database_url), alert_config.webhook, alert_secret
@@ -109,12 +125,22 @@ class LeadScoring:
                 target=deliverer.run, args=(self.stopping,), name="webhooks", daemon=True
             ).start()
         if settings.database_url is not None:
+            probe = StoreProbe(Store.open(settings.database_url))
+            probe.start(self.stopping)
+            board.store_status = probe.status
             keeper = FeatureKeeper(live_scorer)
             board.kept_status = keeper.status
             threading.Thread(
                 target=keeper.run, args=(self.stopping,), name="kept-features", daemon=True
             ).start()
         freeze_loaded_objects()
+
+    @bentoml.on_shutdown
+    def write_queued_scores(self) -> None:
+        """At a stop, once the requests in flight are answered: the scores they logged
+        are written before the process ends."""
+        self.stopping.set()
+        score_log.close(timeout=SHUTDOWN_WRITE_SECONDS)
 
     @bentoml.api(route="/score")
     async def score(
@@ -138,6 +164,10 @@ class LeadScoring:
             )
         except InputError as exc:  # bad input is the caller's to fix: 400, never 500
             raise BadInput(str(exc)) from None
+        except OUTAGES as exc:  # the store down or locked: 503 with Retry-After, not 500
+            body, retry = unavailable_body(exc)
+            headers = {"Retry-After": str(retry)}
+            return Response(body, 503, headers=headers, media_type="application/json")
         # the annotation declares the schema; leadscore.serving.contract.results_json
         # writes the body (BentoML passes a Response through as it is)
         return Response(body, status_code=status, media_type="application/json")
@@ -202,6 +232,7 @@ fixed_json_media_type(LeadScoring)
 # them); every other error gets one shape; keys are checked before a body is read
 LeadScoring.add_asgi_middleware(WorkspaceMiddleware, workspace=workspace)
 LeadScoring.add_asgi_middleware(ErrorShapeMiddleware)
+LeadScoring.add_asgi_middleware(StoreOutageMiddleware)
 LeadScoring.add_asgi_middleware(ApiKeyMiddleware, keys=set(settings.api_keys))
 LeadScoring.add_asgi_middleware(
     RequestLimitsMiddleware,

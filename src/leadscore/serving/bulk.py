@@ -32,11 +32,13 @@ from leadscore.serving.contract import Lang, Lead, TopK, results_json
 from leadscore.serving.dispatch import score_leads
 from leadscore.serving.limits import replaying
 from leadscore.serving.watcher import ModelWatcher
+from leadscore.store.outage import OUTAGES, RETRY_AFTER_SECONDS, unavailable
 
 # The bulk process's niceness, the lowest: when both want the CPU, the scheduler gives it
 # to the service's own process (the small requests) first. (Linux's SCHED_IDLE measured
 # the same in benchmarks/bench_service_soak.py, and nice is there on every Unix.)
 BULK_NICENESS = 19
+NO_MODELS = "no models:"  # how a bulk process that cannot load them begins its answer
 PARENT_CHECK_SECONDS = 0.5  # how soon a bulk process ends after the service's process
 
 log = logging.getLogger("leadscore.service")
@@ -134,7 +136,11 @@ class BulkScorer:
                     "a new one is starting: send the request again"
                 }
             )
-        self._status = "ready" if status != 503 else json.loads(body)["error"][:500]
+        if status != 503:
+            self._status = "ready"
+        elif (error := json.loads(body)["error"]).startswith(NO_MODELS):
+            # (a 503 of the store being away is the store probe's to tell, not this one's)
+            self._status = error[:500]
         return status, body
 
     def _replace(self, broken: ProcessPoolExecutor | None) -> ProcessPoolExecutor:
@@ -186,6 +192,8 @@ class LargeBodiesMiddleware:
         status, payload = await self.bulk.score_body(body)
         length = str(len(payload)).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", length)]
+        if status == 503:  # the store or the process unavailable a while: try again later
+            headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
@@ -255,12 +263,14 @@ def score_leads_json(leads: list[Lead], lang: str, top_k: int) -> tuple[int, byt
     try:
         scorer = _watcher().state.scorer
     except Exception as exc:  # the models cannot be loaded: say why, and try again later
-        return 503, _json({"error": f"no models: {type(exc).__name__}: {exc}"})
+        return 503, _json({"error": f"{NO_MODELS} {type(exc).__name__}: {exc}"})
     max_batch = _process["max_batch"]
     try:
         results = score_leads(scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
     except InputError as exc:
         return 400, _json({"error": str(exc)})
+    except OUTAGES as exc:  # the store down or locked past its timeout: 503, not 500
+        return 503, _json({"error": str(unavailable(exc))})
     return 200, results_json(results)
 
 

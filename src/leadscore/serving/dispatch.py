@@ -1,10 +1,13 @@
-"""How a request's leads reach the Scorer: known ids and records in one batch each, on
-the event loop when few, in the bulk process when many."""
+"""How a request's leads reach the Scorer: known ids and records in one batch each, in
+the service's process when few (records on the event loop, known ids in a thread, since
+they read the store), in the bulk process when many."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Protocol
 
+import anyio
 import pandas as pd
 
 from leadscore.common.errors import InputError
@@ -86,8 +89,12 @@ async def scored_json(
     the bulk process (``serving.bulk.BulkScorer``), so that health checks and small
     requests are not held up behind them."""
     if len(leads) <= inline_leads and _parts(leads) <= INLINE_PARTS:
-        results = score_leads(scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
-        return 200, results_json(results)
+        score = partial(score_leads, scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
+        if all(lead.is_record for lead in leads):  # milliseconds of work, nothing to wait on
+            return 200, results_json(score())
+        # known ids read the store: in a thread, so that a slow or locked store holds up
+        # this request alone, never the event loop (and /healthz with it)
+        return 200, results_json(await anyio.to_thread.run_sync(score))
     return await bulk.score_leads(leads, lang=lang, top_k=top_k)
 
 

@@ -58,7 +58,8 @@ class ErrorShapeMiddleware:
 class ReadinessMiddleware:
     """ASGI middleware: where BentoML's ``/readyz`` answers ready, the body says which
     model versions serve and why the last reload failed, if it did (the service keeps
-    serving the old models then, so it stays ready)."""
+    serving the old models then, so it stays ready); it answers 503 with the same body
+    where ``status`` says not ready (the store or the bulk process cannot serve)."""
 
     def __init__(self, app, status: Callable[[], dict | None]) -> None:
         self.app = app
@@ -84,7 +85,8 @@ class ReadinessMiddleware:
             return
         body = json.dumps(status).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        code = 200 if status.get("ready", True) else 503
+        await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 

@@ -94,13 +94,31 @@ class StatusBoard:
         self.watcher: ModelWatcher | None = None
         self.bulk_status: Callable[[], str] | None = None
         self.kept_status: Callable[[], dict] | None = None
+        self.store_status: Callable[[], dict] | None = None
+        self.score_log_status: Callable[[], dict] | None = None
 
     def status(self) -> dict | None:
+        """What serves, and whether it all can: ``ready`` is false, and ``not_ready`` says
+        why, while the bulk process has no models or the store does not answer. (The
+        registry does not count: while it cannot be read the models loaded serve on, and
+        ``registry_error`` says why no newer ones are looked for.)"""
         if self.watcher is None:
             return None
         status = self.watcher.state.status()
+        not_ready = []
         if self.bulk_status is not None:
-            status["bulk_scoring"] = self.bulk_status()
+            status["bulk_scoring"] = bulk = self.bulk_status()
+            if bulk != "ready":
+                not_ready.append(f"bulk scoring: {bulk}")
+        if self.store_status is not None:
+            status["store"] = store = self.store_status()
+            if not store["reachable"]:
+                not_ready.append(f"store: {store['error']}")
+        if self.score_log_status is not None:
+            status["score_log"] = self.score_log_status()
         if self.kept_status is not None:
             status["kept_features"] = self.kept_status()
+        status["ready"] = status["ready"] and not not_ready
+        if not_ready:
+            status["not_ready"] = not_ready
         return status

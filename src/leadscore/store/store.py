@@ -295,16 +295,11 @@ class Store:
         return pd.Series(moments.array, index=index, dtype="datetime64[us, UTC]")
 
     def customers(
-        self,
-        customer_ids: Sequence[str] | None = None,
-        *,
-        fields: Collection[str] | None = None,
+        self, customer_ids: Sequence[str] | None = None, *, fields: Collection[str] | None = None
     ) -> pd.DataFrame:
         """Customers (all, or those of ``customer_ids`` the store holds) in canonical
-        columns, their profile attributes as columns: all of them, or those of ``fields``.
-
-        A reader that needs a few attributes names them: the profiles are JSON, and one
-        lead's keys would otherwise add a column to every customer's row."""
+        columns, their profile attributes as columns: all, or those of ``fields`` (one
+        lead's keys would otherwise add a column to every customer's row)."""
         table = schema.customers
         query = sa.select(
             table.c.customer_id, table.c.created_at, table.c.converted, table.c.profile

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from leadscore import tracking
 from leadscore.common.errors import InputError
 from leadscore.scoring.scorer import Scorer
+from leadscore.store.outage import OUTAGES, RETRY_AFTER_SECONDS
 from leadscore.store.score_log import score_history
 from leadscore.store.store import Store
 from leadscore.workspace import formatting
@@ -114,7 +115,8 @@ class Workspace:
             Route(f"{PREFIX}/model", self.model, methods=["GET"]),
             Route(f"{PREFIX}/model/monitoring", self.monitoring, methods=["GET"]),
         ]
-        self.app = Starlette(routes=routes)
+        away = dict.fromkeys(OUTAGES, self._store_away)  # 503, never 500, while it is
+        self.app = Starlette(routes=routes, exception_handlers=away)
 
     # --- the frame of every page --------------------------------------------------------
 
@@ -171,6 +173,12 @@ class Workspace:
         if request.query_params.get("lang") == lang:  # the switch was used: keep the choice
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
         return response
+
+    def _store_away(self, request: Request, _error: Exception) -> Response:
+        again = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        page = self._page(request, "unavailable.html", status=503, again=again)
+        page.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+        return page
 
     def _refuse(self, request: Request) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

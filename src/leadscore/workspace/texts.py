@@ -50,6 +50,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "{first} bis {last} von {total} Leads",
     },
     "none_found": {"en": "No lead matches.", "de": "Kein Lead passt."},
+    "store_away": {
+        "en": "The lead store cannot be reached just now. Try again in a few seconds.",
+        "de": "Der Lead-Speicher ist gerade nicht erreichbar. Bitte in ein paar Sekunden "
+        "erneut versuchen.",
+    },
+    "try_again": {"en": "Try again", "de": "Erneut versuchen"},
     "previous": {"en": "Previous", "de": "Zurück"},
     "next": {"en": "Next", "de": "Weiter"},
     "history": {"en": "Score history", "de": "Score-Verlauf"},

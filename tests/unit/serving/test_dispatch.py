@@ -21,7 +21,7 @@ class RecordingBulk:
         return 200, b'["bulk"]'
 
 
-def test_small_requests_are_scored_on_the_loop_large_ones_in_the_bulk_process(
+def test_small_requests_are_scored_in_the_process_large_ones_in_the_bulk_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     threads: dict[int, int] = {}
@@ -34,17 +34,22 @@ def test_small_requests_are_scored_on_the_loop_large_ones_in_the_bulk_process(
     bulk = RecordingBulk()
     event = {"ts": "2026-01-01T00:00:00Z", "event_type": "page_view"}
     many_events = [Lead(events=[event] * (INLINE_PARTS + 1))]
+    records = [Lead(events=[event])] * 2
+    loop_thread: list[int] = []
 
     async def answers() -> list[tuple[int, bytes]]:
+        loop_thread.append(threading.get_ident())
         sizes = (1, DEFAULT_INLINE_LEADS, DEFAULT_INLINE_LEADS + 1)
         leads = [[Lead(customer_id=f"C-{i}") for i in range(n)] for n in sizes]
         return [
             await scored_json(champions, batch, lang="en", top_k=3, bulk=bulk)  # type: ignore[arg-type]
-            for batch in [*leads, many_events]
+            for batch in [*leads, many_events, records]
         ]
 
     champions = object()  # score_leads is the recorder above: any scorer will do
-    one, inline, over, heavy = asyncio.run(answers())
-    assert one == inline == (200, b"[]") and over == heavy == (200, b'["bulk"]')
-    assert threads == {1: threading.get_ident(), DEFAULT_INLINE_LEADS: threading.get_ident()}
+    one, inline, over, heavy, pure = asyncio.run(answers())
+    assert one == inline == pure == (200, b"[]") and over == heavy == (200, b'["bulk"]')
+    # known ids read the store: off the event loop; records alone stay on it
+    assert threads[1] != loop_thread[0] and threads[DEFAULT_INLINE_LEADS] != loop_thread[0]
+    assert threads[2] == loop_thread[0]
     assert bulk.sizes == [DEFAULT_INLINE_LEADS + 1, 1]

@@ -28,3 +28,20 @@ def test_readiness_says_which_models_serve_and_why_a_reload_failed() -> None:
     not_ready = asyncio.run(get("/readyz", "down"))  # BentoML's own verdict stands
     assert not_ready.status_code == 503 and not_ready.text == "plain"
     assert asyncio.run(get("/healthz")).text == "plain"  # other routes untouched
+
+
+def test_readiness_answers_503_with_its_reasons_where_the_status_says_not_ready() -> None:
+    async def bentoml_like(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ready"})
+
+    said = {"ready": False, "models": {"conversion": "1"}, "not_ready": ["store: away"]}
+    app = ReadinessMiddleware(bentoml_like, status=lambda: said)
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/readyz")
+
+    answer = asyncio.run(get())
+    assert answer.status_code == 503 and answer.json() == said

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from leadscore.common.errors import InputError
-from leadscore.serving.watcher import ModelWatcher
+from leadscore.serving.watcher import ModelWatcher, StatusBoard
 
 
 def test_a_failed_reload_keeps_the_old_models_and_says_why(
@@ -67,3 +67,28 @@ def test_a_registry_that_cannot_be_read_is_reported_and_the_models_serve_on(
     locked["now"] = False
     watcher.check()
     assert watcher.state.status()["registry_error"] is None
+
+
+def test_the_board_is_not_ready_while_the_store_or_the_bulk_process_cannot_serve() -> None:
+    board = StatusBoard()
+    assert board.status() is None  # before the service's watcher exists
+    board.watcher = ModelWatcher(lambda: ("scorer 1", {"conversion": "1"}), dict, interval=0)
+    bulk = {"said": "ready"}
+    store = {"reachable": True, "down_for_seconds": None, "error": None}
+    board.bulk_status = lambda: bulk["said"]
+    board.store_status = lambda: dict(store)
+    status = board.status()
+    assert status is not None and status["ready"] and "not_ready" not in status
+    bulk["said"] = "no models: InputError: the registry is empty"
+    store.update(reachable=False, down_for_seconds=3.0, error="the store is unavailable")
+    status = board.status()
+    assert status is not None and not status["ready"]
+    assert status["not_ready"] == [
+        "bulk scoring: no models: InputError: the registry is empty",
+        "store: the store is unavailable",
+    ]
+    # the registry is no dependency of a loaded service: the models serve on without it
+    bulk["said"], store["reachable"] = "ready", True
+    board.watcher.state.registry_error = "the registry cannot be read"
+    status = board.status()
+    assert status is not None and status["ready"]

@@ -1,4 +1,5 @@
-"""The workspace's routes without a store: sign-in, refusals and bad input."""
+"""The workspace's routes without a store (sign-in, refusals and bad input) and with one
+that cannot be reached."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from leadscore.store.database import engine_for
+from leadscore.store.outage import RETRY_AFTER_SECONDS
+from leadscore.store.store import Store
 from leadscore.workspace.app import Workspace, WorkspaceConfig
 from leadscore.workspace.session import Sessions
 from leadscore.workspace.users import put_user
@@ -71,3 +75,21 @@ def test_a_changed_users_file_counts_at_the_next_request(
     assert refused.status_code == 401
     users.write_text("users: []\n")  # anna removed: her session opens nothing
     assert client.get("/workspace").status_code == 303
+
+
+def test_a_store_that_cannot_be_reached_is_a_503_page_to_try_again(tmp_path: Path) -> None:
+    users = tmp_path / "users.yaml"
+    put_user(users, "anna", "anna-password")
+    away = Store(engine_for(f"sqlite:///{tmp_path}/no/such/dir/leadscore.db"))
+    workspace = Workspace(
+        store=away,
+        scorer=lambda: None,
+        sessions=Sessions("s" * 32),
+        config=WorkspaceConfig(users, "country", None, "leadscore-conversion"),
+    )
+    client = TestClient(workspace.app, follow_redirects=False)
+    client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
+    page = client.get("/workspace/leads/C-1?lang=de")
+    assert page.status_code == 503 and page.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
+    assert "nicht erreichbar" in page.text and str(tmp_path) not in page.text
+    assert 'href="/workspace/leads/C-1?lang=de"' in page.text  # the same page, again
