@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    """A CRM's webhook endpoint: answers 503 to its first ``refuse`` requests, then 200;
-    keeps what it accepted."""
+    """A CRM's webhook endpoint: answers 503 to its first ``refuse`` requests, then 200,
+    each after ``delay`` seconds (a slow CRM); keeps the headers of every request as it
+    arrived (``arrived``) and what it accepted."""
 
-    def __init__(self, port: int, refuse: int = 0) -> None:
-        self.port, self.refuse = port, refuse
+    def __init__(self, port: int, refuse: int = 0, delay: float = 0.0) -> None:
+        self.port, self.refuse, self.delay = port, refuse, delay
         self.accepted: list[tuple[dict, dict, bytes]] = []
+        self.arrived: list[dict] = []
         self.requests = 0
         self.server: ThreadingHTTPServer | None = None
+        self.lock = threading.Lock()  # requests are answered in threads of their own
 
     def start(self) -> None:
         receiver = self
@@ -23,18 +28,25 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests += 1
-                status = 503 if receiver.requests <= receiver.refuse else 200
+                with receiver.lock:
+                    receiver.requests += 1
+                    receiver.arrived.append(dict(self.headers))
+                    status = 503 if receiver.requests <= receiver.refuse else 200
+                time.sleep(receiver.delay)
                 if status == 200:
-                    receiver.accepted.append((json.loads(body), dict(self.headers), body))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                    with receiver.lock:
+                        receiver.accepted.append((json.loads(body), dict(self.headers), body))
+                # a sender that gave up (or died) while we were slow has closed its end
+                with contextlib.suppress(OSError):
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
 
             def log_message(self, *args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True  # a slow answer never holds up the test's end
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
