@@ -48,9 +48,11 @@ class PagesMiddleware:
             status = self.status() or {"ready": False, "models": {}, "last_reload_error": None}
             await _answer(send, json.dumps(status).encode(), b"application/json")
         elif path == "/docs":
-            host = dict(scope.get("headers") or []).get(b"host", b"127.0.0.1:3000")
+            # the address the request came in on, not its Host header: a page must not say
+            # what a sender chose (a Host of another site would put it in the examples)
+            host, port = scope.get("server") or ("127.0.0.1", 3000)
             page = self._templates.get_template("docs.html").render(
-                title="leadscore API", doc=self.document(), base=f"http://{host.decode('latin-1')}"
+                title="leadscore API", doc=self.document(), base=f"http://{host}:{port}"
             )
             await _answer(send, page.encode(), b"text/html; charset=utf-8")
         else:

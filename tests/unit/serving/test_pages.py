@@ -26,7 +26,9 @@ DOCUMENT = {
 }
 
 
-def _get(path: str, *, status: dict | None = None, method: str = "GET") -> httpx.Response:
+def _get(
+    path: str, *, status: dict | None = None, method: str = "GET", headers: dict | None = None
+) -> httpx.Response:
     async def app(scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 299, "headers": []})
         await send({"type": "http.response.body", "body": b"from the app"})
@@ -36,7 +38,7 @@ def _get(path: str, *, status: dict | None = None, method: str = "GET") -> httpx
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=pages)
         async with httpx.AsyncClient(transport=transport, base_url="http://svc:3000") as client:
-            return await client.request(method, path)
+            return await client.request(method, path, headers=headers)
 
     return asyncio.run(go())
 
@@ -76,7 +78,7 @@ def test_the_front_page_names_the_version() -> None:
 def test_the_api_page_lists_each_operation_and_schema_of_the_document() -> None:
     page = _get("/docs").text
     assert "leadscore 9.9" in page
-    assert "curl -s http://svc:3000/score" in page  # the host the page was asked on
+    assert "curl -s http://svc:3000/score" in page  # the address the page was asked on
     assert '<h2 id="post-score">' in page and '<h2 id="get-healthz">' in page
     assert "Needs Authorization: Bearer &lt;key&gt;." in page
     assert "Open: no key needed." in page
@@ -88,3 +90,8 @@ def test_other_paths_and_methods_go_on_to_the_app() -> None:
     for method, path in (("GET", "/score"), ("POST", "/docs"), ("GET", "/docs/")):
         response = _get(path, method=method)
         assert (response.status_code, response.text) == (299, "from the app")
+
+
+def test_the_api_page_does_not_repeat_a_host_header_it_was_sent() -> None:
+    page = _get("/docs", headers={"Host": "attacker.example"}).text
+    assert "attacker.example" not in page and "curl -s http://svc:3000/score" in page
