@@ -266,7 +266,11 @@ def fetched(model_name: str, alias: str) -> Iterator[ModelHandle]:
     that load the model into memory (a long-running service would otherwise leave a copy
     of every champion it loads behind)."""
     with tempfile.TemporaryDirectory(prefix="leadscore-model-") as folder:
-        yield fetch(model_name, alias, into=Path(folder))
+        try:
+            yield fetch(model_name, alias, into=Path(folder))
+        except InputError as exc:  # a folder gone once this is left means nothing to a user
+            said = str(exc).replace(folder, f"models:/{model_name}@{alias}")
+            raise InputError(said) from None
 
 
 def _fetch_version(client, model_name, version, alias, into) -> ModelHandle:

@@ -183,8 +183,11 @@ def test_a_model_whose_files_changed_is_neither_pinned_nor_served(
     )
     (booster,) = files.rglob("booster.txt")
     booster.write_bytes(booster.read_bytes()[: booster.stat().st_size // 2])  # half copied
-    with pytest.raises(InputError, match=r"booster\.txt: .*truncated or changed"):
+    with pytest.raises(InputError, match=r"booster\.txt: .*truncated or changed") as refused:
         load_champions("leadscore-conversion", None, None)
+    # named by the model, not by the temporary folder it was fetched into and left
+    assert "models:/leadscore-conversion@champion/" in str(refused.value)
+    assert "leadscore-model-" not in str(refused.value)
     pinned = runner.invoke(app, ["promote", "conversion", "--config", config, "--version", "1"])
     assert pinned.exit_code == 1 and "booster.txt" in pinned.output
     monkeypatch.setenv("LEADSCORE_API_KEYS", "a-key-of-twenty-chars")
