@@ -223,3 +223,26 @@ def test_resolve_source_rejects_what_it_cannot_read(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(InputError, match="canonical layout"):
         resolve_source(tmp_path / "notes.txt")
+
+
+def test_rows_alike_but_for_their_own_event_id_are_two_events(tmp_path: Path) -> None:
+    source = tmp_path / "export"
+    source.mkdir()
+    pd.DataFrame({"customer_id": ["C-1"], "created_at": ["2026-01-01T00:00:00Z"]}).to_csv(
+        source / "customers.csv", index=False
+    )
+    moment = "2026-02-01T10:00:00Z"
+    pd.DataFrame(
+        {
+            "customer_id": ["C-1"] * 3,
+            "ts": [moment] * 3,
+            "event_type": ["page_view"] * 3,
+            "event_id": ["a-1", "a-2", "a-2"],  # two page views in one second, one repeated
+        }
+    ).to_csv(source / "events.csv", index=False)
+    result = load_source(canonical_source(source), now=NOW)
+    [report] = [r for r in result.reports if r.table == "events"]
+    assert (report.read, report.accepted) == (3, 2)
+    assert [p.message for p in result.problems] == [
+        "duplicate row: an identical row came earlier and is kept"
+    ]
