@@ -24,7 +24,7 @@ from leadscore.data.bounds import (
 )
 from leadscore.data.parsing import PARSE_FIXES, parse_column
 from leadscore.data.records import RECORD_TIMEZONE
-from leadscore.data.tables import EVENTS, ColumnKind
+from leadscore.data.tables import EVENTS, ColumnKind, with_default_channels
 from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW
 
 _EMPTY = {
@@ -171,7 +171,7 @@ def event_intake(
                 "the service with LEADSCORE_UNKNOWN_EVENT_TYPES=accept"
             )
     frame["customer_id"] = frame["customer_id"].astype("object")
-    return Intake(frame, problems)
+    return Intake(with_default_channels(frame), problems)
 
 
 def lead_intake(items: Sequence[Mapping], *, now: pd.Timestamp) -> Intake:

@@ -21,12 +21,12 @@ from leadscore.data.quarantine import missing_columns_problems, quarantine_rows
 from leadscore.data.reading import read_raw
 from leadscore.data.source_config import SourceConfig
 from leadscore.data.tables import (
-    EVENT_TYPES,
     TABLE_NAMES,
     TABLES,
     column_names,
     empty_table,
     known_columns,
+    with_default_channels,
 )
 from leadscore.data.validation import Reference, schema_problems, table_schema
 
@@ -139,7 +139,7 @@ def load_source(
         if accepted is None:
             continue
         if name == "events" and "channel" not in accepted.columns and len(accepted):
-            accepted = _with_default_channels(accepted)
+            accepted = with_default_channels(accepted)
             result.notes.append(
                 f"{source.table_path(name)}: no channel column; each canonical event type's "
                 "channel was filled in (page views: web, calls: sales, ...; others missing). "
@@ -184,12 +184,6 @@ def _with_identifiers(source: SourceConfig, customers: pd.DataFrame, result) -> 
         "(name a column under the feature set's profile.include to use it)"
     )
     return source.model_copy(update={"identifier_columns": [*source.identifier_columns, *found]})
-
-
-def _with_default_channels(events: pd.DataFrame) -> pd.DataFrame:
-    channel_of = {name: t.channel for name, t in EVENT_TYPES.items()}
-    channels = events["event_type"].astype("str").map(channel_of)
-    return events.assign(channel=channels.astype("category"))
 
 
 def _with(ref: Reference, **changes: object) -> Reference:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.data.parsing import PARSE_FIXES, parse_column
-from leadscore.data.tables import EVENTS, ColumnKind, column_names
+from leadscore.data.tables import EVENTS, ColumnKind, column_names, with_default_channels
 from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, ONE_DAY
 
 RECORD_TIMEZONE = "UTC"  # a record's timestamps without an offset are UTC
@@ -84,7 +84,7 @@ def record_tables(
         customer_frame["created_at"], "timestamp", lead_where, leads, "created_at", problems
     )
     event_leads = np.asarray(event_lead, dtype=int)
-    event_frame = _event_frame(events, event_where, event_leads, problems)
+    event_frame = with_default_channels(_event_frame(events, event_where, event_leads, problems))
     first_event = event_frame.groupby("customer_id", observed=True)["ts"].min()
     if not first_event.empty:
         created = created.fillna(customer_frame["customer_id"].map(first_event))

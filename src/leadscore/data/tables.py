@@ -175,3 +175,20 @@ def empty_table(table: str) -> pd.DataFrame:
     return pd.DataFrame(
         {c.name: pd.Series(dtype=_EMPTY_DTYPES[c.kind]) for c in TABLES[table].columns}
     )
+
+
+def with_default_channels(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with each missing channel that of its canonical event type (a page view's
+    is web, a call's sales; other types' stay missing): an event sent without its channel
+    counted as activity on none, and a lead's five events scored 18 with channels, 10
+    without, its reasons saying both "active today" and "active on no channel"."""
+    defaults = events["event_type"].astype("object").map(_DEFAULT_CHANNELS)
+    if "channel" not in events:
+        return events.assign(channel=defaults.astype("category"))
+    given = events["channel"].astype("object")
+    if given.notna().all():
+        return events
+    return events.assign(channel=given.where(given.notna(), defaults).astype("category"))
+
+
+_DEFAULT_CHANNELS = {name: t.channel for name, t in EVENT_TYPES.items()}

@@ -44,7 +44,9 @@ def test_posted_events_become_canonical_rows_in_utc() -> None:
     assert rows["value"].iat[0] == 3.5 and pd.isna(rows["value"].iat[1])
     assert rows["event_id"].iat[1] == "e1" and pd.isna(rows["event_id"].iat[0])
     assert {"channel", "offer_id", "campaign"} <= set(rows.columns)
-    assert rows[["channel", "offer_id", "campaign"]].isna().all().all()
+    assert rows[["offer_id", "campaign"]].isna().all().all()
+    # no channel sent: a canonical type's own (a download's: web), none for another type
+    assert pd.isna(rows["channel"].iat[0]) and rows["channel"].iat[1] == "web"
 
 
 def test_a_field_events_do_not_have_is_named_and_nothing_is_read() -> None:

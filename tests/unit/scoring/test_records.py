@@ -120,3 +120,19 @@ def test_a_record_that_holds_too_little_is_not_scored_and_gets_no_offer(
     assert demanding.records.score_records(records[3:], now=now)[0]["status"] == "not_enough_data"
     anything = Scorer.of(scorer.pure, min_information=0)
     assert all("grade" in i for i in anything.records.score_records(records, now=now))
+
+
+def test_events_sent_without_their_channel_score_as_with_their_types_channel(
+    scorer: Scorer,
+) -> None:
+    now = pd.Timestamp("2026-06-29", tz="UTC")
+    events = [
+        {"ts": "2026-06-28T10:00:00Z", "event_type": "pricing_page_view", "channel": "web"},
+        {"ts": "2026-06-27T10:00:00Z", "event_type": "email_click", "channel": "email"},
+        {"ts": "2026-06-20T10:00:00Z", "event_type": "call", "channel": "sales"},
+    ]
+    record = {"created_at": "2026-05-01T00:00:00Z", "profile": {}, "events": events}
+    bare = {**record, "events": [{k: v for k, v in e.items() if k != "channel"} for e in events]}
+    with_channels, without = scorer.records.score_records([record, bare], now=now)
+    assert without["score"] == with_channels["score"]
+    assert without["reasons"] == with_channels["reasons"]
