@@ -136,6 +136,8 @@ def test_a_new_lead_and_its_events_are_scored_by_id(live: dict) -> None:
     assert _post(live, "/events", {"events": [event]}).json()["added"] == 1
     [result] = _post(live, "/score", {"leads": [{"customer_id": "C-NEW-0001"}]}).json()
     assert result["customer_id"] == "C-NEW-0001" and 0 <= result["score"] <= 100
+    scored_at = pd.Timestamp(result["scored_at"])  # when: what its features are as of
+    assert abs(pd.Timestamp.now(tz="UTC") - scored_at) < pd.Timedelta(minutes=1)
     assert result["trend"]["direction"] == "not_enough_history"
     missing = _get(live, "/leads/C-NOBODY/history")
     assert missing.status_code == 404 and "not a customer" in missing.json()["error"]

@@ -161,6 +161,11 @@ class LeadResult(BaseModel):
     reasons: list[Reason]
     next_best_offers: list[Offer]
     model: ModelRef
+    scored_at: str | None = Field(
+        None,
+        description="when it was scored (UTC, ISO 8601): its features are as of then",
+        json_schema_extra={"format": "date-time"},
+    )
     trend: Trend | None = Field(
         None, description="for a known customer scored from the store: how the score moved"
     )
@@ -188,7 +193,7 @@ class LeadNotScored(BaseModel):
 
 
 _RESULT_FIELDS = tuple(LeadResult.model_fields)
-_DEFAULTS = {"trend": None}
+_DEFAULTS = {"trend": None, "scored_at": None}
 
 
 def results_json(results: list[dict]) -> bytes:

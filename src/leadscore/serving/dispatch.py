@@ -60,7 +60,8 @@ def score_leads(
         )
         for i, result in zip(records, scored, strict=True):
             results[i] = result
-    return results
+    stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return [{**r, "scored_at": stamp} if "score" in r else r for r in results]
 
 
 def _known(

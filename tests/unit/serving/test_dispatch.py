@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pandas as pd
 import pytest
 
 from leadscore.serving import dispatch
@@ -53,3 +54,22 @@ def test_small_requests_are_scored_in_the_process_large_ones_in_the_bulk_process
     assert threads[1] != loop_thread[0] and threads[DEFAULT_INLINE_LEADS] != loop_thread[0]
     assert threads[2] == loop_thread[0]
     assert bulk.sizes == [DEFAULT_INLINE_LEADS + 1, 1]
+
+
+def test_every_scored_lead_says_when_it_was_scored_and_error_items_do_not() -> None:
+    class Records:  # the record scorer's side of a Scorer: one scored, one refused
+        def score_records(self, payload, *, now, lang, top_k, positions):
+            self.now = now
+            return [{"customer_id": None, "score": 40}, {"customer_id": None, "error": "no"}]
+
+    records = Records()
+    scorer = type("Champions", (), {"records": records})()
+    event = {"ts": "2026-01-01T00:00:00Z", "event_type": "page_view"}
+    scored, refused = dispatch.score_leads(
+        scorer,  # type: ignore[arg-type]
+        [Lead(events=[event]), Lead(events=[event])],
+        lang="en",
+        top_k=3,
+    )
+    assert pd.Timestamp(scored["scored_at"]) == records.now.floor("ms")
+    assert scored["scored_at"].endswith("Z") and "scored_at" not in refused
