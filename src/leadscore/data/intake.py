@@ -25,7 +25,7 @@ from leadscore.data.bounds import (
 from leadscore.data.parsing import PARSE_FIXES, parse_column
 from leadscore.data.records import RECORD_TIMEZONE
 from leadscore.data.tables import EVENTS, ColumnKind, with_default_channels
-from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW
+from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, POSTED_FUTURE_FIX
 
 _EMPTY = {
     "string": "object",
@@ -135,7 +135,7 @@ def _ids(
 def _not_in_future(
     frame: pd.DataFrame, column: str, name: str, now: pd.Timestamp, problems: list[str]
 ) -> None:
-    message, fix = EXPLANATIONS["not_in_future"]
+    message, fix = EXPLANATIONS["not_in_future"][0], POSTED_FUTURE_FIX
     late = (frame[column] > now + FUTURE_SKEW).fillna(False).to_numpy(dtype=bool)
     for row in np.flatnonzero(late):
         problems.append(

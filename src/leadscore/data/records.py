@@ -16,7 +16,7 @@ import pandas as pd
 
 from leadscore.data.parsing import PARSE_FIXES, parse_column
 from leadscore.data.tables import EVENTS, ColumnKind, column_names, with_default_channels
-from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, ONE_DAY
+from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, ONE_DAY, POSTED_FUTURE_FIX
 
 RECORD_TIMEZONE = "UTC"  # a record's timestamps without an offset are UTC
 # how much earlier than its lead's created_at an event may be (clocks of two systems)
@@ -148,7 +148,7 @@ def _check_times(
     problems: dict[int, str],
 ) -> None:
     latest = now + FUTURE_SKEW
-    message, fix = EXPLANATIONS["not_in_future"]
+    message, fix = EXPLANATIONS["not_in_future"][0], POSTED_FUTURE_FIX
     for row in np.flatnonzero((events["ts"] > latest).fillna(False).to_numpy()):
         value = events["ts"].iat[row]
         problems.setdefault(
@@ -156,7 +156,9 @@ def _check_times(
         )
     for row in np.flatnonzero((customers["created_at"] > latest).to_numpy()):
         value = customers["created_at"].iat[row]
-        problems.setdefault(row, f"{lead_where[row]}.created_at: {value} {message} (now is {now})")
+        problems.setdefault(
+            row, f"{lead_where[row]}.created_at: {value} {message} (now is {now}); {fix}"
+        )
     created = events["customer_id"].map(customers.set_index("customer_id")["created_at"])
     early = (events["ts"] < created - CREATED_AT_TOLERANCE).fillna(False).to_numpy()
     for row in np.flatnonzero(early):

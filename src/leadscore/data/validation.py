@@ -17,6 +17,11 @@ from leadscore.data.problems import Problem
 from leadscore.data.tables import OFFER_KINDS
 
 FUTURE_SKEW = pd.Timedelta(minutes=5)
+# what a sender over HTTP (no source config to name a time zone in) is told of a time ahead
+POSTED_FUTURE_FIX = (
+    "a time without an offset is read as UTC: send it with its offset "
+    "(2026-12-07T09:30:00+01:00) or in UTC (2026-12-07T08:30:00Z)"
+)
 ONE_DAY = pd.Timedelta(days=1)
 
 

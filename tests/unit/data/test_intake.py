@@ -177,6 +177,9 @@ def test_a_lead_created_in_the_future_is_refused() -> None:
     intake = lead_intake([{"customer_id": "c1", "created_at": "2026-07-01T00:00:00Z"}], now=NOW)
     assert len(intake.problems) == 1
     assert intake.problems[0].startswith("leads[0].created_at:")
+    # an API client has no source config: it is told how a time is read, and what to send
+    assert "read as UTC: send it with its offset" in intake.problems[0]
+    assert "source config" not in intake.problems[0]
 
 
 def test_an_object_a_list_a_boolean_or_empty_text_is_no_id() -> None:
