@@ -24,7 +24,9 @@ from leadscore.store.score_log import score_history
 from leadscore.store.store import Store
 
 INTAKE_PATHS = ("/events", "/leads")
-HISTORY = re.compile(r"^/leads/(?P<customer_id>[^/]{1,200})/history/?$")
+# matched against the path as sent (an id holding "/" comes as %2F), up to an id of 64
+# characters each sent as three escaped bytes at most
+HISTORY = re.compile(r"^/leads/(?P<customer_id>[^/]{1,600})/history/?$")
 MAX_ITEMS = 10_000
 HISTORY_LIMIT = 100
 # up to this many leads in a batch have their features built before it is acknowledged,
@@ -34,6 +36,13 @@ REFRESH_LEADS = 32
 
 def is_store_route(path: str) -> bool:
     return path in INTAKE_PATHS or HISTORY.match(path) is not None
+
+
+def sent_path(scope: dict) -> str:
+    """The request's path as sent, escapes kept (the server's ``path`` has them decoded,
+    so an id holding "/" could not be told from two segments)."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1") if raw else scope["path"]
 
 
 class IntakeMiddleware:
@@ -55,11 +64,11 @@ class IntakeMiddleware:
         self.event_types = event_types
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not is_store_route(scope["path"]):
+        if scope["type"] != "http" or not is_store_route(sent_path(scope)):
             await self.app(scope, receive, send)
             return
         path, method = scope["path"], scope["method"]
-        history = HISTORY.match(path)
+        history = HISTORY.match(sent_path(scope))
         allowed = "GET" if history else "POST"
         if method != allowed:
             await _answer(send, 405, {"error": f"{method} {path}: use {allowed}"})

@@ -46,3 +46,23 @@ def test_deep_nesting_is_a_400_and_unknown_customers_a_422(
     refused = _post(app, "/events", httpx.Request("POST", "/", json={"events": events}).read())
     assert refused.status_code == 422, refused.text
     assert "'C-NOPE-2' is not a customer in the store" in refused.text
+
+
+def test_the_history_of_an_id_holding_a_slash_is_read_back(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    store = live_store(tmp_path, data, [], pd.Timestamp("2026-06-20", tz="UTC"))
+    live = live_scorer(models[0], store)
+    app = IntakeMiddleware(_nothing_else, live=lambda: live, event_types=lambda: None)
+    lead = {"customer_id": "ACME/DE/0042", "created_at": "2026-06-01T00:00:00Z"}
+    added = _post(app, "/leads", httpx.Request("POST", "/", json={"leads": [lead]}).read())
+    assert added.status_code == 200, added.text
+
+    async def history(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path)
+
+    read = asyncio.run(history("/leads/ACME%2FDE%2F0042/history"))
+    assert read.status_code == 200, read.text
+    assert read.json() == {"customer_id": "ACME/DE/0042", "scores": []}
