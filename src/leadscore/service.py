@@ -239,7 +239,9 @@ LeadScoring.add_asgi_middleware(
     max_body=settings.max_body_bytes,
     json_paths=("/score", *INTAKE_PATHS),
 )
-LeadScoring.add_asgi_middleware(IntakeMiddleware, live=live_scorer, event_types=event_types)
+LeadScoring.add_asgi_middleware(
+    IntakeMiddleware, live=live_scorer, event_types=event_types, logged=score_log.flush
+)
 LeadScoring.add_asgi_middleware(
     LargeBodiesMiddleware, bulk=bulk, threshold=settings.bulk_bytes, path="/score"
 )

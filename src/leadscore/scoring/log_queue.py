@@ -11,6 +11,9 @@ written (a failed write is tried again, the same entries, after a pause); the qu
 at most ``max_entries``, and a request that would overflow it is refused with
 ``StoreUnavailable`` (503 with ``Retry-After``) rather than answered without its log.
 ``close`` writes what is queued before the service stops.
+
+A score that says what its lead's newest logged score says (the same model version and
+probability) is not written again: the log holds what changed, not every poll.
 """
 
 from __future__ import annotations
@@ -54,12 +57,15 @@ class ScoreLogQueue:
         self.max_entries = max_entries
         self._queued: deque[_Queued] = deque()
         self._held = 0  # entries queued or being written
+        self._taken = 0  # entries put, ever
+        self._done = 0  # entries done with (written, unchanged, or given up on), ever
         self._changed = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
         self._failing_since: float | None = None
         self._last_error: str | None = None
         self.written = 0
+        self.unchanged = 0  # entries not written: their lead's newest logged score said it
 
     def start(self) -> None:
         """Start the writer thread (once)."""
@@ -92,6 +98,7 @@ class ScoreLogQueue:
                 )
             self._queued.append(_Queued(writer, entries, now))
             self._held += len(entries)
+            self._taken += len(entries)
             self._changed.notify_all()
 
     def status(self) -> dict:
@@ -101,6 +108,7 @@ class ScoreLogQueue:
             return {
                 "waiting": self._held,
                 "written": self.written,
+                "unchanged": self.unchanged,
                 "failing_for_seconds": None
                 if failing is None
                 else round(time.monotonic() - failing, 1),
@@ -108,10 +116,12 @@ class ScoreLogQueue:
             }
 
     def flush(self, timeout: float) -> bool:
-        """Wait until every entry queued so far is written; whether all were in time."""
+        """Wait until every entry queued so far is written (not those queued meanwhile);
+        whether all were in time."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while self._held:
+            target = self._taken
+            while self._done < target:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -150,10 +160,15 @@ class ScoreLogQueue:
         # writes none twice (see ScoreLogWriter.commit)
         parts = [group] if writer.alerts is None else [[q] for q in group]
         for part in parts:
-            attempt = 0
+            attempt, written = 0, 0
             while True:
                 try:
-                    writer.commit([(q.entries, q.now) for q in part])
+                    # a score that says what the lead's newest logged one says is not
+                    # written again (a CRM polling a lead would fill its history)
+                    batches = writer.changed([(q.entries, q.now) for q in part])
+                    if batches:
+                        writer.commit(batches)
+                    written = sum(len(entries) for entries, _ in batches)
                     break
                 except Exception as exc:
                     if not is_outage(exc) and attempt >= MISTAKE_TRIES - 1:
@@ -168,7 +183,9 @@ class ScoreLogQueue:
                     self._queued.popleft()
                 done = sum(len(q.entries) for q in part)
                 self._held -= done
-                self.written += done
+                self._done += done
+                self.written += written
+                self.unchanged += done - written
                 self._failing_since, self._last_error = None, None
                 self._changed.notify_all()
 

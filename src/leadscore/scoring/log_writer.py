@@ -10,7 +10,7 @@ import pandas as pd
 from leadscore.decisions.alerts import AlertConfig
 from leadscore.scoring.alerting import alerts_for_scores, to_outbox
 from leadscore.scoring.encoded import ConversionParts, ModelInfo
-from leadscore.store.score_log import LoggedScore, write_scores
+from leadscore.store.score_log import LoggedScore, newest_said, write_scores
 from leadscore.store.store import Store
 
 
@@ -79,6 +79,26 @@ class ScoreLogWriter:
             for customer_id, probability, score, grade, margin, base_value, row, features in columns
         ]
         return entries
+
+    def changed(
+        self, batches: Sequence[tuple[Sequence[LoggedScore], pd.Timestamp]]
+    ) -> list[tuple[list[LoggedScore], pd.Timestamp]]:
+        """``batches`` without the entries that repeat their customer's newest logged score
+        (the same model version and probability: the same features): a CRM polling a
+        lead every second wrote 381 identical rows in 10 s, and the rep's history showed
+        them as 60 points of one day."""
+        said = newest_said(self.store, [e.customer_id for entries, _ in batches for e in entries])
+        kept = []
+        for entries, now in batches:
+            new = []
+            for entry in entries:
+                saying = (entry.model_name, entry.model_version, entry.probability)
+                if said.get(entry.customer_id) != saying:
+                    new.append(entry)
+                    said[entry.customer_id] = saying
+            if new:
+                kept.append((new, now))
+        return kept
 
     def commit(self, batches: Sequence[tuple[Sequence[LoggedScore], pd.Timestamp]]) -> int:
         """Write ``batches`` (entries, and the moment they were scored at) to the log, with

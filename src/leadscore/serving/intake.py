@@ -29,6 +29,7 @@ INTAKE_PATHS = ("/events", "/leads")
 HISTORY = re.compile(r"^/leads/(?P<customer_id>[^/]{1,600})/history/?$")
 MAX_ITEMS = 10_000
 HISTORY_LIMIT = 100
+HISTORY_WAIT_SECONDS = 2.0  # the longest a history waits for scores being logged
 # up to this many leads in a batch have their features built before it is acknowledged,
 # so that their next score reflects it at once; a larger batch leaves that to the score
 REFRESH_LEADS = 32
@@ -50,7 +51,9 @@ class IntakeMiddleware:
 
     ``live`` gives the champions' live scorer, and with it the store (None where the
     service has none, or before the champions are loaded: the routes say so with 503);
-    ``event_types`` the event types accepted (None: any)."""
+    ``event_types`` the event types accepted (None: any); ``logged`` waits up to the seconds
+    it is given until the scores answered so far are in the log (the service's
+    ``ScoreLogQueue.flush``)."""
 
     def __init__(
         self,
@@ -58,10 +61,12 @@ class IntakeMiddleware:
         *,
         live: Callable[[], LiveScorer | None],
         event_types: Callable[[], frozenset[str] | None],
+        logged: Callable[[float], bool] = lambda _seconds: True,
     ) -> None:
         self.app = app
         self.live = live
         self.event_types = event_types
+        self.logged = logged
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not is_store_route(sent_path(scope)):
@@ -157,6 +162,9 @@ class IntakeMiddleware:
             return
 
         def read() -> tuple[int, dict]:
+            # the scores answered before this request are in the history it reads (they
+            # are written by the score log's thread, in milliseconds unless the store waits)
+            self.logged(HISTORY_WAIT_SECONDS)
             if not store.known([customer_id]):
                 return 404, {
                     "error": f"{customer_id!r} is not a customer in the store; add it with "

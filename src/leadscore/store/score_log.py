@@ -250,6 +250,30 @@ def latest_grades(
     return found
 
 
+_NEWEST_SAID = _newest(
+    [
+        schema.scores.c.customer_id,
+        schema.scores.c.model_name,
+        schema.scores.c.model_version,
+        schema.scores.c.probability,
+    ],
+    schema.scores.c.customer_id.in_(sa.bindparam("ids", expanding=True)),
+)
+
+
+def newest_said(store: Store, customer_ids: Sequence[str]) -> dict[str, tuple[str, str, float]]:
+    """Each customer's newest logged score as (model name, version, probability), where
+    it has one: what a new score is compared with to tell whether it says anything new."""
+    found: dict[str, tuple[str, str, float]] = {}
+    with store.engine.connect() as connection:
+        for chunk in chunks(list(dict.fromkeys(customer_ids))):
+            for customer_id, name, version, probability in connection.execute(
+                _NEWEST_SAID, {"ids": chunk}
+            ):
+                found[customer_id] = (name, version, probability)
+    return found
+
+
 def current_scores(store: Store, *, at_or_before: pd.Timestamp | None = None) -> pd.DataFrame:
     """Each customer's newest logged score (at or before a moment, where given), without
     its explanation: customer_id, scored_at, score, grade, probability, model_version."""

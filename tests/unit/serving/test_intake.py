@@ -11,7 +11,7 @@ import pandas as pd
 
 from leadscore.data.loading import CanonicalData
 from leadscore.models.conversion import ConversionPredictor
-from leadscore.serving.intake import IntakeMiddleware
+from leadscore.serving.intake import HISTORY_WAIT_SECONDS, IntakeMiddleware
 from tests.unit.live import live_scorer, live_store
 
 
@@ -48,12 +48,18 @@ def test_deep_nesting_is_a_400_and_unknown_customers_a_422(
     assert "'C-NOPE-2' is not a customer in the store" in refused.text
 
 
-def test_the_history_of_an_id_holding_a_slash_is_read_back(
+def test_the_history_of_an_id_holding_a_slash_is_read_back_with_the_scores_before_it(
     tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
 ) -> None:
     store = live_store(tmp_path, data, [], pd.Timestamp("2026-06-20", tz="UTC"))
     live = live_scorer(models[0], store)
-    app = IntakeMiddleware(_nothing_else, live=lambda: live, event_types=lambda: None)
+    waits: list[float] = []  # the history waits for the scores answered before it
+    app = IntakeMiddleware(
+        _nothing_else,
+        live=lambda: live,
+        event_types=lambda: None,
+        logged=lambda seconds: waits.append(seconds) or True,
+    )
     lead = {"customer_id": "ACME/DE/0042", "created_at": "2026-06-01T00:00:00Z"}
     added = _post(app, "/leads", httpx.Request("POST", "/", json={"leads": [lead]}).read())
     assert added.status_code == 200, added.text
@@ -66,3 +72,4 @@ def test_the_history_of_an_id_holding_a_slash_is_read_back(
     read = asyncio.run(history("/leads/ACME%2FDE%2F0042/history"))
     assert read.status_code == 200, read.text
     assert read.json() == {"customer_id": "ACME/DE/0042", "scores": []}
+    assert waits == [HISTORY_WAIT_SECONDS]
