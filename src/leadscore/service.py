@@ -22,7 +22,7 @@ from starlette.responses import Response
 from leadscore import __version__
 from leadscore.common.errors import InputError
 from leadscore.decisions.alerts import load_alert_config
-from leadscore.scoring.champions import champion_versions, load_champions
+from leadscore.scoring.champions import champion_versions, load_champions, unservable
 from leadscore.scoring.live import LiveScorer
 from leadscore.scoring.scorer import Scorer
 from leadscore.serving.bentoml_fixes import (
@@ -51,6 +51,12 @@ from leadscore.workspace.app import Workspace, WorkspaceConfig, WorkspaceMiddlew
 from leadscore.workspace.session import Sessions, session_secret
 
 settings = ServiceSettings.from_environment(os.environ)
+# Champions the workers cannot load would leave BentoML's server up on a port that never
+# answers (each worker dies at its start): refused here, in the import that is the
+# start-up of the server and of each worker, as `leadscore serve` refuses them
+refusal = unservable(settings.conversion_model, settings.nbo_model)
+if refusal is not None:
+    raise InputError(refusal)
 alert_config = None if settings.alerts is None else load_alert_config(settings.alerts)
 if alert_config is not None and settings.database_url is None:
     raise InputError(
@@ -89,7 +95,12 @@ label_unknown_routes(ROUTES, {HISTORY: "/leads/{customer_id}/history"})
 
 
 @bentoml.service(
-    name="leadscore", traffic={"timeout": 60}, logging={"access": {"enabled": settings.access_log}}
+    name="leadscore",
+    traffic={"timeout": 60},
+    logging={"access": {"enabled": settings.access_log}},
+    # where `bentoml serve` listens without --host (or BENTOML_HOST): where `leadscore
+    # serve` does, this machine only unless LEADSCORE_HOST says otherwise
+    http={"host": str(settings.host)},
 )
 class LeadScoring:
     def __init__(self) -> None:
