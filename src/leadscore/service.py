@@ -31,6 +31,7 @@ from leadscore.serving.bentoml_fixes import (
     freeze_loaded_objects,
     keep_inputs_out_of_logs,
     label_unknown_routes,
+    stop_listening_first,
     trace_requests_not_messages,
 )
 from leadscore.serving.bulk import BulkScorer, LargeBodiesMiddleware
@@ -91,6 +92,7 @@ ROUTES = frozenset({*PAGES, *INTAKE_PATHS, "/score", "/healthz", "/livez", "/rea
 cancel_request_timers()  # before BentoML builds its app: see leadscore.serving.bentoml_fixes
 trace_requests_not_messages()
 keep_inputs_out_of_logs()
+stop_listening_first()
 label_unknown_routes(ROUTES, {HISTORY: "/leads/{customer_id}/history"})
 
 

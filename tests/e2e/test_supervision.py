@@ -1,12 +1,15 @@
 """`leadscore serve` killed at once (SIGKILL), as a supervisor or the OOM killer may: no
 server, worker or bulk process is left holding the port, and a new server can listen on
-it a few seconds later. The same when its server (BentoML's) is the one killed."""
+it a few seconds later. The same when its server (BentoML's) is the one killed. Stopped
+(SIGTERM), it answers the request in flight and refuses new connections meanwhile."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +23,7 @@ from leadscore.common.processes import descendants, stop_group, supervised_popen
 from leadscore.jobs.run import run_job
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
-from tests.conftest import REPO, free_port, port_free_within, wait_until_ready
+from tests.conftest import REPO, free_port, listening_on, port_free_within, wait_until_ready
 
 pytestmark = pytest.mark.slow  # a training and two servers: over a minute
 KEY = "supervision-test-key-5f2b"
@@ -85,6 +88,36 @@ def test_killed_at_once_it_leaves_nothing_holding_the_port(serving: dict, killed
     log = serving["log"].read_text(errors="replace")[-3000:]
     assert not left, (left, log)
     assert freed and seconds < 15, (seconds, log)
+
+
+def test_stopped_it_answers_the_request_in_flight_and_refuses_new_connections(
+    serving: dict,
+) -> None:
+    process, port = serving["process"], serving["port"]
+    body = json.dumps({"leads": [{"customer_id": "C-1"}]}).encode()
+    head = (
+        f"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as held:
+        held.sendall(head + body[:5])  # in flight for as long as the rest of it is held back
+        time.sleep(1)
+        process.send_signal(signal.SIGTERM)  # as a supervisor stops it
+        deadline = time.monotonic() + 10
+        while listening_on(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # no one listens any more (BentoML's server kept listening until its worker had
+        # ended: new connections waited in a queue no one read, then were reset) ...
+        assert not listening_on(port) and process.poll() is None
+        with pytest.raises(ConnectionRefusedError):  # ... so a new one is refused at once
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        held.sendall(body[5:])
+        answer = b""
+        while chunk := held.recv(65536):  # to its end: the server closes the connection
+            answer += chunk
+    status, _, rest = answer.partition(b"\r\n")
+    assert status == b"HTTP/1.1 200 OK" and b'"customer_id":"C-1"' in rest, answer[:500]
+    assert process.wait(timeout=30) == 0
 
 
 def _running_after(processes: list[psutil.Process], *, seconds: float) -> list[psutil.Process]:
