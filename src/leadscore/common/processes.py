@@ -64,6 +64,7 @@ def stop_group(process: subprocess.Popen, timeout: float = 30) -> int:
             # read before the kill: afterwards they are orphans, no longer known as its own
             for pid in descendants(process.pid):
                 _signal(pid, signal.SIGKILL)
+            process.kill()  # itself too, should it have no group of its own after all
     _signal_group(process.pid, signal.SIGKILL)  # a helper of its group that ignored SIGTERM
     return process.wait()
 

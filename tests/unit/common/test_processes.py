@@ -115,6 +115,13 @@ def test_stop_group_ends_the_child_and_those_in_sessions_of_their_own() -> None:
     os.kill(grandchild, signal.SIGKILL)  # the first child's: stop_group came after SIGTERM
 
 
+def test_stop_group_ends_a_child_started_without_a_group_of_its_own() -> None:
+    stubborn = _python(STARTER, "ignore")  # in this process's group: no group signal
+    _, grandchild = map(int, stubborn.stdout.readline().split())
+    assert stop_group(stubborn, timeout=1) == -signal.SIGKILL
+    assert _gone_within([grandchild], 5)
+
+
 def test_orphans_come_to_the_process_that_adopts_them_and_are_ended() -> None:
     # the parent adopts orphans, its child dies at once leaving its own child behind (as
     # BentoML's server leaves its workers), and the parent ends what it was left
