@@ -81,17 +81,22 @@ def test_the_child_gets_the_signal_asked_for() -> None:
         """
         import signal, time
         from leadscore.common.processes import supervised_popen
-        code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+        code = (
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "print('ignoring', flush=True); time.sleep(60)"
+        )
         child = supervised_popen(["python3", "-c", code], death_signal=signal.SIGKILL)
         print(child.pid, flush=True)
         time.sleep(60)
         """
     )
-    child = int(parent.stdout.readline())
+    lines = sorted(parent.stdout.readline().strip() for _ in range(2))  # either order
+    assert lines[1] == "ignoring"  # SIGTERM would no longer end it
+    child = int(lines[0])
     try:
         parent.kill()
         parent.wait()
-        assert _gone_within([child], 5)  # SIGTERM would not have ended it
+        assert _gone_within([child], 5)
     finally:
         if _alive(child):
             os.kill(child, signal.SIGKILL)
@@ -104,15 +109,16 @@ def test_stop_group_ends_the_child_and_those_in_sessions_of_their_own() -> None:
     started = time.monotonic()
     assert stop_group(process, timeout=5) == -signal.SIGTERM
     assert time.monotonic() - started < 3  # SIGTERM ended it: no wait for the timeout
-    # the child ended at SIGTERM, and left its own child to run (as BentoML's server
-    # does when it dies at once): killed at the timeout, read before it was orphaned
+    # (its own child, in a session of its own, was its to stop, as BentoML's server
+    # stops its workers: it runs on here). One that ignores SIGTERM is killed at the
+    # timeout, and its child with it (read before it was orphaned).
     stubborn = _python(STARTER, "ignore", **child_kwargs())
     pid, second = map(int, stubborn.stdout.readline().split())
     started = time.monotonic()
     assert stop_group(stubborn, timeout=1) == -signal.SIGKILL
     assert 1 <= time.monotonic() - started < 4
     assert _gone_within([second], 5)
-    os.kill(grandchild, signal.SIGKILL)  # the first child's: stop_group came after SIGTERM
+    os.kill(grandchild, signal.SIGKILL)
 
 
 def test_stop_group_ends_a_child_started_without_a_group_of_its_own() -> None:
