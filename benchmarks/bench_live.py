@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from bench_service import KEY, bench_root, free_port, prepared, start
+from leadscore.common.processes import stop_group
 from leadscore.data.intake import event_intake
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
@@ -261,8 +262,7 @@ def main() -> None:
                     after, whole = event_to_score(url, chosen[: arguments.requests // 2])
                     results["event"] = (percentiles(after), percentiles(whole))
             finally:
-                process.terminate()
-                process.wait(timeout=60)
+                stop_group(process, timeout=60)
         (snap_first, snap_second), (live_first, live_second) = results["snapshot"], results["store"]
         print(
             f"/score, one known customer, p50 / p99 ms: snapshot {snap_first[0]:.1f} / "

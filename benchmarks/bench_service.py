@@ -34,6 +34,7 @@ import httpx
 import pandas as pd
 
 from leadscore import demo
+from leadscore.common.processes import stop_group, supervised_popen
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.features.definitions import load_feature_set
@@ -115,7 +116,8 @@ def service_env(root: Path, store: Path, *, reload_seconds: int) -> dict[str, st
 
 def start(command: list[str], cwd: Path, env: dict, url: str) -> subprocess.Popen:
     log = open(Path(env["BENCH_LOGS"]) / f"{Path(command[2]).name}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # ends with this process, however it ends: no server left holding its port
+    process = supervised_popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 180
     while time.time() < deadline:
         if process.poll() is not None:
@@ -132,7 +134,7 @@ def start(command: list[str], cwd: Path, env: dict, url: str) -> subprocess.Pope
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    process.kill()
+    stop_group(process, timeout=5)
     raise SystemExit(f"{command} did not come up; see {log.name}")
 
 
@@ -252,8 +254,7 @@ def main() -> None:
                 batches.append({"round": round_, "target": "pred_contrib", "leads_per_s": rate})
         finally:
             for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
+                stop_group(process, timeout=30)
     report(pd.DataFrame(runs), pd.DataFrame(batches))
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from bench_service import KEY, bench_root, free_port, prepared, service_env, start, wrk
+from leadscore.common.processes import stop_group
 from leadscore.serving.command import serve_command
 from leadscore.serving.limits import DEFAULT_MAX_BODY_BYTES
 
@@ -117,8 +118,7 @@ def main() -> None:
                 stop.set()
                 worst.join()
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop_group(process, timeout=30)
     growth = rss_after / rss_before - 1
     ratio = beside["p99"] / alone["p99"]
     print(f"maximum: {maximum['rate']:,.0f} requests/s (16 connections, one lead each)")

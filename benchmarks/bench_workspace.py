@@ -26,6 +26,7 @@ import pandas as pd
 
 from bench_live import copy_customers, first_kept_round, percentiles
 from bench_service import KEY, bench_root, free_port, prepared, start
+from leadscore.common.processes import stop_group
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.scoring.champions import load_champions
@@ -157,8 +158,7 @@ def main() -> None:
             if screenshots is not None:
                 take_screenshots(url, screenshots)
         finally:
-            process.terminate()
-            process.wait(timeout=60)
+            stop_group(process, timeout=60)
 
 
 def take_screenshots(url: str, folder: Path) -> None:

@@ -15,6 +15,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from leadscore.common.processes import stop_group
 from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.evaluation.offer_policy import (
@@ -120,11 +121,44 @@ def write_store(crm: GeneratedCRM, feature_set: str, path: Path) -> pd.DataFrame
     return store.frame
 
 
+def listening_on(port: int) -> set[str]:
+    """The addresses a TCP socket listens on at ``port``, from the kernel's own tables."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: listening
+                if len(address) == 8:
+                    found.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]))
+                else:
+                    found.add("ipv6:" + address)
+    return found
+
+
+def port_free_within(port: int, *, seconds: float) -> bool:
+    """Whether a new server can listen on ``port`` of 127.0.0.1 within ``seconds``."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with socket.socket() as sock:
+            # as a restarting server binds: connections the old one closed may linger in
+            # TIME_WAIT, which holds no one up
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+                sock.listen()
+                return True
+            except OSError:
+                time.sleep(0.2)
+    return False
+
+
 def wait_until_ready(
     url: str, process: subprocess.Popen, log: Path, *, seconds: float = 120
 ) -> None:
     """Until ``url/readyz`` answers 200; the service's log in the error where it stops or
-    does not become ready (and it is stopped)."""
+    does not become ready (and it is stopped, with its workers: start it with
+    ``leadscore.common.processes.supervised_popen``)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
@@ -135,5 +169,5 @@ def wait_until_ready(
         if process.poll() is not None:
             raise RuntimeError(f"the service stopped: {log.read_text(errors='replace')}")
         time.sleep(0.5)
-    process.kill()
+    stop_group(process, timeout=5)
     raise RuntimeError(f"the service did not become ready: {log.read_text(errors='replace')}")

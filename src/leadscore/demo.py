@@ -24,6 +24,7 @@ import pandas as pd
 from leadscore import tracking
 from leadscore.common.declarations import declarations_dir
 from leadscore.common.errors import InputError
+from leadscore.common.processes import supervised_popen
 from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.features.training_set import write_feature_table
@@ -292,7 +293,11 @@ def event_items(events: pd.DataFrame) -> list[dict]:
 
 
 def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> subprocess.Popen:
-    """``bentoml serve`` on the champions and the store; its output goes to ``log``."""
+    """``bentoml serve`` on the champions and the store; its output goes to ``log``.
+
+    It runs in a process group of its own (stop it with ``stop_group``), and ends when
+    this process does, even killed at once. Call this from the main thread: the server
+    is told to stop when the thread that started it ends."""
     put_user(settings.workspace_users, settings.workspace_user, settings.workspace_password)
     env = {
         **env,
@@ -301,7 +306,7 @@ def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> sub
         "LEADSCORE_WORKSPACE_USERS": str(settings.workspace_users.resolve()),
     }
     handle = log.open("wb")
-    return subprocess.Popen(
+    return supervised_popen(
         serve_command(port=settings.port, host="127.0.0.1"),  # this machine only
         env=env,
         stdout=handle,

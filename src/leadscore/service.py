@@ -22,7 +22,7 @@ from starlette.responses import Response
 from leadscore import __version__
 from leadscore.common.errors import InputError
 from leadscore.decisions.alerts import load_alert_config
-from leadscore.scoring.champions import champion_versions, load_champions
+from leadscore.scoring.champions import champion_versions, load_champions, unservable
 from leadscore.scoring.live import LiveScorer
 from leadscore.scoring.log_queue import ScoreLogQueue
 from leadscore.scoring.scorer import Scorer
@@ -32,6 +32,7 @@ from leadscore.serving.bentoml_fixes import (
     freeze_loaded_objects,
     keep_inputs_out_of_logs,
     label_unknown_routes,
+    stop_listening_first,
     trace_requests_not_messages,
 )
 from leadscore.serving.bulk import BulkScorer, LargeBodiesMiddleware
@@ -54,6 +55,12 @@ from leadscore.workspace.app import Workspace, WorkspaceConfig, WorkspaceMiddlew
 from leadscore.workspace.session import Sessions, session_secret
 
 settings = ServiceSettings.from_environment(os.environ)
+# Champions the workers cannot load would leave BentoML's server up on a port that never
+# answers (each worker dies at its start): refused here, in the import that is the
+# start-up of the server and of each worker, as `leadscore serve` refuses them
+refusal = unservable(settings.conversion_model, settings.nbo_model)
+if refusal is not None:
+    raise InputError(refusal)
 alert_config = None if settings.alerts is None else load_alert_config(settings.alerts)
 if alert_config is not None and settings.database_url is None:
     raise InputError(
@@ -99,11 +106,17 @@ ROUTES = frozenset({*PAGES, *INTAKE_PATHS, "/score", "/healthz", "/livez", "/rea
 cancel_request_timers()  # before BentoML builds its app: see leadscore.serving.bentoml_fixes
 trace_requests_not_messages()
 keep_inputs_out_of_logs()
+stop_listening_first()
 label_unknown_routes(ROUTES, {HISTORY: "/leads/{customer_id}/history"})
 
 
 @bentoml.service(
-    name="leadscore", traffic={"timeout": 60}, logging={"access": {"enabled": settings.access_log}}
+    name="leadscore",
+    traffic={"timeout": 60},
+    logging={"access": {"enabled": settings.access_log}},
+    # where `bentoml serve` listens without --host (or BENTOML_HOST): where `leadscore
+    # serve` does, this machine only unless LEADSCORE_HOST says otherwise
+    http={"host": str(settings.host)},
 )
 class LeadScoring:
     def __init__(self) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from leadscore.common.processes import stop_group, supervised_popen
 from leadscore.jobs.run import run_job
 from leadscore.serving.command import serve_command
 from leadscore.store.store import Store
@@ -72,25 +73,25 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
     env = {**env, "LEADSCORE_ALERTS": str(home / "alerts.yaml"), "LEADSCORE_WEBHOOK_SECRET": SECRET}
     port = free_port()
     log = (home / "service.log").open("wb")
-    process = subprocess.Popen(
+    # in a group of its own, told to stop should this test run be killed: never left
+    # holding its port
+    process = supervised_popen(
         serve_command(port=port), cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    wait_until_ready(url, process, home / "service.log")
-    yield {
-        "home": home,
-        "env": env,
-        "url": url,
-        "store": Store.open(database),
-        "crm": small_crm,
-        "load": loaded.stdout,
-        "load again": again.stdout,
-        "rescore": rescored.stdout,
-        "receiver": receiver,
-    }
-    process.terminate()
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    receiver.stop()
+        wait_until_ready(url, process, home / "service.log")
+        yield {
+            "home": home,
+            "env": env,
+            "url": url,
+            "store": Store.open(database),
+            "crm": small_crm,
+            "load": loaded.stdout,
+            "load again": again.stdout,
+            "rescore": rescored.stdout,
+            "receiver": receiver,
+        }
+    finally:
+        stop_group(process, timeout=30)
+        receiver.stop()

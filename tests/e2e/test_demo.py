@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port, wait_until_ready
+from leadscore.common.processes import stop_group, supervised_popen
+from tests.conftest import free_port, listening_on, wait_until_ready
 
 pytestmark = pytest.mark.slow
 LEADSCORE = str(Path(sys.executable).parent / "leadscore")
@@ -50,7 +50,7 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     command = [LEADSCORE, "demo", "--customers", "4000", "--port", str(port)]
-    second = subprocess.Popen(
+    second = supervised_popen(
         command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     output = b""
@@ -74,7 +74,7 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
         )
         assert response.status_code == 200, response.text
         assert response.json()[0]["trend"]["previous_score"] is not None  # from the store
-        assert _listening_on(port) == {"127.0.0.1"}  # loopback only, as the banner says
+        assert listening_on(port) == {"127.0.0.1"}  # loopback only, as the banner says
         # the workspace's address and a demo login, printed; it signs in and lists leads
         login = re.search(
             r"sales workspace: (\S+/workspace) - sign in as (\S+) with the password (\S+) ",
@@ -93,9 +93,10 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
         assert docs.status_code == 200 and "/score" in docs.text
         assert not re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", docs.text)
     finally:
-        second.send_signal(signal.SIGTERM)  # what a supervisor sends; Ctrl-C works alike
-        second.wait(timeout=60)
-    assert second.returncode == 0
+        # SIGTERM, what a supervisor sends (Ctrl-C works alike): the demo alone has its
+        # group, and stops its service
+        stopped = stop_group(second, timeout=60)
+    assert stopped == 0
     with socket.socket() as sock:  # the service went down with the demo
         sock.bind(("0.0.0.0", port))
     _plain_serve_scores_known_customers(tmp_path, env)
@@ -108,7 +109,7 @@ def _plain_serve_scores_known_customers(folder: Path, env: dict) -> None:
     env = {**env, "LEADSCORE_API_KEYS": "plain-serve-key-5521"}
     command = [LEADSCORE, "serve", "--port", str(port)]
     log = folder / "plain-serve.log"
-    process = subprocess.Popen(
+    process = supervised_popen(
         command, cwd=folder, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
     try:
@@ -122,23 +123,7 @@ def _plain_serve_scores_known_customers(folder: Path, env: dict) -> None:
         assert response.status_code == 200, response.text
         assert "score" in response.json()[0], response.text
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-
-
-def _listening_on(port: int) -> set[str]:
-    """The addresses a TCP socket listens on at ``port``, from the kernel's own tables."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, _, hex_port = local.partition(":")
-            if state == "0A" and int(hex_port, 16) == port:  # 0A: listening
-                if len(address) == 8:
-                    found.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]))
-                else:
-                    found.add("ipv6:" + address)
-    return found
+        stop_group(process, timeout=60)
 
 
 def test_demo_says_when_the_port_is_taken(tmp_path: Path) -> None:

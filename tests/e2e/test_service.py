@@ -19,11 +19,12 @@ import pytest
 
 import leadscore
 from leadscore import tracking
+from leadscore.common.processes import stop_group, supervised_popen
 from leadscore.jobs.run import run_job
 from leadscore.serving.command import serve_command
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
-from tests.conftest import REPO, free_port, wait_until_ready, write_store
+from tests.conftest import REPO, free_port, listening_on, wait_until_ready, write_store
 
 KEY = "test-key-7f3a"
 pytestmark = pytest.mark.slow
@@ -52,26 +53,28 @@ def service(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -
         }
         # a file, not a pipe: an unread pipe fills up and the service blocks on logging
         log = (home / "service.log").open("wb")
-        process = subprocess.Popen(
-            serve_command(port=port),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        # in a group of its own, and told to stop should this test run be killed
+        process = supervised_popen(
+            serve_command(port=port), env=env, stdout=log, stderr=subprocess.STDOUT
         )
         url = f"http://127.0.0.1:{port}"
-        wait_until_ready(url, process, home / "service.log")
-        ids = store["customer_id"].astype(str).tolist()
-        yield {"url": url, "ids": ids, "source": small_crm, "home": home, "log": process}
-        process.terminate()
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_until_ready(url, process, home / "service.log")
+            ids = store["customer_id"].astype(str).tolist()
+            yield {"url": url, "ids": ids, "source": small_crm, "home": home, "log": process}
+        finally:
+            stop_group(process, timeout=30)
 
 
 def _post(service: dict, body: dict, key: str | None = KEY) -> httpx.Response:
     headers = {} if key is None else {"Authorization": f"Bearer {key}"}
     return httpx.post(f"{service['url']}/score", json=body, headers=headers, timeout=30)
+
+
+def test_bentoml_serve_listens_on_this_machine_alone_by_default(service: dict) -> None:
+    # the fixture's `bentoml serve` has no --host: the service's own default, as
+    # `leadscore serve` has it (LEADSCORE_HOST changes both)
+    assert listening_on(int(service["url"].rsplit(":", 1)[1])) == {"127.0.0.1"}
 
 
 def test_scoring_needs_a_valid_key_health_does_not(service: dict) -> None:

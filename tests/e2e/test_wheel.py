@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -20,7 +20,8 @@ import pandas as pd
 import psutil
 import pytest
 
-from tests.conftest import REPO, free_port
+from leadscore.common.processes import stop_group, supervised_popen
+from tests.conftest import REPO, free_port, port_free_within
 
 pytestmark = pytest.mark.slow
 KEY = "wheel-test-key-0123456"
@@ -80,8 +81,9 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
     customers = tmp_path / "demo-data" / "customers.parquet"
     log = (tmp_path / "serve.log").open("wb")
     command = [str(leadscore), "serve", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
+    process = supervised_popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
+    tree: list[psutil.Process] = []
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -126,21 +128,16 @@ def test_the_wheel_alone_runs_the_demo_and_serves(installed: Path, tmp_path: Pat
         signalled = time.monotonic()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-        freed = _port_free_within(port, seconds=5)
+        freed = port_free_within(port, seconds=5)
         _, alive = psutil.wait_procs(tree, timeout=10)
         stop.set()
         for client in clients:
             client.join()
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        finally:
-            # "--" ends pkill's options (the pattern starts with dashes); the pattern ends
-            # at the port's last digit, so no other server's port that starts alike matches
-            pattern = f"--port {port}( |$)"
-            subprocess.run(["pkill", "-f", "--", pattern], check=False)  # never orphaned
-            process.kill()
+        stop_group(process, timeout=30)
+        for child in tree:  # never orphaned, whatever failed (psutil knows a reused id)
+            with contextlib.suppress(psutil.Error):
+                child.kill()
     assert freed, f"port {port} still held 5 s after SIGTERM"
     assert len(tree) >= 3 and not alive, (tree, alive)  # none of them left behind
     # a request sent well before the signal was in flight: it was answered, and in full
@@ -164,22 +161,6 @@ def _keep_sending(url: str, body: dict, stop: threading.Event, outcomes: list) -
         outcomes.append((sent, status, time.monotonic()))
         if not isinstance(status, int):
             return
-
-
-def _port_free_within(port: int, *, seconds: float) -> bool:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        with socket.socket() as sock:
-            # as a restarting server binds: connections the old one closed may linger in
-            # TIME_WAIT, which holds no one up
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind(("127.0.0.1", port))
-                sock.listen()
-                return True
-            except OSError:
-                time.sleep(0.2)
-    return False
 
 
 def _a_known_customer(customers: Path) -> str:

@@ -17,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 
+from leadscore.common.processes import stop_group, supervised_popen
 from leadscore.serving.command import serve_command
 from leadscore.synthetic import GeneratedCRM
 from tests.conftest import REPO, free_port, write_store
@@ -36,7 +37,7 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 1
         if process.poll() is not None:
             raise RuntimeError(log.read_text())
         time.sleep(0.5)
-    process.kill()
+    stop_group(process, timeout=5)
     raise RuntimeError(f"{url} did not answer in {seconds:.0f} s: {log.read_text()[-3000:]}")
 
 
@@ -50,7 +51,8 @@ def mlflow_server(
         cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     port = free_port()
     log = home / "server.log"
-    process = subprocess.Popen(
+    # the servers run in groups of their own, told to stop should this test run be killed
+    process = supervised_popen(
         [
             sys.executable,
             "-m",
@@ -76,8 +78,7 @@ def mlflow_server(
         _wait_for(f"{url}/health", process, log)
         yield {"url": url, "home": str(home)}
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_group(process, timeout=30)
 
 
 def _leadscore(args: list[str], env: dict[str, str], cwd: Path) -> str:
@@ -120,7 +121,7 @@ def test_a_run_logged_to_the_postgres_server_is_promoted_and_served(
     store = write_store(small_crm, "conversion_v1", home / "store.parquet")
     port = free_port()
     log = home / "service.log"
-    service = subprocess.Popen(
+    service = supervised_popen(
         serve_command(port=port),
         env={
             **env,
@@ -150,5 +151,4 @@ def test_a_run_logged_to_the_postgres_server_is_promoted_and_served(
         }
         assert result["reasons"] and 0 <= result["probability"] <= 1
     finally:
-        service.terminate()
-        service.wait(timeout=30)
+        stop_group(service, timeout=30)

@@ -49,7 +49,6 @@ UNTESTED_BY_NAME = frozenset(
         "models/nbo_config",
         "models/nbo_explainer",
         "models/propensity",
-        "scoring/champions",
         "service",
         "serving/command",
         "store/arrow_reads",

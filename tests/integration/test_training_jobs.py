@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 from leadscore import tracking
 from leadscore.cli import app
 from leadscore.common.errors import InputError
+from leadscore.common.processes import child_kwargs
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import canonical_source
 from leadscore.evaluation.conversion import simpler_not_worse
@@ -30,10 +33,11 @@ from leadscore.models.nbo import NBOModel
 from leadscore.models.offer_response import ResponseNBOModel
 from leadscore.scoring.champions import load_champions
 from leadscore.scoring.fast_models import fast_nbo
+from leadscore.serving.command import serve_command
 from leadscore.synthetic import GeneratedCRM
 from leadscore.training.config import load_training_config
 from leadscore.training.nbo import offer_labels
-from tests.conftest import NOW, REPO, write_store
+from tests.conftest import NOW, REPO, free_port, write_store
 
 runner = CliRunner()
 
@@ -195,6 +199,21 @@ def test_a_model_whose_files_changed_is_neither_pinned_nor_served(
     served = runner.invoke(app, ["serve", "--port", "3999"])
     assert served.exit_code == 1
     assert "cannot be served" in served.output and "booster.txt" in served.output
+    # `bentoml serve` without the command refuses it in the same words at its start, and
+    # exits (its workers could never load it: the port would never answer)
+    bento = subprocess.run(
+        serve_command(port=free_port()),
+        env={**os.environ, "MLFLOW_TRACKING_URI": tracking.tracking_uri()},
+        cwd=store,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **child_kwargs(),
+    )
+    assert bento.returncode != 0
+    said = bento.stderr.strip().splitlines()[-1]
+    assert "the champion of leadscore-conversion cannot be served" in said, bento.stderr[-3000:]
+    assert "booster.txt" in said and "leadscore promote --rollback" in said
 
 
 @pytest.mark.slow  # three trainings: 15 s

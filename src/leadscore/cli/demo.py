@@ -52,6 +52,7 @@ def demo(
     from leadscore import demo as steps
     from leadscore import tracking
     from leadscore.cli.reports import print_demo_summary
+    from leadscore.common.processes import stop_group
     from leadscore.serving.keys import listed_keys
 
     keys = listed_keys(os.environ)  # the first key given, so that a script knows it
@@ -118,9 +119,5 @@ def demo(
     except KeyboardInterrupt:
         out.print("stopping the service ...")
     finally:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except Exception:
-                process.kill()
+        if process is not None:  # its workers too, should it not stop in time
+            stop_group(process, timeout=30)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +20,9 @@ from leadscore.cli.environment import alert_rules, alerts_variable, missing_stor
 from leadscore.cli.failing import exits_on_input_error, fail
 from leadscore.cli.terminal import console
 
+# how long workers that outlived their server (killed at once) get to finish their requests
+ORPHANS_STOP_SECONDS = 10
+
 
 @exits_on_input_error
 def serve(
@@ -30,7 +32,10 @@ def serve(
     ] = None,
     host: Annotated[
         str,
-        typer.Option(help="interface to listen on (0.0.0.0: every one, for other machines)"),
+        typer.Option(
+            help="interface to listen on (0.0.0.0: every one, for other machines)",
+            envvar="LEADSCORE_HOST",
+        ),
     ] = "127.0.0.1",
 ) -> None:
     """Start the BentoML service on the champion models (Ctrl-C or SIGTERM stops it).
@@ -41,9 +46,14 @@ def serve(
     # fails with a message rather than a server that dies while starting. ``bentoml
     # serve`` then runs in its own process group, and SIGTERM and SIGINT are handed to
     # it, so that a supervisor's stop ends the server and its workers (in-flight
-    # requests finish) and frees the port.
+    # requests finish) and frees the port. Killed at once (SIGKILL), this process
+    # leaves nothing behind either: the kernel sends the server SIGTERM (see
+    # leadscore.common.processes); and a server killed at once leaves its workers
+    # (each in a session of its own, holding the port) to this process, which ends them.
     from leadscore import tracking
+    from leadscore.common.processes import adopt_orphans, stop_descendants, supervised_popen
     from leadscore.decisions.alerts import load_alert_config
+    from leadscore.scoring.champions import unservable
     from leadscore.serving.command import serve_command
     from leadscore.serving.keys import api_keys, weak_keys
     from leadscore.serving.settings import ServiceSettings
@@ -77,21 +87,16 @@ def serve(
                     "alert rules from alerts.yaml: their webhooks go out from the store"
                 )
     env.setdefault("LEADSCORE_WORKSPACE_USERS", str(Path("workspace_users.yaml").resolve()))
+    env["LEADSCORE_HOST"] = host  # checked with the settings: an IP address, as BentoML takes
     # the models the service will load, named as the service reads them
     settings = ServiceSettings.from_environment(env)
     if settings.alerts is not None:  # the service would refuse them: say so before it starts
         webhook_secret(load_alert_config(settings.alerts).webhook, env)
-    missing_champion = tracking.missing_champion(settings.conversion_model)
-    if missing_champion is not None:
-        fail(f"nothing to serve: {missing_champion}")
-    for name in (settings.conversion_model, settings.nbo_model):
-        broken = tracking.broken_champion(name) if name else None
-        if broken is not None:  # the service would refuse it too: say so before it starts
-            fail(
-                f"the champion of {name} cannot be served: {broken}; move the champion "
-                "alias to a good version (leadscore promote --rollback, or --version N)"
-            )
-    process = subprocess.Popen(serve_command(port=port, host=host), env=env, start_new_session=True)
+    refusal = unservable(settings.conversion_model, settings.nbo_model)
+    if refusal is not None:  # the service would refuse them too: say so before it starts
+        fail(refusal)
+    adopt_orphans()
+    process = supervised_popen(serve_command(port=port, host=host), env=env)
 
     def forward(signum: int, _frame: object) -> None:
         # to BentoML's server alone: it stops its workers gracefully (requests in flight
@@ -103,8 +108,7 @@ def serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
     code = process.wait()
-    with contextlib.suppress(ProcessLookupError):  # nothing of it outlives it
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_descendants(timeout=ORPHANS_STOP_SECONDS)  # nothing of it outlives it
     raise typer.Exit(code)
 
 

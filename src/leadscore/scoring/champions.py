@@ -25,6 +25,27 @@ def champion_versions(conversion_name: str, nbo_name: str | None) -> dict[str, s
     return versions
 
 
+def unservable(conversion_name: str, nbo_name: str | None) -> str | None:
+    """Why the service cannot start on these models' champions (the conversion model has
+    none, or a champion's files are not what training recorded), or None when it can.
+
+    ``leadscore serve`` asks before it starts the server, and the service at its start-up
+    (``bentoml serve`` without the command), in the same words: a server whose workers
+    cannot load their models would keep a port that never answers.
+    """
+    missing = tracking.missing_champion(conversion_name)  # creates no empty registry
+    if missing is not None:
+        return f"nothing to serve: {missing}"
+    for name in (conversion_name, nbo_name):
+        broken = tracking.broken_champion(name) if name else None
+        if broken is not None:
+            return (
+                f"the champion of {name} cannot be served: {broken}; move the champion "
+                "alias to a good version (leadscore promote --rollback, or --version N)"
+            )
+    return None
+
+
 def load_champions(
     conversion_name: str | None,
     nbo_name: str | None,

@@ -6,13 +6,15 @@ Applied by ``leadscore.service`` before BentoML builds its app; nothing here run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import functools
 import gc
 import inspect
 import logging
 import re
-from collections.abc import Mapping
+import socket
+from collections.abc import Iterable, Mapping
 
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
@@ -98,6 +100,46 @@ def trace_requests_not_messages() -> bool:
     without_message_spans.__dict__["_leadscore_fix"] = True  # a guard: patched once
     OpenTelemetryMiddleware.__init__ = without_message_spans
     return True
+
+
+def stop_listening_first() -> bool:
+    """Make BentoML's server close its listening sockets as it begins to stop, not after
+    its workers have ended.
+
+    BentoML's server (a circus arbiter) opens the socket its workers accept on, and keeps
+    a copy. A worker told to stop closes its own copy at once, and lets the requests in
+    flight finish; the server's copy stayed open until the last worker had ended. Until
+    then the kernel kept accepting connections into a queue no one read: each such client
+    waited, and got a reset (httpx: ReadError) when the server finally closed it. Closed
+    first, a connection after the workers' stop is refused at once (ConnectError: nothing
+    was sent, safe to try again); requests in flight still finish. Returns False, and
+    changes nothing, where BentoML's arbiter is not there.
+    """
+    try:  # BentoML's internals: imported where they are patched, and may move
+        from bentoml._internal.utils.circus import Arbiter
+    except ImportError:
+        return False
+    original = Arbiter.stop
+    if getattr(original, "_leadscore_fix", False):
+        return True
+
+    @functools.wraps(original)
+    def stop(self, *args, **kwargs):
+        close_network_sockets(getattr(self, "sockets", {}).values())
+        return original(self, *args, **kwargs)
+
+    stop.__dict__["_leadscore_fix"] = True
+    Arbiter.stop = stop
+    return True
+
+
+def close_network_sockets(sockets: Iterable[socket.socket]) -> None:
+    """Close the TCP sockets of ``sockets`` (a Unix socket's file stays: the services
+    of one server reach each other through them until they stop)."""
+    for sock in sockets:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.close()
 
 
 UNKNOWN_ROUTE = "/(unknown)"

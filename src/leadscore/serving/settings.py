@@ -1,6 +1,8 @@
 """The service's settings, read once at start-up from the environment.
 
 LEADSCORE_API_KEYS         comma-separated API keys (or LEADSCORE_API_KEYS_FILE)
+LEADSCORE_HOST             the address to listen on (default 127.0.0.1: this machine only;
+                           0.0.0.0: every interface); an IP address, as BentoML takes it
 LEADSCORE_FEATURE_STORE    feature table (Parquet) of known customers, as of now
 LEADSCORE_CONVERSION_MODEL registered model name (default leadscore-conversion)
 LEADSCORE_NBO_MODEL        registered model name (default leadscore-nbo; '' for none)
@@ -43,10 +45,11 @@ MLFLOW_TRACKING_URI        the registry (default: mlflow.db in the working direc
 from __future__ import annotations
 
 from collections.abc import Mapping
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, IPvAnyAddress, ValidationError
 
 from leadscore.common.config import StrictModel
 from leadscore.common.errors import InputError
@@ -56,6 +59,7 @@ from leadscore.serving.keys import api_keys
 from leadscore.serving.limits import DEFAULT_BULK_BYTES, DEFAULT_MAX_BODY_BYTES
 
 ENVIRONMENT = {
+    "host": "LEADSCORE_HOST",
     "conversion_model": "LEADSCORE_CONVERSION_MODEL",
     "nbo_model": "LEADSCORE_NBO_MODEL",
     "feature_store": "LEADSCORE_FEATURE_STORE",
@@ -78,6 +82,7 @@ ENVIRONMENT = {
 
 
 class ServiceSettings(StrictModel):
+    host: IPvAnyAddress = IPv4Address("127.0.0.1")
     conversion_model: str = "leadscore-conversion"
     nbo_model: str | None = "leadscore-nbo"
     feature_store: Path | None = None

@@ -1,17 +1,24 @@
 """The work-arounds for BentoML: request timers cancelled, timeouts still answered, one
-trace span per request."""
+trace span per request, listening sockets closed as the server begins to stop."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 
+import pytest
 from bentoml._internal.server.http.traffic import TimeoutMiddleware
+from bentoml._internal.utils.circus import Arbiter
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from leadscore.serving.bentoml_fixes import cancel_request_timers, trace_requests_not_messages
+from leadscore.serving.bentoml_fixes import (
+    cancel_request_timers,
+    stop_listening_first,
+    trace_requests_not_messages,
+)
 
 SCOPE = {"type": "http", "method": "POST", "path": "/score", "headers": []}
 
@@ -85,3 +92,24 @@ def test_a_request_makes_one_span_not_one_per_message() -> None:
     after = spans_of_one_request()
     assert len(before) == 3 and len(after) == 1  # the request and its two sends; the request
     assert after[0] in before
+
+
+def test_the_server_stops_listening_before_it_stops_its_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[int, int]] = []  # the sockets' descriptors when BentoML's stop runs
+
+    def bentoml_stop(self) -> str:  # stands in for BentoML's: stops workers, then sockets
+        seen.append((self.sockets["api"].fileno(), self.sockets["unix"].fileno()))
+        return "stopping"
+
+    monkeypatch.setattr(Arbiter, "stop", bentoml_stop)  # put back after the test
+    assert stop_listening_first() and stop_listening_first()  # idempotent
+    with socket.socket() as tcp, socket.socket(socket.AF_UNIX) as unix:
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen()
+        server = type("StandIn", (), {})()
+        server.sockets = {"api": tcp, "unix": unix}
+        assert Arbiter.stop(server) == "stopping"
+        assert seen[0][0] == -1  # closed first: the kernel queues no connection for no one
+        assert seen[0][1] >= 0  # the services' own sockets stay until they stop

@@ -54,3 +54,12 @@ def test_a_bad_value_names_its_variable() -> None:
         ServiceSettings.from_environment({"LEADSCORE_RELOAD_SECONDS": "-1"})
     with pytest.raises(InputError, match="LEADSCORE_BULK_PROCESSES"):
         ServiceSettings.from_environment({"LEADSCORE_BULK_PROCESSES": "0"})
+
+
+def test_the_service_listens_on_this_machine_alone_unless_told() -> None:
+    assert str(ServiceSettings.from_environment({}).host) == "127.0.0.1"
+    every = ServiceSettings.from_environment({"LEADSCORE_HOST": "0.0.0.0"})
+    assert str(every.host) == "0.0.0.0"
+    assert str(ServiceSettings.from_environment({"LEADSCORE_HOST": "::1"}).host) == "::1"
+    with pytest.raises(InputError, match="LEADSCORE_HOST"):  # BentoML takes addresses only
+        ServiceSettings.from_environment({"LEADSCORE_HOST": "localhost"})
