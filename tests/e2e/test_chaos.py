@@ -4,13 +4,11 @@ PostgreSQL store stopped and started, a lead of 25,000 profile keys. No answer i
 a store that is gone is a 503 with Retry-After, and /readyz says so exactly while it is.
 
 (A webhook receiver slower than a lease is tested in tests/unit/serving/test_webhooks.py
-against a real HTTP receiver and store; kill -9 of `leadscore serve` in test_supervision.)
+against a real HTTP receiver and store; kill -9 of `leadscore serve` in test_supervision.py.)
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -24,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadscore.common.processes import stop_group, supervised_popen
 from leadscore.serving.command import serve_command
 from leadscore.store.outage import RETRY_AFTER_SECONDS
 from leadscore.store.score_log import score_history
@@ -166,13 +165,12 @@ def postgres_service(live: dict) -> Iterator[dict]:
     try:
         _cli("load", str(live["crm"].directory), cwd=home, env=env)
         log_path, service_port = home / "service.log", free_port()
-        service = subprocess.Popen(
+        service = supervised_popen(  # its workers stopped with it, even if pytest is killed
             serve_command(port=service_port),
             cwd=home,
             env=env,
             stdout=log_path.open("wb"),
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its workers stopped with it, below
         )
         service_url = f"http://127.0.0.1:{service_port}"
         wait_until_ready(service_url, service, log_path)
@@ -184,18 +182,8 @@ def postgres_service(live: dict) -> Iterator[dict]:
         }
     finally:
         if service is not None:
-            _stop_group(service)
+            stop_group(service, timeout=30)
         subprocess.run([script, "stop", directory], check=False)
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_postgresql_stopped_and_started_answers_503_and_readiness_follows(
