@@ -49,18 +49,13 @@ from leadscore.serving.pages import PAGES, PagesMiddleware
 from leadscore.serving.settings import ServiceSettings
 from leadscore.serving.watcher import ModelWatcher, StatusBoard
 from leadscore.serving.webhooks import Deliverer, webhook_secret
+from leadscore.store.database import engine_for
 from leadscore.store.outage import OUTAGES
 from leadscore.store.store import Store
 from leadscore.workspace.app import Workspace, WorkspaceConfig, WorkspaceMiddleware
 from leadscore.workspace.session import Sessions, session_secret
 
 settings = ServiceSettings.from_environment(os.environ)
-# Champions the workers cannot load would leave BentoML's server up on a port that never
-# answers (each worker dies at its start): refused here, in the import that is the
-# start-up of the server and of each worker, as `leadscore serve` refuses them
-refusal = unservable(settings.conversion_model, settings.nbo_model)
-if refusal is not None:
-    raise InputError(refusal)
 alert_config = None if settings.alerts is None else load_alert_config(settings.alerts)
 if alert_config is not None and settings.database_url is None:
     raise InputError(
@@ -119,6 +114,16 @@ label_unknown_routes(ROUTES, {HISTORY: "/leads/{customer_id}/history"})
     http={"host": str(settings.host)},
 )
 class LeadScoring:
+    @bentoml.on_deployment
+    def refuse_unservable_champions() -> None:
+        """Once, in BentoML's server before it starts its workers (not at ``bentoml build``,
+        which imports this module too, nor in each worker): champions the workers cannot
+        load would leave the server up on a port that never answers, so they are refused
+        here in the words of ``leadscore serve``."""
+        refusal = unservable(settings.conversion_model, settings.nbo_model)
+        if refusal is not None:
+            raise InputError(refusal)
+
     def __init__(self) -> None:
         bulk_loaded = bulk.start()  # beside the service's own loading
         score_log.start()
@@ -225,8 +230,11 @@ def event_types() -> frozenset[str] | None:
 
 @cache
 def workspace() -> Workspace:
-    """The sales workspace's pages, made at their first request."""
-    store = Store.open(settings.database_url) if settings.database_url is not None else None
+    """The sales workspace's pages, made at their first request (on the event loop: made
+    without a word to the database, whose schema the service brought up to date at its
+    start; a store away is a 503 page when a page reads it)."""
+    url = settings.database_url
+    store = Store(engine_for(url)) if url is not None else None
     return Workspace(
         store=store,
         scorer=champions,

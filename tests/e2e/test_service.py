@@ -486,8 +486,13 @@ def test_logs_hold_neither_keys_nor_what_clients_sent(service: dict) -> None:
 
 
 def test_bento_builds_with_the_locked_versions(tmp_path: Path) -> None:
-    """`make bento` packages the service, the library wheel and uv.lock's versions."""
-    env = {**os.environ, "BENTOML_HOME": str(tmp_path)}
+    """`make bento` packages the service, the library wheel and uv.lock's versions, on a
+    machine with no registry (a build imports the service, which serves nothing then)."""
+    env = {
+        **os.environ,
+        "BENTOML_HOME": str(tmp_path),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'no-registry' / 'mlflow.db'}",
+    }
     run = subprocess.run(
         ["make", "bento"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
     )
