@@ -106,9 +106,20 @@ class BulkScorer:
     def _loaded(self, future: Future) -> None:
         error = None if future.cancelled() else future.exception()
         if error is not None:
-            self._status = f"no models: {type(error).__name__}: {error}"[:500]
+            self._status = f"{NO_MODELS} {type(error).__name__}: {error}"[:500]
+            # asked again in a while, not only at the next large request: /readyz says not
+            # ready meanwhile, so a load balancer would send none, and it would stay so
+            retry = threading.Timer(self._setup[2], self._load_again, args=(self._pool,))
+            retry.daemon = True
+            retry.start()
         elif not future.cancelled():
             self._status = "ready"
+
+    def _load_again(self, pool: ProcessPoolExecutor | None) -> None:
+        if pool is None or pool is not self._pool or self._status == "ready":
+            return  # replaced or stopped meanwhile, or loaded by a request
+        with contextlib.suppress(RuntimeError, BrokenProcessPool):  # shut down meanwhile
+            pool.submit(loaded_versions).add_done_callback(self._loaded)
 
     async def score_body(self, body: bytes) -> tuple[int, bytes]:
         """The status and JSON body of the response to ``body`` (a request to /score)."""

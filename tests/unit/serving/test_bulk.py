@@ -47,6 +47,12 @@ def no_models():
     raise RuntimeError("the registry holds no champion")
 
 
+def models_once_the_registry_is_back():
+    if not os.path.exists(os.environ["LEADSCORE_TEST_REGISTRY_BACK"]):
+        raise RuntimeError("the registry cannot be read")
+    return echo_models()
+
+
 def the_versions():
     return {"conversion": "7"}
 
@@ -127,6 +133,26 @@ def test_a_process_without_models_answers_503_and_says_why() -> None:
     finally:
         bulk.stop()
     assert status == 503 and "no champion" in json.loads(body)["error"]
+
+
+def test_a_process_without_models_loads_them_once_it_can_without_waiting_for_a_request(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    back = tmp_path / "registry-back"
+    monkeypatch.setenv("LEADSCORE_TEST_REGISTRY_BACK", str(back))  # the spawned process's too
+    bulk = BulkScorer(
+        models_once_the_registry_is_back, the_versions, reload_seconds=0.2, max_batch=3
+    )
+    try:
+        BulkScorer.wait_loaded(bulk.start(), timeout=120)
+        assert bulk.status().startswith("no models: RuntimeError: the registry cannot be read")
+        back.touch()
+        deadline = time.time() + 60  # /readyz reads this: no request comes while it is not
+        while bulk.status() != "ready":
+            assert time.time() < deadline, bulk.status()
+            time.sleep(0.1)
+    finally:
+        bulk.stop()
 
 
 class RecordingBulk:
