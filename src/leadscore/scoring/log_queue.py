@@ -34,8 +34,8 @@ from leadscore.store.score_log import LoggedScore
 
 log = logging.getLogger("leadscore.service")
 
-# a busy service logs a few hundred scores a second: this many is a minute of them, and
-# what waits here is lost only where the process is killed (-9) before it is written
+# a busy service logs a few hundred scores a second: this many is a minute of them (what
+# waits here is lost where the process is killed, -9, before it is written)
 DEFAULT_MAX_ENTRIES = 20_000
 # entries written in one transaction at most (about 20 ms on SQLite)
 BATCH_ENTRIES = 2_000
@@ -66,6 +66,7 @@ class ScoreLogQueue:
         self._last_error: str | None = None
         self.written = 0
         self.unchanged = 0  # entries not written: their lead's newest logged score said it
+        self.dropped = 0  # entries not written: a mistake, not the store being away
 
     def start(self) -> None:
         """Start the writer thread (once)."""
@@ -109,6 +110,7 @@ class ScoreLogQueue:
                 "waiting": self._held,
                 "written": self.written,
                 "unchanged": self.unchanged,
+                "dropped": self.dropped,
                 "failing_for_seconds": None
                 if failing is None
                 else round(time.monotonic() - failing, 1),
@@ -160,34 +162,52 @@ class ScoreLogQueue:
         # writes none twice (see ScoreLogWriter.commit)
         parts = [group] if writer.alerts is None else [[q] for q in group]
         for part in parts:
-            attempt, written = 0, 0
-            while True:
-                try:
+            written = self._tried(writer, part)
+            if written is None and len(part) > 1:
+                # one request's entries may be the mistake: the others' go in without them
+                each = [self._tried(writer, [q]) for q in part]
+                dropped = sum(len(q.entries) for q, w in zip(part, each, strict=True) if w is None)
+                written = sum(w or 0 for w in each)
+            else:
+                dropped = sum(len(q.entries) for q in part) if written is None else 0
+            self._finished(part, written or 0, dropped)
+
+    def _tried(self, writer: ScoreLogWriter, part: list[_Queued]) -> int | None:
+        """Write ``part`` until it is in (how many entries were new), trying again while
+        the store is down or locked; None where it fails for another reason."""
+        batches = None  # what is new, found once: a retry writes the same
+        attempt = 0
+        while True:
+            try:
+                if batches is None:
                     # a score that says what the lead's newest logged one says is not
                     # written again (a CRM polling a lead would fill its history)
                     batches = writer.changed([(q.entries, q.now) for q in part])
-                    if batches:
-                        writer.commit(batches)
-                    written = sum(len(entries) for entries, _ in batches)
-                    break
-                except Exception as exc:
-                    if not is_outage(exc) and attempt >= MISTAKE_TRIES - 1:
-                        # not the store being away but a mistake: tried again it fails
-                        # again, and it would hold every later score behind it
-                        log.exception("%d scores could not be logged", len(part[0].entries))
-                        break
-                    self._failed(exc, attempt)  # down or locked: keep them, try again
-                    attempt += 1
-            with self._changed:
-                for _ in part:
-                    self._queued.popleft()
-                done = sum(len(q.entries) for q in part)
-                self._held -= done
-                self._done += done
-                self.written += written
-                self.unchanged += done - written
-                self._failing_since, self._last_error = None, None
-                self._changed.notify_all()
+                if batches:
+                    writer.commit(batches)
+                return sum(len(entries) for entries, _ in batches)
+            except Exception as exc:
+                if not is_outage(exc) and attempt >= MISTAKE_TRIES - 1:
+                    # not the store being away but a mistake: tried again it fails again,
+                    # and it would hold every later score behind it
+                    lost = sum(len(q.entries) for q in part)
+                    log.exception("%d scores could not be written to the score log", lost)
+                    return None
+                self._failed(exc, attempt)  # down or locked: keep them, try again
+                attempt += 1
+
+    def _finished(self, part: list[_Queued], written: int, dropped: int) -> None:
+        with self._changed:
+            for _ in part:
+                self._queued.popleft()
+            done = sum(len(q.entries) for q in part)
+            self._held -= done
+            self._done += done
+            self.written += written
+            self.dropped += dropped
+            self.unchanged += done - written - dropped
+            self._failing_since, self._last_error = None, None
+            self._changed.notify_all()
 
     def _failed(self, exc: Exception, attempt: int) -> None:
         reason = (str(getattr(exc, "orig", None) or exc) or type(exc).__name__).splitlines()[0]

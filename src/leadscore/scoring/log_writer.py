@@ -106,13 +106,16 @@ class ScoreLogWriter:
 
         Without rules the batches go in one transaction; with them one after another, so
         that each batch's alerts compare with the log as the batch before left it (a lead
-        scored twice in a moment makes one alert of a change, not two)."""
+        scored twice in a moment makes one alert of a change, not two), each batch's alerts
+        into the outbox before its scores into the log: a batch tried again after a failure
+        between the two finds the same alerts (the outbox keeps each key once) against the
+        same log, where the other order would find its scores logged and no alert."""
         if self.alerts is None:
             write_scores(self.store, [e for entries, _ in batches for e in entries])
             return 0
         new = 0
         for entries, now in batches:
             alerts = alerts_for_scores(self.alerts, self.store, list(entries), now=now)
-            write_scores(self.store, list(entries))
             new += to_outbox(self.store, alerts, now=now)
+            write_scores(self.store, list(entries))
         return new
