@@ -89,8 +89,11 @@ def stop_descendants(timeout: float = 30) -> list[int]:
     while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
         _reap(pids)
         time.sleep(0.1)
+    # only those still below this process: an id reaped meanwhile may be another's now
+    still = set(descendants(os.getpid()))
     for pid in pids:
-        _signal(pid, signal.SIGKILL)
+        if pid in still and _alive(pid):
+            _signal(pid, signal.SIGKILL)
     _reap(pids)
     return pids
 

@@ -25,8 +25,8 @@ from leadscore.store.store import Store
 
 INTAKE_PATHS = ("/events", "/leads")
 # matched against the path as sent (an id holding "/" comes as %2F), up to an id of 64
-# characters each sent as three escaped bytes at most
-HISTORY = re.compile(r"^/leads/(?P<customer_id>[^/]{1,600})/history/?$")
+# characters of four bytes each, every byte escaped (%XX)
+HISTORY = re.compile(r"^/leads/(?P<customer_id>[^/]{1,800})/history/?$")
 MAX_ITEMS = 10_000
 HISTORY_LIMIT = 100
 HISTORY_WAIT_SECONDS = 2.0  # the longest a history waits for scores being logged

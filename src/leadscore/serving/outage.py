@@ -15,7 +15,7 @@ import time
 import sqlalchemy as sa
 
 from leadscore.store import schema
-from leadscore.store.outage import OUTAGES, RETRY_AFTER_SECONDS, unavailable
+from leadscore.store.outage import OUTAGES, RETRY_AFTER_SECONDS, told, unavailable
 from leadscore.store.store import Store
 
 log = logging.getLogger("leadscore.service")
@@ -48,10 +48,15 @@ class StoreProbe:
                 # a read of a table, not SELECT 1: SQLite answers that without its file
                 connection.execute(sa.select(schema.customers.c.customer_id).limit(1)).all()
         except Exception as exc:  # down, unreachable, its file gone: not ready
-            if self._down_since is None:
-                log.warning("the store does not answer: %s", str(unavailable(exc)))
+            if self._down_since is None:  # said once, not at every probe while it lasts
+                log.warning("the store does not answer: %s", str(exc).splitlines()[0][:300])
                 self._down_since = time.monotonic()
-            self._error = str(unavailable(exc)) if isinstance(exc, OUTAGES) else repr(exc)[:200]
+            # /readyz is open to anyone: never the driver's text, which names host or file
+            self._error = (
+                str(told(exc))
+                if isinstance(exc, OUTAGES)
+                else f"the store cannot be read ({type(exc).__name__}; see the service's log)"
+            )
             ok = False
         else:
             if self._down_since is not None:

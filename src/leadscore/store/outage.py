@@ -36,17 +36,22 @@ def is_outage(error: BaseException) -> bool:
 
 
 def unavailable(error: BaseException) -> StoreUnavailable:
+    """``error`` as the StoreUnavailable a caller is told of (``told``), its driver's own
+    message logged."""
+    if not isinstance(error, StoreUnavailable):
+        detail = getattr(error, "orig", None) or error
+        first_line = (str(detail) or type(detail).__name__).splitlines()[0][:300]
+        log.warning("the store is unavailable: %s", first_line)
+    return told(error)
+
+
+def told(error: BaseException) -> StoreUnavailable:
     """``error`` as the StoreUnavailable a caller is told of: what happened in words a
-    caller can act on, the driver's own message (which may name the database's host or
-    file) in the service's log alone."""
+    caller can act on, without the driver's own message (which may name the database's
+    host or file). Nothing is logged."""
     if isinstance(error, StoreUnavailable):
         return error
-    detail = getattr(error, "orig", None) or error
-    log.warning(
-        "the store is unavailable: %s",
-        str(detail).splitlines()[0][:300] if str(detail) else type(detail).__name__,
-    )
-    locked = "locked" in str(detail).lower()
+    locked = "locked" in str(getattr(error, "orig", None) or error).lower()
     why = "another process holds its write lock" if locked else "it cannot be reached"
     return StoreUnavailable(
         f"the store is unavailable just now ({why}); send the request again in "

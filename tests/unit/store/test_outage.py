@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 import sqlalchemy as sa
 
 from leadscore.common.errors import StoreUnavailable
-from leadscore.store.outage import RETRY_AFTER_SECONDS, is_outage, unavailable
+from leadscore.store.outage import RETRY_AFTER_SECONDS, is_outage, told, unavailable
 
 
 def test_outages_are_told_apart_from_mistakes() -> None:
@@ -26,3 +29,15 @@ def test_outages_are_told_apart_from_mistakes() -> None:
     assert unavailable(refused).retry_after == RETRY_AFTER_SECONDS
     behind = StoreUnavailable("behind", retry_after=1)
     assert unavailable(behind) is behind
+
+
+def test_what_a_caller_is_told_is_logged_only_where_asked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    down = sa.exc.OperationalError("SELECT 1", {}, Exception("server at db.internal closed"))
+    with caplog.at_level(logging.WARNING, logger="leadscore.store"):
+        quiet = told(down)  # the probe asks every second: not a line each time
+        assert caplog.records == []
+        loud = unavailable(down)
+    assert str(quiet) == str(loud) and "db.internal" not in str(loud)
+    assert len(caplog.records) == 1 and "db.internal" in caplog.text  # the operator's log
