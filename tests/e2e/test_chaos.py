@@ -85,9 +85,13 @@ def _event(customer_id: str) -> dict:
 def test_another_writer_holding_the_lock_stalls_nothing_and_answers_no_500(live: dict) -> None:
     url, store = live["url"], live["store"]
     lead = store.customer_ids()[11]
+    news = [{**_event(lead), "event_type": kind} for kind in ("pricing_page_view", "call")]
+    moved = httpx.post(f"{url}/events", json={"events": news}, headers=HEADERS, timeout=60)
+    assert moved.status_code == 200, moved.text  # so its next score says something new
     before = _score_log(url)
     holder = sqlite3.connect(live["home"] / "leadscore.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # as a backup or a large export holds it
+    locked_at = pd.Timestamp.now(tz="UTC")
     try:
         with (
             Calls(lambda c: c.get(f"{url}/healthz")) as health,
@@ -120,7 +124,9 @@ def test_another_writer_holding_the_lock_stalls_nothing_and_answers_no_500(live:
     ):
         assert time.time() < deadline, f"the scores answered under the lock wait: {after}"
         time.sleep(0.5)
-    assert score_history(store, lead, limit=1)  # (repeats of one score are written once)
+    assert after["dropped"] == before["dropped"]  # each written, or said already
+    [newest] = score_history(store, lead, limit=1)  # the new score answered under the lock
+    assert newest.origin == "request" and newest.scored_at >= locked_at
     again = httpx.post(f"{url}/events", json={"events": [_event(lead)]}, headers=HEADERS)
     assert again.status_code == 200, again.text
 

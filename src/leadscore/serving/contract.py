@@ -163,7 +163,8 @@ class LeadResult(BaseModel):
     model: ModelRef
     scored_at: str | None = Field(
         None,
-        description="when it was scored (UTC, ISO 8601): its features are as of then",
+        description="when it was scored (UTC, ISO 8601): a known customer's features from "
+        "the store are as of then",
         json_schema_extra={"format": "date-time"},
     )
     trend: Trend | None = Field(
