@@ -32,6 +32,7 @@ from leadscore.serving.bentoml_fixes import (
     freeze_loaded_objects,
     keep_inputs_out_of_logs,
     label_unknown_routes,
+    refuse_unknown_fields,
     stop_listening_first,
     trace_requests_not_messages,
 )
@@ -249,6 +250,7 @@ def workspace() -> Workspace:
 
 
 fixed_json_media_type(LeadScoring)
+refuse_unknown_fields(LeadScoring)
 # outermost first: the workspace's pages have sessions of their own (no API key opens
 # them); every other error gets one shape; keys are checked before a body is read
 LeadScoring.add_asgi_middleware(WorkspaceMiddleware, workspace=workspace)

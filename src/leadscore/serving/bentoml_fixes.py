@@ -200,6 +200,21 @@ def fixed_json_media_type(service: type) -> None:
             spec.media_type = "application/json"
 
 
+def refuse_unknown_fields(service: type) -> None:
+    """Refuse a request body's fields that no API parameter names (400 naming each).
+
+    BentoML builds each API's input model from its signature with pydantic's default of
+    ignoring other fields: a body with ``"langauge": "de"`` was answered in English, and
+    a misspelt option never said so. The OpenAPI document then says
+    ``additionalProperties: false``, as it is.
+    """
+    for api in service.apis.values():
+        spec = api.input_spec
+        if spec.model_config.get("extra") != "forbid":
+            spec.model_config["extra"] = "forbid"
+            spec.model_rebuild(force=True)
+
+
 class _ClientErrorsWithoutInputs(logging.Filter):
     """Keeps what a client sent out of the logs when BentoML logs a rejected request.
 

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from leadscore.common.errors import InputError
 from leadscore.serving.contract import Lang, Lead, TopK, results_json
@@ -45,10 +45,11 @@ log = logging.getLogger("leadscore.service")
 
 
 def request_model(max_batch: int) -> type[BaseModel]:
-    """The body of ``POST /score`` as the service's endpoint declares it to BentoML
-    (fields unknown to it are ignored there, so here too)."""
+    """The body of ``POST /score`` as the service's endpoint declares it to BentoML (a
+    field unknown to it refused, there by ``bentoml_fixes.refuse_unknown_fields``)."""
     return create_model(
         "Input",  # BentoML's name for it, which its messages name
+        __config__=ConfigDict(extra="forbid"),
         leads=(Annotated[list[Lead], Field(min_length=1, max_length=max_batch)], ...),
         lang=(Lang, "en"),
         top_k=(TopK, 5),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import bentoml
 import pytest
 from bentoml._internal.server.http.traffic import TimeoutMiddleware
 from bentoml._internal.utils.circus import Arbiter
@@ -13,9 +14,11 @@ from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic import ValidationError
 
 from leadscore.serving.bentoml_fixes import (
     cancel_request_timers,
+    refuse_unknown_fields,
     stop_listening_first,
     trace_requests_not_messages,
 )
@@ -113,3 +116,19 @@ def test_the_server_stops_listening_before_it_stops_its_workers(
         assert Arbiter.stop(server) == "stopping"
         assert seen[0][0] == -1  # closed first: the kernel queues no connection for no one
         assert seen[0][1] >= 0  # the services' own sockets stay until they stop
+
+
+def test_a_body_field_no_parameter_names_is_refused_and_the_document_says_so() -> None:
+    @bentoml.service
+    class Scoring:
+        @bentoml.api(route="/score")
+        def score(self, leads: list[int], lang: str = "en") -> dict:
+            return {"lang": lang}
+
+    spec = Scoring.apis["score"].input_spec
+    assert spec.model_validate({"leads": [1], "langauge": "de"}).lang == "en"  # BentoML's
+    refuse_unknown_fields(Scoring)
+    with pytest.raises(ValidationError, match="langauge"):
+        spec.model_validate({"leads": [1], "langauge": "de"})
+    assert spec.model_validate({"leads": [1], "lang": "de"}).lang == "de"
+    assert spec.model_json_schema()["additionalProperties"] is False

@@ -67,7 +67,9 @@ def _body(*ids: str, **extra) -> bytes:
 
 def test_the_request_model_is_the_endpoints() -> None:
     model = request_model(max_batch=3)
-    assert model.model_validate_json(_body("a", unknown_field=1)).lang == "en"
+    assert model.model_validate_json(_body("a")).lang == "en"
+    with pytest.raises(ValueError, match="langauge"):  # a misspelt option is no default
+        model.model_validate_json(_body("a", langauge="de"))
     with pytest.raises(ValueError, match="leads"):
         model.model_validate_json(_body("a", "b", "c", "d"))
 
