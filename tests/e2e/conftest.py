@@ -48,6 +48,9 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
         "LEADSCORE_DATABASE_URL": database,
         "LEADSCORE_WORKSPACE_USERS": str(home / "workspace_users.yaml"),
         "COLUMNS": "200",
+        # its own: a BentoML server clears the metrics folder under its home as it starts,
+        # so another test's server on the shared one would wipe this one's /metrics
+        "BENTOML_HOME": str(home / "bentoml"),
     }
     put_user(home / "workspace_users.yaml", REP, REP_PASSWORD, display_name="Rep One")
     with pytest.MonkeyPatch.context() as patch:  # the job runs in home, on its registry

@@ -164,6 +164,7 @@ def postgres_service(live: dict) -> Iterator[dict]:
         **live["env"],
         "LEADSCORE_DATABASE_URL": database,
         "LEADSCORE_WORKSPACE_USERS": str(home / "workspace_users.yaml"),
+        "BENTOML_HOME": str(home / "bentoml"),  # its own metrics folder, not the live one's
     }
     for name in ("LEADSCORE_ALERTS", "LEADSCORE_WEBHOOK_SECRET"):
         env.pop(name, None)
