@@ -29,7 +29,7 @@ import pandas as pd
 
 from leadscore.common.errors import StoreUnavailable
 from leadscore.scoring.log_writer import ScoreLogWriter
-from leadscore.store.outage import RETRY_AFTER_SECONDS, is_outage
+from leadscore.store.outage import RETRY_AFTER_SECONDS, driver_said, is_outage
 from leadscore.store.score_log import LoggedScore
 
 log = logging.getLogger("leadscore.service")
@@ -56,7 +56,6 @@ class ScoreLogQueue:
     def __init__(self, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.max_entries = max_entries
         self._queued: deque[_Queued] = deque()
-        self._held = 0  # entries queued or being written
         self._taken = 0  # entries put, ever
         self._done = 0  # entries done with (written, unchanged, or given up on), ever
         self._changed = threading.Condition()
@@ -98,9 +97,13 @@ class ScoreLogQueue:
                     retry_after=RETRY_AFTER_SECONDS,
                 )
             self._queued.append(_Queued(writer, entries, now))
-            self._held += len(entries)
             self._taken += len(entries)
             self._changed.notify_all()
+
+    @property
+    def _held(self) -> int:
+        """Entries queued or being written (the caller holds ``_changed``)."""
+        return self._taken - self._done
 
     def status(self) -> dict:
         """How many entries wait, and since when and why writing fails (if it does)."""
@@ -201,7 +204,6 @@ class ScoreLogQueue:
             for _ in part:
                 self._queued.popleft()
             done = sum(len(q.entries) for q in part)
-            self._held -= done
             self._done += done
             self.written += written
             self.dropped += dropped
@@ -210,13 +212,13 @@ class ScoreLogQueue:
             self._changed.notify_all()
 
     def _failed(self, exc: Exception, attempt: int) -> None:
-        reason = (str(getattr(exc, "orig", None) or exc) or type(exc).__name__).splitlines()[0]
+        reason = driver_said(exc)
         with self._changed:
             if self._failing_since is None:
                 self._failing_since = time.monotonic()
             self._last_error = reason[:200]
         if attempt == 0:
-            log.warning("writing the score log failed (%s); trying again", reason[:300])
+            log.warning("writing the score log failed (%s); trying again", reason)
         time.sleep(RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)])
 
 

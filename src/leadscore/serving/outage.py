@@ -15,7 +15,14 @@ import time
 import sqlalchemy as sa
 
 from leadscore.store import schema
-from leadscore.store.outage import OUTAGES, RETRY_AFTER_SECONDS, told, unavailable
+from leadscore.store.outage import (
+    OUTAGES,
+    RETRY_AFTER_SECONDS,
+    driver_said,
+    is_outage,
+    told,
+    unavailable,
+)
 from leadscore.store.store import Store
 
 log = logging.getLogger("leadscore.service")
@@ -49,12 +56,12 @@ class StoreProbe:
                 connection.execute(sa.select(schema.customers.c.customer_id).limit(1)).all()
         except Exception as exc:  # down, unreachable, its file gone: not ready
             if self._down_since is None:  # said once, not at every probe while it lasts
-                log.warning("the store does not answer: %s", str(exc).splitlines()[0][:300])
+                log.warning("the store does not answer: %s", driver_said(exc))
                 self._down_since = time.monotonic()
             # /readyz is open to anyone: never the driver's text, which names host or file
             self._error = (
                 str(told(exc))
-                if isinstance(exc, OUTAGES)
+                if is_outage(exc)
                 else f"the store cannot be read ({type(exc).__name__}; see the service's log)"
             )
             ok = False

@@ -35,13 +35,19 @@ def is_outage(error: BaseException) -> bool:
     return isinstance(error, OUTAGES)
 
 
+def driver_said(error: BaseException) -> str:
+    """The first line of what the database's driver said of ``error`` (SQLAlchemy wraps
+    it, and adds the statement), for the service's log: it may name the database's host
+    or file, so it is never sent to a caller."""
+    detail = getattr(error, "orig", None) or error
+    return (str(detail) or type(detail).__name__).splitlines()[0][:300]
+
+
 def unavailable(error: BaseException) -> StoreUnavailable:
     """``error`` as the StoreUnavailable a caller is told of (``told``), its driver's own
     message logged."""
     if not isinstance(error, StoreUnavailable):
-        detail = getattr(error, "orig", None) or error
-        first_line = (str(detail) or type(detail).__name__).splitlines()[0][:300]
-        log.warning("the store is unavailable: %s", first_line)
+        log.warning("the store is unavailable: %s", driver_said(error))
     return told(error)
 
 
