@@ -69,11 +69,12 @@ class IntakeMiddleware:
         self.logged = logged
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not is_store_route(sent_path(scope)):
+        sent = sent_path(scope) if scope["type"] == "http" else ""
+        if not is_store_route(sent):
             await self.app(scope, receive, send)
             return
         path, method = scope["path"], scope["method"]
-        history = HISTORY.match(sent_path(scope))
+        history = HISTORY.match(sent)
         allowed = "GET" if history else "POST"
         if method != allowed:
             await _answer(send, 405, {"error": f"{method} {path}: use {allowed}"})
