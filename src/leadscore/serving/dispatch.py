@@ -1,6 +1,6 @@
 """How a request's leads reach the Scorer: known ids and records in one batch each, in
-the service's process when few (records on the event loop, known ids in a thread, since
-they read the store), in the bulk process when many."""
+the service's process when few (on the event loop, but known ids read from the store:
+those in a thread), in the bulk process when many."""
 
 from __future__ import annotations
 
@@ -91,8 +91,8 @@ async def scored_json(
     requests are not held up behind them."""
     if len(leads) <= inline_leads and _parts(leads) <= INLINE_PARTS:
         score = partial(score_leads, scorer, leads, lang=lang, top_k=top_k, max_batch=max_batch)
-        if all(lead.is_record for lead in leads):  # milliseconds of work, nothing to wait on
-            return 200, results_json(score())
+        if scorer.live is None or all(lead.is_record for lead in leads):
+            return 200, results_json(score())  # milliseconds of work, nothing to wait on
         # known ids read the store: in a thread, so that a slow or locked store holds up
         # this request alone, never the event loop (and /healthz with it)
         return 200, results_json(await anyio.to_thread.run_sync(score))

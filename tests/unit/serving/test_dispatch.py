@@ -47,13 +47,20 @@ def test_small_requests_are_scored_in_the_process_large_ones_in_the_bulk_process
             for batch in [*leads, many_events, records]
         ]
 
-    champions = object()  # score_leads is the recorder above: any scorer will do
+    # score_leads is the recorder above: a scorer with a store (live) is all it takes
+    champions = type("Champions", (), {"live": object()})()
     one, inline, over, heavy, pure = asyncio.run(answers())
     assert one == inline == pure == (200, b"[]") and over == heavy == (200, b'["bulk"]')
     # known ids read the store: off the event loop; records alone stay on it
     assert threads[1] != loop_thread[0] and threads[DEFAULT_INLINE_LEADS] != loop_thread[0]
     assert threads[2] == loop_thread[0]
-    assert bulk.sizes == [DEFAULT_INLINE_LEADS + 1, 1]
+    # ... and known ids from a feature table in memory (no store) stay on it too
+    threads.clear()
+    champions = type("Champions", (), {"live": None})()
+    loop_thread.clear()
+    asyncio.run(answers())
+    assert threads[1] == threads[DEFAULT_INLINE_LEADS] == loop_thread[0]
+    assert bulk.sizes == [DEFAULT_INLINE_LEADS + 1, 1] * 2
 
 
 def test_every_scored_lead_says_when_it_was_scored_and_error_items_do_not() -> None:
