@@ -47,6 +47,7 @@ from leadscore.serving.middleware import ErrorShapeMiddleware, ReadinessMiddlewa
 from leadscore.serving.openapi import leadscore_document
 from leadscore.serving.outage import StoreOutageMiddleware, StoreProbe, unavailable_body
 from leadscore.serving.pages import PAGES, PagesMiddleware
+from leadscore.serving.reads import FEED, LEAD, ReadsMiddleware
 from leadscore.serving.settings import ServiceSettings
 from leadscore.serving.watcher import ModelWatcher, StatusBoard
 from leadscore.serving.webhooks import Deliverer, webhook_secret
@@ -97,13 +98,17 @@ bulk = BulkScorer(  # its processes start with the service
     max_batch=settings.max_batch,
     processes=settings.bulk_processes,
 )
-ROUTES = frozenset({*PAGES, *INTAKE_PATHS, "/score", "/healthz", "/livez", "/readyz", "/metrics"})
+ROUTES = frozenset(
+    {*PAGES, *INTAKE_PATHS, FEED, "/score", "/healthz", "/livez", "/readyz", "/metrics"}
+)
 
 cancel_request_timers()  # before BentoML builds its app: see leadscore.serving.bentoml_fixes
 trace_requests_not_messages()
 keep_inputs_out_of_logs()
 stop_listening_first()
-label_unknown_routes(ROUTES, {HISTORY: "/leads/{customer_id}/history"})
+label_unknown_routes(
+    ROUTES, {HISTORY: "/leads/{customer_id}/history", LEAD: "/leads/{customer_id}"}
+)
 
 
 @bentoml.service(
@@ -265,6 +270,7 @@ LeadScoring.add_asgi_middleware(
 LeadScoring.add_asgi_middleware(
     IntakeMiddleware, live=live_scorer, event_types=event_types, logged=score_log.flush
 )
+LeadScoring.add_asgi_middleware(ReadsMiddleware, live=live_scorer, logged=score_log.flush)
 LeadScoring.add_asgi_middleware(
     LargeBodiesMiddleware, bulk=bulk, threshold=settings.bulk_bytes, path="/score"
 )

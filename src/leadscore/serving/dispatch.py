@@ -11,6 +11,7 @@ import anyio
 import pandas as pd
 
 from leadscore.common.errors import InputError
+from leadscore.common.time import iso_utc
 from leadscore.scoring.feature_table import unknown_ids
 from leadscore.scoring.scorer import Scorer
 from leadscore.serving.contract import DEFAULT_MAX_BATCH, Lead, results_json
@@ -60,7 +61,7 @@ def score_leads(
         )
         for i, result in zip(records, scored, strict=True):
             results[i] = result
-    stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = iso_utc(now)
     return [{**r, "scored_at": stamp} if "score" in r else r for r in results]
 
 

@@ -77,11 +77,11 @@ class IntakeMiddleware:
         history = HISTORY.match(sent)
         allowed = "GET" if history else "POST"
         if method != allowed:
-            await _answer(send, 405, {"error": f"{method} {path}: use {allowed}"})
+            await send_json(send, 405, {"error": f"{method} {path}: use {allowed}"})
             return
         live = self.live()
         if live is None:
-            await _answer(
+            await send_json(
                 send,
                 503,
                 {
@@ -98,16 +98,16 @@ class IntakeMiddleware:
         try:
             payload = json.loads(body or b"null")
         except RecursionError:  # a document nested deeper than the parser goes
-            await _answer(send, 400, {"error": "the body is nested too deeply; send flat items"})
+            await send_json(send, 400, {"error": "the body is nested too deeply; send flat items"})
             return
         except ValueError as exc:
-            await _answer(send, 400, {"error": f"the body is not JSON: {exc}"})
+            await send_json(send, 400, {"error": f"the body is not JSON: {exc}"})
             return
         key = path.strip("/")
         items = payload.get(key) if isinstance(payload, dict) else None
         others = sorted(set(payload) - {key}) if isinstance(payload, dict) else []
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS or others:
-            await _answer(
+            await send_json(
                 send,
                 400,
                 {
@@ -125,7 +125,7 @@ class IntakeMiddleware:
             )
         else:
             status, answer = await anyio.to_thread.run_sync(self._leads, store, items, now)
-        await _answer(send, status, answer)
+        await send_json(send, status, answer)
 
     @staticmethod
     def _events(
@@ -159,7 +159,7 @@ class IntakeMiddleware:
             if not 1 <= limit <= 10_000:
                 raise ValueError
         except ValueError:
-            await _answer(send, 400, {"error": "limit: a whole number from 1 to 10000"})
+            await send_json(send, 400, {"error": "limit: a whole number from 1 to 10000"})
             return
 
         def read() -> tuple[int, dict]:
@@ -178,7 +178,7 @@ class IntakeMiddleware:
             status, answer = await anyio.to_thread.run_sync(read)
         except InputError as exc:
             status, answer = 503, {"error": str(exc)}
-        await _answer(send, status, answer)
+        await send_json(send, status, answer)
 
 
 def _refused(key: str, problems: list[str]) -> tuple[int, dict]:
@@ -203,7 +203,7 @@ async def _body(receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _answer(send, status: int, payload: dict) -> None:
+async def send_json(send, status: int, payload: dict) -> None:
     body = json.dumps(payload, default=str, ensure_ascii=False).encode()
     headers = [
         (b"content-type", b"application/json"),

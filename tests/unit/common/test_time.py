@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from leadscore.common.time import to_utc
+from leadscore.common.time import iso_utc, to_utc
 
 
 def test_naive_moments_are_taken_as_utc_and_aware_ones_converted() -> None:
@@ -15,3 +15,8 @@ def test_naive_moments_are_taken_as_utc_and_aware_ones_converted() -> None:
     berlin = pd.Timestamp("2026-03-01T10:30", tz="Europe/Berlin")
     assert to_utc(berlin) == pd.Timestamp("2026-03-01T09:30", tz="UTC")
     assert str(to_utc(berlin).tz) == "UTC"
+
+
+def test_an_answer_states_a_moment_in_utc_to_the_millisecond_with_z() -> None:
+    assert iso_utc(pd.Timestamp("2026-12-07 10:00:01.23456+01:00")) == "2026-12-07T09:00:01.234Z"
+    assert iso_utc(pd.Timestamp("2026-12-07 09:00")) == "2026-12-07T09:00:00.000Z"
