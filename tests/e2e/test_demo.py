@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from leadscore.common.processes import stop_group, supervised_popen
+from leadscore.store.score_log import current_scores
+from leadscore.store.store import Store
 from tests.conftest import free_port, listening_on, wait_until_ready
 
 pytestmark = pytest.mark.slow
@@ -40,6 +42,14 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
     assert re.search(r"replayed .* ([\d,]+) events of the last 3 days", out.replace("\n", " "))
     assert re.search(r"Score von \d+ \(vor \d+ Tagen\) auf \d+ gestiegen", out), out[-3000:]
     assert (tmp_path / "leadscore.db").exists()
+    # scores a person can read: spread over 0-100 (percentiles of the test snapshots; the
+    # store's leads as of its end, after the injected change, had median 35), each grade
+    # a band of them
+    newest = current_scores(Store.open(f"sqlite:///{tmp_path / 'leadscore.db'}"))
+    assert len(newest) >= 500 and 25 <= newest["score"].median() <= 65
+    assert newest["score"].quantile(0.9) - newest["score"].quantile(0.1) >= 50
+    bands = newest.groupby("grade")["score"].agg(["min", "max"]).sort_index()
+    assert all(bands["min"].iloc[:-1].to_numpy() > bands["max"].iloc[1:].to_numpy()), bands
     # the injected change, then the monitor's verdict on the days since the rescore
     flat = re.sub(r"[│\s]+", " ", out)  # the summary table's cells, read as text
     assert "injected change from" in flat and "partner_portal" in flat

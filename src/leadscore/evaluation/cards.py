@@ -27,7 +27,9 @@ def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[s
             else "Predicts whether a lead converts, as the export's conversion flag records "
             "it (one row per lead, scored as of its creation)."
         )
-        + " Score = round(100 x calibrated probability).",
+        + " Score (0-100) = the lead's percentile among the test leads (90: it ranks above"
+        " nine in ten); the probability beside it is the calibrated probability of"
+        " converting.",
         "",
         "## Data",
         "",
@@ -75,9 +77,8 @@ def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[s
     lines += [
         "## Grades",
         "",
-        "Grades sort leads by the model's margin into bands fixed on the validation set "
-        "so that each holds its configured share (A: top share, D: the rest; leads with "
-        "the same score can fall on both sides of a band's start). How to read them: A "
+        "Grades are bands of the score, so that each holds its configured share of the "
+        "test leads (A: top share, D: the rest) and a score has one grade. How to read them: A "
         "leads convert several times more often than average; call them first. D leads "
         "need nurturing, not a sales call. Shares below: configured, held on the "
         "validation set, held on the test set.",
@@ -100,7 +101,7 @@ def conversion_card(evaluation: Evaluation, table: FeatureTable, lineage: dict[s
             pd.DataFrame(
                 {
                     "grade": list(m["grades"]),
-                    "minimum score (validation)": list(m["grades"].values()),
+                    "minimum score": list(m["grades"].values()),
                     "minimum margin": [
                         "-"
                         if (m.get("grade_margins") or {}).get(g) is None

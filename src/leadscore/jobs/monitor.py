@@ -37,7 +37,6 @@ from leadscore.evaluation.fairness import (
 from leadscore.evaluation.realised import Realised, realised
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.files import load_model_dir
-from leadscore.models.grades import score
 from leadscore.models.propensity import PropensityModel
 from leadscore.store.score_log import logged_between, logged_features
 from leadscore.store.store import Store
@@ -223,8 +222,10 @@ class Reference:
 def _reference(run_id: str, conversion: ConversionPredictor) -> Reference:
     rows = tracking.download_run_table(run_id, "evaluation/test.parquet")
     matrix = conversion.model.encoder.matrix(rows)
-    probability = conversion.probability(matrix)
-    return Reference(rows, matrix, probability, pd.Series(score(probability)))
+    margin = conversion.model.margin(matrix)
+    probability = conversion.model.calibrator(margin)
+    scores = conversion.bands.score(margin, probability)
+    return Reference(rows, matrix, probability, pd.Series(scores))
 
 
 @dataclass(frozen=True)

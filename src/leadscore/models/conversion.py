@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadscore.models.grades import GradeBands, score
+from leadscore.models.grades import GradeBands
 from leadscore.models.propensity import PropensityModel
 
 
@@ -27,9 +27,8 @@ class ConversionPredictor:
         margin = self.model.margin(self.model.encoder.matrix(frame))
         probability = self.model.calibrator(margin)
         grades = self.bands.grades(margin, probability)
-        return pd.DataFrame(
-            {"probability": probability, "score": score(probability), "grade": grades}
-        )
+        scores = self.bands.score(margin, probability)
+        return pd.DataFrame({"probability": probability, "score": scores, "grade": grades})
 
     def save(self, directory: Path) -> None:
         self.model.save(directory)

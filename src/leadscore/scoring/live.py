@@ -153,7 +153,7 @@ class LiveScorer:
             if origin is not None:
                 values = [c.values for c in cached]
                 if self.log_queue is None:
-                    self.log.write(ids, values, parts, now=now, origin=origin)
+                    self.log.write_changed(ids, values, parts, now=now, origin=origin)
                 else:
                     entries = self.log.entries(ids, values, parts, now=now, origin=origin)
                     self.log_queue.put(self.log, entries, now)

@@ -38,6 +38,19 @@ class ScoreLogWriter:
         outbox."""
         return self.commit([(self.entries(ids, values, parts, now=now, origin=origin), now)])
 
+    def write_changed(
+        self,
+        ids: list[str],
+        values: list[tuple],
+        parts: ConversionParts,
+        *,
+        now: pd.Timestamp,
+        origin: str,
+    ) -> int:
+        """As ``write``, only the scores that say something new (see ``changed``)."""
+        entries = self.entries(ids, values, parts, now=now, origin=origin)
+        return self.commit(self.changed([(entries, now)]))
+
     def entries(
         self,
         ids: list[str],
@@ -84,15 +97,17 @@ class ScoreLogWriter:
         self, batches: Sequence[tuple[Sequence[LoggedScore], pd.Timestamp]]
     ) -> list[tuple[list[LoggedScore], pd.Timestamp]]:
         """``batches`` without the entries that repeat their customer's newest logged score
-        (the same model version and probability: the same features): a CRM polling a
-        lead every second wrote 381 identical rows in 10 s, and the rep's history showed
-        them as 60 points of one day."""
+        (the same model version, score and grade: what a CRM and a rep read): a CRM
+        polling a lead every second wrote 381 identical rows in 10 s, and the rep's
+        history showed them as 60 points of one day. The score, not the probability or
+        the margin: features that count days since something move the margin a little
+        with every poll, and isotonic calibration gives many margins one probability."""
         said = newest_said(self.store, [e.customer_id for entries, _ in batches for e in entries])
         kept = []
         for entries, now in batches:
             new = []
             for entry in entries:
-                saying = (entry.model_name, entry.model_version, entry.probability)
+                saying = (entry.model_name, entry.model_version, entry.score, entry.grade)
                 if said.get(entry.customer_id) != saying:
                     new.append(entry)
                     said[entry.customer_id] = saying

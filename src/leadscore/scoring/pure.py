@@ -20,7 +20,6 @@ from leadscore.common.errors import InputError
 from leadscore.explain import ReasonWriter
 from leadscore.features.definitions import Description, FeatureSetDefinition
 from leadscore.models.conversion import ConversionPredictor
-from leadscore.models.grades import score
 from leadscore.models.nbo import NBOModel, OfferView
 from leadscore.models.propensity import PropensityModel
 from leadscore.scoring.encoded import (
@@ -188,8 +187,9 @@ class PureScorer:
         contributions = model.contributions(matrix)
         margin = contributions.sum(axis=1)
         probability = model.calibrator(margin)
-        grades = self.conversion.bands.grades(margin, probability)
-        return ConversionParts(contributions, margin, probability, score(probability), grades)
+        bands = self.conversion.bands
+        scores, grades = bands.score(margin, probability), bands.grades(margin, probability)
+        return ConversionParts(contributions, margin, probability, scores, grades)
 
     def score_encoded(
         self,

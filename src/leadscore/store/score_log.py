@@ -255,22 +255,23 @@ _NEWEST_SAID = _newest(
         schema.scores.c.customer_id,
         schema.scores.c.model_name,
         schema.scores.c.model_version,
-        schema.scores.c.probability,
+        schema.scores.c.score,
+        schema.scores.c.grade,
     ],
     schema.scores.c.customer_id.in_(sa.bindparam("ids", expanding=True)),
 )
 
 
-def newest_said(store: Store, customer_ids: Sequence[str]) -> dict[str, tuple[str, str, float]]:
-    """Each customer's newest logged score as (model name, version, probability), where
+def newest_said(store: Store, customer_ids: Sequence[str]) -> dict[str, tuple[str, str, int, str]]:
+    """Each customer's newest logged score as (model name, version, score, grade), where
     it has one: what a new score is compared with to tell whether it says anything new."""
-    found: dict[str, tuple[str, str, float]] = {}
+    found: dict[str, tuple[str, str, int, str]] = {}
     with store.engine.connect() as connection:
         for chunk in chunks(list(dict.fromkeys(customer_ids))):
-            for customer_id, name, version, probability in connection.execute(
+            for customer_id, name, version, score, grade in connection.execute(
                 _NEWEST_SAID, {"ids": chunk}
             ):
-                found[customer_id] = (name, version, probability)
+                found[customer_id] = (name, version, int(score), grade)
     return found
 
 

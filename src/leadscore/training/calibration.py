@@ -1,15 +1,13 @@
-"""Calibration of raw margins on the validation set, and the grade bands fixed on it."""
+"""Calibration of raw margins on the validation set, and the score scale and grade bands."""
 
 from __future__ import annotations
-
-from itertools import pairwise
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from leadscore.models.calibrator import PROBABILITY_FLOOR, Calibrator, clipped_log_loss
-from leadscore.models.grades import GRADES, GradeBands, score
+from leadscore.models.grades import GradeBands, ScoreScale, score_cuts
 
 # Isotonic steps are shrunk towards the base rate by this many leads' worth: a rate seen
 # on few leads is pulled most (see shrunk_isotonic)
@@ -69,41 +67,8 @@ def shrunk_isotonic(
     return Calibrator("isotonic", x=tuple(map(float, x)), y=tuple(map(float, y)))
 
 
-def grade_bands(
-    margin: np.ndarray, probability: np.ndarray, shares: dict[str, float]
-) -> GradeBands:
-    """Bands on the validation rows' margins so that A, B and C hold the given shares of
-    leads, top first, and D the rest. Cutting the margin, not the score, keeps the shares
-    where calibration gives many leads the same score (isotonic steps). Leads with the
-    very same margin (the same features, in effect) stay together, on whichever side of
-    the cut brings the share closer to its target; the cut lies halfway between the
-    margins on either side."""
-    order = np.sort(np.asarray(margin, dtype=float))[::-1]
-    n = len(order)
-    margins, scores, taken = {}, {}, 0.0
-    for g in GRADES[:-1]:
-        taken += shares[g]
-        margins[g] = _cut(order, n * taken)
-    for upper, lower in pairwise(GRADES[:-1]):  # distinct bands, even on tiny data
-        margins[lower] = float(min(margins[lower], np.nextafter(margins[upper], -np.inf)))
-    in_grade = GradeBands({g: 0 for g in GRADES}, margins).grades(margin, probability)
-    scored = score(probability)
-    for g in GRADES:
-        chosen = scored[in_grade == g]
-        scores[g] = int(chosen.min()) if len(chosen) else 0
-    scores["D"] = 0
-    return GradeBands(scores, margins)
-
-
-def _cut(descending: np.ndarray, wanted: float) -> float:
-    """The margin above which about ``wanted`` of these rows lie: a tie at the cut goes
-    wholly to the side that leaves the count nearer to ``wanted``."""
-    n = len(descending)
-    inside = min(max(round(wanted), 1), n)
-    tied = descending[inside - 1]
-    first = int(np.searchsorted(-descending, -tied, side="left"))  # rows above the tie
-    after = int(np.searchsorted(-descending, -tied, side="right"))  # ... and with it
-    count = first if first > 0 and abs(first - wanted) < abs(after - wanted) else after
-    above = descending[count - 1]
-    below = descending[count] if count < n else above - 1.0
-    return float((above + below) / 2)
+def percentile_bands(reference_margin: np.ndarray, shares: dict[str, float]) -> GradeBands:
+    """Scores as percentiles among the reference rows' margins (the test rows, which
+    the model never learnt from and which stand for the leads it will score), and grades
+    as bands of that score holding the configured shares, top first."""
+    return GradeBands(score_cuts(shares), None, ScoreScale.of(reference_margin))

@@ -1,6 +1,7 @@
 """The conversion model's training: the booster (and the logistic regression it is
-compared with) on the training rows, then calibration and grade bands on the validation
-rows. Evaluation is :mod:`leadscore.evaluation.conversion`."""
+compared with) on the training rows, calibration on the validation rows, and the score
+scale (percentiles) with its grade bands on the test rows. Evaluation is
+:mod:`leadscore.evaluation.conversion`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from leadscore.models.linear import LinearModel
 from leadscore.models.propensity import PropensityModel
 from leadscore.training.baselines import fit_logistic
 from leadscore.training.booster import FittedBooster, PartMatrices
-from leadscore.training.calibration import fit_calibrator, grade_bands
+from leadscore.training.calibration import fit_calibrator, percentile_bands
 from leadscore.training.config import TrainingConfig
 from leadscore.training.rows import LocalRows, check_enough_data, make_split, self_description
 
@@ -77,7 +78,8 @@ def fit_conversion_model(
     fitted: FittedBooster | FittedLinear,
     config: TrainingConfig,
 ) -> FittedConversion:
-    """Calibrate the model's validation margins and fix the grade bands on them.
+    """Calibrate the model's validation margins, and place scores among the test rows'
+    margins (the validation rows' where a split has no test rows).
 
     Shared by the single-machine job and the Dask job, which differ only in how the
     booster is fitted, and by the booster and the logistic regression.
@@ -90,10 +92,12 @@ def fit_conversion_model(
         # ranking whole, where isotonic steps would tie leads it tells apart
         method = "platt"
     calibrator, losses = fit_calibrator(valid_margin, valid_label, method)
-    valid_probability = calibrator(valid_margin)
+    unscaled = PropensityModel(fitted.core, encoder, calibrator, {})
+    test = rows.matrices.test
+    reference_margin = unscaled.margin(test) if len(test) else valid_margin
     shares = config.grades.model_dump()
-    bands = grade_bands(valid_margin, valid_probability, shares)
-    held = bands.grades(valid_margin, valid_probability)
+    bands = percentile_bands(reference_margin, shares)
+    held = bands.grades(valid_margin, calibrator(valid_margin))
     grade_shares = {
         "configured": {**shares, "D": round(1 - sum(shares.values()), 6)},
         "validation": {g: float((held == g).mean()) for g in GRADES},

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from leadscore.models.grades import grade
 from leadscore.models.offer_response import ResponseNBOModel
 from leadscore.scoring.scorer import Scorer
 from tests.conftest import LearntOffers
@@ -21,7 +22,9 @@ def test_impacts_are_exact_treeshap_and_add_up_to_the_margin(scorer: Scorer) -> 
         total = result["base_value"] + sum(r["impact"] for r in result["reasons"])
         assert total == pytest.approx(margin, abs=1e-4)  # impacts are rounded to 6 places
         assert result["margin"] == pytest.approx(margin, abs=1e-9)
-        assert result["score"] == round(result["probability"] * 100)
+        bands = scorer.pure.conversion.bands
+        assert result["score"] == bands.score(np.array([margin]), np.zeros(1))[0]
+        assert result["grade"] == grade(np.array([result["score"]]), bands.scores)[0]
 
 
 def test_reasons_read_as_sentences_in_german_and_english(scorer: Scorer) -> None:

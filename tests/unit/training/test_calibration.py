@@ -1,4 +1,5 @@
-"""Calibration fixes a distorted margin; grade bands are ordered and hold their shares."""
+"""Calibration fixes a distorted margin; scores are percentiles of the reference leads and
+grades are bands of the score holding their shares."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 
 from leadscore.evaluation.metrics import expected_calibration_error
-from leadscore.models.grades import GradeBands, score
-from leadscore.training.calibration import fit_calibrator, grade_bands, shrunk_isotonic
+from leadscore.models.grades import GradeBands
+from leadscore.training.calibration import fit_calibrator, percentile_bands, shrunk_isotonic
 
 
 def test_calibrator_fixes_a_distorted_margin() -> None:
@@ -20,40 +21,41 @@ def test_calibrator_fixes_a_distorted_margin() -> None:
     assert expected_calibration_error(y, calibrator(margin)) < 0.01
 
 
-def test_grades_are_ordered_bands_holding_the_shares() -> None:
+def test_scores_are_percentiles_of_the_reference_and_grades_hold_the_shares() -> None:
     rng = np.random.default_rng(2)
-    margin = rng.normal(-3, 1, 20_000)
-    p = 1 / (1 + np.exp(-margin))
-    bands = grade_bands(margin, p, {"A": 0.1, "B": 0.2, "C": 0.3})
-    assert bands.margins["A"] > bands.margins["B"] > bands.margins["C"]
-    assert bands.scores["A"] >= bands.scores["B"] >= bands.scores["C"] >= bands.scores["D"] == 0
-    grades = bands.grades(margin, p)
+    reference = rng.normal(-3, 1, 20_000)
+    bands = percentile_bands(reference, {"A": 0.1, "B": 0.2, "C": 0.3})
+    assert bands.scores == {"A": 90, "B": 70, "C": 40, "D": 0}
+    leads = rng.normal(-3, 1, 20_000)  # new leads like the reference ones
+    p = 1 / (1 + np.exp(-leads))
+    scores = bands.score(leads, p)
+    assert abs(np.median(scores) - 50) <= 1
+    assert scores.min() == 0 and scores.max() == 100
+    grades = bands.grades(leads, p)
     shares = [float((grades == g).mean()) for g in "ABCD"]
-    assert np.allclose(shares, [0.1, 0.2, 0.3, 0.4], atol=0.001)
+    assert np.allclose(shares, [0.1, 0.2, 0.3, 0.4], atol=0.02), shares
 
 
-def test_bands_hold_their_shares_where_calibration_ties_the_scores() -> None:
-    """Isotonic steps give a few hundred distinct probabilities: a fifth of the leads
-    share one score here. Bands on the margin hold every share within a point, splitting
-    the leads of one score where a band begins."""
+def test_a_grade_follows_from_the_score_alone() -> None:
+    """Grades are score bands: every score has one grade, whichever margin gave it."""
     rng = np.random.default_rng(3)
-    margin = rng.normal(0, 1, 20_000)
-    steps = np.quantile(margin, [0.2, 0.4, 0.6, 0.8])
-    p = np.array([0.02, 0.05, 0.08, 0.11, 0.30])[np.searchsorted(steps, margin)]
-    shares = {"A": 0.1, "B": 0.2, "C": 0.3}
-    bands = grade_bands(margin, p, shares)
-    grades = bands.grades(margin, p)
-    held = [float((grades == g).mean()) for g in "ABCD"]
-    assert np.allclose(held, [0.1, 0.2, 0.3, 0.4], atol=0.01), held
-    assert set(grades[score(p) == 30]) == {"A", "B"}  # the top fifth: one score, two grades
+    margin = np.r_[rng.normal(0, 1, 5_000), np.full(2_000, -1.5)]  # a plateau of ties
+    bands = percentile_bands(margin, {"A": 0.1, "B": 0.2, "C": 0.3})
+    leads = rng.normal(0, 1.5, 10_000)
+    scores, grades = bands.score(leads, np.zeros(len(leads))), bands.grades(leads, leads)
+    for value in np.unique(scores):
+        assert len(set(grades[scores == value])) == 1, value
+    by_score = {int(v): g for v, g in zip(scores, grades, strict=True)}
+    assert [by_score.get(v) for v in (95, 75, 45, 5)] == ["A", "B", "C", "D"]
 
 
 def test_models_with_score_bands_grade_as_before() -> None:
     old = GradeBands.from_metadata({"grades": {"A": 30, "B": 20, "C": 10, "D": 0}})
-    assert old.margins is None
+    assert old.margins is None and old.scale is None
     p = np.array([0.35, 0.25, 0.15, 0.05])
     assert list(old.grades(np.zeros(4), p)) == ["A", "B", "C", "D"]
-    new = grade_bands(np.arange(100.0), np.linspace(0, 1, 100), {"A": 0.1, "B": 0.2, "C": 0.3})
+    assert list(old.score(np.zeros(4), p)) == [35, 25, 15, 5]
+    new = percentile_bands(np.arange(100.0), {"A": 0.1, "B": 0.2, "C": 0.3})
     assert GradeBands.from_metadata(new.as_metadata()) == new
 
 
@@ -71,12 +73,3 @@ def test_isotonic_steps_are_shrunk_to_what_their_leads_support() -> None:
     assert 0.3 < high < 0.75  # 6 of 6: not 100 %
     values = calibrator(np.sort(margin))
     assert np.all(np.diff(values) >= 0)
-
-
-def test_a_tie_at_a_cut_goes_to_the_side_nearer_the_share() -> None:
-    """A fifth of the leads share one margin, straddling the cut of A's 10 %: keeping
-    them in A would make it 25 %; they go to B, and A holds the 5 % above them."""
-    margin = np.r_[np.linspace(5, 6, 500), np.full(2_000, 3.0), np.linspace(-3, 2, 7_500)]
-    p = 1 / (1 + np.exp(-margin))
-    grades = grade_bands(margin, p, {"A": 0.1, "B": 0.2, "C": 0.3}).grades(margin, p)
-    assert (grades == "A").mean() == 0.05 and set(grades[margin == 3.0]) == {"B"}
