@@ -22,6 +22,7 @@ from starlette.responses import Response
 from leadscore import __version__
 from leadscore.common.errors import InputError
 from leadscore.decisions.alerts import load_alert_config
+from leadscore.decisions.crm import load_crm_config
 from leadscore.scoring.champions import champion_versions, load_champions, unservable
 from leadscore.scoring.live import LiveScorer
 from leadscore.scoring.log_queue import ScoreLogQueue
@@ -51,6 +52,7 @@ from leadscore.serving.reads import FEED, LEAD, ReadsMiddleware
 from leadscore.serving.settings import ServiceSettings
 from leadscore.serving.watcher import ModelWatcher, StatusBoard
 from leadscore.serving.webhooks import Deliverer, webhook_secret
+from leadscore.serving.writeback import run_all, writers_for
 from leadscore.store.database import engine_for
 from leadscore.store.outage import OUTAGES
 from leadscore.store.store import Store
@@ -65,6 +67,12 @@ if alert_config is not None and settings.database_url is None:
         "LEADSCORE_DATABASE_URL, or start with leadscore serve where the store is)"
     )
 alert_secret = None if alert_config is None else webhook_secret(alert_config.webhook)
+crm_config = None if settings.crm is None else load_crm_config(settings.crm)
+if crm_config is not None and settings.database_url is None:
+    raise InputError(
+        "LEADSCORE_CRM needs the store: the scores written back are read from its score "
+        "log (set LEADSCORE_DATABASE_URL, or start with leadscore serve where the store is)"
+    )
 BULK_START_SECONDS = 120  # the longest start-up waits for the bulk process to load
 SHUTDOWN_WRITE_SECONDS = 20  # the longest a stop waits for queued scores to be written
 board = StatusBoard()
@@ -147,6 +155,11 @@ class LeadScoring:
             )
             threading.Thread(
                 target=deliverer.run, args=(self.stopping,), name="webhooks", daemon=True
+            ).start()
+        if crm_config is not None and settings.database_url is not None:
+            writers = writers_for(crm_config, Store.open(settings.database_url))
+            threading.Thread(
+                target=run_all, args=(writers, self.stopping), name="crm-writeback", daemon=True
             ).start()
         if settings.database_url is not None:
             probe = StoreProbe(Store.open(settings.database_url))

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from leadscore.cli import data, demo, models, monitoring, scores, service
+from leadscore.cli import crm, data, demo, models, monitoring, scores, service
 
 app = typer.Typer(
     name="leadscore",
@@ -39,6 +39,7 @@ app.command()(service.serve)
 app.command()(monitoring.monitor)
 app.command("workspace-user")(service.workspace_user)
 app.command()(demo.demo)
+app.add_typer(crm.app, name="crm")
 
 
 def _version(value: bool) -> None:

@@ -1,5 +1,5 @@
 """What the commands read from their environment: moments given on the command line, the
-store's URL, the alert rules, Dask settings.
+store's URL, the alert rules, the CRM write-back config, Dask settings.
 
 The variables' names and their parsing belong to the layers that read them
 (``leadscore.store.database``, ``leadscore.serving``); this module only applies the
@@ -101,3 +101,19 @@ def alert_rules(environ: Mapping[str, str]) -> Path | None:
     if given:
         return Path(given)
     return Path("alerts.yaml").resolve() if Path("alerts.yaml").exists() else None
+
+
+def crm_variable() -> str:
+    """The variable the service reads its CRM write-back config from (``LEADSCORE_CRM``)."""
+    from leadscore.serving.settings import ENVIRONMENT
+
+    return ENVIRONMENT["crm"]
+
+
+def crm_config_path(environ: Mapping[str, str]) -> Path | None:
+    """The CRM write-back config: ``LEADSCORE_CRM``, else a crm.yaml in the working
+    directory, else none."""
+    given = environ.get(crm_variable(), "").strip()
+    if given:
+        return Path(given)
+    return Path("crm.yaml").resolve() if Path("crm.yaml").exists() else None

@@ -16,7 +16,13 @@ from typing import Annotated
 
 import typer
 
-from leadscore.cli.environment import alert_rules, alerts_variable, missing_store_file
+from leadscore.cli.environment import (
+    alert_rules,
+    alerts_variable,
+    crm_config_path,
+    crm_variable,
+    missing_store_file,
+)
 from leadscore.cli.failing import exits_on_input_error, fail
 from leadscore.cli.terminal import console
 
@@ -86,12 +92,22 @@ def serve(
                 console().print(
                     "alert rules from alerts.yaml: their webhooks go out from the store"
                 )
+            crm = crm_config_path(env)
+            if crm is not None and crm_variable() not in env:
+                env[crm_variable()] = str(crm)
+                console().print("CRM write-back from crm.yaml: scores go into the CRM records")
     env.setdefault("LEADSCORE_WORKSPACE_USERS", str(Path("workspace_users.yaml").resolve()))
     env["LEADSCORE_HOST"] = host  # checked with the settings: an IP address, as BentoML takes
     # the models the service will load, named as the service reads them
     settings = ServiceSettings.from_environment(env)
     if settings.alerts is not None:  # the service would refuse them: say so before it starts
         webhook_secret(load_alert_config(settings.alerts).webhook, env)
+    if settings.crm is not None:  # the same: a destination without its credentials
+        from leadscore.decisions.crm import load_crm_config
+        from leadscore.serving.crm_auth import credentials_for
+
+        for destination in load_crm_config(settings.crm).destinations:
+            credentials_for(destination, env)
     refusal = unservable(settings.conversion_model, settings.nbo_model)
     if refusal is not None:  # the service would refuse them too: say so before it starts
         fail(refusal)

@@ -39,6 +39,10 @@ LEADSCORE_WORKSPACE_NAME   the profile field shown and searched as a lead's name
                            account_id; '' for none)
 LEADSCORE_SESSION_SECRET   signs the workspace's session cookies (default: made once and
                            kept in .leadscore-session-secret in the working directory)
+LEADSCORE_CRM              CRM write-back destinations (YAML, see leadscore.decisions.crm):
+                           the logged scores are written into the CRM records (needs the
+                           store; `leadscore serve` takes crm.yaml from the working
+                           directory where this is unset)
 MLFLOW_TRACKING_URI        the registry (default: mlflow.db in the working directory)
 """
 
@@ -65,6 +69,7 @@ ENVIRONMENT = {
     "feature_store": "LEADSCORE_FEATURE_STORE",
     "database_url": "LEADSCORE_DATABASE_URL",
     "alerts": "LEADSCORE_ALERTS",
+    "crm": "LEADSCORE_CRM",
     "reload_seconds": "LEADSCORE_RELOAD_SECONDS",
     "max_batch": "LEADSCORE_MAX_BATCH",
     "max_body_bytes": "LEADSCORE_MAX_BODY_BYTES",
@@ -91,6 +96,8 @@ class ServiceSettings(StrictModel):
     database_url: str | None = Field(None, repr=False)
     # alert rules (YAML) whose alerts go to the CRM's webhook (needs the store)
     alerts: Path | None = None
+    # where logged scores are written into the CRM records (needs the store)
+    crm: Path | None = None
     reload_seconds: float = Field(10.0, ge=0)
     max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
@@ -114,7 +121,7 @@ class ServiceSettings(StrictModel):
         }
         if given.get("nbo_model") == "":
             given["nbo_model"] = None  # '' means: serve no next-best-offer model
-        for optional in ("feature_store", "database_url", "alerts"):
+        for optional in ("feature_store", "database_url", "alerts", "crm"):
             if given.get(optional) == "":
                 given.pop(optional)
         try:

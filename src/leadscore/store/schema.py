@@ -106,5 +106,32 @@ alerts = sa.Table(
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Index("ix_alerts_due", "delivered_at", "next_attempt_at"),
 )
+# CRM write-back: per destination, the score log's seq it has handled through, and a
+# claim on it (``claims`` counts them: a claim's number is its token)
+writeback_cursors = sa.Table(
+    "writeback_cursors",
+    metadata,
+    sa.Column("destination", KEY, primary_key=True),
+    sa.Column("through_seq", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("claims", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("locked_until", MOMENT, nullable=True),
+    sa.Column("failures", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", MOMENT, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("sent", sa.BigInteger(), nullable=False, server_default="0"),
+)
+# the records a batch left behind (a vendor refused them one by one): retried, or dead
+writeback_retries = sa.Table(
+    "writeback_retries",
+    metadata,
+    sa.Column("destination", KEY, primary_key=True),
+    sa.Column("customer_id", KEY, primary_key=True),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", MOMENT, nullable=False),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("dead_at", MOMENT, nullable=True),
+    sa.Index("ix_writeback_retries_due", "destination", "dead_at", "next_attempt_at"),
+)
 # the tables of appended rows, by canonical table name
 APPENDED = {"events": events, "outcomes": outcomes, "exposures": exposures}
