@@ -225,6 +225,7 @@ def openapi_document() -> dict:
         max_batch=settings.max_batch,
         max_body=settings.max_body_bytes,
         profile=scorer.records.profile_kinds() if scorer is not None and strict else None,
+        event_types=event_types(),
     )
 
 

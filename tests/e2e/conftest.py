@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from leadscore.common.processes import stop_group, supervised_popen
 from leadscore.jobs.run import run_job
@@ -98,3 +99,15 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
     finally:
         stop_group(process, timeout=30)
         receiver.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package: `.ci/run` installs it; nothing downloads one
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "install Debian's chromium package (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()

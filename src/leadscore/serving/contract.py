@@ -151,11 +151,19 @@ class Trend(BaseModel):
     )
 
 
+SCORE_TEXT = (
+    "0-100: the lead's percentile among the leads the champion was tested on (50: the "
+    "middle lead; 90: above nine in ten)"
+)
+GRADE_TEXT = "a band of the score (with the shipped shares A: 90-100, B: 70-89, C: 40-69, D: 0-39)"
+PROBABILITY_TEXT = "the calibrated probability that the lead converts within the model's horizon"
+
+
 class LeadResult(BaseModel):
     customer_id: str | None
-    probability: float
-    score: int
-    grade: Literal["A", "B", "C", "D"]
+    probability: float = Field(ge=0, le=1, description=PROBABILITY_TEXT)
+    score: int = Field(ge=0, le=100, description=SCORE_TEXT)
+    grade: Literal["A", "B", "C", "D"] = Field(description=GRADE_TEXT)
     base_value: float = Field(description="the model's average margin: base + impacts = margin")
     margin: float = Field(description="the model's raw output, of which impacts are shares")
     reasons: list[Reason]
@@ -272,3 +280,50 @@ class LoggedScoreOut(BaseModel):
 class History(BaseModel):
     customer_id: str
     scores: list[LoggedScoreOut] = Field(description="newest first")
+
+
+class LeadTrend(BaseModel):
+    """The newest logged score against the newest logged at least a day before it."""
+
+    previous_score: int | None
+    days_ago: int | None
+    delta: int | None
+    direction: Literal["improving", "steady", "declining", "not_enough_history"]
+
+
+class NewestScore(BaseModel):
+    score: int = Field(ge=0, le=100, description=SCORE_TEXT)
+    grade: Literal["A", "B", "C", "D"] = Field(description=GRADE_TEXT)
+    probability: float = Field(ge=0, le=1, description=PROBABILITY_TEXT)
+    scored_at: str = Field(json_schema_extra={"format": "date-time"})
+    model: dict[str, str] = Field(description="name and version of the model that scored it")
+    trend: LeadTrend
+
+
+class LeadNow(BaseModel):
+    """A lead as the store holds it, with its newest logged score (None before its first)."""
+
+    customer_id: str
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    updated_at: str = Field(json_schema_extra={"format": "date-time"})
+    converted: bool | None
+    profile: dict[str, Any]
+    newest_score: NewestScore | None
+
+
+class ChangedScore(BaseModel):
+    customer_id: str
+    scored_at: str = Field(json_schema_extra={"format": "date-time"})
+    score: int = Field(ge=0, le=100, description=SCORE_TEXT)
+    grade: Literal["A", "B", "C", "D"] = Field(description=GRADE_TEXT)
+    probability: float = Field(ge=0, le=1, description=PROBABILITY_TEXT)
+    model: dict[str, str] = Field(description="name and version of the model that scored it")
+    origin: Literal["request", "rescore"]
+
+
+class ScoresPage(BaseModel):
+    """Scores that changed, oldest first; send ``next_cursor`` back as ``cursor``."""
+
+    scores: list[ChangedScore]
+    next_cursor: str = Field(description="the position after this page: keep it to poll on")
+    has_more: bool = Field(description="another page follows at once")

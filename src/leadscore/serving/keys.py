@@ -68,7 +68,16 @@ class ApiKeyMiddleware:
     """ASGI middleware: 401 on protected routes without a valid bearer key; keys are never
     logged. Health, readiness, metrics and the API docs stay open."""
 
-    OPEN = ("/healthz", "/readyz", "/livez", "/metrics", "/docs", "/docs.json", "/model-status")
+    OPEN = (
+        "/healthz",
+        "/readyz",
+        "/livez",
+        "/metrics",
+        "/docs",
+        "/docs.json",
+        "/model-status",
+        "/favicon.ico",
+    )
 
     def __init__(self, app, keys: set[str]) -> None:
         self.app = app

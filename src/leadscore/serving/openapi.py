@@ -10,21 +10,24 @@ reading a body, and the profile fields and categories the champion reads.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
-from leadscore.serving.contract import (
-    EventsTaken,
-    History,
-    IntakeEvent,
-    IntakeLead,
-    LeadError,
-    LeadNotScored,
-    LeadsTaken,
-)
-from leadscore.serving.intake import MAX_ITEMS
+from leadscore.serving.contract import LeadError, LeadNotScored
+from leadscore.serving.openapi_routes import BEARER, ERROR, read_routes, store_routes
 
-PROTECTED = ("/score",)
-ERROR = {"$ref": "#/components/schemas/Error"}
+OPENAPI_VERSION = "3.1.0"
+# every operation's id, as a client generator names its method
+OPERATION_IDS = {
+    ("/score", "post"): "scoreLeads",
+    ("/healthz", "get"): "getHealth",
+    ("/livez", "get"): "getLiveness",
+    ("/readyz", "get"): "getReadiness",
+    ("/metrics", "get"): "getMetrics",
+    ("/model-status", "get"): "getModelStatus",
+    ("/", "get"): "getIndexPage",
+    ("/docs", "get"): "getDocsPage",
+    ("/docs.json", "get"): "getOpenApiDocument",
+}
 BENTOML_ERRORS = ("InvalidArgument", "NotFound", "InternalServerError", "TaskStatusResponse")
 
 DESCRIPTION = """\
@@ -34,8 +37,15 @@ or a record with a profile and/or events. Every lead gets an item in its place i
 response: its result, or an error naming its field when it cannot be scored (an unknown
 id, a timestamp in the future, a profile field the model does not read).
 
-Authentication: `Authorization: Bearer <key>` on `/score` (the keys in LEADSCORE_API_KEYS).
-Health, readiness, metrics, model status and these docs are open.
+Authentication: `Authorization: Bearer <key>` (the keys in LEADSCORE_API_KEYS) on every
+route that reads or writes leads: `/score`, `/events`, `/leads`, `/leads/{{customer_id}}`,
+its history and `/scores`. Health, readiness, metrics, model status and these docs are
+open. Each operation states its security.
+
+Scores: `score` is 0-100, the lead's percentile among the leads the champion was tested
+on; `grade` is a band of it (A: 90-100, B: 70-89, C: 40-69, D: 0-39 with the shipped
+shares); `probability` is the calibrated probability of converting. Ids (`customer_id`,
+event types, offers) are 1 to 64 characters everywhere.
 
 Limits: bodies of at most {max_body:,} bytes, as `application/json`; the schema states
 every other bound. Every error, on every route, is `{{"error": "...", "detail": "..."}}`.
@@ -105,10 +115,12 @@ def leadscore_document(
     max_batch: int,
     max_body: int,
     profile: Mapping[str, list[str] | str] | None = None,
+    event_types: Collection[str] | None = None,
 ) -> dict:
     """``raw`` (BentoML's document) completed; ``profile`` maps each profile field the
     champion reads to its categories, or to "number", or to "any" (a field its feature set
-    leaves out); without it profiles stay open."""
+    leaves out); without it profiles stay open. ``event_types``: the event types accepted
+    (None: any)."""
     doc = copy.deepcopy(dict(raw))
     doc["info"] = {
         "title": "leadscore",
@@ -116,9 +128,11 @@ def leadscore_document(
         "description": DESCRIPTION.format(max_batch=max_batch, max_body=max_body),
         "license": {"name": "Apache-2.0"},
     }
+    doc["openapi"] = OPENAPI_VERSION
     doc["tags"] = [
         {"name": "Scoring", "description": "Scores, reasons and offers"},
-        {"name": "Intake", "description": "Leads and events in, the score history out"},
+        {"name": "Intake", "description": "Leads and events in"},
+        {"name": "Reads", "description": "Leads, their score history and changed scores"},
         {"name": "Operations", "description": "Health, readiness, metrics, model status"},
     ]
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -159,14 +173,22 @@ def leadscore_document(
                 "responses": {"200": {"description": text, "content": content}},
             }
         }
-    _store_routes(paths, schemas, max_body=max_body)
+    store_routes(paths, schemas, max_body=max_body)
+    read_routes(paths, schemas, max_body=max_body)
     if profile is not None and "Lead" in schemas:
         _close_profile(schemas["Lead"], profile)
+    if event_types is not None:
+        _enumerate_event_types(schemas, event_types)
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if "operationId" not in operation:
+                operation["operationId"] = OPERATION_IDS[(path, method)]
+            operation.setdefault("security", [])  # open: said, not left to a default
     return doc
 
 
 def _complete(path: str, operation: dict, *, max_body: int) -> None:
-    protected = path in PROTECTED
+    protected = path == "/score"
     operation["tags"] = ["Scoring"] if protected else ["Operations"]
     responses = {str(code): r for code, r in operation.get("responses", {}).items()}
     operation["responses"] = responses
@@ -188,7 +210,8 @@ def _complete(path: str, operation: dict, *, max_body: int) -> None:
         "record holds too little to be scored",
         "content": {"application/json": {"schema": {"type": "array", "items": {"anyOf": items}}}},
     }
-    operation["security"] = [{"bearer": []}]
+    operation["security"] = BEARER
+    operation["operationId"] = OPERATION_IDS[(path, "post")]
     operation["summary"] = "Score leads: probability, grade, reasons and next-best offers"
     if "requestBody" in operation:
         operation["requestBody"]["required"] = True
@@ -205,95 +228,6 @@ def _complete(path: str, operation: dict, *, max_body: int) -> None:
         responses[code] = {"description": text, "content": {"application/json": {"schema": ERROR}}}
     if "401" in responses:
         responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
-
-
-def _schema(model, schemas: dict) -> dict:
-    """A reference to ``model``'s schema, added to ``schemas`` with those it uses."""
-    found = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, definition in found.pop("$defs", {}).items():
-        schemas.setdefault(name, definition)
-    schemas.setdefault(model.__name__, found)
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-
-def _store_routes(paths: dict, schemas: dict, *, max_body: int) -> None:
-    """The store's routes (``leadscore.serving.intake``): intake and the score history."""
-
-    def errors(*codes: str) -> dict:
-        texts = {
-            "400": f"The body is not JSON, or not {{key: [1 to {MAX_ITEMS:,} items]}}",
-            "401": "Missing or invalid API key",
-            "404": "Not a customer in the store",
-            "413": f"The body is larger than {max_body:,} bytes",
-            "415": "The body is not application/json",
-            "422": "Problems in the batch, each naming its item and field (detail, and "
-            "problems as a list); nothing of the batch was stored",
-            "503": "The service has no store, or is not ready yet",
-        }
-        return {
-            c: {"description": texts[c], "content": {"application/json": {"schema": ERROR}}}
-            for c in codes
-        }
-
-    def intake(key: str, item, answer, summary: str) -> dict:
-        body = {
-            "type": "object",
-            "required": [key],
-            "additionalProperties": False,
-            "properties": {
-                key: {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": MAX_ITEMS,
-                    "items": _schema(item, schemas),
-                }
-            },
-        }
-        ok = {
-            "description": "Taken in",
-            "content": {"application/json": {"schema": _schema(answer, schemas)}},
-        }
-        return {
-            "post": {
-                "tags": ["Intake"],
-                "summary": summary,
-                "security": [{"bearer": []}],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": body}},
-                },
-                "responses": {"200": ok, **errors("400", "401", "413", "415", "422", "503")},
-            }
-        }
-
-    paths["/events"] = intake("events", IntakeEvent, EventsTaken, "Take in events of known leads")
-    paths["/leads"] = intake("leads", IntakeLead, LeadsTaken, "Add or update leads")
-    history = {
-        "description": "The lead's logged scores",
-        "content": {"application/json": {"schema": _schema(History, schemas)}},
-    }
-    paths["/leads/{customer_id}/history"] = {
-        "get": {
-            "tags": ["Intake"],
-            "summary": "The score log of one lead, newest first",
-            "security": [{"bearer": []}],
-            "parameters": [
-                {
-                    "name": "customer_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                },
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100},
-                },
-            ],
-            "responses": {"200": history, **errors("400", "401", "404", "503")},
-        }
-    }
 
 
 def _status_route(description: str, *, ready_codes: bool) -> dict:
@@ -328,3 +262,13 @@ def _close_profile(lead: dict, profile: Mapping[str, list[str] | str]) -> None:
         "description": "the profile fields the champion reads (others refuse the lead)",
     }
     lead["properties"]["profile"] = {"anyOf": [closed, {"type": "null"}]}
+
+
+def _enumerate_event_types(schemas: dict, event_types: Collection[str]) -> None:
+    """The event types accepted, as an enum wherever an event names its type."""
+    allowed = {"type": "string", "enum": sorted(event_types)}
+    for name in ("Event", "IntakeEvent"):
+        properties = schemas.get(name, {}).get("properties", {})
+        if "event_type" in properties:
+            said = {k: v for k, v in properties["event_type"].items() if k == "description"}
+            properties["event_type"] = {**allowed, **said}

@@ -54,3 +54,38 @@ def test_the_document_is_leadscores_with_keys_errors_and_the_champions_profile()
     assert profile["properties"]["industry"]["anyOf"][0]["enum"] == ["retail", "software"]
     assert profile["properties"]["employees"] == {"anyOf": [{"type": "number"}, {"type": "null"}]}
     assert RAW["info"]["version"] == "None"  # what it was given is left as it was
+
+
+def test_the_document_is_openapi_3_1_with_an_id_and_security_on_every_operation() -> None:
+    doc = leadscore_document(
+        RAW, version="0.1.0", max_batch=10, max_body=4096, event_types={"page_view", "webinar"}
+    )
+    assert doc["openapi"] == "3.1.0"
+    operations = [(p, m, o) for p, ops in doc["paths"].items() for m, o in ops.items()]
+    ids = [o["operationId"] for _, _, o in operations]
+    assert len(ids) == len(set(ids)) and all(ids)
+    assert "leadscore__score" not in ids and "scoreLeads" in ids
+    protected = {p for p, _, o in operations if o["security"] == [{"bearer": []}]}
+    assert protected == {
+        "/score",
+        "/events",
+        "/leads",
+        "/leads/{customer_id}",
+        "/leads/{customer_id}/history",
+        "/scores",
+    }
+    assert all(o["security"] == [] for p, _, o in operations if p not in protected)
+    for path in ("/leads/{customer_id}", "/leads/{customer_id}/history"):
+        [lead_id] = [p for p in doc["paths"][path]["get"]["parameters"] if p["in"] == "path"]
+        assert lead_id["schema"]["maxLength"] == 64
+    intake = doc["components"]["schemas"]["IntakeEvent"]["properties"]
+    assert intake["event_type"]["enum"] == ["page_view", "webinar"]
+    assert intake["customer_id"]["maxLength"] == 64
+    feed = doc["components"]["schemas"]["ScoresPage"]["properties"]
+    assert {"scores", "next_cursor", "has_more"} <= set(feed)
+    assert "percentile" in doc["info"]["description"]
+
+
+def test_without_a_list_of_event_types_any_type_is_documented() -> None:
+    doc = leadscore_document(RAW, version="0.1.0", max_batch=10, max_body=4096)
+    assert "enum" not in doc["components"]["schemas"]["IntakeEvent"]["properties"]["event_type"]
