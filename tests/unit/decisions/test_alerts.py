@@ -6,17 +6,12 @@ import pandas as pd
 import pytest
 
 from leadscore.common.errors import InputError
-from leadscore.decisions.alert_payloads import (
-    EventPayload,
-    GradeReachedPayload,
-    payload_schemas,
-)
+from leadscore.decisions.alert_payloads import EventPayload, GradeReachedPayload
 from leadscore.decisions.alerts import (
     EventOfGradedLead,
     GradeReached,
     Scored,
     ScoreRise,
-    Webhook,
     event_alerts,
     load_alert_config,
     score_alerts,
@@ -117,13 +112,3 @@ def test_the_rules_file_is_checked_by_field(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="a comes twice"):
         load_alert_config(path)
-
-
-def test_every_event_type_has_a_schema_and_the_doubling_settings_are_refused_by_name() -> None:
-    schemas = payload_schemas()
-    assert set(schemas) == {"lead.grade_reached", "lead.score_rose", "lead.event", "webhook.test"}
-    event = schemas["lead.event"]
-    assert {"type", "timestamp", "data"} <= set(event["properties"])
-    assert "campaign" in event["$defs"]["EventData"]["properties"]
-    with pytest.raises(ValueError, match="retry_seconds"):
-        Webhook(url="http://crm.local/hook", first_retry_seconds=1)
