@@ -26,7 +26,7 @@ from tests.receiver import Receiver
 
 KEY = "live-test-key-41c9"
 REP, REP_PASSWORD = "rep", "rep-password-1"
-SECRET = "webhook-secret-for-the-live-test"
+SECRET = "whsec_" + "d2ViaG9vay1zZWNyZXQtZm9yLXRoZS1saXZlLXRlc3Q="  # 32 bytes, base64
 
 
 def _cli(*args: str, cwd: Path, env: dict, ok: bool = True) -> subprocess.CompletedProcess:
@@ -68,7 +68,7 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
     receiver = Receiver(free_port())
     receiver.start()
     (home / "alerts.yaml").write_text(
-        f"webhook: {{url: 'http://127.0.0.1:{receiver.port}/hook', first_retry_seconds: 1}}\n"
+        f"webhook: {{url: 'http://127.0.0.1:{receiver.port}/hook', retry_seconds: [1]}}\n"
         "lang: de\n"
         "rules:\n"
         "  - {name: fair_scan, kind: event, event_type: trade_fair_visit, "

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from standardwebhooks import Webhook as Verifier
 
-from leadscore.serving.webhooks import verified
 from leadscore.store.store import Store
 from tests.e2e.conftest import KEY, SECRET
 from tests.receiver import Receiver
@@ -170,10 +170,18 @@ def test_a_trade_fair_scan_reaches_the_crm_as_a_signed_webhook(live: dict) -> No
         time.sleep(0.2)
     time.sleep(2)  # a second delivery, were there one, would have come by now
     [(payload, headers, body)] = receiver.accepted
-    assert payload["rule"] == "fair_scan" and payload["customer_id"] == lead
-    assert payload["grade"] in ("A", "B", "C", "D")
-    assert headers["Idempotency-Key"] == payload["alert_id"]
-    assert verified(SECRET.encode(), headers, body)
+    assert Verifier(SECRET).verify(body, headers) == payload  # Standard Webhooks' own check
+    assert payload["type"] == "lead.event"
+    data = payload["data"]
+    assert data["rule"] == "fair_scan" and data["customer_id"] == lead
+    assert data["grade"] in ("A", "B", "C", "D") and data["event_type"] == "trade_fair_visit"
+    assert headers["webhook-id"] == data["alert_id"]
+    assert data["reasons"] and len(data["reasons"]) <= 3  # in German: the rules' lang is de
+    # the reasons of the lead's score, as /score says them in German seconds later
+    asked = {"leads": [{"customer_id": lead}], "lang": "de", "top_k": 10}
+    [said] = _post(live, "/score", asked).json()
+    texts = {r["text"] for r in said["reasons"]}
+    assert {r["text"] for r in data["reasons"]} <= texts
 
 
 def test_the_store_routes_are_documented_truthfully_under_schemathesis(live: dict) -> None:

@@ -9,22 +9,34 @@ Three kinds of rule, each named:
   of ``grades`` (trade fairs are where leads are lost to slow follow-up).
 
 Every alert has an idempotency key: the same cause never makes two alerts, and the
-receiver can tell a retried delivery from a new alert.
+receiver can tell a retried delivery from a new alert. Its payload is one of
+``alert_payloads``' typed bodies, made once and kept in the outbox, so that every attempt
+sends the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, model_validator
 
 from leadscore.common.config import StrictModel, read_yaml, validated
 from leadscore.common.errors import InputError
+from leadscore.decisions.alert_payloads import (
+    EventData,
+    EventPayload,
+    GradeReachedData,
+    GradeReachedPayload,
+    ScoreRoseData,
+    ScoreRosePayload,
+    reasons_of,
+    trend_of,
+)
 
 GRADE_ORDER = ("A", "B", "C", "D")  # best first
 
@@ -52,15 +64,48 @@ class EventOfGradedLead(StrictModel):
 Rule = Annotated[GradeReached | ScoreRise | EventOfGradedLead, Field(discriminator="kind")]
 
 
+# the wait after the 1st, 2nd, ... failed attempt (the last repeats): about three days of
+# tries, as Standard Webhooks' senders do
+RETRY_SECONDS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)
+
+
 class Webhook(StrictModel):
     url: HttpUrl
     secret_env: str = Field(
         "LEADSCORE_WEBHOOK_SECRET",
-        description="the environment variable holding the signing secret (never the YAML)",
+        description="the environment variable holding the signing secrets, whsec_..., newest "
+        "first, separated by spaces while a rotation runs (never the YAML)",
     )
-    timeout_seconds: float = Field(5.0, gt=0, le=60)
-    first_retry_seconds: float = Field(2.0, gt=0)
-    max_retry_seconds: float = Field(3600.0, gt=0, description="back-off stops growing here")
+    timeout_seconds: float = Field(15.0, gt=0, le=60)
+    retry_seconds: list[float] = Field(
+        default_factory=lambda: list(RETRY_SECONDS),
+        min_length=1,
+        description="the wait after the 1st, 2nd, ... failed attempt (the last repeats)",
+    )
+    jitter: float = Field(0.2, ge=0, lt=1, description="each wait is drawn within ± this share")
+    give_up_after_hours: float = Field(
+        72.0, gt=0, description="undelivered this long after its first attempt: a dead letter"
+    )
+    max_attempts: int | None = Field(None, ge=1, description="or after this many attempts")
+    max_retry_after_seconds: float = Field(
+        86400.0, gt=0, description="a receiver's Retry-After is honoured up to this"
+    )
+    legacy_headers: bool = Field(
+        False,
+        description="also send the X-Leadscore-Signature headers of before Standard Webhooks "
+        "(and allow a secret that is not whsec_...)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_doubling(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and {"first_retry_seconds", "max_retry_seconds"} & set(data):
+            raise ValueError(
+                "first_retry_seconds and max_retry_seconds are gone: retries follow "
+                "retry_seconds (a list of waits, the last repeating) until "
+                "give_up_after_hours; see docs/live-loop.md"
+            )
+        return data
 
 
 class AlertConfig(StrictModel):
@@ -119,14 +164,10 @@ def better_or_equal(grade: str, than: str) -> bool:
 
 
 def score_alerts(rules: Sequence[GradeReached | ScoreRise], scored: Scored) -> list[Alert]:
-    """The alerts one new score sets off."""
+    """The alerts one new score sets off (their reasons are added by ``add_reasons``, once
+    it is known which scores alert)."""
     out = []
-    base = {
-        "customer_id": scored.customer_id,
-        "score": scored.score,
-        "grade": scored.grade,
-        "scored_at": scored.at.isoformat(),
-    }
+    stamp = scored.at.to_pydatetime()
     for rule in rules:
         if isinstance(rule, GradeReached):
             before = scored.previous_grade
@@ -134,18 +175,46 @@ def score_alerts(rules: Sequence[GradeReached | ScoreRise], scored: Scored) -> l
                 before is None or not better_or_equal(before, rule.grade)
             ):
                 key = alert_key(rule.name, scored.customer_id, scored.at.value)
-                payload = {**base, "previous_grade": before}
-                out.append(Alert(key, scored.customer_id, rule.name, payload))
+                payload = GradeReachedPayload(
+                    timestamp=stamp,
+                    data=GradeReachedData(
+                        alert_id=key,
+                        rule=rule.name,
+                        customer_id=scored.customer_id,
+                        score=scored.score,
+                        grade=scored.grade,
+                        previous_grade=before,
+                        scored_at=stamp,
+                    ),
+                )
+                out.append(Alert(key, scored.customer_id, rule.name, _body(payload)))
         else:
             lowest = scored.lowest_recent.get(rule.within_days)
             if lowest is not None and scored.score - lowest >= rule.points:
                 window = int(scored.at.value // pd.Timedelta(days=rule.within_days).value)
                 key = alert_key(rule.name, scored.customer_id, window)
-                payload = {**base, "lowest_score": lowest, "within_days": rule.within_days}
-                out.append(Alert(key, scored.customer_id, rule.name, payload))
-    for alert in out:
-        alert.payload.update({"alert_id": alert.key, "rule": alert.rule})
+                rose = ScoreRosePayload(
+                    timestamp=stamp,
+                    data=ScoreRoseData(
+                        alert_id=key,
+                        rule=rule.name,
+                        customer_id=scored.customer_id,
+                        score=scored.score,
+                        grade=scored.grade,
+                        lowest_score=lowest,
+                        within_days=rule.within_days,
+                        scored_at=stamp,
+                    ),
+                )
+                out.append(Alert(key, scored.customer_id, rule.name, _body(rose)))
     return out
+
+
+def add_reasons(alert: Alert, reasons: Sequence[Mapping] | None) -> Alert:
+    """The alert with the reasons of the score that set it off (a scorer's reasons, the
+    largest first: the first few are kept)."""
+    alert.payload["data"]["reasons"] = [r.model_dump(mode="json") for r in reasons_of(reasons)]
+    return alert
 
 
 def event_alerts(
@@ -157,20 +226,35 @@ def event_alerts(
     ts: pd.Timestamp,
     grade: str | None,
     score: int | None,
+    campaign: str | None = None,
+    reasons: Sequence[Mapping] | None = None,
+    trend: Mapping | None = None,
+    now: pd.Timestamp | None = None,
 ) -> list[Alert]:
-    """The alerts one event sets off, given its lead's grade as the event came in."""
+    """The alerts one event sets off, given its lead's grade as the event came in (and
+    that score's reasons and trend); ``now`` is when (by default the event's moment)."""
     out = []
     for rule in rules:
         if event_type == rule.event_type and grade in rule.grades:
             key = alert_key(rule.name, event_key)
-            payload = {
-                "alert_id": key,
-                "rule": rule.name,
-                "customer_id": customer_id,
-                "event_type": event_type,
-                "event_at": ts.isoformat(),
-                "grade": grade,
-                "score": score,
-            }
-            out.append(Alert(key, customer_id, rule.name, payload))
+            payload = EventPayload(
+                timestamp=(ts if now is None else now).to_pydatetime(),
+                data=EventData(
+                    alert_id=key,
+                    rule=rule.name,
+                    customer_id=customer_id,
+                    event_type=event_type,
+                    event_at=ts.to_pydatetime(),
+                    campaign=campaign,
+                    grade=grade,
+                    score=score,
+                    reasons=reasons_of(reasons),
+                    trend=trend_of(trend),
+                ),
+            )
+            out.append(Alert(key, customer_id, rule.name, _body(payload)))
     return out
+
+
+def _body(payload: GradeReachedPayload | ScoreRosePayload | EventPayload) -> dict:
+    return payload.model_dump(mode="json")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
 
+from leadscore.decisions.alert_payloads import TOP_REASONS
 from leadscore.decisions.alerts import AlertConfig
 from leadscore.scoring.alerting import alerts_for_events, to_outbox
 from leadscore.scoring.encoded import ConversionParts, EncodedLeads, feature_rows
@@ -87,7 +88,12 @@ class LiveScorer:
     def log(self) -> ScoreLogWriter:
         """The writer of this scorer's scores into the store's log."""
         names = tuple(self.pure.conversion_model.features)
-        return ScoreLogWriter(self.store, names, self.pure.conversion_info, self.alerts)
+        reasons = (
+            None
+            if self.alerts is None
+            else partial(self.pure.logged_reasons, lang=self.alerts.lang, top_k=TOP_REASONS)
+        )
+        return ScoreLogWriter(self.store, names, self.pure.conversion_info, self.alerts, reasons)
 
     def score(
         self,
@@ -240,9 +246,11 @@ class LiveScorer:
         if matching.empty:
             return 0
         ids = matching["customer_id"].astype(str).unique().tolist()
-        results = dict(zip(ids, self.score_and_log(ids, now=now, top_k=0), strict=True))
+        # the reasons the alerts carry, in the rules' language
+        scored = self.score_and_log(ids, now=now, lang=config.lang, top_k=TOP_REASONS)
+        results = dict(zip(ids, scored, strict=True))
         keys = self.store.keys_of("events", matching)
-        alerts = alerts_for_events(config, matching, keys, results)
+        alerts = alerts_for_events(config, matching, keys, results, now=now)
         return to_outbox(self.store, alerts, now=now)
 
     def leads_as_of(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from leadscore.decisions.alerts import AlertConfig
-from leadscore.scoring.alerting import alerts_for_scores, to_outbox
+from leadscore.scoring.alerting import LoggedReasons, alerts_for_scores, to_outbox
 from leadscore.scoring.encoded import ConversionParts, ModelInfo
 from leadscore.store.score_log import LoggedScore, newest_said, write_scores
 from leadscore.store.store import Store
@@ -17,12 +17,14 @@ from leadscore.store.store import Store
 @dataclass(frozen=True, eq=False)
 class ScoreLogWriter:
     """Writes the conversion model's scores (``names``: its features, in its order) to
-    ``store``'s log, as model ``info``; ``alerts``' rules are applied on the way."""
+    ``store``'s log, as model ``info``; ``alerts``' rules are applied on the way, each
+    alert with the reasons ``reasons`` gives its score (in the rules' language)."""
 
     store: Store
     names: tuple[str, ...]
     info: ModelInfo
     alerts: AlertConfig | None = None
+    reasons: LoggedReasons | None = None
 
     def write(
         self,
@@ -130,7 +132,9 @@ class ScoreLogWriter:
             return 0
         new = 0
         for entries, now in batches:
-            alerts = alerts_for_scores(self.alerts, self.store, list(entries), now=now)
+            alerts = alerts_for_scores(
+                self.alerts, self.store, list(entries), now=now, reasons=self.reasons
+            )
             new += to_outbox(self.store, alerts, now=now)
             write_scores(self.store, list(entries))
         return new

@@ -104,6 +104,9 @@ alerts = sa.Table(
     sa.Column("next_attempt_at", MOMENT, nullable=False),
     sa.Column("delivered_at", MOMENT, nullable=True),
     sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("first_attempt_at", MOMENT, nullable=True),  # the give-up clock starts here
+    sa.Column("dead_at", MOMENT, nullable=True),  # a dead letter: given up on
+    sa.Column("dead_reason", sa.Text(), nullable=True),
     sa.Index("ix_alerts_due", "delivered_at", "next_attempt_at"),
 )
 # CRM write-back: per destination, the score log's seq it has handled through, and a
@@ -132,6 +135,28 @@ writeback_retries = sa.Table(
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("dead_at", MOMENT, nullable=True),
     sa.Index("ix_writeback_retries_due", "destination", "dead_at", "next_attempt_at"),
+)
+# every attempt to deliver an alert (kept DELIVERY_LOG_DAYS, see store.outbox)
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("seq", ROW_ID, primary_key=True, autoincrement=True),
+    sa.Column("idempotency_key", KEY, nullable=False),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("at", MOMENT, nullable=False),
+    sa.Column("status", sa.Integer(), nullable=True),  # the HTTP status; null: no answer
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("duration_ms", sa.Integer(), nullable=False),
+    sa.Index("ix_alert_deliveries_key", "idempotency_key", "seq"),
+    sa.Index("ix_alert_deliveries_at", "at"),
+)
+# a webhook endpoint that answered 410 Gone: nothing is sent to it until re-enabled
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("url", sa.Text(), primary_key=True),
+    sa.Column("disabled_at", MOMENT, nullable=True),
+    sa.Column("disabled_reason", sa.Text(), nullable=True),
 )
 # the tables of appended rows, by canonical table name
 APPENDED = {"events": events, "outcomes": outcomes, "exposures": exposures}

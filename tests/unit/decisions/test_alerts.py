@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from leadscore.common.errors import InputError
+from leadscore.decisions.alert_payloads import EventPayload, GradeReachedPayload
 from leadscore.decisions.alerts import (
     EventOfGradedLead,
     GradeReached,
@@ -28,8 +29,12 @@ def _scored(score: int, grade: str, before: str | None, lowest: int | None = Non
 
 def test_a_grade_alerts_only_when_reached_from_below() -> None:
     [alert] = score_alerts([TO_A], _scored(61, "A", "B"))
-    assert alert.rule == "to_a" and alert.payload["previous_grade"] == "B"
-    assert alert.payload["alert_id"] == alert.key
+    assert alert.rule == "to_a" and alert.payload["type"] == "lead.grade_reached"
+    assert alert.payload["data"]["previous_grade"] == "B"
+    assert alert.payload["data"]["alert_id"] == alert.key
+    assert alert.payload["data"]["rule"] == "to_a" and alert.payload["data"]["reasons"] == []
+    assert alert.payload["timestamp"] == "2026-12-01T10:00:00Z"
+    GradeReachedPayload.model_validate(alert.payload)
     assert score_alerts([TO_A], _scored(70, "A", "A")) == []  # was A already
     assert score_alerts([TO_A], _scored(40, "B", "C")) == []
     assert len(score_alerts([TO_A], _scored(70, "A", None))) == 1  # its first score
@@ -39,7 +44,8 @@ def test_a_grade_alerts_only_when_reached_from_below() -> None:
 
 def test_a_rise_alerts_once_per_window() -> None:
     [alert] = score_alerts([JUMP], _scored(50, "B", "C", lowest=35))
-    assert alert.payload["lowest_score"] == 35
+    assert alert.payload["type"] == "lead.score_rose"
+    assert alert.payload["data"]["lowest_score"] == 35
     assert score_alerts([JUMP], _scored(49, "B", "C", lowest=35)) == []
     later = Scored("C-1", AT + pd.Timedelta(hours=1), 60, "B", "B", {7: 35})
     assert score_alerts([JUMP], later)[0].key == alert.key  # the same window: one alert
@@ -55,8 +61,20 @@ def test_an_event_alerts_for_leads_of_the_named_grades() -> None:
         ts=AT,
         grade="B",
         score=44,
+        campaign="Hannover Messe 2026",
+        reasons=[
+            {"feature": f"f{i}", "text": f"Grund {i}", "direction": "up", "value": i}
+            for i in range(5)
+        ],
+        trend={"previous_score": 40, "days_ago": 3, "delta": 4, "direction": "up", "changes": []},
     )
-    assert [a.rule for a in found] == ["fair"] and found[0].payload["grade"] == "B"
+    assert [a.rule for a in found] == ["fair"]
+    data = EventPayload.model_validate(found[0].payload).data
+    assert found[0].payload["type"] == "lead.event"
+    assert (data.grade, data.score, data.event_type) == ("B", 44, "trade_fair_visit")
+    assert data.campaign == "Hannover Messe 2026"  # the fair is named
+    assert [r.text for r in data.reasons] == ["Grund 0", "Grund 1", "Grund 2"]  # the top three
+    assert data.trend is not None and data.trend.delta == 4
     assert not event_alerts(
         [FAIR],
         event_key="k1",

@@ -19,7 +19,7 @@ from leadscore.scoring.encoded import ModelInfo
 from leadscore.scoring.rescore import rescore
 from leadscore.scoring.scorer import Scorer
 from leadscore.scoring.trend import MODEL_UPDATED, NOT_ENOUGH_HISTORY
-from leadscore.store.outbox import alert_states
+from leadscore.store.outbox import alert_payload, alert_states
 from leadscore.store.score_log import score_history
 from tests.conftest import NOW
 from tests.unit.live import live_scorer, live_store
@@ -137,6 +137,7 @@ def test_scores_and_events_put_alerts_in_the_outbox(
     store = live_store(tmp_path, data, [lead], T0)
     config = AlertConfig(
         webhook=Webhook(url="http://crm.local/hook"),
+        lang="de",
         rules=[
             GradeReached(name="graded", kind="grade_reached", grade="D"),
             EventOfGradedLead(
@@ -159,6 +160,7 @@ def test_scores_and_events_put_alerts_in_the_outbox(
             "ts": [T0 + pd.Timedelta(hours=2)],
             "event_type": ["trade_fair_visit"],
             "channel": ["trade_fair"],
+            "campaign": ["Hannover Messe 2026"],
         }
     )
     store.append("events", scan, now=T0)
@@ -171,6 +173,15 @@ def test_scores_and_events_put_alerts_in_the_outbox(
     logged = [(e.score, e.grade) for e in score_history(store, lead)]
     assert 1 <= len(logged) <= 4  # of four scorings, those that said something new
     assert all(a != b for a, b in pairwise(logged))
+    # each alert carries the top reasons of the score that set it off, in the rules' lang
+    graded, fair = (alert_payload(store, s.key)["data"] for s in states)
+    said = scorer.score([lead], now=T0, lang="de", top_k=3)[0]["reasons"]
+    assert [r["text"] for r in graded["reasons"]] == [r["text"] for r in said]
+    assert said and said != scorer.score([lead], now=T0, lang="en", top_k=3)[0]["reasons"]
+    now_said = scorer.score([lead], now=later, lang="de", top_k=3)[0]
+    assert [r["text"] for r in fair["reasons"]] == [r["text"] for r in now_said["reasons"]]
+    assert fair["campaign"] == "Hannover Messe 2026" and fair["event_type"] == "trade_fair_visit"
+    assert fair["trend"] is not None
 
 
 def test_kept_features_serve_until_something_new_comes_in_or_they_age(

@@ -1,15 +1,15 @@
 """CRM write-back: a cursor over the score log per destination, and the records a
 batch left behind (refused one by one by the CRM), to retry or marked dead.
 
-Revision ID: 0004_crm_writeback
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_crm_writeback"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 
 MOMENT = sa.BigInteger
 KEY = sa.String(64)
