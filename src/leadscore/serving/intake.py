@@ -133,9 +133,9 @@ class IntakeMiddleware:
         live: LiveScorer, items: list, now: pd.Timestamp, event_types: frozenset[str] | None
     ) -> tuple[int, dict]:
         intake = event_intake(items, now=now, event_types=event_types)
-        appended, problems = take_events(live.store, intake, now=now)
+        appended, problems, status = take_events(live.store, intake, now=now)
         if appended is None:
-            return _refused("events", problems)
+            return _refused("events", problems, status)
         live.alert_on_events(intake.rows, now=now)
         leads = intake.rows["customer_id"].astype(str).unique().tolist()
         if len(leads) <= REFRESH_LEADS:  # a CRM's live trickle, not a bulk import
@@ -200,10 +200,10 @@ def profile_problems(records: RecordScorer, items: list) -> list[str]:
     return found
 
 
-def _refused(key: str, problems: list[str]) -> tuple[int, dict]:
+def _refused(key: str, problems: list[str], status: int = 422) -> tuple[int, dict]:
     shown = problems[:100]
     more = f" (and {len(problems) - len(shown):,} more)" if len(problems) > len(shown) else ""
-    return 422, {
+    return status, {
         "error": f"{len(problems):,} problem(s) in the {key}; nothing of the batch was stored. "
         "Fix them and send the batch again",
         "detail": "; ".join(shown) + more,
