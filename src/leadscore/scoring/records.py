@@ -10,7 +10,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from leadscore.data.records import information, record_key, record_tables
+from leadscore.data.records import RECORD_TIMEZONE, information, record_key, record_tables
 from leadscore.data.tables import EVENT_TYPES
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import FeatureSetDefinition, expand
@@ -45,6 +45,8 @@ class RecordScorer:
     lenient_profiles: bool = False
     # a record with fewer profile values and events than this is not scored: it says so
     min_information: int = DEFAULT_MIN_INFORMATION
+    # the zone a record's time without an offset is read in (and the intake's)
+    timezone: str = RECORD_TIMEZONE
 
     def score_records(
         self,
@@ -101,7 +103,9 @@ class RecordScorer:
         count as missing."""
         known = None if self.accept_unknown_event_types else self.known_event_types
         at = list(positions) if positions is not None else list(range(len(records)))
-        tables = record_tables(records, now=now, event_types=known, positions=at)
+        tables = record_tables(
+            records, now=now, event_types=known, positions=at, timezone=self.timezone
+        )
         problems, warnings = dict(tables.problems), {}
         for i, record in enumerate(records):
             if i in problems:

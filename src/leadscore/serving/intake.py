@@ -132,7 +132,8 @@ class IntakeMiddleware:
     def _events(
         live: LiveScorer, items: list, now: pd.Timestamp, event_types: frozenset[str] | None
     ) -> tuple[int, dict]:
-        intake = event_intake(items, now=now, event_types=event_types)
+        timezone = live.records.timezone
+        intake = event_intake(items, now=now, event_types=event_types, timezone=timezone)
         appended, problems, status = take_events(live.store, intake, now=now)
         if appended is None:
             return _refused("events", problems, status)
@@ -148,7 +149,7 @@ class IntakeMiddleware:
 
     @staticmethod
     def _leads(live: LiveScorer, items: list, now: pd.Timestamp) -> tuple[int, dict]:
-        intake = lead_intake(items, now=now)
+        intake = lead_intake(items, now=now, timezone=live.records.timezone)
         found = profile_problems(live.records, items) if not intake.problems else []
         lenient = live.records.lenient_profiles
         if found and not lenient:
