@@ -22,11 +22,15 @@ LEADSCORE_UNKNOWN_EVENT_TYPES
                            canonical nor named by the model's features is a 400;
                            accept: it counts as activity
 LEADSCORE_PROFILE_CHECKS   strict (default): a record's profile field the models do not
-                           read, or a category they do not know, refuses that lead (an
-                           error item in its place); lenient: the lead is scored without
-                           it, and its result lists a warning
+                           read, a category they do not know or text in a numeric field
+                           refuses that lead (an error item in its place), and a lead's
+                           posted to POST /leads its batch (422); lenient: the lead is
+                           scored (or stored) without it, and its result (or the intake's
+                           answer) lists a warning
 LEADSCORE_MIN_INFORMATION  a record with fewer profile values and events than this is
-                           not scored: its item says "not_enough_data" (default 1)
+                           not scored: its item says "not_enough_data" (default 1); so
+                           is a known customer without events and with fewer profile
+                           values the models read (nothing logged for it)
 LEADSCORE_TIMEZONE         the zone (IANA name, default UTC) a posted time without an
                            offset is read in: /score records, POST /events and POST /leads
                            (a local time a clock change repeats is its earlier instant, one
