@@ -85,6 +85,7 @@ load = partial(
     accept_unknown_event_types=settings.unknown_event_types == "accept",
     lenient_profiles=settings.profile_checks == "lenient",
     min_information=settings.min_information,
+    timezone=settings.timezone,
     database_url=settings.database_url,
     alerts=alert_config,
 )

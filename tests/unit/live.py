@@ -22,6 +22,9 @@ def live_store(tmp_path: Path, data: CanonicalData, ids: list[str], until: pd.Ti
     return store
 
 
-def live_scorer(model: ConversionPredictor, store: Store, version: str = "1") -> LiveScorer:
+def live_scorer(
+    model: ConversionPredictor, store: Store, version: str = "1", **options: object
+) -> LiveScorer:
+    """``options``: the Scorer's own (``lenient_profiles``, ``min_information``, ...)."""
     info = ModelInfo("leadscore-conversion", version, "champion")
-    return Scorer.serving(model, conversion_info=info, store=store).require_live()
+    return Scorer.serving(model, conversion_info=info, store=store, **options).require_live()

@@ -22,10 +22,10 @@ from leadscore.data.bounds import (
     MAX_PROFILE_FIELDS,
     MAX_TEXT_LENGTH,
 )
-from leadscore.data.parsing import PARSE_FIXES, parse_column
-from leadscore.data.records import RECORD_TIMEZONE
+from leadscore.data.parsing import PARSE_FIXES, parse_posted
+from leadscore.data.records import POSTED_TIMESTAMP_FIX, RECORD_TIMEZONE
 from leadscore.data.tables import EVENTS, ColumnKind, with_default_channels
-from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, POSTED_FUTURE_FIX
+from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, posted_future_fix
 
 _EMPTY = {
     "string": "object",
@@ -61,7 +61,11 @@ def _shown(value: object) -> str:
 
 
 def _parsed_columns(
-    items: Sequence[Mapping], fields: Mapping[str, ColumnKind], name: str, problems: list[str]
+    items: Sequence[Mapping],
+    fields: Mapping[str, ColumnKind],
+    name: str,
+    problems: list[str],
+    timezone: str,
 ) -> pd.DataFrame:
     raw = pd.DataFrame(list(items), columns=list(fields)).astype("object")
     frame = {}
@@ -69,11 +73,12 @@ def _parsed_columns(
         if raw[column].isna().all():  # left out of every item: nothing to read
             frame[column] = pd.Series(np.nan, index=raw.index, dtype=_EMPTY[kind])
             continue
-        parsed, failed = parse_column(raw[column], kind, timezone=RECORD_TIMEZONE)
+        parsed, failed = parse_posted(raw[column], kind, timezone=timezone)
+        fix = POSTED_TIMESTAMP_FIX if kind == "timestamp" else PARSE_FIXES[kind]
         for row in np.flatnonzero(failed.to_numpy()):
             problems.append(
                 f"{name}[{row}].{column}: {_shown(raw[column].iat[row])} cannot be read as "
-                f"{kind}; {PARSE_FIXES[kind]}"
+                f"{kind}; {fix}"
             )
         frame[column] = parsed
     return pd.DataFrame(frame)
@@ -133,9 +138,14 @@ def _ids(
 
 
 def _not_in_future(
-    frame: pd.DataFrame, column: str, name: str, now: pd.Timestamp, problems: list[str]
+    frame: pd.DataFrame,
+    column: str,
+    name: str,
+    now: pd.Timestamp,
+    problems: list[str],
+    timezone: str,
 ) -> None:
-    message, fix = EXPLANATIONS["not_in_future"][0], POSTED_FUTURE_FIX
+    message, fix = EXPLANATIONS["not_in_future"][0], posted_future_fix(timezone)
     late = (frame[column] > now + FUTURE_SKEW).fillna(False).to_numpy(dtype=bool)
     for row in np.flatnonzero(late):
         problems.append(
@@ -144,10 +154,15 @@ def _not_in_future(
 
 
 def event_intake(
-    items: Sequence[Mapping], *, now: pd.Timestamp, event_types: frozenset[str] | None
+    items: Sequence[Mapping],
+    *,
+    now: pd.Timestamp,
+    event_types: frozenset[str] | None,
+    timezone: str = RECORD_TIMEZONE,
 ) -> Intake:
     """Posted events as canonical rows (with ``event_id`` where sent). ``event_types``:
-    the types accepted (None: any)."""
+    the types accepted (None: any); ``timezone``: the zone a time without an offset is
+    read in (see ``leadscore.data.parsing.posted_timestamps``)."""
     problems: list[str] = []
     _unknown_fields(items, set(EVENT_FIELDS), "events", problems)
     if problems:
@@ -155,13 +170,13 @@ def event_intake(
     _id_shapes(
         items, ("customer_id", "event_id", "event_type", "channel", "offer_id"), "events", problems
     )
-    frame = _parsed_columns(items, EVENT_FIELDS, "events", problems)
+    frame = _parsed_columns(items, EVENT_FIELDS, "events", problems, timezone)
     _required(frame, ["customer_id", "ts", "event_type"], "events", problems)
     for column in ("customer_id", "event_type", "channel", "offer_id"):
         _ids(frame, column, "events", problems)
     for column in ("campaign", "event_id"):
         _ids(frame, column, "events", problems, longest=MAX_NAME_LENGTH)
-    _not_in_future(frame, "ts", "events", now, problems)
+    _not_in_future(frame, "ts", "events", now, problems, timezone)
     if event_types is not None:
         kinds = frame["event_type"].astype("object")
         for row in np.flatnonzero((kinds.notna() & ~kinds.isin(event_types)).to_numpy()):
@@ -174,18 +189,21 @@ def event_intake(
     return Intake(with_default_channels(frame), problems)
 
 
-def lead_intake(items: Sequence[Mapping], *, now: pd.Timestamp) -> Intake:
+def lead_intake(
+    items: Sequence[Mapping], *, now: pd.Timestamp, timezone: str = RECORD_TIMEZONE
+) -> Intake:
     """Posted leads as canonical customer rows, their ``profile`` objects as columns (left
-    as sent: text, numbers or booleans). A lead without ``created_at`` came in now."""
+    as sent: text, numbers or booleans). A lead without ``created_at`` came in now;
+    ``timezone`` as ``event_intake``'s."""
     problems: list[str] = []
     _unknown_fields(items, {*LEAD_FIELDS, "profile"}, "leads", problems)
     if problems:
         return Intake(pd.DataFrame(), problems)
     _id_shapes(items, ("customer_id",), "leads", problems)
-    frame = _parsed_columns(items, LEAD_FIELDS, "leads", problems)
+    frame = _parsed_columns(items, LEAD_FIELDS, "leads", problems, timezone)
     _required(frame, ["customer_id"], "leads", problems)
     _ids(frame, "customer_id", "leads", problems)
-    _not_in_future(frame, "created_at", "leads", now, problems)
+    _not_in_future(frame, "created_at", "leads", now, problems, timezone)
     frame["created_at"] = frame["created_at"].fillna(now)
     profiles = [_profile(item.get("profile"), i, problems) for i, item in enumerate(items)]
     fields = set().union(*profiles)

@@ -24,6 +24,10 @@ MAX_TIMESTAMP_LENGTH = 64
 _UNIT_SECONDS = {"seconds": 1, "milliseconds": 1e-3, "minutes": 60, "hours": 3600, "days": 86400}
 # offsets of more than this many seconds from the origin are out of pandas' range
 _MAX_OFFSET_SECONDS = 9e9
+# a posted number at or above this is epoch milliseconds, below it epoch seconds; at or
+# above the second bound it is neither (see posted_timestamps)
+EPOCH_MILLISECONDS_FROM = 1e11
+EPOCH_MILLISECONDS_UP_TO = 1e14
 
 PARSE_FIXES: dict[ColumnKind, str] = {
     "timestamp": "write timestamps as ISO 8601 (2024-03-01T09:30:00, optionally with +01:00), "
@@ -78,12 +82,17 @@ def _has_nul(text: pd.Series) -> pd.Series:
 
 
 def parse_timestamps(
-    values: pd.Series, *, timezone: str, written: TimestampFormat | None = None
+    values: pd.Series,
+    *,
+    timezone: str,
+    written: TimestampFormat | None = None,
+    posted: bool = False,
 ) -> pd.Series:
     """Timestamps as UTC; values without an offset are read in ``timezone``.
 
     ``written`` says how text that is not ISO 8601 is written (a pattern, day first) or
-    that numbers are time since an origin.
+    that numbers are time since an origin. ``posted``: a local time a clock change makes
+    ambiguous is its earlier instant (a file's is unreadable: its rows say which it is).
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE)
@@ -103,7 +112,40 @@ def parse_timestamps(
     naive_mask = text.notna() & ~has_offset
     if naive_mask.any():
         naive = pd.to_datetime(text[naive_mask], errors="coerce", format="ISO8601")
-        out[naive_mask] = _localize(naive, timezone)
+        out[naive_mask] = _localize(naive, timezone, earlier=posted)
+    return out
+
+
+def parse_posted(
+    values: pd.Series, kind: ColumnKind, *, timezone: str
+) -> tuple[pd.Series, pd.Series]:
+    """Values posted over HTTP (JSON as parsed: text, numbers, booleans) parsed as ``kind``,
+    as ``parse_column`` does; timestamps as ``posted_timestamps`` reads them."""
+    if kind != "timestamp":
+        return parse_column(values, kind, timezone=timezone)
+    parsed = posted_timestamps(values, timezone=timezone)
+    return parsed, values.notna() & parsed.isna()
+
+
+def posted_timestamps(values: pd.Series, *, timezone: str) -> pd.Series:
+    """Posted moments as UTC: ISO 8601 text, without an offset read in ``timezone`` (a
+    local time a clock change makes ambiguous is the earlier instant, one it skips is
+    shifted forward by the change), or a number: seconds since 1970-01-01 UTC, or
+    milliseconds where it is 1e11 or more (1e11 seconds are in the year 5138, 1e11
+    milliseconds in 1973). A number of 1e14 or more, or a boolean, is unreadable."""
+    raw = values.astype("object")
+    is_number = raw.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+    out = pd.Series(pd.NaT, index=values.index, dtype=TIMESTAMP_DTYPE)
+    text = raw.where(~is_number & raw.map(lambda v: isinstance(v, str)))
+    if text.notna().any():
+        out[text.notna()] = parse_timestamps(text[text.notna()], timezone=timezone, posted=True)
+    if is_number.any():
+        number = _to_number(raw[is_number])
+        size = number.abs()
+        seconds = number.where(size < EPOCH_MILLISECONDS_FROM, number / 1000)
+        seconds = seconds.where(size < EPOCH_MILLISECONDS_UP_TO)
+        stamps = pd.Timestamp(0, tz="UTC") + pd.to_timedelta(seconds.round(6), unit="s")
+        out[is_number] = stamps.astype(TIMESTAMP_DTYPE)
     return out
 
 
@@ -131,8 +173,10 @@ def _since_origin(values: pd.Series, written: TimestampFormat, timezone: str) ->
     return stamps.astype(TIMESTAMP_DTYPE)
 
 
-def _localize(values: pd.Series, timezone: str) -> pd.Series:
-    local = values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+def _localize(values: pd.Series, timezone: str, *, earlier: bool = False) -> pd.Series:
+    # ambiguous as an array: True takes the time under daylight saving, the earlier instant
+    ambiguous = np.ones(len(values), dtype=bool) if earlier else "NaT"
+    local = values.dt.tz_localize(timezone, ambiguous=ambiguous, nonexistent="shift_forward")
     return local.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE)
 
 

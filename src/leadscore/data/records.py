@@ -14,11 +14,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from leadscore.data.parsing import PARSE_FIXES, parse_column
+from leadscore.data.parsing import PARSE_FIXES, parse_posted
 from leadscore.data.tables import EVENTS, ColumnKind, column_names, with_default_channels
-from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, ONE_DAY, POSTED_FUTURE_FIX
+from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, ONE_DAY, posted_future_fix
 
-RECORD_TIMEZONE = "UTC"  # a record's timestamps without an offset are UTC
+# the zone a posted time without an offset is read in, unless the service names another
+RECORD_TIMEZONE = "UTC"
+# a posted moment that cannot be read: how to write one (see parsing.posted_timestamps)
+POSTED_TIMESTAMP_FIX = (
+    "write ISO 8601 (2026-12-07T09:30:00+01:00; without an offset it is read in "
+    "LEADSCORE_TIMEZONE), or a number: seconds since 1970-01-01 UTC, or milliseconds "
+    "(1e11 or more)"
+)
 # how much earlier than its lead's created_at an event may be (clocks of two systems)
 CREATED_AT_TOLERANCE = ONE_DAY
 
@@ -50,6 +57,7 @@ def record_tables(
     now: pd.Timestamp,
     event_types: frozenset[str] | None = None,
     positions: Sequence[int] | None = None,
+    timezone: str = RECORD_TIMEZONE,
 ) -> RecordTables:
     """The tables of ``records``: one customer per record, its profile as extra columns
     (left as sent: the models read them), its events in canonical columns and kinds.
@@ -59,7 +67,8 @@ def record_tables(
     day), or, with ``event_types``, an event is of another type. A record without
     ``created_at`` came in with its first event (now, if it has none). Messages name a
     lead by its position in the request: ``positions[i]`` where given (the records may be
-    some of a request's leads), else ``i``; ``problems`` are keyed by ``i``.
+    some of a request's leads), else ``i``; ``problems`` are keyed by ``i``. A time
+    without an offset is read in ``timezone`` (see ``parsing.posted_timestamps``).
     """
     at = list(positions) if positions is not None else list(range(len(records)))
     problems: dict[int, str] = {}
@@ -81,16 +90,26 @@ def record_tables(
     lead_where = [f"leads[{at[i]}]" for i in range(len(records))]
     leads = np.arange(len(records))
     created = _parsed(
-        customer_frame["created_at"], "timestamp", lead_where, leads, "created_at", problems
+        customer_frame["created_at"],
+        "timestamp",
+        lead_where,
+        leads,
+        "created_at",
+        problems,
+        timezone,
     )
     event_leads = np.asarray(event_lead, dtype=int)
-    event_frame = with_default_channels(_event_frame(events, event_where, event_leads, problems))
+    event_frame = with_default_channels(
+        _event_frame(events, event_where, event_leads, problems, timezone)
+    )
     first_event = event_frame.groupby("customer_id", observed=True)["ts"].min()
     if not first_event.empty:
         created = created.fillna(customer_frame["customer_id"].map(first_event))
     created = created.fillna(now)
     customer_frame["created_at"] = created
-    _check_times(customer_frame, event_frame, lead_where, event_where, event_leads, now, problems)
+    _check_times(
+        customer_frame, event_frame, (lead_where, event_where), event_leads, now, problems, timezone
+    )
     keep = [record_key(i) for i in range(len(records)) if i not in problems]
     return RecordTables(
         customer_frame[customer_frame["customer_id"].isin(keep)].reset_index(drop=True),
@@ -109,13 +128,17 @@ def _unknown_event_type(where: str, kind: object, known: frozenset[str]) -> str:
 
 
 def _event_frame(
-    events: list[dict], where: list[str], leads: np.ndarray, problems: dict[int, str]
+    events: list[dict],
+    where: list[str],
+    leads: np.ndarray,
+    problems: dict[int, str],
+    timezone: str,
 ) -> pd.DataFrame:
     raw = pd.DataFrame(events, columns=column_names("events"))
     frame = {"customer_id": raw["customer_id"].astype("object")}
     for column in EVENTS.columns[1:]:
         frame[column.name] = _parsed(
-            raw[column.name], column.kind, where, leads, column.name, problems
+            raw[column.name], column.kind, where, leads, column.name, problems, timezone
         )
     return pd.DataFrame(frame)
 
@@ -127,13 +150,14 @@ def _parsed(
     leads: np.ndarray,
     name: str,
     problems: dict[int, str],
+    timezone: str,
 ) -> pd.Series:
-    parsed, failed = parse_column(values, kind, timezone=RECORD_TIMEZONE)
+    parsed, failed = parse_posted(values, kind, timezone=timezone)
+    fix = POSTED_TIMESTAMP_FIX if kind == "timestamp" else PARSE_FIXES[kind]
     for row in np.flatnonzero(failed.to_numpy()):
         problems.setdefault(
             int(leads[row]),
-            f"{where[row]}.{name}: {_shown(values.iat[row])} cannot be read as {kind}; "
-            f"{PARSE_FIXES[kind]}",
+            f"{where[row]}.{name}: {_shown(values.iat[row])} cannot be read as {kind}; {fix}",
         )
     return parsed
 
@@ -141,14 +165,15 @@ def _parsed(
 def _check_times(
     customers: pd.DataFrame,
     events: pd.DataFrame,
-    lead_where: list[str],
-    event_where: list[str],
+    wheres: tuple[list[str], list[str]],
     leads: np.ndarray,
     now: pd.Timestamp,
     problems: dict[int, str],
+    timezone: str,
 ) -> None:
+    lead_where, event_where = wheres
     latest = now + FUTURE_SKEW
-    message, fix = EXPLANATIONS["not_in_future"][0], POSTED_FUTURE_FIX
+    message, fix = EXPLANATIONS["not_in_future"][0], posted_future_fix(timezone)
     for row in np.flatnonzero((events["ts"] > latest).fillna(False).to_numpy()):
         value = events["ts"].iat[row]
         problems.setdefault(

@@ -17,11 +17,19 @@ from leadscore.data.problems import Problem
 from leadscore.data.tables import OFFER_KINDS
 
 FUTURE_SKEW = pd.Timedelta(minutes=5)
-# what a sender over HTTP (no source config to name a time zone in) is told of a time ahead
-POSTED_FUTURE_FIX = (
-    "a time without an offset is read as UTC: send it with its offset "
-    "(2026-12-07T09:30:00+01:00) or in UTC (2026-12-07T08:30:00Z)"
-)
+
+
+def posted_future_fix(timezone: str) -> str:
+    """What a sender over HTTP is told of a time ahead: the zone its times without an
+    offset were read in (the service's LEADSCORE_TIMEZONE), and how to say its own."""
+    return (
+        f"a time without an offset is read in {timezone} (LEADSCORE_TIMEZONE): send it with "
+        "its offset (2026-12-07T09:30:00+01:00) or in UTC (2026-12-07T08:30:00Z), or start "
+        "the service with LEADSCORE_TIMEZONE set to the zone the sender writes in "
+        "(Europe/Berlin)"
+    )
+
+
 ONE_DAY = pd.Timedelta(days=1)
 
 

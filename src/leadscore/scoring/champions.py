@@ -8,6 +8,7 @@ import pandas as pd
 
 from leadscore import tracking
 from leadscore.common.errors import InputError
+from leadscore.data.records import RECORD_TIMEZONE
 from leadscore.decisions.alerts import AlertConfig
 from leadscore.models.files import load_model_dir
 from leadscore.scoring.encoded import ModelInfo
@@ -54,6 +55,7 @@ def load_champions(
     accept_unknown_event_types: bool = False,
     lenient_profiles: bool = False,
     min_information: int = DEFAULT_MIN_INFORMATION,
+    timezone: str = RECORD_TIMEZONE,
     database_url: str | None = None,
     alerts: AlertConfig | None = None,
 ) -> tuple[Scorer, dict[str, str]]:
@@ -99,5 +101,6 @@ def load_champions(
         accept_unknown_event_types=accept_unknown_event_types,
         lenient_profiles=lenient_profiles,
         min_information=min_information,
+        timezone=timezone,
     )
     return scorer, versions

@@ -22,7 +22,7 @@ from leadscore.scoring.live_cache import CachedLead, LiveFeatureCache, Stamp
 from leadscore.scoring.log_queue import ScoreLogQueue
 from leadscore.scoring.log_writer import ScoreLogWriter
 from leadscore.scoring.pure import PureScorer
-from leadscore.scoring.records import RecordScorer
+from leadscore.scoring.records import NOT_ENOUGH_DATA, RecordScorer
 from leadscore.scoring.trend import no_history, trend_items
 from leadscore.store.score_log import latest_scores
 from leadscore.store.store import Store
@@ -40,6 +40,16 @@ class BuiltLeads:
     ids: list[str]
     leads: EncodedLeads
     values: list[tuple]
+
+
+def _read(value: object, kind: list[str] | str) -> bool:
+    """Whether the models read a stored profile value of this kind (its categories, or
+    "number"): one they do not know counts as missing, so as nothing known."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    if kind == "number":
+        return not isinstance(value, bool) and pd.notna(pd.to_numeric(value, errors="coerce"))
+    return str(value) in kind
 
 
 def _part(matrix: np.ndarray | None, k: int) -> np.ndarray | None:
@@ -143,6 +153,10 @@ class LiveScorer:
             for i, customer_id in enumerate(customer_ids)
         ]
         found = [i for i, c in enumerate(customer_ids) if c in stamps]
+        thin = self._thin([customer_ids[i] for i in found if stamps[customer_ids[i]][1] is None])
+        for i in [i for i in found if customer_ids[i] in thin]:
+            items[i] = {"customer_id": customer_ids[i], **thin[customer_ids[i]]}
+        found = [i for i in found if customer_ids[i] not in thin]
         if not found:
             return items
         ids = list(dict.fromkeys(customer_ids[i] for i in found))
@@ -167,6 +181,30 @@ class LiveScorer:
         for i in found:
             items[i] = dict(by_id[customer_ids[i]])
         return items
+
+    def _thin(self, without_events: list[str]) -> dict[str, dict]:
+        """The customers without events that hold fewer profile values the models read
+        than ``min_information``: each one's item saying so (not scored, nor logged), as a
+        record that holds too little gets."""
+        needed = self.records.min_information
+        if not without_events or needed <= 0:
+            return {}
+        kinds = {f: k for f, k in self.records.profile_kinds().items() if k != "any"}
+        customers = self.store.customers(without_events, fields=frozenset(kinds))
+        counts = {
+            str(row["customer_id"]): sum(_read(row.get(f), kind) for f, kind in kinds.items())
+            for row in customers.to_dict("records")
+        }
+        return {
+            str(customer_id): {
+                "status": NOT_ENOUGH_DATA,
+                "message": f"not enough data to score: {int(n)} profile values the models read "
+                f"and no events, at least {needed} needed (LEADSCORE_MIN_INFORMATION); add its "
+                "events (POST /events) or profile (POST /leads)",
+            }
+            for customer_id, n in counts.items()
+            if n < needed
+        }
 
     def offers_for(
         self, customer_ids: Sequence[str], *, now: pd.Timestamp, lang: str

@@ -3,13 +3,14 @@ read, and their features built with the training builder as of a moment."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import pandas as pd
 
-from leadscore.data.records import information, record_key, record_tables
+from leadscore.data.records import RECORD_TIMEZONE, information, record_key, record_tables
 from leadscore.data.tables import EVENT_TYPES
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import FeatureSetDefinition, expand
@@ -44,6 +45,8 @@ class RecordScorer:
     lenient_profiles: bool = False
     # a record with fewer profile values and events than this is not scored: it says so
     min_information: int = DEFAULT_MIN_INFORMATION
+    # the zone a record's time without an offset is read in (and the intake's)
+    timezone: str = RECORD_TIMEZONE
 
     def score_records(
         self,
@@ -100,12 +103,14 @@ class RecordScorer:
         count as missing."""
         known = None if self.accept_unknown_event_types else self.known_event_types
         at = list(positions) if positions is not None else list(range(len(records)))
-        tables = record_tables(records, now=now, event_types=known, positions=at)
+        tables = record_tables(
+            records, now=now, event_types=known, positions=at, timezone=self.timezone
+        )
         problems, warnings = dict(tables.problems), {}
         for i, record in enumerate(records):
             if i in problems:
                 continue
-            found = self._profile_problems(record.get("profile") or {}, f"leads[{at[i]}]")
+            found = self.profile_problems(record.get("profile") or {}, f"leads[{at[i]}]")
             if found and not self.lenient_profiles:
                 problems[i] = found[0]
             elif found:
@@ -144,22 +149,30 @@ class RecordScorer:
                 features[name] = float("nan")
         return features
 
-    def _profile_problems(self, profile: dict, where: str) -> list[str]:
+    def profile_problems(self, profile: Mapping, where: str) -> list[str]:
+        """What the models say against one lead's profile as sent (``where``: the lead, as
+        ``leads[3]``): a field they do not read, a category they do not know, text or a
+        boolean in a numeric field. The same checks for ``POST /score``'s records and the
+        leads posted to the intake."""
         found = []
+        numbers = set(self._profile_numbers)
         for key, value in profile.items():
             if key not in self.profile_fields:
                 found.append(
                     f"{where}.profile.{key}: not a profile field the models read (they read "
                     f"{', '.join(sorted(self.profile_fields)) or 'none'}); leave it out"
                 )
-            elif value is not None and key in self._categories:
+            elif value is None:
+                continue
+            elif key in self._categories:
                 levels = self._categories[key]
                 if str(value) not in levels:
-                    shown = ", ".join(map(str, levels[:12])) + (" ..." if len(levels) > 12 else "")
-                    found.append(
-                        f"{where}.profile.{key}: {str(value)[:40]!r} is not a value the models "
-                        f"know (they know {shown}); send one of these, or leave it out"
-                    )
+                    found.append(_unknown_category(f"{where}.profile.{key}", value, levels))
+            elif key in numbers and (isinstance(value, bool) or not _is_number(value)):
+                found.append(
+                    f"{where}.profile.{key}: {str(value)[:40]!r} is not a number; the models "
+                    "read a number here: send one (12.5), or leave it out"
+                )
         return found
 
     def profile_kinds(self) -> dict[str, list[str] | str]:
@@ -214,3 +227,24 @@ class RecordScorer:
         known = {d.name for d in definition.features}
         extra = [d for d in other.features if d.name not in known]
         return definition.model_copy(update={"features": [*definition.features, *extra]})
+
+
+def _unknown_category(where: str, value: object, levels: Sequence) -> str:
+    """A category the models do not know, with those they know, and the one it was meant
+    to be where it differs only in case or spaces (a CRM's picklist label)."""
+    text = str(value)
+    meant = [str(v) for v in levels if str(v).casefold() == text.strip().casefold()]
+    hint = f"did you mean {meant[0]!r}? " if meant else ""
+    shown = ", ".join(map(str, levels[:12])) + (" ..." if len(levels) > 12 else "")
+    return (
+        f"{where}: {text[:40]!r} is not a value the models know (they know {shown}); "
+        f"{hint}send one of these, or leave it out"
+    )
+
+
+def _is_number(value: object) -> bool:
+    """A number as the models read a profile value: a finite number, or text of one."""
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False

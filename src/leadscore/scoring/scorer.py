@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from leadscore.common.errors import InputError
+from leadscore.data.records import RECORD_TIMEZONE
 from leadscore.decisions.alerts import AlertConfig
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.nbo import NBOModel
@@ -48,6 +49,7 @@ class Scorer:
         accept_unknown_event_types: bool = False,
         lenient_profiles: bool = False,
         min_information: int = DEFAULT_MIN_INFORMATION,
+        timezone: str = RECORD_TIMEZONE,
     ) -> Scorer:
         """The pieces on compiled copies of the models (see ``fast_models``)."""
         pure = PureScorer.compiled(
@@ -61,6 +63,7 @@ class Scorer:
             accept_unknown_event_types=accept_unknown_event_types,
             lenient_profiles=lenient_profiles,
             min_information=min_information,
+            timezone=timezone,
         )
 
     @classmethod
@@ -74,6 +77,7 @@ class Scorer:
         accept_unknown_event_types: bool = False,
         lenient_profiles: bool = False,
         min_information: int = DEFAULT_MIN_INFORMATION,
+        timezone: str = RECORD_TIMEZONE,
     ) -> Scorer:
         """The pieces around ``pure``: a table scorer where a feature table is given, a
         live scorer (with ``alerts``' rules) where a store is."""
@@ -82,6 +86,7 @@ class Scorer:
             accept_unknown_event_types=accept_unknown_event_types,
             lenient_profiles=lenient_profiles,
             min_information=min_information,
+            timezone=timezone,
         )
         table = None if feature_table is None else TableScorer(pure, feature_table)
         if table is not None:

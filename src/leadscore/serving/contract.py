@@ -28,9 +28,19 @@ Timestamp = Annotated[
     Field(
         max_length=MAX_TIMESTAMP_LENGTH,
         json_schema_extra={"format": "date-time"},
-        description="ISO 8601 (RFC 3339) timestamp, with offset or in UTC; not in the future",
+        description="ISO 8601 (RFC 3339) timestamp, with offset or in UTC (without one it "
+        "is read in the service's LEADSCORE_TIMEZONE); not in the future",
     ),
 ]
+EpochTime = Annotated[
+    float,
+    Field(
+        strict=True,  # true and false are no moments
+        allow_inf_nan=False,
+        description="seconds since 1970-01-01 UTC, or milliseconds where 1e11 or more (below 1e14)",
+    ),
+]
+Moment = Timestamp | EpochTime
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 ProfileValue = (
     Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)] | int | FiniteNumber | bool | None
@@ -40,7 +50,7 @@ Profile = Annotated[dict[Name, ProfileValue], Field(max_length=MAX_PROFILE_FIELD
 
 
 class Event(StrictModel):
-    ts: Timestamp
+    ts: Moment
     event_type: Id
     channel: Id | None = None
     offer_id: Id | None = None
@@ -69,7 +79,7 @@ class Lead(StrictModel):
     )
 
     customer_id: Id | None = None
-    created_at: Timestamp | None = None
+    created_at: Moment | None = None
     profile: Profile | None = None
     events: list[Event] | None = Field(None, max_length=MAX_EVENTS_PER_LEAD)
 
@@ -229,7 +239,7 @@ class IntakeEvent(StrictModel):
     """One event posted to ``POST /events`` (checked as files are; see the route)."""
 
     customer_id: Id = Field(description="a lead in the store")
-    ts: Timestamp = Field(description="when; not in the future")
+    ts: Moment = Field(description="when; not in the future")
     event_type: Id = Field(description="a canonical type (docs/reference.md)")
     channel: Id | None = None
     offer_id: Id | None = Field(None, description="an offer of the catalog in the store")
@@ -244,7 +254,7 @@ class IntakeLead(StrictModel):
     """One lead posted to ``POST /leads``: new, or an update of the attributes it names."""
 
     customer_id: Id
-    created_at: Timestamp | None = Field(None, description="default: now")
+    created_at: Moment | None = Field(None, description="default: now")
     converted: bool | None = None
     profile: Profile | None = Field(
         None,

@@ -17,8 +17,9 @@ import anyio
 import pandas as pd
 
 from leadscore.common.errors import InputError
-from leadscore.data.intake import event_intake, lead_intake
+from leadscore.data.intake import Intake, event_intake, lead_intake
 from leadscore.scoring.live import LiveScorer
+from leadscore.scoring.records import RecordScorer
 from leadscore.store.intake import take_events, take_leads
 from leadscore.store.score_log import score_history
 from leadscore.store.store import Store
@@ -124,17 +125,18 @@ class IntakeMiddleware:
                 self._events, live, items, now, self.event_types()
             )
         else:
-            status, answer = await anyio.to_thread.run_sync(self._leads, store, items, now)
+            status, answer = await anyio.to_thread.run_sync(self._leads, live, items, now)
         await send_json(send, status, answer)
 
     @staticmethod
     def _events(
         live: LiveScorer, items: list, now: pd.Timestamp, event_types: frozenset[str] | None
     ) -> tuple[int, dict]:
-        intake = event_intake(items, now=now, event_types=event_types)
-        appended, problems = take_events(live.store, intake, now=now)
+        timezone = live.records.timezone
+        intake = event_intake(items, now=now, event_types=event_types, timezone=timezone)
+        appended, problems, status = take_events(live.store, intake, now=now)
         if appended is None:
-            return _refused("events", problems)
+            return _refused("events", problems, status)
         live.alert_on_events(intake.rows, now=now)
         leads = intake.rows["customer_id"].astype(str).unique().tolist()
         if len(leads) <= REFRESH_LEADS:  # a CRM's live trickle, not a bulk import
@@ -146,11 +148,17 @@ class IntakeMiddleware:
         }
 
     @staticmethod
-    def _leads(store: Store, items: list, now: pd.Timestamp) -> tuple[int, dict]:
-        counts, problems = take_leads(store, lead_intake(items, now=now), now=now)
+    def _leads(live: LiveScorer, items: list, now: pd.Timestamp) -> tuple[int, dict]:
+        intake = lead_intake(items, now=now, timezone=live.records.timezone)
+        found = profile_problems(live.records, items) if not intake.problems else []
+        lenient = live.records.lenient_profiles
+        if found and not lenient:
+            intake = Intake(intake.rows, found)
+        counts, problems = take_leads(live.store, intake, now=now)
         if counts is None:
             return _refused("leads", problems)
-        return 200, {"received": len(items), "added": counts[0], "updated": counts[1]}
+        answer = {"received": len(items), "added": counts[0], "updated": counts[1]}
+        return 200, answer | ({"warnings": found} if found else {})
 
     async def _history(self, scope, send, store: Store, customer_id: str) -> None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -181,10 +189,22 @@ class IntakeMiddleware:
         await send_json(send, status, answer)
 
 
-def _refused(key: str, problems: list[str]) -> tuple[int, dict]:
+def profile_problems(records: RecordScorer, items: list) -> list[str]:
+    """What the champions say against the profiles of posted leads (checked as
+    ``POST /score``'s records are: a field they do not read, a category they do not know,
+    text in a numeric field), each naming ``leads[i].profile.<field>``."""
+    found: list[str] = []
+    for i, item in enumerate(items):
+        profile = item.get("profile")
+        if isinstance(profile, dict):
+            found += records.profile_problems(profile, f"leads[{i}]")
+    return found
+
+
+def _refused(key: str, problems: list[str], status: int = 422) -> tuple[int, dict]:
     shown = problems[:100]
     more = f" (and {len(problems) - len(shown):,} more)" if len(problems) > len(shown) else ""
-    return 422, {
+    return status, {
         "error": f"{len(problems):,} problem(s) in the {key}; nothing of the batch was stored. "
         "Fix them and send the batch again",
         "detail": "; ".join(shown) + more,

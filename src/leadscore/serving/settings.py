@@ -22,11 +22,19 @@ LEADSCORE_UNKNOWN_EVENT_TYPES
                            canonical nor named by the model's features is a 400;
                            accept: it counts as activity
 LEADSCORE_PROFILE_CHECKS   strict (default): a record's profile field the models do not
-                           read, or a category they do not know, refuses that lead (an
-                           error item in its place); lenient: the lead is scored without
-                           it, and its result lists a warning
+                           read, a category they do not know or text in a numeric field
+                           refuses that lead (an error item in its place), and a lead's
+                           posted to POST /leads its batch (422); lenient: the lead is
+                           scored (or stored) without it, and its result (or the intake's
+                           answer) lists a warning
 LEADSCORE_MIN_INFORMATION  a record with fewer profile values and events than this is
-                           not scored: its item says "not_enough_data" (default 1)
+                           not scored: its item says "not_enough_data" (default 1); so
+                           is a known customer without events and with fewer profile
+                           values the models read (nothing logged for it)
+LEADSCORE_TIMEZONE         the zone (IANA name, default UTC) a posted time without an
+                           offset is read in: /score records, POST /events and POST /leads
+                           (a local time a clock change repeats is its earlier instant, one
+                           it skips is shifted forward by the change)
 LEADSCORE_ACCESS_LOG       1: log a line per request (default 0: a tenth of a one-lead
                            request's time; counts, status codes and latencies are in
                            /metrics, rejected requests and errors are logged anyway)
@@ -52,8 +60,9 @@ from collections.abc import Mapping
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, IPvAnyAddress, ValidationError
+from pydantic import Field, IPvAnyAddress, ValidationError, field_validator
 
 from leadscore.common.config import StrictModel
 from leadscore.common.errors import InputError
@@ -80,6 +89,7 @@ ENVIRONMENT = {
     "unknown_event_types": "LEADSCORE_UNKNOWN_EVENT_TYPES",
     "profile_checks": "LEADSCORE_PROFILE_CHECKS",
     "min_information": "LEADSCORE_MIN_INFORMATION",
+    "timezone": "LEADSCORE_TIMEZONE",
     "workspace_users": "LEADSCORE_WORKSPACE_USERS",
     "workspace_territory": "LEADSCORE_WORKSPACE_TERRITORY",
     "workspace_name": "LEADSCORE_WORKSPACE_NAME",
@@ -108,10 +118,22 @@ class ServiceSettings(StrictModel):
     unknown_event_types: Literal["refuse", "accept"] = "refuse"
     profile_checks: Literal["strict", "lenient"] = "strict"
     min_information: int = Field(1, ge=0)
+    timezone: str = "UTC"
     workspace_users: Path = Path("workspace_users.yaml")
     workspace_territory: str | None = "country"
     workspace_name: str | None = "account_id"
     api_keys: frozenset[str] = Field(default_factory=frozenset, repr=False)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{name[:60]!r} is not a time zone; give an IANA name as Europe/Berlin or UTC"
+            ) from None
+        return name
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> ServiceSettings:

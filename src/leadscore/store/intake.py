@@ -1,14 +1,36 @@
 """Posted batches into the store, after the checks that need it: the customer of an event
-is in the store, its offer in the catalog, its moment not before the customer came in."""
+is in the store, its offer in the catalog, its moment not before the customer came in, its
+``event_id`` not held for another event."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from leadscore.data.intake import Intake
 from leadscore.data.validation import ONE_DAY
+from leadscore.store import schema
+from leadscore.store.driver import chunks
+from leadscore.store.keys import ID_COLUMN
+from leadscore.store.moments import to_micros
 from leadscore.store.store import Appended, Store
+
+# what makes two events with one event_id the same event (its key: see store.keys)
+_CONTENT = ("customer_id", "ts", "event_type", "channel", "offer_id", "value", "campaign")
+Content = tuple
+
+
+class Taken(NamedTuple):
+    """What became of a batch of events: appended (None where refused), its problems, and
+    the status that answers it: 422 for problems of its own or against the store's rows,
+    409 where an event_id is held for another event."""
+
+    appended: Appended | None
+    problems: list[str]
+    status: int = 200
 
 
 def store_problems(store: Store, intake: Intake) -> list[str]:
@@ -44,14 +66,81 @@ def store_problems(store: Store, intake: Intake) -> list[str]:
     return problems
 
 
-def take_events(
-    store: Store, intake: Intake, *, now: pd.Timestamp
-) -> tuple[Appended | None, list[str]]:
-    """The batch appended (None and every problem, where it has any: nothing is written)."""
+def take_events(store: Store, intake: Intake, *, now: pd.Timestamp) -> Taken:
+    """The batch appended, or refused with every problem (nothing is written)."""
     problems = intake.problems or store_problems(store, intake)
     if problems:
-        return None, problems
-    return store.append("events", intake.rows, now=now), []
+        return Taken(None, problems, 422)
+    reused = reused_event_ids(store, intake)
+    if reused:
+        return Taken(None, reused, 409)
+    return Taken(store.append("events", intake.rows, now=now), [])
+
+
+def reused_event_ids(store: Store, intake: Intake) -> list[str]:
+    """Events whose ``event_id`` the store holds for an event of other content (or an
+    earlier item of the batch has, with other content): a new event under an old id, which
+    would be counted as a duplicate and lost. The same content again is a retry."""
+    rows = intake.rows
+    if ID_COLUMN not in rows or rows.empty:
+        return []
+    given = rows[ID_COLUMN].astype("object")
+    with_id = np.flatnonzero(given.map(lambda v: isinstance(v, str) and v != "").to_numpy())
+    if not len(with_id):
+        return []
+    keys = store.keys_of("events", rows)
+    posted = _contents(rows)
+    held = _held(store, [str(keys[i]) for i in with_id])
+    first: dict[str, int] = {}
+    problems = []
+    for i in with_id:
+        key, event_id = str(keys[i]), given.iat[i]
+        other = held.get(key)
+        earlier = first.setdefault(key, i)
+        if other is not None and other != posted[i]:
+            problems.append(
+                f"events[{i}].event_id: {event_id!r} is already stored for another event "
+                f"({_described(other)}); send a new event_id for a new event"
+            )
+        elif other is None and posted[earlier] != posted[i]:
+            problems.append(
+                f"events[{i}].event_id: {event_id!r} is events[{earlier}]'s too, another "
+                "event; send a new event_id for a new event"
+            )
+    return problems
+
+
+def _contents(rows: pd.DataFrame) -> list[Content]:
+    """Each posted row's content as the store holds it (moments in microseconds)."""
+    columns = [
+        to_micros(rows["ts"]).tolist() if c == "ts" else rows[c].astype("object").tolist()
+        for c in _CONTENT
+    ]
+    return [tuple(_plain(v) for v in row) for row in zip(*columns, strict=True)]
+
+
+def _plain(value: object) -> object:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value if isinstance(value, int | float) else str(value)
+
+
+def _held(store: Store, keys: list[str]) -> dict[str, Content]:
+    """The content of the stored events under ``keys``, by key."""
+    table = schema.events
+    query = sa.select(table.c.row_key, *(table.c[c] for c in _CONTENT))
+    found = {}
+    with store.engine.connect() as connection:
+        for chunk in chunks(list(dict.fromkeys(keys))):
+            for key, *content in connection.execute(query.where(table.c.row_key.in_(chunk))):
+                found[key] = tuple(_plain(v) for v in content)
+    return found
+
+
+def _described(content: Content) -> str:
+    customer_id, ts, event_type, *_ = content
+    moment = pd.Timestamp(ts, unit="us", tz="UTC")
+    return f"customer {customer_id!r}, {event_type} at {moment.isoformat()}"
 
 
 def take_leads(

@@ -178,7 +178,7 @@ def test_a_lead_created_in_the_future_is_refused() -> None:
     assert len(intake.problems) == 1
     assert intake.problems[0].startswith("leads[0].created_at:")
     # an API client has no source config: it is told how a time is read, and what to send
-    assert "read as UTC: send it with its offset" in intake.problems[0]
+    assert "read in UTC (LEADSCORE_TIMEZONE): send it with its offset" in intake.problems[0]
     assert "source config" not in intake.problems[0]
 
 
@@ -264,3 +264,70 @@ def test_an_event_campaign_or_own_id_longer_than_a_name_is_refused() -> None:
         event_types=None,
     ).problems
     assert [p.split(":")[0] for p in problems] == ["events[0].campaign", "events[1].event_id"]
+
+
+def _event_at(ts: object) -> dict:
+    return {"customer_id": "c1", "ts": ts, "event_type": "visit"}
+
+
+def test_a_time_without_an_offset_is_read_in_the_services_zone() -> None:
+    # 13:30 in Berlin (summer: +02:00) is 11:30 UTC, half an hour ago; read as UTC it lay
+    # an hour and a half ahead and was refused
+    local = event_intake(
+        [_event_at("2026-06-29T13:30:00")], now=NOW, event_types=None, timezone="Europe/Berlin"
+    )
+    assert local.problems == []
+    assert local.rows["ts"].iat[0] == pd.Timestamp("2026-06-29 11:30", tz="UTC")
+    ahead = event_intake(
+        [_event_at("2026-06-29T14:30:00")], now=NOW, event_types=None, timezone="Europe/Berlin"
+    )
+    (problem,) = ahead.problems
+    assert problem.startswith("events[0].ts: 2026-06-29 12:30:00+00:00 timestamp lies in the")
+    assert "read in Europe/Berlin (LEADSCORE_TIMEZONE)" in problem and "+01:00" in problem
+    lead = lead_intake(
+        [{"customer_id": "c1", "created_at": "2026-06-29T13:30:00"}],
+        now=NOW,
+        timezone="Europe/Berlin",
+    )
+    assert lead.rows["created_at"].iat[0] == pd.Timestamp("2026-06-29 11:30", tz="UTC")
+
+
+def test_local_times_at_a_clock_change_are_the_earlier_instant_or_shifted_forward() -> None:
+    now = pd.Timestamp("2026-12-01", tz="UTC")
+    intake = event_intake(
+        [
+            _event_at("2026-10-25T02:30:00"),  # twice in Berlin: 00:30 and 01:30 UTC
+            _event_at("2026-03-29T02:30:00"),  # never in Berlin: the clock went 02:00 → 03:00
+        ],
+        now=now,
+        event_types=None,
+        timezone="Europe/Berlin",
+    )
+    assert intake.problems == []
+    assert intake.rows["ts"].tolist() == [
+        pd.Timestamp("2026-10-25 00:30", tz="UTC"),
+        pd.Timestamp("2026-03-29 01:00", tz="UTC"),  # 03:00 in Berlin
+    ]
+
+
+def test_epoch_seconds_and_milliseconds_are_told_apart_by_size_and_others_refused() -> None:
+    moment = pd.Timestamp("2026-06-29 10:15:30.250", tz="UTC")
+    seconds, millis = moment.value / 1e9, moment.value // 1_000_000
+    intake = event_intake(
+        [_event_at(seconds), _event_at(millis), _event_at(int(seconds))],
+        now=NOW,
+        event_types=None,
+        timezone="Europe/Berlin",  # a number is an instant: no zone applies
+    )
+    assert intake.problems == []
+    assert intake.rows["ts"].tolist() == [moment, moment, moment.floor("s")]
+    refused = event_intake(
+        [_event_at(millis * 1000), _event_at(True), _event_at(str(int(seconds)))],
+        now=NOW,
+        event_types=None,
+    )
+    unreadable = [p for p in refused.problems if "cannot be read as timestamp" in p]
+    assert [p.split(":")[0] for p in unreadable] == ["events[0].ts", "events[1].ts", "events[2].ts"]
+    assert "milliseconds (1e11 or more)" in unreadable[0]
+    lead = lead_intake([{"customer_id": "c1", "created_at": millis}], now=NOW)
+    assert lead.problems == [] and lead.rows["created_at"].iat[0] == moment

@@ -90,7 +90,7 @@ def test_times_a_rep_would_read_as_nonsense_refuse_the_lead(record: dict, needle
     (problem,) = record_tables([record], now=NOW).problems.values()
     assert needle in problem
     if "future" in problem or "9999" in needle:  # no source config to name a zone in
-        assert "without an offset is read as UTC" in problem and "source config" not in problem
+        assert "without an offset is read in UTC" in problem and "source config" not in problem
 
 
 def test_a_record_without_created_at_came_in_with_its_first_event() -> None:
@@ -110,3 +110,16 @@ def test_unknown_event_types_refuse_only_their_lead() -> None:
     tables = record_tables(records, now=NOW, event_types=frozenset({"page_view"}))
     assert tables.accepted == [0]
     assert tables.problems[1].startswith("leads[1].events[0].event_type: 'foo_bar' is not")
+
+
+def test_a_records_time_without_an_offset_is_read_in_the_zone_given_and_epochs_are_read() -> None:
+    record = {
+        "created_at": "2026-06-29T09:00:00",  # Berlin, summer: 07:00 UTC
+        "events": [{"ts": 1_782_720_000_000, "event_type": "visit"}],  # ms: 08:00 UTC
+    }
+    tables = record_tables([record], now=NOW, timezone="Europe/Berlin")
+    assert tables.problems == {}
+    assert tables.customers["created_at"].iat[0] == pd.Timestamp("2026-06-29 07:00", tz="UTC")
+    assert tables.events["ts"].iat[0] == pd.Timestamp("2026-06-29 08:00", tz="UTC")
+    as_utc = record_tables([record], now=NOW)  # the default zone
+    assert as_utc.customers["created_at"].iat[0] == pd.Timestamp("2026-06-29 09:00", tz="UTC")

@@ -220,3 +220,30 @@ def test_kept_features_serve_until_something_new_comes_in_or_they_age(
         k: v for k, v in after_event.items() if k != "industry"
     }
     assert len(scorer._kept) == 1
+
+
+def test_a_known_lead_with_no_events_and_nothing_the_models_read_is_not_scored_nor_logged(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    store = live_store(tmp_path, data, [], T0)
+    leads = pd.DataFrame(
+        {
+            "customer_id": ["BARE", "PICKLIST", "KNOWN"],
+            "created_at": [T0, T0, T0],
+            # a category the models do not know is nothing known; account_id is not read
+            "industry": [None, "Manufacturing", "manufacturing"],
+            "account_id": ["A-1", "A-2", "A-3"],
+        }
+    )
+    store.put_customers(leads, now=T0)
+    scorer = live_scorer(models[0], store)
+    bare, picklist, known = scorer.score_and_log(["BARE", "PICKLIST", "KNOWN"], now=T0)
+    for item, customer_id in ((bare, "BARE"), (picklist, "PICKLIST")):
+        assert item["customer_id"] == customer_id and item["status"] == "not_enough_data"
+        assert "grade" not in item and "score" not in item
+        assert "0 profile values the models read and no events, at least 1" in item["message"]
+        assert score_history(store, customer_id) == []
+    assert known["customer_id"] == "KNOWN" and known["grade"] in "ABCD"
+    assert len(score_history(store, "KNOWN")) == 1
+    anything = live_scorer(models[0], store, min_information=0)
+    assert "grade" in anything.score(["BARE"], now=T0)[0]

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from leadscore.data.bounds import MAX_ID_LENGTH
 from leadscore.serving.contract import (
     MAX_PROFILE_FIELDS,
+    IntakeEvent,
+    IntakeLead,
     Lead,
     LeadResult,
     ScoreRequest,
@@ -128,3 +130,13 @@ def test_errors_and_leads_not_scored_keep_their_own_shapes_in_their_places() -> 
 def test_a_number_that_is_not_finite_is_written_as_null() -> None:
     (item,) = json.loads(results_json([_result(margin=math.nan, base_value=math.inf)]))
     assert item["margin"] is None and item["base_value"] is None
+
+
+def test_a_moment_is_iso_text_or_an_epoch_number_never_a_boolean() -> None:
+    event = IntakeEvent.model_validate({"customer_id": "c1", **EVENT, "ts": 1_782_720_000})
+    assert event.ts == 1_782_720_000
+    assert IntakeLead.model_validate({"customer_id": "c1", "created_at": 1.5e12}).created_at
+    assert Lead.model_validate({"events": [{**EVENT, "ts": 1_782_720_000_000}]}).events
+    for wrong in (True, float("inf")):
+        with pytest.raises(ValidationError):
+            IntakeEvent.model_validate({"customer_id": "c1", **EVENT, "ts": wrong})

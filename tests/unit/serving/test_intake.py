@@ -73,3 +73,39 @@ def test_the_history_of_an_id_holding_a_slash_is_read_back_with_the_scores_befor
     assert read.status_code == 200, read.text
     assert read.json() == {"customer_id": "ACME/DE/0042", "scores": []}
     assert waits == [HISTORY_WAIT_SECONDS]
+
+
+def _json(payload: dict) -> bytes:
+    return httpx.Request("POST", "/", json=payload).read()
+
+
+def test_a_lead_profile_is_checked_against_the_champion_as_score_records_are(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    store = live_store(tmp_path, data, [], pd.Timestamp("2026-06-20", tz="UTC"))
+    strict = IntakeMiddleware(
+        _nothing_else, live=lambda: live_scorer(models[0], store), event_types=lambda: None
+    )
+    good = {"customer_id": "L-1", "profile": {"industry": "software", "account_id": "A-1"}}
+    leads = [
+        good,
+        {"customer_id": "L-2", "profile": {"industry": "Software", "favourite_colour": "red"}},
+    ]
+    refused = _post(strict, "/leads", _json({"leads": leads}))
+    assert refused.status_code == 422, refused.text
+    problems = refused.json()["problems"]
+    assert len(problems) == 2
+    assert problems[0].startswith("leads[1].profile.industry: 'Software' is not a value")
+    assert "did you mean 'software'?" in problems[0]
+    assert problems[1].startswith("leads[1].profile.favourite_colour: not a profile field")
+    assert store.known(["L-1", "L-2"]) == set()  # nothing of the batch
+    lenient = IntakeMiddleware(
+        _nothing_else,
+        live=lambda: live_scorer(models[0], store, lenient_profiles=True),
+        event_types=lambda: None,
+    )
+    taken = _post(lenient, "/leads", _json({"leads": leads}))
+    assert taken.status_code == 200, taken.text
+    assert taken.json() == {"received": 2, "added": 2, "updated": 0, "warnings": problems}
+    clean = _post(strict, "/leads", _json({"leads": [good | {"customer_id": "L-3"}]}))
+    assert clean.status_code == 200 and "warnings" not in clean.json()

@@ -63,3 +63,12 @@ def test_the_service_listens_on_this_machine_alone_unless_told() -> None:
     assert str(ServiceSettings.from_environment({"LEADSCORE_HOST": "::1"}).host) == "::1"
     with pytest.raises(InputError, match="LEADSCORE_HOST"):  # BentoML takes addresses only
         ServiceSettings.from_environment({"LEADSCORE_HOST": "localhost"})
+
+
+def test_the_time_zone_is_an_iana_name_checked_at_start() -> None:
+    assert ServiceSettings.from_environment({}).timezone == "UTC"
+    berlin = ServiceSettings.from_environment({"LEADSCORE_TIMEZONE": "Europe/Berlin"})
+    assert berlin.timezone == "Europe/Berlin"
+    for wrong in ("CEST", "Europe/Berlln", "../etc/passwd"):
+        with pytest.raises(InputError, match=r"LEADSCORE_TIMEZONE: .* is not a time zone"):
+            ServiceSettings.from_environment({"LEADSCORE_TIMEZONE": wrong})

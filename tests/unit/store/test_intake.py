@@ -46,10 +46,10 @@ def _event(**fields: str) -> dict:
 
 def test_events_of_known_customers_and_offers_are_appended_once(store: Store) -> None:
     batch = _events(_event(), _event(event_type="download", offer_id="o1"))
-    appended, problems = take_events(store, batch, now=NOW)
+    appended, problems, _ = take_events(store, batch, now=NOW)
     assert problems == []
     assert (appended.added, appended.duplicates) == (2, 0)
-    again, _ = take_events(store, batch, now=NOW)
+    again, _, _ = take_events(store, batch, now=NOW)
     assert (again.added, again.duplicates) == (0, 2)
     assert len(store.rows("events", ["c1"])) == 2
 
@@ -57,7 +57,7 @@ def test_events_of_known_customers_and_offers_are_appended_once(store: Store) ->
 def test_an_event_of_a_customer_the_store_lacks_is_refused_and_nothing_is_written(
     store: Store,
 ) -> None:
-    appended, problems = take_events(store, _events(_event(), _event(customer_id="c9")), now=NOW)
+    appended, problems, _ = take_events(store, _events(_event(), _event(customer_id="c9")), now=NOW)
     assert appended is None
     assert len(problems) == 1
     assert problems[0].startswith("events[1].customer_id: 'c9' is not a customer in the store")
@@ -66,7 +66,7 @@ def test_an_event_of_a_customer_the_store_lacks_is_refused_and_nothing_is_writte
 
 def test_a_batch_whose_customers_are_all_unknown_names_each_of_them(store: Store) -> None:
     batch = _events(_event(customer_id="c8"), _event(customer_id="c9"))
-    appended, problems = take_events(store, batch, now=NOW)
+    appended, problems, _ = take_events(store, batch, now=NOW)
     assert appended is None
     assert [p.split(":")[0] for p in problems] == ["events[0].customer_id", "events[1].customer_id"]
     assert "'c9' is not a customer in the store" in problems[1]
@@ -94,7 +94,7 @@ def test_a_batch_with_problems_of_its_own_is_refused_before_the_store_is_asked(
     store: Store,
 ) -> None:
     own = Intake(pd.DataFrame(), ["events[0].ts: missing; every item needs it"])
-    assert take_events(store, own, now=NOW) == (None, own.problems)
+    assert take_events(store, own, now=NOW) == (None, own.problems, 422)
     assert take_leads(store, own, now=NOW) == (None, own.problems)
 
 
@@ -119,3 +119,38 @@ def test_a_lead_sent_twice_in_one_batch_is_refused_at_both_places(store: Store) 
     assert inserted is None
     assert [p.split(":")[0] for p in problems] == ["leads[0].customer_id", "leads[2].customer_id"]
     assert store.customers(["c2", "c3"]).empty
+
+
+def test_an_event_id_held_for_another_event_is_a_conflict_and_the_same_content_a_retry(
+    database: str,
+) -> None:
+    store = Store.open(database)
+    store.put_customers(
+        lead_intake([{"customer_id": "c1", "created_at": "2026-06-01T00:00:00Z"}], now=NOW).rows,
+        now=NOW,
+    )
+    first = _event(event_id="E-17", event_type="page_view", channel="web")
+    taken = take_events(store, _events(first), now=NOW)
+    assert (taken.appended.added, taken.status) == (1, 200)
+    retried = take_events(store, _events(first), now=NOW)
+    assert (retried.appended.duplicates, retried.status) == (1, 200)
+    other = _events(
+        _event(event_id="E-18"),
+        _event(event_id="E-17", ts="2026-06-11T00:00:00Z"),
+        _event(event_id="E-17", event_type="page_view", channel="web", campaign="spring"),
+    )
+    refused = take_events(store, other, now=NOW)
+    assert refused.appended is None and refused.status == 409
+    assert refused.problems == [
+        f"events[{i}].event_id: 'E-17' is already stored for another event (customer 'c1', "
+        "page_view at 2026-06-10T00:00:00+00:00); send a new event_id for a new event"
+        for i in (1, 2)
+    ]
+    assert len(store.rows("events", ["c1"])) == 1  # nothing of the batch, E-18 neither
+    twice = _events(_event(event_id="E-20"), _event(event_id="E-20", event_type="download"))
+    within = take_events(store, twice, now=NOW)
+    assert within.status == 409
+    assert within.problems == [
+        "events[1].event_id: 'E-20' is events[0]'s too, another event; send a new event_id "
+        "for a new event"
+    ]
