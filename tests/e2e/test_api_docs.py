@@ -19,7 +19,8 @@ def test_the_api_page_renders_the_document_from_the_service_alone(
 ) -> None:
     document = httpx.get(f"{live['url']}/docs.json", timeout=30).json()
     assert document["openapi"] == "3.1.0"
-    operations = [o for ops in document["paths"].values() for o in ops.values()]
+    drawn = [*document["paths"].values(), *document["webhooks"].values()]
+    operations = [o for ops in drawn for o in ops.values()]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
@@ -38,7 +39,14 @@ def test_the_api_page_renders_the_document_from_the_service_alone(
     description = page.locator(".info .description")
     expect(description.locator("code").first).to_be_visible()
     assert "`" not in description.inner_text()
-    for operation_id in ("scoreLeads", "takeEvents", "getLead", "listChangedScores"):
+    for operation_id in (
+        "scoreLeads",
+        "takeEvents",
+        "getLead",
+        "listChangedScores",
+        "alert_lead_grade_reached",
+        "write_hubspot",
+    ):
         expect(page.get_by_text(operation_id, exact=True)).to_have_count(1)
     # an operation opened: its schema drawn from the components, no "$ref" left in sight
     page.locator(".opblock-summary", has_text="/scores").first.click()

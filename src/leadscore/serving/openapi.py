@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 
 from leadscore.serving.contract import LeadError, LeadNotScored
 from leadscore.serving.openapi_routes import BEARER, ERROR, read_routes, store_routes
+from leadscore.serving.openapi_webhooks import webhooks
 
 OPENAPI_VERSION = "3.1.0"
 # every operation's id, as a client generator names its method
@@ -134,6 +135,7 @@ def leadscore_document(
         {"name": "Intake", "description": "Leads and events in"},
         {"name": "Reads", "description": "Leads, their score history and changed scores"},
         {"name": "Operations", "description": "Health, readiness, metrics, model status"},
+        {"name": "Webhooks", "description": "What leadscore sends: alerts, CRM record writes"},
     ]
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for name in BENTOML_ERRORS:
@@ -179,6 +181,7 @@ def leadscore_document(
         _close_profile(schemas["Lead"], profile)
     if event_types is not None:
         _enumerate_event_types(schemas, event_types)
+    doc["webhooks"] = webhooks(schemas)
     for path, operations in paths.items():
         for method, operation in operations.items():
             if "operationId" not in operation:

@@ -84,6 +84,10 @@ def test_the_document_is_openapi_3_1_with_an_id_and_security_on_every_operation(
     feed = doc["components"]["schemas"]["ScoresPage"]["properties"]
     assert {"scores", "next_cursor", "has_more"} <= set(feed)
     assert "percentile" in doc["info"]["description"]
+    hooks = [o for item in doc["webhooks"].values() for o in item.values()]
+    assert {"lead.grade_reached", "crm.hubspot.batch_update"} <= set(doc["webhooks"])
+    every = ids + [o["operationId"] for o in hooks]
+    assert len(every) == len(set(every))
 
 
 def test_without_a_list_of_event_types_any_type_is_documented() -> None:
