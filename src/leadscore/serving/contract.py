@@ -285,6 +285,11 @@ class LoggedScoreOut(BaseModel):
     base_value: float
     impacts: dict[str, float]
     features: dict[str, Any]
+    reasons: list[Reason] = Field(
+        default_factory=list,
+        description="the top reasons in sentences (`lang`), as /score says them; empty for a "
+        "score of a model reading other features than the one serving now",
+    )
 
 
 class History(BaseModel):

@@ -22,7 +22,6 @@ from leadscore.scoring.live import LiveScorer
 from leadscore.scoring.records import RecordScorer
 from leadscore.store.intake import take_events, take_leads
 from leadscore.store.score_log import score_history
-from leadscore.store.store import Store
 
 INTAKE_PATHS = ("/events", "/leads")
 # matched against the path as sent (an id holding "/" comes as %2F), up to an id of 64
@@ -30,6 +29,7 @@ INTAKE_PATHS = ("/events", "/leads")
 HISTORY = re.compile(r"^/leads/(?P<customer_id>[^/]{1,800})/history/?$")
 MAX_ITEMS = 10_000
 HISTORY_LIMIT = 100
+HISTORY_REASONS = 5  # the reasons each logged score is said with
 HISTORY_WAIT_SECONDS = 2.0  # the longest a history waits for scores being logged
 # up to this many leads in a batch have their features built before it is acknowledged,
 # so that their next score reflects it at once; a larger batch leaves that to the score
@@ -91,9 +91,8 @@ class IntakeMiddleware:
                 },
             )
             return
-        store = live.store
         if history:
-            await self._history(scope, send, store, unquote(history["customer_id"]))
+            await self._history(scope, send, live, unquote(history["customer_id"]))
             return
         body = await _body(receive)
         try:
@@ -160,14 +159,19 @@ class IntakeMiddleware:
         answer = {"received": len(items), "added": counts[0], "updated": counts[1]}
         return 200, answer | ({"warnings": found} if found else {})
 
-    async def _history(self, scope, send, store: Store, customer_id: str) -> None:
+    async def _history(self, scope, send, live: LiveScorer, customer_id: str) -> None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        store = live.store
         try:
             limit = int(query.get("limit", [HISTORY_LIMIT])[0])
             if not 1 <= limit <= 10_000:
                 raise ValueError
         except ValueError:
             await send_json(send, 400, {"error": "limit: a whole number from 1 to 10000"})
+            return
+        lang = query.get("lang", ["en"])[0]
+        if lang not in ("de", "en"):
+            await send_json(send, 400, {"error": "lang: de or en"})
             return
 
         def read() -> tuple[int, dict]:
@@ -180,7 +184,20 @@ class IntakeMiddleware:
                     "POST /leads"
                 }
             entries = score_history(store, customer_id, limit=limit)
-            return 200, {"customer_id": customer_id, "scores": [e.as_dict() for e in entries]}
+            said = [e.as_dict() for e in entries]
+            # the reasons in sentences (the log keeps feature names and impacts), for the
+            # scores of the features the model serving now reads
+            model = live.pure.conversion
+            names = tuple(model.model.features) if model is not None else None
+            readable = [i for i, e in enumerate(entries) if tuple(e.names) == names]
+            reasons = live.pure.logged_reasons(
+                [entries[i] for i in readable], lang=lang, top_k=HISTORY_REASONS
+            )
+            for i in range(len(said)):
+                said[i]["reasons"] = []
+            for i, found in zip(readable, reasons, strict=True):
+                said[i]["reasons"] = found
+            return 200, {"customer_id": customer_id, "scores": said}
 
         try:
             status, answer = await anyio.to_thread.run_sync(read)

@@ -116,6 +116,13 @@ def store_routes(paths: dict, schemas: dict, *, max_body: int) -> None:
                     "required": False,
                     "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100},
                 },
+                {
+                    "name": "lang",
+                    "in": "query",
+                    "required": False,
+                    "description": "the language of the reasons",
+                    "schema": {"type": "string", "enum": ["de", "en"], "default": "en"},
+                },
             ],
             "responses": {"200": history, **_errors(max_body, "400", "401", "404", "503")},
         }

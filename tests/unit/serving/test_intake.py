@@ -109,3 +109,27 @@ def test_a_lead_profile_is_checked_against_the_champion_as_score_records_are(
     assert taken.json() == {"received": 2, "added": 2, "updated": 0, "warnings": problems}
     clean = _post(strict, "/leads", _json({"leads": [good | {"customer_id": "L-3"}]}))
     assert clean.status_code == 200 and "warnings" not in clean.json()
+
+
+def test_a_history_says_each_scores_reasons_in_the_language_asked(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    lead = str(data.customers["customer_id"].iloc[2])
+    store = live_store(tmp_path, data, [lead], pd.Timestamp("2026-06-20", tz="UTC"))
+    live = live_scorer(models[0], store)
+    [scored] = live.score_and_log([lead], now=pd.Timestamp("2026-06-20", tz="UTC"), lang="de")
+    app = IntakeMiddleware(_nothing_else, live=lambda: live, event_types=lambda: None)
+
+    async def history(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path)
+
+    german = asyncio.run(history(f"/leads/{lead}/history?lang=de")).json()["scores"][0]
+    english = asyncio.run(history(f"/leads/{lead}/history")).json()["scores"][0]
+    said = [r["text"] for r in scored["reasons"]][:5]
+    assert [r["text"] for r in german["reasons"]] == said and said
+    assert [r["text"] for r in english["reasons"]] != said  # English by default
+    assert german["impacts"] == english["impacts"]  # the raw values stay beside them
+    refused = asyncio.run(history(f"/leads/{lead}/history?lang=fr"))
+    assert refused.status_code == 400 and "lang: de or en" in refused.text
