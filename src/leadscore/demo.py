@@ -210,13 +210,18 @@ def fill_store(settings: DemoSettings, summary: DemoSummary) -> None:
 
 
 def rescore(settings: DemoSettings, summary: DemoSummary) -> None:
-    """The nightly job, as of the moment the store's history ends: what trends compare with."""
+    """The nightly job, a week before the store's history ends and as it ends: what trends
+    compare with (the lead list's "since last week" needs a score a week old)."""
     scorer, _ = load_champions(
         settings.config("conversion").model_name, None, None, database_url=settings.database
     )
-    done = rescore_store(scorer.require_live(), now=summary.replay_from, batch_size=2_000)
+    live = scorer.require_live()
+    week_before = summary.replay_from - pd.Timedelta(days=7)
+    for moment in (week_before, summary.replay_from):
+        done = rescore_store(live, now=moment, batch_size=2_000)
     summary.rows["score log"] = (
-        f"{done.leads:,} leads rescored as of {summary.replay_from:%Y-%m-%d}"
+        f"{done.leads:,} leads rescored as of {week_before:%Y-%m-%d} and "
+        f"{summary.replay_from:%Y-%m-%d}"
     )
 
 

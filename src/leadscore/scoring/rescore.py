@@ -83,9 +83,11 @@ def rescore_store(
     batch_size: int,
     advance: Advance = lambda _: None,
 ) -> Rescored:
-    """Score every customer in the live scorer's store as of ``now`` into the score log
-    (with the alerts its rules make), in batches."""
-    ids = live.store.customer_ids()
+    """Score every customer in the live scorer's store that came in by ``now`` into the
+    score log as of ``now`` (with the alerts its rules make), in batches. A lead created
+    after ``now`` has no score then (a rescore as of last week scored it as it was not)."""
+    created = live.store.created_at(live.store.customer_ids())
+    ids = created.index[(created <= now).to_numpy()].tolist()
     return rescore(live, ids, now=now, batch_size=batch_size, advance=advance)
 
 

@@ -264,13 +264,14 @@ class Workspace:
         shown = self._explained(rows, lang)
         query = {k: v for k, v in request.query_params.items() if k not in ("page", "lang")}
         pages = max(math.ceil(total / PER_PAGE), 1)
+        page = min(max(page, 1), pages)  # as the board pages: never past the last
         return self._page(
             request,
             "leads.html",
             user=user,
             leads=shown,
             total=total,
-            page=min(page, pages),
+            page=page,
             pages=pages,
             first=(page - 1) * PER_PAGE + 1 if total else 0,
             last=min(page * PER_PAGE, total),

@@ -122,9 +122,11 @@ class LeadBoard:
         return np.flatnonzero(mask)
 
     def page(self, filters: Filters, *, page: int, per_page: int) -> tuple[pd.DataFrame, int]:
-        """The ``page``-th (from 1) ``per_page`` leads passing ``filters``, and how many pass."""
+        """The ``page``-th (from 1) ``per_page`` leads passing ``filters``, and how many pass;
+        a page beyond the last is the last (a link kept from a longer list shows leads)."""
         chosen = self.select(filters)
-        start = (max(page, 1) - 1) * per_page
+        last_page = max(-(-len(chosen) // per_page), 1)
+        start = (min(max(page, 1), last_page) - 1) * per_page
         return self.leads.iloc[chosen[start : start + per_page]], len(chosen)
 
 

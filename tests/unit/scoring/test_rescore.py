@@ -12,7 +12,7 @@ from leadscore.data.loading import CanonicalData
 from leadscore.decisions.alerts import AlertConfig, GradeReached, Webhook
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.scoring.encoded import ModelInfo
-from leadscore.scoring.rescore import rescore
+from leadscore.scoring.rescore import rescore, rescore_store
 from leadscore.scoring.scorer import Scorer
 from leadscore.store.outbox import alert_states
 from leadscore.store.score_log import score_history
@@ -72,3 +72,16 @@ def test_a_rescore_in_batches_logs_what_one_batch_logs(
         }
         assert differ == {} and left.score == right.score
         assert left.margin == pytest.approx(right.margin, abs=1e-9)
+
+
+def test_a_rescore_of_the_store_as_of_a_past_moment_leaves_out_leads_not_yet_in(
+    tmp_path: Path, data: CanonicalData, models: list[ConversionPredictor]
+) -> None:
+    customers = data.customers.sort_values("created_at")
+    ids = customers["customer_id"].astype(str).iloc[-6:].tolist()
+    store = live_store(tmp_path, data, ids, NOW)
+    moment = pd.Timestamp(customers["created_at"].iloc[-3])  # the last three came after
+    done = rescore_store(live_scorer(models[0], store), now=moment, batch_size=10)
+    came_in = customers.iloc[-6:][customers.iloc[-6:]["created_at"] <= moment]
+    assert done.leads == len(came_in) and 3 <= done.leads < 6
+    assert all(score_history(store, c) == [] for c in ids if c not in set(came_in["customer_id"]))

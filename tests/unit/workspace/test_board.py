@@ -99,8 +99,10 @@ def test_filters_combine_and_pages_keep_the_rank(tmp_path: Path) -> None:
     assert ids(Filters(search="c-5")) == ["C-5"]
     page, total = board.page(Filters(), page=2, per_page=2)
     assert total == 5 and page["customer_id"].tolist() == ["C-3", "C-5"]
-    page, total = board.page(Filters(), page=9, per_page=2)
-    assert total == 5 and page.empty
+    page, total = board.page(Filters(), page=9, per_page=2)  # past the last: the last
+    assert total == 5 and page["customer_id"].tolist() == ["C-4"]
+    page, total = board.page(Filters(grade="Z"), page=3, per_page=2)
+    assert total == 0 and page.empty
 
 
 def test_a_board_without_the_configured_columns_still_lists(tmp_path: Path) -> None:
