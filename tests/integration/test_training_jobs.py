@@ -93,7 +93,7 @@ def test_conversion_job_logs_registers_and_loads_back(small_crm: GeneratedCRM, s
     assert "configured_share" in card and "validation_share" in card and "nan" not in card
     assert "shrunk towards the base rate" in card
     per_grade = result.evaluation.per_grade.set_index("grade")
-    held = per_grade["validation_share"]  # the shares were held where the bands were fixed
+    held = per_grade["share"]  # the shares were held where the scale was fixed: the test rows
     assert (held - per_grade["configured_share"]).abs().max() < 0.02, per_grade
     wins = result.evaluation.baseline_wins
     assert ("A simpler model wins" in card) == bool(wins)
@@ -233,7 +233,7 @@ def test_the_logistic_regression_can_be_registered_served_and_explained(
     assert "Logistic regression (L2" in card and evaluation.choice in card
     assert "| leadscore (logistic regression) |" in card and "| lightgbm |" in card
     per_grade = evaluation.per_grade.set_index("grade")  # graded like the booster
-    assert (per_grade["validation_share"] - per_grade["configured_share"]).abs().max() < 0.03
+    assert (per_grade["share"] - per_grade["configured_share"]).abs().max() < 0.03
 
     handle = tracking.fetch("leadscore-conversion", "challenger")  # v2
     assert (handle.directory / "linear.json").is_file()
