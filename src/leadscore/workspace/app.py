@@ -127,7 +127,7 @@ class Workspace:
             Route(f"{PREFIX}/model/monitoring", self.monitoring, methods=["GET"]),
         ]
         away = dict.fromkeys(OUTAGES, self._store_away)  # 503, never 500, while it is
-        # the lead list's page: 143 KB, gzipped 19 KB (see the changelog)
+        # the lead list (50 leads) 24.5 KB, gzipped 3.4 KB; a fair's 200 leads 63 KB, 4.1 KB
         gzip = Middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
         self.app = Starlette(routes=routes, exception_handlers=away, middleware=[gzip])
 
