@@ -111,3 +111,14 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+def workspace_form(browser, **fields: str) -> dict[str, str]:
+    """The sign-in form's fields with the token of a sign-in page ``browser`` (an
+    httpx.Client on the service) opened: its CSRF cookie is set with it."""
+    import re
+
+    page = browser.get("/workspace/login")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None, "no CSRF token on the sign-in page"
+    return {"csrf": found.group(1), **fields}

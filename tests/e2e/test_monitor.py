@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from leadscore import tracking
-from tests.e2e.conftest import REP, REP_PASSWORD, _cli
+from tests.e2e.conftest import REP, REP_PASSWORD, _cli, workspace_form
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,8 @@ def test_monitor_reports_drift_performance_fairness_and_logs_the_report(
     assert report.tags["leadscore.retrain"] in ("true", "false")
     # the workspace's model page gives the verdict and links the report
     with httpx.Client(base_url=live["url"], timeout=60) as browser:
-        browser.post("/workspace/login", data={"user": REP, "password": REP_PASSWORD})
+        form = workspace_form(browser, user=REP, password=REP_PASSWORD)
+        browser.post("/workspace/login", data=form)
         page = browser.get("/workspace/model?lang=en")
         assert page.status_code == 200 and report.tags["leadscore.recommendation"][:40] in page.text
         linked = browser.get("/workspace/model/monitoring")

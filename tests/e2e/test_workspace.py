@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import KEY, REP, REP_PASSWORD
+from tests.e2e.conftest import KEY, REP, REP_PASSWORD, workspace_form
 
 pytestmark = pytest.mark.slow
 
@@ -114,11 +114,17 @@ def test_a_rep_works_through_the_leads_in_german_and_english(
     page.goto(f"{url}/workspace")  # the choice is kept
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
+    [session] = [c["value"] for c in context.cookies() if c["name"] == "leadscore_session"]
+    copied = {"leadscore_session": session}
+    opened = httpx.get(f"{url}/workspace", cookies=copied, follow_redirects=False)
+    assert opened.status_code == 200  # a copy of the cookie works while signed in ...
     page.click("#logout")
     expect(page).to_have_url(re.compile(r"/workspace/login$"))
     page.goto(f"{url}/workspace/leads/{lead}")
     expect(page).to_have_url(re.compile(r"/workspace/login\?next="))
     assert "leadscore_session" not in {c["name"] for c in context.cookies()}
+    ended = httpx.get(f"{url}/workspace", cookies=copied, follow_redirects=False)
+    assert ended.status_code == 303  # ... and not after sign-out: the session is ended
     context.close()
 
 
@@ -132,21 +138,28 @@ def test_no_page_without_a_session_and_no_api_key_opens_one(live: dict) -> None:
     forged = {"leadscore_session": "eyJ1c2VyIjoicmVwIn0.forged.signature"}
     answer = httpx.get(f"{url}/workspace", cookies=forged, follow_redirects=False)
     assert answer.status_code == 303
-    wrong = httpx.post(
-        f"{url}/workspace/login",
-        data={"user": REP, "password": "not-the-password"},
-        follow_redirects=False,
-    )
-    assert wrong.status_code == 401 and "leadscore_session" not in wrong.cookies
-    # a sign-in never sends the browser off the workspace
-    away = httpx.post(
-        f"{url}/workspace/login",
-        data={"user": REP, "password": REP_PASSWORD, "next": "https://elsewhere.example/"},
-        follow_redirects=False,
-    )
-    assert away.status_code == 303 and away.headers["location"] == "/workspace"
-    cookie = away.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=lax" in cookie
+    with httpx.Client(base_url=url, follow_redirects=False) as browser:
+        # a sign-in without the form's token (another site's form) is refused
+        untokened = browser.post("/workspace/login", data={"user": REP, "password": REP_PASSWORD})
+        assert untokened.status_code == 403 and "leadscore_session" not in untokened.cookies
+        wrong = browser.post(
+            "/workspace/login",
+            data=workspace_form(browser, user=REP, password="not-the-password"),
+        )
+        assert wrong.status_code == 401 and "leadscore_session" not in wrong.cookies
+        # a sign-in never sends the browser off the workspace
+        away = browser.post(
+            "/workspace/login",
+            data=workspace_form(
+                browser, user=REP, password=REP_PASSWORD, next="https://elsewhere.example/"
+            ),
+        )
+        assert away.status_code == 303 and away.headers["location"] == "/workspace"
+        cookie = next(c for c in away.headers.get_list("set-cookie") if "leadscore_session" in c)
+        assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+        # the pages come gzipped
+        listed = browser.get("/workspace", headers={"accept-encoding": "gzip"})
+        assert listed.headers["content-encoding"] == "gzip"
 
 
 def test_the_fair_and_model_pages_and_a_phone_screen(

@@ -160,3 +160,27 @@ webhook_endpoints = sa.Table(
 )
 # the tables of appended rows, by canonical table name
 APPENDED = {"events": events, "outcomes": outcomes, "exposures": exposures}
+# the workspace's sign-ins: a session by the SHA-256 of its id (the id is in the cookie
+# alone), ended at sign-out; ``session_version`` is the user's at sign-in (see
+# workspace.users: a new password makes it older)
+workspace_sessions = sa.Table(
+    "workspace_sessions",
+    metadata,
+    sa.Column("id_hash", KEY, primary_key=True),
+    sa.Column("user_name", sa.Text(), nullable=False),
+    sa.Column("session_version", sa.Integer(), nullable=False),
+    sa.Column("created_at", MOMENT, nullable=False),
+    sa.Column("last_seen", MOMENT, nullable=False),
+    sa.Column("expires_at", MOMENT, nullable=False),
+    sa.Column("ended_at", MOMENT, nullable=True),
+    sa.Index("ix_workspace_sessions_expires", "expires_at"),
+)
+# failed sign-ins per user name and per client address (``key``: a SHA-256 of either)
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("key", KEY, primary_key=True),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("last_failed_at", MOMENT, nullable=False),
+    sa.Column("locked_until", MOMENT, nullable=False),
+)

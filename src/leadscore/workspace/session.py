@@ -1,10 +1,12 @@
-"""Signed session cookies: who is signed in, for at most ``MAX_AGE``.
+"""Session cookies and the secret the workspace signs its form tokens with.
 
-The cookie holds the user's name and a signature by the service's secret
-(``itsdangerous``, HMAC-SHA1 with a derived key); it is HttpOnly, SameSite=Lax and, over
-HTTPS, Secure. A secret the operator does not give (``LEADSCORE_SESSION_SECRET``) is made
-once and kept in a file beside the store, readable by its owner alone, so sessions
-survive a restart.
+The cookie (``leadscore_session``: HttpOnly, SameSite=Lax, over HTTPS Secure) holds a
+session's id, 256 random bits; the store holds the session under the id's hash (see
+``leadscore.store.workspace_sessions``). A session ends at sign-out, after ``IDLE``
+without a request, ``MAX_AGE`` after sign-in, and when its user gets a new password.
+A secret the operator does not give (``LEADSCORE_SESSION_SECRET``) is made once and kept
+in a file beside the store, readable by its owner alone, so form tokens survive a
+restart.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+import pandas as pd
 
 COOKIE = "leadscore_session"
 MAX_AGE = 12 * 3600  # a working day; then sign in again
+IDLE = 8 * 3600  # a session no page asked for this long ends: a desk left overnight
 SECRET_VARIABLE = "LEADSCORE_SESSION_SECRET"
 SECRET_FILE = ".leadscore-session-secret"
 
@@ -39,20 +43,11 @@ def session_secret(environ: Mapping[str, str], directory: Path) -> str:
     return secret
 
 
+@dataclass(frozen=True)
 class Sessions:
-    def __init__(self, secret: str) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt="leadscore-workspace")
+    """How the workspace's sessions run: the secret of its form tokens and how long a
+    session lasts, idle and at most."""
 
-    def cookie_value(self, user: str) -> str:
-        return self._serializer.dumps({"user": user})
-
-    def user(self, value: str | None) -> str | None:
-        """The signed-in user of a cookie value; None where it is missing, forged or old."""
-        if not value:
-            return None
-        try:
-            payload = self._serializer.loads(value, max_age=MAX_AGE)
-        except BadSignature:  # a forged, altered or expired cookie
-            return None
-        user = payload.get("user") if isinstance(payload, dict) else None
-        return user if isinstance(user, str) else None
+    secret: str
+    idle: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(seconds=IDLE))
+    lasts: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(seconds=MAX_AGE))

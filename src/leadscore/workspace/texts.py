@@ -20,6 +20,24 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "That user name and password do not match.",
         "de": "Benutzername und Passwort passen nicht zusammen.",
     },
+    "locked": {
+        "en": "Too many failed sign-ins for this name or from this address: try again in "
+        "{minutes} min.",
+        "de": "Zu viele fehlgeschlagene Anmeldungen für diesen Namen oder von dieser "
+        "Adresse: in {minutes} Min. noch einmal versuchen.",
+    },
+    "forged": {
+        "en": "This form did not come from this workspace's page (or the page was too old): "
+        "nothing was done. Open the page again and send it from there.",
+        "de": "Dieses Formular kam nicht von einer Seite dieses Arbeitsplatzes (oder die Seite "
+        "war zu alt): nichts wurde getan. Die Seite neu öffnen und von dort absenden.",
+    },
+    "needs_store": {
+        "en": "Signing in needs the store (its sessions are kept there): start the service "
+        "with LEADSCORE_DATABASE_URL, or with leadscore serve where the store is.",
+        "de": "Die Anmeldung braucht den Store (dort liegen die Sitzungen): den Dienst mit "
+        "LEADSCORE_DATABASE_URL starten, oder mit leadscore serve, wo der Store ist.",
+    },
     "no_users": {
         "en": "No users yet: add one with `leadscore workspace-user NAME`.",
         "de": "Noch keine Benutzer: mit `leadscore workspace-user NAME` einen anlegen.",

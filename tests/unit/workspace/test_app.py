@@ -1,10 +1,12 @@
-"""The workspace's routes without a store (sign-in, refusals and bad input) and with one
-that cannot be reached."""
+"""The workspace's routes against a real SQLite store (sign-in, sessions, refusals and bad
+input), without a store, and with one that cannot be reached."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
@@ -16,39 +18,125 @@ from leadscore.workspace.session import Sessions
 from leadscore.workspace.users import put_user
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = pd.Timestamp("2025-03-03 09:00", tz="UTC")
+
+    def __call__(self) -> pd.Timestamp:
+        return self.now
+
+
 @pytest.fixture
-def client(tmp_path: Path) -> TestClient:
+def clock() -> Clock:
+    return Clock()
+
+
+def workspace_of(tmp_path: Path, store: Store | None, clock: Clock) -> Workspace:
     users = tmp_path / "users.yaml"
-    put_user(users, "anna", "anna-password")
-    workspace = Workspace(
-        store=None,
+    if not users.exists():
+        put_user(users, "anna", "anna-password")
+    return Workspace(
+        store=store,
         scorer=lambda: None,
         sessions=Sessions("s" * 32),
         config=WorkspaceConfig(users, "country", None, "leadscore-conversion"),
+        board_every=3600.0,
+        clock=clock,
     )
-    return TestClient(workspace.app, follow_redirects=False)
+
+
+@pytest.fixture
+def client(tmp_path: Path, clock: Clock) -> TestClient:
+    store = Store.open(f"sqlite:///{tmp_path}/leadscore.db")
+    return TestClient(workspace_of(tmp_path, store, clock).app, follow_redirects=False)
+
+
+def csrf_of(client: TestClient, path: str = "/workspace/login") -> str:
+    """The form token of a page the client opens (which also sets its CSRF cookie)."""
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert found is not None
+    return found.group(1)
+
+
+def sign_in(client: TestClient, user: str = "anna", password: str = "anna-password", **more):
+    form = {"user": user, "password": password, "csrf": csrf_of(client), **more}
+    return client.post("/workspace/login", data=form)
+
+
+def copy_of(client: TestClient) -> TestClient:
+    """Another browser holding a copy of the client's cookies."""
+    other = TestClient(client.app, follow_redirects=False)
+    for name, value in client.cookies.items():
+        other.cookies.set(name, value)
+    return other
 
 
 def test_signing_in_opens_the_pages_and_signing_out_closes_them(client: TestClient) -> None:
     assert client.get("/workspace/leads/C-1").headers["location"] == (
         "/workspace/login?next=%2Fworkspace%2Fleads%2FC-1"
     )
-    signed = client.post(
-        "/workspace/login", data={"user": "anna", "password": "anna-password", "next": "/workspace"}
-    )
+    signed = sign_in(client, next="/workspace")
     assert signed.status_code == 303 and signed.headers["location"] == "/workspace"
     listed = client.get("/workspace")
     assert listed.status_code == 200 and "anna" in listed.text
     assert "default-src 'none'" in listed.headers["content-security-policy"]
     assert client.get("/workspace/leads/C-1").status_code == 404  # no store: no such lead
     assert client.get("/workspace?page=oops&grade=Z").status_code == 200
-    client.post("/workspace/logout")
+    client.post("/workspace/logout", data={"csrf": csrf_of(client, "/workspace")})
+    assert client.get("/workspace").status_code == 303
+
+
+def test_sign_out_ends_a_copied_cookie(client: TestClient) -> None:
+    sign_in(client)
+    copied = copy_of(client)
+    assert copied.get("/workspace").status_code == 200  # the copy works while signed in
+    client.post("/workspace/logout", data={"csrf": csrf_of(client, "/workspace")})
+    assert copied.get("/workspace").status_code == 303  # ended in the store: refused
+
+
+def test_a_new_password_ends_every_session_of_its_user(client: TestClient, tmp_path: Path) -> None:
+    sign_in(client)
+    copied = copy_of(client)
+    put_user(tmp_path / "users.yaml", "ben", "ben-password")  # another user: nothing ends
+    assert copied.get("/workspace").status_code == 200
+    put_user(tmp_path / "users.yaml", "anna", "a-new-password")  # as workspace-user does
+    assert client.get("/workspace").status_code == 303
+    assert copied.get("/workspace").status_code == 303
+    assert sign_in(client, password="a-new-password").status_code == 303
+    assert client.get("/workspace").status_code == 200
+
+
+def test_a_session_ends_when_idle_and_at_its_age(client: TestClient, clock: Clock) -> None:
+    sign_in(client)
+    for _ in range(3):  # asked every 7 h: never idle 8 h, but 12 h after sign-in it ends
+        assert client.get("/workspace").status_code == 200
+        clock.now += pd.Timedelta(hours=5)
+    assert client.get("/workspace").status_code == 303
+    sign_in(client)
+    clock.now += pd.Timedelta(hours=8, seconds=1)
+    assert client.get("/workspace").status_code == 303
+
+
+def test_pages_are_gzipped(client: TestClient) -> None:
+    sign_in(client)
+    page = client.get("/workspace", headers={"accept-encoding": "gzip"})
+    assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"
+    assert int(page.headers["content-length"]) < len(page.content)  # decoded: larger
+    plain = client.get("/workspace", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+
+
+def test_without_a_store_signing_in_is_refused_and_says_why(tmp_path: Path, clock: Clock) -> None:
+    client = TestClient(workspace_of(tmp_path, None, clock).app, follow_redirects=False)
+    assert "LEADSCORE_DATABASE_URL" in client.get("/workspace/login").text
+    refused = sign_in(client)
+    assert refused.status_code == 503 and "LEADSCORE_DATABASE_URL" in refused.text
     assert client.get("/workspace").status_code == 303
 
 
 def test_wrong_and_unknown_users_and_oversized_forms_are_refused(client: TestClient) -> None:
     for user, password in (("anna", "wrong-password"), ("nobody", "anna-password")):
-        refused = client.post("/workspace/login", data={"user": user, "password": password})
+        refused = sign_in(client, user, password)
         assert refused.status_code == 401 and "do not match" in refused.text
     huge = client.post("/workspace/login", content=b"user=" + b"a" * 20_000)
     assert huge.status_code == 413
@@ -60,7 +148,7 @@ def test_a_broken_users_file_refuses_sign_ins_without_failing(
     (tmp_path / "users.yaml").write_text("users: [unclosed\n")
     page = client.get("/workspace/login")
     assert page.status_code == 200 and "leadscore workspace-user" in page.text
-    refused = client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
+    refused = sign_in(client)
     assert refused.status_code == 401
 
 
@@ -68,27 +156,20 @@ def test_a_changed_users_file_counts_at_the_next_request(
     client: TestClient, tmp_path: Path
 ) -> None:
     users = tmp_path / "users.yaml"
-    client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
+    sign_in(client)
     assert client.get("/workspace").status_code == 200
     put_user(users, "anna", "a-new-password")  # the same length: the file's size stays
-    refused = client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
-    assert refused.status_code == 401
+    assert sign_in(client).status_code == 401
+    assert sign_in(client, password="a-new-password").status_code == 303
+    assert client.get("/workspace").status_code == 200
     users.write_text("users: []\n")  # anna removed: her session opens nothing
     assert client.get("/workspace").status_code == 303
 
 
 def test_a_store_that_cannot_be_reached_is_a_503_page_to_try_again(tmp_path: Path) -> None:
-    users = tmp_path / "users.yaml"
-    put_user(users, "anna", "anna-password")
     away = Store(engine_for(f"sqlite:///{tmp_path}/no/such/dir/leadscore.db"))
-    workspace = Workspace(
-        store=away,
-        scorer=lambda: None,
-        sessions=Sessions("s" * 32),
-        config=WorkspaceConfig(users, "country", None, "leadscore-conversion"),
-    )
-    client = TestClient(workspace.app, follow_redirects=False)
-    client.post("/workspace/login", data={"user": "anna", "password": "anna-password"})
+    client = TestClient(workspace_of(tmp_path, away, Clock()).app, follow_redirects=False)
+    client.cookies.set("leadscore_session", "a-session-id")  # its check reads the store
     page = client.get("/workspace/leads/C-1?lang=de")
     assert page.status_code == 503 and page.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     assert "nicht erreichbar" in page.text and str(tmp_path) not in page.text

@@ -6,17 +6,52 @@ from pathlib import Path
 import pytest
 
 from leadscore.common.errors import InputError
-from leadscore.workspace.users import hash_password, load_users, put_user, verify_password
+from leadscore.workspace.users import (
+    hash_password,
+    load_users,
+    needs_rehash,
+    put_user,
+    rehash_user,
+    scrypt_hash,
+    verify_password,
+)
 
 
 def test_a_password_is_kept_as_a_salted_hash_that_checks_it() -> None:
     stored = hash_password("correct horse")
-    assert "correct horse" not in stored and stored.startswith("scrypt$")
+    assert "correct horse" not in stored and stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert verify_password("correct horse", stored)
     assert not verify_password("correct horsf", stored)
     assert hash_password("correct horse") != stored  # a new salt each time
-    for broken in ("", "scrypt$1$2", "md5$x$y$z$a$b", "scrypt$16384$8$1$!!$??"):
+    for broken in ("", "scrypt$1$2", "md5$x$y$z$a$b", "scrypt$16384$8$1$!!$??", "$argon2id$x"):
         assert not verify_password("correct horse", broken)
+    assert not needs_rehash(stored)
+
+
+def test_older_hashes_still_check_and_need_a_rehash() -> None:
+    old = scrypt_hash("correct horse")
+    assert verify_password("correct horse", old) and not verify_password("correct horsf", old)
+    assert needs_rehash(old)
+    cheaper = "$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHQ$" + "A" * 43
+    assert needs_rehash(cheaper) and needs_rehash("$argon2id$broken")
+
+
+def test_a_rehash_keeps_the_other_entries_and_the_session_version(tmp_path: Path) -> None:
+    path = tmp_path / "users.yaml"
+    put_user(path, "anna", "first-password", display_name="Anna B.")
+    put_user(path, "anna", "second-password")
+    put_user(path, "ben", "ben-password")
+    before = load_users(path)
+    assert before["anna"].session_version == 1 and before["ben"].session_version == 0
+    assert not rehash_user(path, "anna", "wrong-password")
+    assert not rehash_user(path, "nobody", "second-password")
+    assert rehash_user(path, "anna", "second-password")
+    after = load_users(path)
+    assert after["ben"] == before["ben"]
+    assert after["anna"].password_hash != before["anna"].password_hash
+    assert (after["anna"].display_name, after["anna"].session_version) == ("Anna B.", 1)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["users.yaml"]  # no partial file left
 
 
 def test_users_are_added_changed_and_read_back(tmp_path: Path) -> None:
