@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from leadscore.explain import ReasonWriter, sentence
+from leadscore.explain import ReasonWriter, is_absence, sentence
 from leadscore.features.definitions import Description, Forms
 from leadscore.models.encoding import FeatureEncoder
 
@@ -60,3 +61,81 @@ def test_a_feature_that_is_no_reason_counts_but_is_never_said() -> None:
     contributions = np.array([[2.0, 0.5, -1.0]])  # the page weighs most, then visits, base
     (reasons,) = writer.reasons(contributions, np.array([[0.0, 3.0]]), top_k=2, lang="en")
     assert [r["feature"] for r in reasons] == ["visits"] and reasons[0]["text"] == "3 visits"
+
+
+def _writer(typical: dict[str, float] | None = None) -> ReasonWriter:
+    """Calls over two windows, ever bought and the last purchase ('never' when missing)."""
+    calls = Description(
+        en=Forms(zero="No call in {window} days", other="{value} calls in {window} days"),
+        de=Forms(zero="Kein Anruf in {window} Tagen", other="{value} Anrufe in {window} Tagen"),
+        format="count",
+    )
+    bought = Description(
+        en=Forms(zero="Has never bought", other="Bought {value} times"),
+        de=Forms(zero="Hat noch nie gekauft", other="Hat {value}-mal gekauft"),
+        format="count",
+    )
+    last = Description(
+        en="Last bought {value} days ago",
+        de="Zuletzt vor {value} Tagen gekauft",
+        en_missing="Has never bought",
+        de_missing="Hat noch nie gekauft",
+        format="days",
+    )
+    names = ["calls_7d", "calls_90d", "purchases_all", "days_since_last_purchase"]
+    descriptions = {
+        "calls_7d": (calls, 7),
+        "calls_90d": (calls, 90),
+        "purchases_all": (bought, "all"),
+        "days_since_last_purchase": (last, None),
+    }
+    return ReasonWriter(FeatureEncoder(names, {}), descriptions, typical)
+
+
+def test_equal_sentences_are_one_reason_with_the_parts_impacts_summed() -> None:
+    never = np.array([[2.0, 3.0, 0.0, np.nan]])
+    contributions = np.array([[0.5, -0.9, 0.3, -0.7, -1.0]])
+    (reasons,) = _writer().reasons(contributions, never, top_k=10, lang="de")
+    [bought] = [r for r in reasons if r["text"] == "Hat noch nie gekauft"]
+    assert bought["impact"] == -0.4 and bought["direction"] == "down"
+    assert bought["features"] == ["days_since_last_purchase", "purchases_all"]
+    assert sum(r["impact"] for r in reasons) == pytest.approx(0.5 - 0.9 + 0.3 - 0.7)
+
+
+def test_a_features_windows_rank_once_before_any_second_window() -> None:
+    busy = np.array([[2.0, 3.0, 1.0, 40.0]])
+    contributions = np.array([[0.8, -0.9, 0.3, 0.2, -1.0]])
+    (reasons,) = _writer().reasons(contributions, busy, top_k=10, lang="en")
+    assert [r["feature"] for r in reasons] == [
+        "calls_90d",
+        "purchases_all",
+        "days_since_last_purchase",
+        "calls_7d",  # a second window of calls: after every feature's first
+    ]
+
+
+def test_an_absence_pushing_up_ranks_last() -> None:
+    quiet = np.array([[0.0, 5.0, 2.0, 40.0]])
+    contributions = np.array([[0.9, 0.2, 0.1, 0.05, -1.0]])
+    (reasons,) = _writer().reasons(contributions, quiet, top_k=10, lang="en")
+    assert reasons[-1]["text"] == "No call in 7 days" and reasons[-1]["direction"] == "up"
+    down = np.array([[-0.9, 0.2, 0.1, 0.05, -1.0]])
+    (reasons,) = _writer().reasons(down, quiet, top_k=1, lang="en")
+    assert reasons[0]["text"] == "No call in 7 days"  # an absence pushing down is a reason
+
+
+def test_reasons_rank_by_how_far_they_stand_out_from_the_features_typical_impact() -> None:
+    row = np.array([[2.0, 3.0, 1.0, 40.0]])
+    contributions = np.array([[0.0, 0.9, 0.5, 0.0, -1.0]])
+    (by_size,) = _writer().reasons(contributions, row, top_k=1, lang="en")
+    assert by_size[0]["feature"] == "calls_90d"
+    typical = {"calls_90d": 0.8, "purchases_all": 0.1}  # calls weigh this much for everyone
+    (standing,) = _writer(typical).reasons(contributions, row, top_k=1, lang="en")
+    assert standing[0]["feature"] == "purchases_all" and standing[0]["impact"] == 0.5
+
+
+def test_an_absence_is_a_missing_value_or_none_of_what_is_counted() -> None:
+    counted = Description(en="{value}", de="{value}", format="count")
+    days = Description(en="{value}", de="{value}", format="days")
+    assert is_absence(counted, 0.0) and is_absence(counted, None) and is_absence(days, None)
+    assert not is_absence(counted, 2.0) and not is_absence(days, 0.0)  # today is no absence
