@@ -6,11 +6,13 @@ import math
 
 import numpy as np
 
-from leadscore.common.wording import as_number, format_value, shown_number
+from leadscore.common.wording import UNKNOWN, as_number, format_value, shown_number
 from leadscore.features.definitions import Description
 from leadscore.models.encoding import FeatureEncoder
 
 LANGUAGES = ("en", "de")
+# the formats whose zero is an absence (no calls, nothing bought, no activity this week)
+ABSENCE_FORMATS = ("count", "money", "ratio")
 # how a change names the moment it compares with
 EARLIER = {
     "en": ("{days} day ago", "{days} days ago"),
@@ -20,17 +22,49 @@ EARLIER = {
 
 def sentence(description: Description, window: object, value: object, lang: str) -> str:
     """The reason's sentence: the value written as its format says, in the form its
-    number asks for ("Viewed 1 page", "Last activity today")."""
+    number asks for ("Viewed 1 page", "Last activity today"); a category in its words
+    (the description's ``values``, else its code in words: "Partner portal")."""
     missing = value is None or (isinstance(value, float) and math.isnan(value))
-    if missing and description.missing(lang):
-        return description.missing(lang)
+    if missing:
+        return missing_sentence(description, window, lang)
     value_format = description.format or "number"
     number = as_number(value)
     count = None if number is None else shown_number(number, value_format)
-    text = description.value_text(value, lang) or format_value(
-        value, lang, value_format, currency=description.currency
-    )
+    text = value_words(description, value, lang)
     return description.render_window(lang, window, value=text, count=count)
+
+
+def value_words(description: Description, value: object, lang: str) -> str:
+    """A value as a sentence says it: a category in its words, a number in its format."""
+    words = description.value_text(value, lang)
+    if words is not None:
+        return words
+    if isinstance(value, str):
+        return category_words(value)
+    return format_value(value, lang, description.format or "number", currency=description.currency)
+
+
+def missing_sentence(description: Description, window: object, lang: str) -> str:
+    """What a missing value says: the description's own sentence for it; for a count, a
+    sum or a trend, where nothing was counted, its sentence of none ("Had no call"); else
+    the sentence up to its value, then "unknown" ("Company size: unknown"), never
+    "unknown employees"."""
+    if description.missing(lang):
+        return description.missing(lang)
+    if (description.format or "number") in ABSENCE_FORMATS:
+        none = description.render_window(lang, window, value="{value}", count=0)
+        if "{value}" not in none:
+            return none
+    text = description.render_window(lang, window, value="{value}")
+    head = text.split("{value}")[0].rstrip(" :-")
+    return f"{head}: {UNKNOWN[lang]}" if head else UNKNOWN[lang].capitalize()
+
+
+def category_words(code: str) -> str:
+    """A category's code as words, where no description names it: 'partner_portal' ->
+    'Partner portal'; codes in capitals (DE, B2B) stay as they are."""
+    words = code.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words.islower() else words
 
 
 def is_absence(description: Description, value: object) -> bool:
@@ -40,10 +74,9 @@ def is_absence(description: Description, value: object) -> bool:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
     number = as_number(value)
-    absence_formats = ("count", "money", "ratio")
     return (
         number is not None
-        and (description.format or "number") in absence_formats
+        and (description.format or "number") in ABSENCE_FORMATS
         and shown_number(number, description.format or "number") == 0
     )
 
@@ -187,12 +220,7 @@ class ReasonWriter:
             for reason, old in zip(row_now, row_before, strict=True):
                 j = self.names.index(reason["feature"])
                 description, _ = self._descriptions[j]
-                was = description.value_text(old["value"], lang) or format_value(
-                    old["value"],
-                    lang,
-                    description.format or "number",
-                    currency=description.currency,
-                )
+                was = value_words(description, old["value"], lang)
                 items.append(
                     {
                         "kind": "feature",

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from leadscore.explain import ReasonWriter, is_absence, sentence
-from leadscore.features.definitions import Description, Forms
+from leadscore.explain import ReasonWriter, category_words, is_absence, sentence
+from leadscore.features.definitions import (
+    Description,
+    Forms,
+    expand,
+    load_feature_set,
+    profile_description,
+)
 from leadscore.models.encoding import FeatureEncoder
+from leadscore.synthetic.catalog import OFFERS
 
 
 def test_a_missing_value_reads_as_its_own_sentence() -> None:
@@ -48,7 +58,7 @@ def test_a_categorys_words_come_from_its_description() -> None:
     )
     assert sentence(weekday, None, "fri", "de") == "Zuletzt an einem Freitag angerufen"
     assert sentence(weekday, None, "fri", "en") == "Last called on a Friday"
-    assert sentence(weekday, None, "sat", "en") == "Last called on a sat"  # not described
+    assert sentence(weekday, None, "sat", "en") == "Last called on a Sat"  # its code in words
 
 
 def test_a_feature_that_is_no_reason_counts_but_is_never_said() -> None:
@@ -139,3 +149,57 @@ def test_an_absence_is_a_missing_value_or_none_of_what_is_counted() -> None:
     days = Description(en="{value}", de="{value}", format="days")
     assert is_absence(counted, 0.0) and is_absence(counted, None) and is_absence(days, None)
     assert not is_absence(counted, 2.0) and not is_absence(days, 0.0)  # today is no absence
+
+
+SHIPPED = sorted(Path(__file__).parents[2].joinpath("features").glob("*.yaml"))
+
+
+def _shipped_descriptions() -> list[tuple[str, Description, object]]:
+    """Every feature of every shipped feature set, with its window, and the profile's."""
+    out = []
+    for path in SHIPPED:
+        feature_set = load_feature_set(path)
+        for definition in feature_set.features:
+            for feature in expand(definition, currency=feature_set.currency):
+                out.append((feature.name, feature.description, feature.window))
+        profile = feature_set.profile.descriptions if feature_set.profile else {}
+        out += [(column, d, None) for column, d in profile.items()]
+    return [*out, ("exit_rates", profile_description("exit_rates"), None)]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("missing", [None, float("nan")])
+def test_every_shipped_sentence_reads_well_with_a_missing_value(
+    lang: str, missing: float | None
+) -> None:
+    unknown = {"de": "unbekannt", "en": "unknown"}[lang]
+    described = _shipped_descriptions()
+    assert len(SHIPPED) == 3 and len(described) > 80
+    for name, description, window in described:
+        text = sentence(description, window, missing, lang)
+        assert text[:1].isupper() and text == text.strip(), (name, text)
+        assert not re.search(r"None|nan|NaN|[{}]", text), (name, text)
+        # "unknown" ends the sentence: never "unbekannt Mitarbeitende", "Kam über unbekannt"
+        assert unknown not in text or text.endswith(unknown), (name, text)
+        assert not re.search(rf"(über|through|beim|at) {unknown}", text), (name, text)
+
+
+def test_categories_read_in_words_and_unknown_codes_as_their_words() -> None:
+    feature_set = load_feature_set(SHIPPED[0])
+    assert feature_set.id == "conversion_v1" and feature_set.profile is not None
+    profile = feature_set.profile.descriptions
+    assert sentence(profile["industry"], None, "retail", "de") == "Branche: Einzelhandel"
+    assert sentence(profile["lead_source"], None, "partner_portal", "de") == (
+        "Kam über das Partnerportal"
+    )
+    assert sentence(profile["company_size"], None, None, "de") == "Unternehmensgröße unbekannt"
+    assert sentence(profile["country"], None, "SE", "en") == "Country: SE"  # not named
+    assert category_words("partner_portal") == "Partner portal"
+
+
+def test_offers_in_german_sentences_have_their_german_names() -> None:
+    nbo = load_feature_set(SHIPPED[1])
+    german = " ".join(t for d in nbo.features for t in d.description.texts("de"))
+    for offer in OFFERS:
+        english_only = offer.name != offer.name_de
+        assert not (english_only and offer.name in german), offer.name
