@@ -305,7 +305,7 @@ def _print_risen(result: dict, console: Console) -> None:
     trend = result["trend"]
     console.print(
         f"\n[bold]Lead {result['customer_id']}[/]: Score von {trend['previous_score']} "
-        f"(vor {trend['days_ago']} Tagen) auf {result['score']} gestiegen, jetzt Note "
+        f"(vor {trend['days_ago']} Tagen) auf {result['score']} gestiegen, jetzt Klasse "
         f"{result['grade']}. Warum:"
     )
     for change in trend["changes"]:
@@ -319,7 +319,7 @@ def _print_example(result: dict, console: Console) -> None:
 
     console.print(
         f"\n[bold]Lead {result['customer_id']}[/]: score {result['score']} "
-        f"(Note {result['grade']}, Abschlusswahrscheinlichkeit {percent(result['probability'])})"
+        f"(Klasse {result['grade']}, Abschlusswahrscheinlichkeit {percent(result['probability'])})"
     )
     for reason in result["reasons"]:
         arrow = "[green]+[/]" if reason["direction"] == "up" else "[red]-[/]"

@@ -122,7 +122,8 @@ class PureScorer:
     @cached_property
     def conversion_writer(self) -> ReasonWriter:
         model = self.conversion_model
-        return ReasonWriter(model.encoder, _descriptions(model))
+        typical = model.metadata.get("typical_impacts")  # absent from older models
+        return ReasonWriter(model.encoder, _descriptions(model), typical)
 
     @cached_property
     def offer_writer(self) -> ReasonWriter:

@@ -107,7 +107,12 @@ class ScoreRequest(StrictModel):
 
 
 class Reason(BaseModel):
-    feature: str
+    feature: str = Field(description="the feature that weighs most in this reason")
+    features: list[str] = Field(
+        default_factory=list,
+        description="every feature this reason says (features whose sentences are equal "
+        "are one reason, its impact their impacts' sum)",
+    )
     value: Any = None
     impact: float
     direction: Literal["up", "down"]

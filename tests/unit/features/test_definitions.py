@@ -188,7 +188,7 @@ def test_every_shipped_sentence_renders_in_both_languages_by_number() -> None:
 
 
 def test_an_undescribed_column_reads_as_words() -> None:
-    assert sentence(profile_description("a_b"), None, "x", "en") == "A b: x"
+    assert sentence(profile_description("a_b"), None, "cell_phone", "en") == "A b: Cell phone"
     assert sentence(profile_description("ExitRates"), None, 0.0126, "de") == "Exit rates: 0,0126"
     assert sentence(profile_description("cons.conf.idx"), None, -51.23, "en") == (
         "Cons conf idx: -51.2"

@@ -4,12 +4,15 @@ explained, from feature rows alone."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 
+from leadscore.explain import ReasonWriter, is_absence
 from leadscore.models.grades import grade
 from leadscore.models.offer_response import ResponseNBOModel
+from leadscore.scoring.pure import _descriptions
 from leadscore.scoring.scorer import Scorer
 from tests.conftest import LearntOffers
 
@@ -38,9 +41,64 @@ def test_reasons_read_as_sentences_in_german_and_english(scorer: Scorer) -> None
     assert any("Tagen" in t or "Branche" in t or "Kontakt" in t for t in texts_de)
     assert any("days" in t or "Industry" in t for t in texts_en)
     for result in german:
-        impacts = [abs(r["impact"]) for r in result["reasons"]]
-        assert impacts == sorted(impacts, reverse=True) and len(impacts) <= 5
-        assert {r["direction"] for r in result["reasons"]} <= {"up", "down"}
+        assert 0 < len(result["reasons"]) <= 5
+        for reason in result["reasons"]:
+            assert reason["direction"] == ("up" if reason["impact"] > 0 else "down")
+            assert reason["feature"] == reason["features"][0]
+
+
+def _family(feature: str) -> str:
+    """A feature's definition: its name without the window (page_views_30d: page_views)."""
+    return re.sub(r"_(\d+d|all)$", "", feature)
+
+
+def test_no_leads_top_reasons_contradict(scorer: Scorer) -> None:
+    """A lead's top three never say one fact twice, never name one feature's windows twice
+    (30 days up, 90 days down), and never give an absence as a reason for."""
+    rows = scorer.table.feature_table.frame.head(300).reset_index(drop=True)
+    writer = scorer.pure.conversion_writer
+    for lang in ("de", "en"):
+        for result in scorer.pure.score_frame(rows, lang=lang, top_k=3):
+            top = result["reasons"]
+            assert len({r["text"] for r in top}) == len(top)
+            families = [_family(f) for r in top for f in r["features"]]
+            assert len(set(families)) == len(families), top
+            for reason in top:
+                absent = is_absence(writer.description(reason["feature"]), reason["value"])
+                assert not (absent and reason["direction"] == "up"), top
+
+
+def test_reasons_with_equal_sentences_are_one_with_the_parts_impacts(scorer: Scorer) -> None:
+    rows = scorer.table.feature_table.frame.head(300).reset_index(drop=True)
+    matrix = scorer.pure.conversion.model.encoder.matrix(rows)
+    contributions = scorer.pure.conversion.model.contributions(matrix)
+    names = list(scorer.pure.conversion.model.features)
+    merged = 0
+    for i, result in enumerate(scorer.pure.score_frame(rows, lang="de", top_k=1000)):
+        texts = [r["text"] for r in result["reasons"]]
+        assert len(set(texts)) == len(texts)
+        for reason in result["reasons"]:
+            parts = [contributions[i, names.index(f)] for f in reason["features"]]
+            assert reason["impact"] == pytest.approx(sum(parts), abs=1e-6)
+            merged += len(parts) > 1
+    assert merged > 0  # "Hat noch nie gekauft": purchases ever and the last purchase
+
+
+def test_top_reasons_are_what_makes_a_lead_stand_out(scorer: Scorer) -> None:
+    """Ranked against each feature's typical impact, the leads' first reasons differ more
+    than ranked by size alone, where the same busiest features lead for everyone."""
+    rows = scorer.table.feature_table.frame.head(300).reset_index(drop=True)
+    model = scorer.pure.conversion.model
+    assert model.metadata["typical_impacts"].keys() == set(model.features)
+    matrix = model.encoder.matrix(rows)
+    contributions = model.contributions(matrix)
+    writer = scorer.pure.conversion_writer
+    by_size = ReasonWriter(writer.encoder, _descriptions(model))
+    standing = writer.reasons(contributions, matrix, top_k=3, lang="en")
+    sized = by_size.reasons(contributions, matrix, top_k=3, lang="en")
+    distinct = len({tuple(r["feature"] for r in reasons) for reasons in standing})
+    distinct_by_size = len({tuple(r["feature"] for r in reasons) for reasons in sized})
+    assert distinct > distinct_by_size
 
 
 def test_offers_follow_grade_and_eligibility(scorer: Scorer) -> None:
@@ -114,8 +172,8 @@ def test_each_offer_has_reasons_of_its_own_against_the_leads_other_offers(
             peers = [j for j, o in enumerate(modelled) if kinds[o] == offer["kind"]]
             own = every[modelled.index(offer["offer_id"])] - every[peers].mean(axis=0)
             for reason in offer["reasons"]:
-                j = nbo.encoder.features.index(reason["feature"])
-                assert reason["impact"] == pytest.approx(own[j], abs=1e-5)
+                parts = [own[nbo.encoder.features.index(f)] for f in reason["features"]]
+                assert reason["impact"] == pytest.approx(sum(parts), abs=1e-5)
                 checked += 1
     assert differ > 0 and checked > 100
 
