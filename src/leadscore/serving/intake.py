@@ -36,6 +36,13 @@ HISTORY_WAIT_SECONDS = 2.0  # the longest a history waits for scores being logge
 REFRESH_LEADS = 32
 
 
+# the answer of a store route where the service has none (or its champions are loading)
+NO_STORE = {
+    "error": "this service has no store: start it with leadscore serve where the store is "
+    "(or set LEADSCORE_DATABASE_URL)"
+}
+
+
 def is_store_route(path: str) -> bool:
     return path in INTAKE_PATHS or HISTORY.match(path) is not None
 
@@ -82,14 +89,7 @@ class IntakeMiddleware:
             return
         live = self.live()
         if live is None:
-            await send_json(
-                send,
-                503,
-                {
-                    "error": "this service has no store: start it with leadscore serve where "
-                    "the store is (or set LEADSCORE_DATABASE_URL)"
-                },
-            )
+            await send_json(send, 503, NO_STORE)
             return
         if history:
             await self._history(scope, send, live, unquote(history["customer_id"]))

@@ -24,7 +24,7 @@ import pandas as pd
 from leadscore.common.time import iso_utc
 from leadscore.scoring.live import DEFAULT_TREND_AFTER, LiveScorer
 from leadscore.scoring.trend import NOT_ENOUGH_HISTORY, days_between, direction
-from leadscore.serving.intake import send_json, sent_path
+from leadscore.serving.intake import NO_STORE, send_json, sent_path
 from leadscore.store.lead_reads import lead_record, scores_after
 from leadscore.store.moments import micros
 from leadscore.store.score_log import latest_scores
@@ -70,14 +70,7 @@ class ReadsMiddleware:
             return
         live = self.live()
         if live is None:
-            await send_json(
-                send,
-                503,
-                {
-                    "error": "this service has no store: start it with leadscore serve where "
-                    "the store is (or set LEADSCORE_DATABASE_URL)"
-                },
-            )
+            await send_json(send, 503, NO_STORE)
             return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         lead = LEAD.match(sent)

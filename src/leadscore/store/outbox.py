@@ -150,6 +150,18 @@ def delivered(store: Store, claim: Waiting, *, now: pd.Timestamp) -> bool:
     return done.rowcount == 1
 
 
+def _still_held(claim: Waiting) -> list[sa.ColumnElement[bool]]:
+    """What holds while ``claim`` is the alert's newest attempt: nobody claimed it since,
+    and it is neither delivered nor given up on."""
+    table = schema.alerts
+    return [
+        table.c.seq == claim.seq,
+        table.c.attempts == claim.attempts,
+        table.c.delivered_at.is_(None),
+        table.c.dead_at.is_(None),
+    ]
+
+
 def failed(store: Store, claim: Waiting, *, error: str, retry_at: pd.Timestamp) -> bool:
     """Records a failed attempt and when to retry; False where the claim is stale (a later
     attempt holds the alert, or it was delivered), and nothing is written."""
@@ -157,12 +169,7 @@ def failed(store: Store, claim: Waiting, *, error: str, retry_at: pd.Timestamp) 
     with store.engine.begin() as connection:
         done = connection.execute(
             table.update()
-            .where(
-                table.c.seq == claim.seq,
-                table.c.attempts == claim.attempts,
-                table.c.delivered_at.is_(None),
-                table.c.dead_at.is_(None),
-            )
+            .where(*_still_held(claim))
             .values(next_attempt_at=micros(retry_at), last_error=error[:1000])
         )
     return done.rowcount == 1
@@ -175,12 +182,7 @@ def give_up(store: Store, claim: Waiting, *, error: str, reason: str, now: pd.Ti
     with store.engine.begin() as connection:
         done = connection.execute(
             table.update()
-            .where(
-                table.c.seq == claim.seq,
-                table.c.attempts == claim.attempts,
-                table.c.delivered_at.is_(None),
-                table.c.dead_at.is_(None),
-            )
+            .where(*_still_held(claim))
             .values(dead_at=micros(now), dead_reason=reason[:1000], last_error=error[:1000])
         )
     return done.rowcount == 1

@@ -73,12 +73,16 @@ class LeadBoard:
             )
         latest = current_scores(store).set_index("customer_id")
         earlier = current_scores(store, at_or_before=now - WEEK).set_index("customer_id")
-        leads["score"] = ids.map(latest["score"]).astype("float64")
-        leads["grade"] = ids.map(latest["grade"])
-        leads["probability"] = ids.map(latest["probability"]).astype("float64")
-        leads["scored_at"] = ids.map(latest["scored_at"])
-        leads["delta_week"] = leads["score"] - ids.map(earlier["score"]).astype("float64")
-        leads["last_activity"] = ids.map(store.latest_activity())
+        # looked up by reindexing, which keeps each column's type where no lead is scored
+        # yet (a map onto no moments raised a TypeError, and the board never came)
+        keys = ids.to_numpy()
+        leads["score"] = latest["score"].reindex(keys).astype("float64").to_numpy()
+        leads["grade"] = latest["grade"].reindex(keys).to_numpy()
+        leads["probability"] = latest["probability"].reindex(keys).astype("float64").to_numpy()
+        leads["scored_at"] = latest["scored_at"].reindex(keys).array  # moments keep their zone
+        week_before = earlier["score"].reindex(keys).astype("float64").to_numpy()
+        leads["delta_week"] = leads["score"] - week_before
+        leads["last_activity"] = store.latest_activity().reindex(keys).array
         ranked = leads.sort_values(
             ["score", "customer_id"], ascending=[False, True], na_position="last"
         ).reset_index(drop=True)

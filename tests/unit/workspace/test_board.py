@@ -126,3 +126,12 @@ def test_the_keeper_reads_the_board_again_in_the_background(tmp_path: Path) -> N
     while len(reads) < 3 and not done.wait(0.02):
         pass
     assert len(reads) >= 3 and reads == sorted(reads)
+
+
+def test_a_store_without_any_score_yet_still_gives_a_board(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'fresh.db'}")
+    store.put_customers(pd.DataFrame({"customer_id": ["C-1"], "created_at": [NOW]}), now=NOW)
+    board = LeadBoard.read(store, now=NOW, territory_column="country", name_column=None)
+    rows, total = board.page(Filters(), page=1, per_page=10)
+    assert total == 1 and rows["customer_id"].tolist() == ["C-1"]
+    assert rows["score"].isna().all() and str(rows["scored_at"].dtype) == "datetime64[us, UTC]"
