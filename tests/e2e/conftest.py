@@ -94,6 +94,7 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
             "load": loaded.stdout,
             "load again": again.stdout,
             "rescore": rescored.stdout,
+            "rescored as of": pd.Timestamp(before, tz="UTC"),
             "receiver": receiver,
         }
     finally:

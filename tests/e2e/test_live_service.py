@@ -39,8 +39,12 @@ def test_loading_twice_adds_nothing_and_the_rescore_logs_every_lead(live: dict) 
     assert "held already" in live["load again"]
     events = pd.read_parquet(live["crm"].directory / "events.parquet")
     assert store.count("events") >= len(events) - 10  # a few exact repeats count once
-    assert f"rescored {customers:,} leads" in live["rescore"]
-    assert store.count("scores") >= customers
+    # every lead that had come in by the moment rescored as of, and none that came after
+    created = store.created_at(store.customer_ids())
+    came_in = int((created <= live["rescored as of"]).sum())
+    assert 0 < came_in <= customers
+    assert f"rescored {came_in:,} leads" in live["rescore"], live["rescore"]
+    assert store.count("scores") >= came_in
 
 
 def test_the_service_builds_every_known_leads_features_ahead_of_requests(live: dict) -> None:

@@ -32,8 +32,8 @@ def rescore(
     ),
     batch_size: Annotated[int, typer.Option(min=1)] = 2000,
 ) -> None:
-    """Score every lead in the store with the champion into the score log (the nightly
-    job): what the trends and alerts compare with."""
+    """Score every lead in the store (that had come in by --as-of) with the champion into
+    the score log (the nightly job): what the trends and alerts compare with."""
     # with the alert rules the service applies, so that the nightly job's rises and
     # grades reach the CRM (the service delivers them)
     from rich.progress import Progress
