@@ -277,8 +277,10 @@ def test_pages_are_leadscores_and_make_no_outside_request(service: dict) -> None
         outside = re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", page.text)
         assert outside == [], outside
     assert "/docs" in httpx.get(service["url"] + "/", timeout=10).text
-    docs = httpx.get(service["url"] + "/docs", timeout=10).text
-    assert "POST" in docs.upper() and "/score" in docs and "Bearer" in docs
+    docs = httpx.get(service["url"] + "/docs", timeout=10).text  # drawn by Swagger UI:
+    assert '<script src="/docs/assets/swagger-ui-bundle.js">' in docs  # tests/e2e/test_api_docs
+    bundle = httpx.get(service["url"] + "/docs/assets/swagger-ui-bundle.js", timeout=10)
+    assert bundle.status_code == 200 and b"SwaggerUIBundle" in bundle.content
 
 
 def test_the_openapi_document_is_leadscores_and_complete(service: dict) -> None:
@@ -301,8 +303,10 @@ def test_the_openapi_document_is_leadscores_and_complete(service: dict) -> None:
     profile = lead["properties"]["profile"]["anyOf"][0]
     assert profile["additionalProperties"] is False
     assert "software" in profile["properties"]["industry"]["anyOf"][0]["enum"]
-    ts = doc["components"]["schemas"]["Event"]["properties"]["ts"]
-    assert ts["format"] == "date-time" and ts["maxLength"] == 64
+    text, number = doc["components"]["schemas"]["Event"]["properties"]["ts"]["anyOf"]
+    assert text["format"] == "date-time" and text["maxLength"] == 64  # or epoch seconds / ms
+    assert number["type"] == "number"
+    assert doc["openapi"] == "3.1.0" and "lead.grade_reached" in doc["webhooks"]
     for path in ("/model-status", "/model-status/"):
         status = httpx.get(service["url"] + path, timeout=10)
         assert status.status_code == 200 and status.json()["ready"] is True, path
@@ -345,7 +349,7 @@ def _schemathesis(service: dict, *, key: str | None, examples: int, checks: str)
         checks,
         # the store's routes: this service has no store; tests/e2e/test_live_service.py
         "--exclude-path-regex",
-        "^/(events|leads)",
+        "^/(events|leads|scores)",
     ]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=420)
@@ -353,7 +357,8 @@ def _schemathesis(service: dict, *, key: str | None, examples: int, checks: str)
         pytest.fail(f"schemathesis did not finish in 420 s: {exc.stdout!r:.2000}")
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report
-    assert "9 selected / 12 total" in run.stdout, report
+    selected = re.search(r"(\d+) selected / (\d+) total", run.stdout)
+    assert selected and selected.group(1) == "9", report
     cases = re.search(r"([\d,]+) generated, ([\d,]+) passed\n", run.stdout)
     assert cases and cases.group(1) == cases.group(2), report  # none failed, none skipped
     return run.stdout
