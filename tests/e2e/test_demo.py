@@ -18,6 +18,7 @@ from leadscore.common.processes import stop_group, supervised_popen
 from leadscore.store.score_log import current_scores
 from leadscore.store.store import Store
 from tests.conftest import free_port, listening_on, wait_until_ready
+from tests.e2e.conftest import workspace_form
 
 pytestmark = pytest.mark.slow
 LEADSCORE = str(Path(sys.executable).parent / "leadscore")
@@ -93,14 +94,15 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
         assert login is not None, text[-3000:]
         workspace, user, password = login.groups()
         assert workspace == f"http://127.0.0.1:{port}/workspace"
-        with httpx.Client(timeout=60) as browser:
-            assert browser.get(workspace).status_code == 303  # no session: to the sign-in
-            signed = browser.post(f"{workspace}/login", data={"user": user, "password": password})
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as browser:
+            assert browser.get("/workspace").status_code == 303  # no session: to the sign-in
+            form = workspace_form(browser, user=user, password=password)
+            signed = browser.post("/workspace/login", data=form)
             assert signed.status_code == 303, signed.text
-            listed = browser.get(workspace)
+            listed = browser.get("/workspace")
             assert listed.status_code == 200 and "C-0" in listed.text
         docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=30)
-        assert docs.status_code == 200 and "/score" in docs.text
+        assert docs.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in docs.text
         assert not re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", docs.text)
     finally:
         # SIGTERM, what a supervisor sends (Ctrl-C works alike): the demo alone has its
