@@ -99,16 +99,19 @@ def test_a_rep_works_through_the_leads_in_german_and_english(
     expect(page).to_have_url(re.compile(rf"/workspace/leads/{re.escape(lead)}"))
     expect(page.locator("svg.chart circle").first).to_be_attached()
     assert page.locator("svg.chart circle").count() >= 1
-    expect(page.get_by_role("heading", name="Alle Gründe")).to_be_visible()
+    expect(page.get_by_role("heading", name="Was diesen Lead ausmacht")).to_be_visible()
     german = page.locator("#reasons li").all_inner_texts()
-    assert german, "no reasons on the lead's page"
+    assert german and len(german) <= 8, german  # what stands out, the rest counted
+    expect(page.locator("#more-reasons")).to_contain_text("kleinere Gründe")
+    profile = page.locator("section[aria-labelledby=profile-h] th").all_inner_texts()
+    assert "Branche" in profile and "industry" not in profile, profile
     expect(page.get_by_role("heading", name="Warum er sich geändert hat")).to_be_visible()
     if shots is not None:
         page.screenshot(path=str(shots / "workspace-lead.png"), full_page=True)
 
     page.click("#lang-switch")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", name="Every reason")).to_be_visible()
+    expect(page.get_by_role("heading", name="What makes this lead stand out")).to_be_visible()
     english = page.locator("#reasons li").all_inner_texts()
     assert len(english) == len(german) and english != german
     page.goto(f"{url}/workspace")  # the choice is kept

@@ -36,7 +36,13 @@ from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
 from leadscore.workspace.model_report import ModelReport, ReportCache
 from leadscore.workspace.session import Sessions
 from leadscore.workspace.signing import SignIns, set_csrf_cookie
-from leadscore.workspace.texts import LANG_COOKIE, chosen_lang, event_label, text
+from leadscore.workspace.texts import (
+    LANG_COOKIE,
+    chosen_lang,
+    event_label,
+    profile_label,
+    text,
+)
 from leadscore.workspace.users import User, load_users
 
 log = logging.getLogger(__name__)
@@ -288,7 +294,7 @@ class Workspace:
         if customers.empty:
             return self._page(request, "missing.html", status=404, user=user, what=customer_id)
         profile = {
-            k: v
+            profile_label(k, lang): v
             for k, v in customers.iloc[0].items()
             if k not in ("customer_id", "created_at", "converted") and not formatting.is_missing(v)
         }
@@ -311,6 +317,7 @@ class Workspace:
             profile=profile,
             latest=latest,
             reasons=said.reasons,
+            more_reasons=said.more_reasons,
             trend=said.trend,
             offers=said.offers,
             chart=chart,

@@ -16,6 +16,9 @@ from leadscore.store.store import Store
 
 LIST_REASONS = 3
 ALL_REASONS = 10_000
+# a lead page shows the reasons that make the lead stand out, not all of the model's
+# features (a page listed 50-56, most of them too small to matter to a rep)
+PAGE_REASONS = 8
 
 
 def explained_rows(
@@ -45,11 +48,13 @@ def explained_rows(
 
 @dataclass(frozen=True)
 class LeadSaid:
-    """A lead page's reasons, trend (None without an earlier score) and offers."""
+    """A lead page's reasons (the first ``PAGE_REASONS``; ``more_reasons`` counts the
+    smaller ones left out), trend (None without an earlier score) and offers."""
 
     reasons: list[dict] = field(default_factory=list)
     trend: dict | None = None
     offers: list[dict] = field(default_factory=list)
+    more_reasons: int = 0
 
 
 def lead_said(scorer: Scorer, history: Sequence[LoggedScore], lang: str) -> LeadSaid:
@@ -57,7 +62,8 @@ def lead_said(scorer: Scorer, history: Sequence[LoggedScore], lang: str) -> Lead
     if not history:
         return LeadSaid()
     latest = history[0]
-    [reasons] = scorer.pure.logged_reasons([latest], lang=lang, top_k=ALL_REASONS)
+    [every] = scorer.pure.logged_reasons([latest], lang=lang, top_k=ALL_REASONS)
+    reasons = every[:PAGE_REASONS]
     trend = None
     previous = next((h for h in history[1:] if h.scored_at < latest.scored_at), None)
     if previous is not None:
@@ -68,4 +74,4 @@ def lead_said(scorer: Scorer, history: Sequence[LoggedScore], lang: str) -> Lead
         now = pd.Timestamp.now(tz="UTC")
         found = scorer.live.offers_for([latest.customer_id], now=now, lang=lang)
         offers = found.get(latest.customer_id, [])
-    return LeadSaid(reasons, trend, offers)
+    return LeadSaid(reasons, trend, offers, len(every) - len(reasons))

@@ -86,7 +86,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No earlier score to compare with yet.",
         "de": "Noch kein früherer Score zum Vergleich.",
     },
-    "all_reasons": {"en": "Every reason", "de": "Alle Gründe"},
+    "all_reasons": {"en": "What makes this lead stand out", "de": "Was diesen Lead ausmacht"},
+    "more_reasons": {
+        "en": "and {count} smaller reasons",
+        "de": "und {count} kleinere Gründe",
+    },
     "up": {"en": "raises the score", "de": "hebt den Score"},
     "down": {"en": "lowers the score", "de": "senkt den Score"},
     "offers": {"en": "Offers", "de": "Angebote"},
@@ -149,6 +153,24 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
     "offer_viewed": {"en": "Offer viewed", "de": "Angebot angesehen"},
     "offer_completed": {"en": "Offer taken up", "de": "Angebot angenommen"},
 }
+
+
+# profile fields as a rep reads them (others: the field's name in words)
+PROFILE_LABELS = {
+    "industry": {"en": "Industry", "de": "Branche"},
+    "company_size": {"en": "Company size", "de": "Unternehmensgröße"},
+    "country": {"en": "Country", "de": "Land"},
+    "lead_source": {"en": "Lead source", "de": "Herkunft"},
+    "account_id": {"en": "Account", "de": "Firma (Konto)"},
+    "job_title": {"en": "Job title", "de": "Position"},
+    "first_touch_channel": {"en": "First contact", "de": "Erster Kontakt"},
+}
+
+
+def profile_label(field: str, lang: str) -> str:
+    """A profile field's name as a rep reads it: ``company_size`` as "Unternehmensgröße"."""
+    known = PROFILE_LABELS.get(field, {}).get(lang)
+    return known or field.replace("_", " ").strip().capitalize()
 
 
 def text(key: str, lang: str, **values: object) -> str:

@@ -12,7 +12,7 @@ from leadscore.models.conversion import ConversionPredictor
 from leadscore.scoring.encoded import ModelInfo
 from leadscore.scoring.scorer import Scorer
 from leadscore.store.score_log import score_history
-from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
+from leadscore.workspace.explained import PAGE_REASONS, LeadSaid, explained_rows, lead_said
 from tests.unit.live import live_store
 
 T0 = pd.Timestamp("2026-06-20 09:00", tz="UTC")
@@ -30,6 +30,9 @@ def test_a_lead_page_says_the_reasons_and_trend_of_its_logged_scores(
     [second] = live.score_and_log([lead], now=T0 + pd.Timedelta(days=3), lang="de", top_k=3)
     said = lead_said(scorer, score_history(store, lead), "de")
     assert said.reasons[:3] == second["reasons"] and said.offers == []
+    [every] = scorer.pure.logged_reasons(score_history(store, lead)[:1], lang="de", top_k=10_000)
+    assert said.reasons == every[:PAGE_REASONS] and len(every) > PAGE_REASONS
+    assert said.more_reasons == len(every) - PAGE_REASONS  # the smaller ones, counted
     assert said.trend is not None and said.trend["previous_score"] == first["score"]
     assert said.trend["when"] == T0 and said.trend["days_ago"] == 3
     assert lead_said(scorer, [], "de") == LeadSaid()

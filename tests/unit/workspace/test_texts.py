@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from leadscore.data.tables import EVENT_TYPES
-from leadscore.workspace.texts import EVENT_LABELS, LANG_COOKIE, TEXTS, chosen_lang, event_label
+from leadscore.workspace.texts import (
+    EVENT_LABELS,
+    LANG_COOKIE,
+    TEXTS,
+    chosen_lang,
+    event_label,
+    profile_label,
+)
 
 
 def test_every_text_and_event_type_has_both_languages() -> None:
@@ -32,3 +39,9 @@ def test_the_language_follows_the_switch_the_cookie_then_the_browser(
     query: dict, cookies: dict, accept: str, lang: str
 ) -> None:
     assert chosen_lang(query, cookies, accept) == lang
+
+
+def test_a_profile_field_reads_as_a_rep_would_say_it() -> None:
+    assert profile_label("company_size", "de") == "Unternehmensgröße"
+    assert profile_label("lead_source", "en") == "Lead source"
+    assert profile_label("preferred_contact_time", "de") == "Preferred contact time"
