@@ -306,7 +306,7 @@ class Workspace:
         events = store.rows("events", [customer_id]).tail(TIMELINE).iloc[::-1]
         ordered = history[::-1]
         chart = score_chart(
-            [h.scored_at for h in ordered],
+            [formatting.local(h.scored_at, self.config.timezone) for h in ordered],
             [h.score for h in ordered],
             title=text("history", lang),
             date_format="%d.%m.%Y" if lang == "de" else "%Y-%m-%d",

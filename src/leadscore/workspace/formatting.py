@@ -34,7 +34,7 @@ def percent(value: float | None, lang: str) -> str:
     return MISSING if value is None else format_percent(value, locale=LOCALES[lang])
 
 
-def _local(value: object, zone: str) -> pd.Timestamp:
+def local(value: object, zone: str) -> pd.Timestamp:
     """The moment in ``zone``; one without a zone is taken as UTC (as the store keeps it)."""
     when = pd.Timestamp(value)
     return (when.tz_localize("UTC") if when.tzinfo is None else when).tz_convert(zone)
@@ -46,7 +46,7 @@ def day(value: object, lang: str, zone: str | None = None) -> str:
         return MISSING
     when = pd.Timestamp(value)
     if zone is not None and when.tzinfo is not None:
-        when = _local(when, zone)
+        when = local(when, zone)
     return format_date(when.date(), format="medium", locale=LOCALES[lang])
 
 
@@ -54,7 +54,7 @@ def moment(value: object, lang: str, zone: str = DEFAULT_ZONE) -> str:
     """``value`` as the reader's clock on the wall shows it: "07.12.2026 14:05"."""
     if is_missing(value):
         return MISSING
-    when = _local(value, zone).to_pydatetime()
+    when = local(value, zone).to_pydatetime()
     return format_datetime(
         when, MOMENT_PATTERNS[lang], tzinfo=get_timezone(zone), locale=LOCALES[lang]
     )
