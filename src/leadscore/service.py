@@ -265,6 +265,7 @@ def workspace() -> Workspace:
             territory_column=settings.workspace_territory or None,
             name_column=settings.workspace_name or None,
             conversion_model=settings.conversion_model,
+            timezone=settings.workspace_timezone,
         ),
     )
 

@@ -187,7 +187,7 @@ def test_the_fair_and_model_pages_and_a_phone_screen(
     ]
     assert scores == sorted(scores, reverse=True)
     page.goto(f"{url}/workspace/model")
-    expect(page.locator("#metrics")).to_contain_text("roc_auc")
+    expect(page.locator("#metrics")).to_contain_text("ROC AUC")
     expect(page.locator("#grades")).to_contain_text("A")
     expect(page.locator("#drift")).to_be_visible()
     context.close()

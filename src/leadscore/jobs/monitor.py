@@ -135,6 +135,7 @@ class MonitorReport:
         out = {
             "scores": float(self.scores),
             "drifted_features": float(len(self.drifted)),
+            "features": float(len(self.drift)),
             "drifted_share": self.drifted_share,
             "drifted_importance": self.drifted_importance,
             "estimated_auc": self.estimated_auc,

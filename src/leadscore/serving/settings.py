@@ -45,6 +45,9 @@ LEADSCORE_WORKSPACE_TERRITORY
                            territory (default country; '' for none)
 LEADSCORE_WORKSPACE_NAME   the profile field shown and searched as a lead's name (default
                            account_id; '' for none)
+LEADSCORE_WORKSPACE_TIMEZONE
+                           the zone (IANA name, default Europe/Berlin) the workspace
+                           shows its times in
 LEADSCORE_SESSION_SECRET   signs the workspace's session cookies (default: made once and
                            kept in .leadscore-session-secret in the working directory)
 LEADSCORE_CRM              CRM write-back destinations (YAML, see leadscore.decisions.crm):
@@ -93,6 +96,7 @@ ENVIRONMENT = {
     "workspace_users": "LEADSCORE_WORKSPACE_USERS",
     "workspace_territory": "LEADSCORE_WORKSPACE_TERRITORY",
     "workspace_name": "LEADSCORE_WORKSPACE_NAME",
+    "workspace_timezone": "LEADSCORE_WORKSPACE_TIMEZONE",
 }
 
 
@@ -122,9 +126,10 @@ class ServiceSettings(StrictModel):
     workspace_users: Path = Path("workspace_users.yaml")
     workspace_territory: str | None = "country"
     workspace_name: str | None = "account_id"
+    workspace_timezone: str = "Europe/Berlin"
     api_keys: frozenset[str] = Field(default_factory=frozenset, repr=False)
 
-    @field_validator("timezone")
+    @field_validator("timezone", "workspace_timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
         try:

@@ -34,6 +34,7 @@ from leadscore.workspace.chart import score_chart
 from leadscore.workspace.csrf import CSRF_COOKIE, form_token, new_cookie_value
 from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
 from leadscore.workspace.model_report import ModelReport, ReportCache
+from leadscore.workspace.model_words import page_words, report_body, verdict
 from leadscore.workspace.session import Sessions
 from leadscore.workspace.signing import SignIns, set_csrf_cookie
 from leadscore.workspace.texts import (
@@ -71,6 +72,7 @@ class WorkspaceConfig:
     territory_column: str | None
     name_column: str | None
     conversion_model: str
+    timezone: str = formatting.DEFAULT_ZONE  # the zone the pages show times in
 
 
 class Workspace:
@@ -169,7 +171,7 @@ class Workspace:
     def _page(
         self, request: Request, template: str, *, status: int = 200, **context: object
     ) -> HTMLResponse:
-        lang = self._lang(request)
+        lang, zone = self._lang(request), self.config.timezone
         other = "en" if lang == "de" else "de"
         query = {k: v for k, v in request.query_params.items() if k != "lang"}
         switch = f"{request.url.path}?{urlencode({**query, 'lang': other})}"
@@ -182,8 +184,8 @@ class Workspace:
             prefix=PREFIX,
             number=lambda v, digits=0: formatting.number(v, lang, digits),
             percent=lambda v: formatting.percent(v, lang),
-            day=lambda v: formatting.day(v, lang),
-            moment=lambda v: formatting.moment(v, lang),
+            day=lambda v: formatting.day(v, lang, zone),
+            moment=lambda v: formatting.moment(v, lang, zone),
             event_label=lambda e: event_label(e, lang),
             quote=lambda v: quote(str(v), safe=""),
             csrf=form_token(self.sessions.secret, browser),
@@ -304,7 +306,7 @@ class Workspace:
         events = store.rows("events", [customer_id]).tail(TIMELINE).iloc[::-1]
         ordered = history[::-1]
         chart = score_chart(
-            [h.scored_at for h in ordered],
+            [formatting.local(h.scored_at, self.config.timezone) for h in ordered],
             [h.score for h in ordered],
             title=text("history", lang),
             date_format="%d.%m.%Y" if lang == "de" else "%Y-%m-%d",
@@ -375,19 +377,36 @@ class Workspace:
         if user is None:
             return self._refuse(request)
         report, error = self._champion_report()
-        return self._page(request, "model.html", user=user, report=report, error=error)
+        said = (
+            None
+            if report is None
+            else page_words(report, self._lang(request), self.config.timezone)
+        )
+        return self._page(request, "model.html", user=user, report=report, error=error, said=said)
 
     def monitoring(self, request: Request) -> Response:
-        """The newest monitoring report of the champion, as MLflow keeps it."""
+        """The newest monitoring report of the champion, as MLflow keeps it, in the
+        workspace's frame under its verdict in the reader's words."""
         user = self._user(request)
         if user is None:
             return self._refuse(request)
         report, _ = self._champion_report()
         if report is None or report.monitoring is None:
             return self._page(request, "missing.html", status=404, user=user, what="monitoring")
-        html = tracking.monitoring_report(report.monitoring["run_id"])
+        lang = self._lang(request)
         # the report is leadscore's own page: inline styles and images, no script
-        return HTMLResponse(html, headers=SECURITY_HEADERS)
+        body = report_body(tracking.monitoring_report(report.monitoring["run_id"]))
+        return self._page(
+            request,
+            "monitoring.html",
+            user=user,
+            name=report.name,
+            version=report.version,
+            retrain=report.monitoring["retrain"],
+            verdict=verdict(report.monitoring, lang),
+            checked=page_words(report, lang, self.config.timezone)["checked"],
+            body=body,
+        )
 
 
 class WorkspaceMiddleware:

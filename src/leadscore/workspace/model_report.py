@@ -39,6 +39,8 @@ class ModelReport:
     calibration_png: str | None  # base64, shown inline (the page loads nothing else)
     model_card: str
     monitoring: dict | None = None  # the newest `leadscore monitor` run: its verdict
+    horizon_days: int | None = None  # a lead "buys" when it converts within these days
+    algorithm: str = ""
 
 
 def read_report(model_name: str) -> ModelReport | None:
@@ -67,17 +69,7 @@ def read_report(model_name: str) -> ModelReport | None:
         if f"grade_{g}_share" in got
     ]
     latest = tracking.latest_monitoring(champion.run_id)
-    monitoring = (
-        None
-        if latest is None
-        else {
-            "run_id": latest.run_id,
-            "retrain": latest.tags.get("leadscore.retrain") == "true",
-            "recommendation": latest.tags.get("leadscore.recommendation", ""),
-            "period": latest.tags.get("leadscore.period", ""),
-            "drifted": int(latest.metrics.get("drifted_features", 0)),
-        }
-    )
+    monitoring = None if latest is None else _monitoring(latest)
     with tempfile.TemporaryDirectory(prefix="leadscore-report-") as folder:
         run = tracking.read_run(champion.run_id, into=Path(folder))
         card = run.artifacts / "model_card.md"
@@ -92,7 +84,40 @@ def read_report(model_name: str) -> ModelReport | None:
             calibration_png=base64.b64encode(plot.read_bytes()).decode() if plot.exists() else None,
             model_card=card.read_text(encoding="utf-8") if card.exists() else "",
             monitoring=monitoring,
+            horizon_days=_whole(run.params.get("horizon_days")),
+            algorithm=run.params.get("algorithm", ""),
         )
+
+
+def _monitoring(latest: tracking.RunReport) -> dict:
+    """The verdict of a monitoring run and what it was judged on."""
+    drifted = int(latest.metrics.get("drifted_features", 0))
+    share, checked = latest.metrics.get("drifted_share"), latest.metrics.get("features")
+    since, _, until = latest.tags.get("leadscore.period", "").partition("/")
+    return {
+        "run_id": latest.run_id,
+        "retrain": latest.tags.get("leadscore.retrain") == "true",
+        "recommendation": latest.tags.get("leadscore.recommendation", ""),
+        "since": _moment(since),
+        "until": _moment(until),
+        "drifted": drifted,
+        # runs before the count of features checked was kept: it follows from the share
+        "features": int(checked) if checked else round(drifted / share) if share else None,
+    }
+
+
+def _moment(text: str) -> pd.Timestamp | None:
+    try:
+        return pd.Timestamp(text) if text else None
+    except ValueError:
+        return None
+
+
+def _whole(text: str | None) -> int | None:
+    try:
+        return int(float(text)) if text else None
+    except ValueError:
+        return None
 
 
 class ReportCache:

@@ -72,3 +72,11 @@ def test_the_time_zone_is_an_iana_name_checked_at_start() -> None:
     for wrong in ("CEST", "Europe/Berlln", "../etc/passwd"):
         with pytest.raises(InputError, match=r"LEADSCORE_TIMEZONE: .* is not a time zone"):
             ServiceSettings.from_environment({"LEADSCORE_TIMEZONE": wrong})
+
+
+def test_the_workspace_shows_times_in_berlin_unless_told_another_zone() -> None:
+    assert ServiceSettings.from_environment({}).workspace_timezone == "Europe/Berlin"
+    given = {"LEADSCORE_WORKSPACE_TIMEZONE": "America/New_York"}
+    assert ServiceSettings.from_environment(given).workspace_timezone == "America/New_York"
+    with pytest.raises(InputError, match=r"LEADSCORE_WORKSPACE_TIMEZONE: .* not a time zone"):
+        ServiceSettings.from_environment({"LEADSCORE_WORKSPACE_TIMEZONE": "CET+1"})

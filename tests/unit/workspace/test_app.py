@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
+from leadscore import tracking
 from leadscore.store.database import engine_for
 from leadscore.store.outage import RETRY_AFTER_SECONDS
 from leadscore.store.store import Store
 from leadscore.workspace.app import Workspace, WorkspaceConfig
+from leadscore.workspace.model_report import ModelReport
 from leadscore.workspace.session import Sessions
 from leadscore.workspace.users import put_user
 
@@ -174,3 +177,94 @@ def test_a_store_that_cannot_be_reached_is_a_503_page_to_try_again(tmp_path: Pat
     assert page.status_code == 503 and page.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     assert "nicht erreichbar" in page.text and str(tmp_path) not in page.text
     assert 'href="/workspace/leads/C-1?lang=de"' in page.text  # the same page, again
+
+
+# --- the model and monitoring pages ---------------------------------------------------------
+
+ENGLISH_DATA_SCIENCE = ("roc_auc", "lift_at", "logistic regression", "Retrain", "drifted")
+MONITORING_HTML = (
+    "<!doctype html><html><head><style>body{}</style></head><body><h1>Monitoring</h1>"
+    '<p class="verdict">Retrain leadscore-conversion: 5 of 55 features drifted.</p>'
+    "</body></html>"
+)
+
+
+class Reports:
+    def __init__(self, report: ModelReport) -> None:
+        self.held = report
+
+    def report(self, version: str) -> ModelReport:
+        return self.held
+
+
+def model_client(tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    store = Store.open(f"sqlite:///{tmp_path}/leadscore.db")
+    workspace = workspace_of(tmp_path, store, clock)
+    champion = SimpleNamespace(conversion_info=SimpleNamespace(version="3"))
+    workspace.scorer = lambda: champion
+    workspace.reports = Reports(
+        ModelReport(
+            name="leadscore-conversion",
+            version="3",
+            trained=pd.Timestamp("2026-12-03 09:00", tz="UTC"),
+            run_id="run-1",
+            metrics=[
+                {"metric": m, "champion": 0.8, "logistic_regression": 0.7, "rules_points": 0.6}
+                for m in ("roc_auc", "lift_at_10pct", "log_loss")
+            ],
+            grades=[
+                {"grade": "A", "share": 0.1, "conversion": 0.2},
+                {"grade": "D", "share": 0.9, "conversion": 0.02},
+            ],
+            calibration_png=None,
+            model_card="# leadscore-conversion\nA logistic regression beside roc_auc.",
+            monitoring={
+                "run_id": "monitor-1",
+                "retrain": True,
+                "recommendation": "Retrain leadscore-conversion: 5 of 55 features drifted.",
+                "since": pd.Timestamp("2026-11-30 08:00", tz="UTC"),
+                "until": pd.Timestamp("2026-12-07 08:00", tz="UTC"),
+                "drifted": 5,
+                "features": 55,
+            },
+            horizon_days=90,
+            algorithm="logistic_regression",
+        )
+    )
+    monkeypatch.setattr(tracking, "monitoring_report", lambda run_id: MONITORING_HTML)
+    client = TestClient(workspace.app, follow_redirects=False)
+    sign_in(client)
+    return client
+
+
+def test_the_model_page_speaks_german_outside_its_details(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = model_client(tmp_path, clock, monkeypatch).get("/workspace/model?lang=de").text
+    plain, _, details = page.partition('<details id="details">')
+    for word in ENGLISH_DATA_SCIENCE:
+        assert word not in plain, word
+    # the sentences' numbers are the report's: 20 % of A, on average 0.02 + 0.018
+    assert "Von 10 Leads der Klasse A kaufen etwa 2 innerhalb von 90 Tagen." in plain
+    assert "Von 100 Leads der Klasse D kaufen etwa 2 innerhalb von 90 Tagen." in plain
+    assert "Im Schnitt kauft 1 von 26 Leads." in plain
+    assert "Trainiert am 03.12.2026" in plain
+    assert "Neu trainieren empfohlen (5 von 55 Merkmalen haben sich verändert)" in plain
+    assert "von 30.11.2026 09:00 bis 07.12.2026 09:00" in plain  # Berlin, four-digit years
+    assert "<summary>Details</summary>" in details
+    assert "Trennschärfe (ROC AUC)" in details and "Logistische Regression" in details
+    assert "03.12.2026 10:00" in details  # the moment it was trained, in Berlin
+
+
+def test_the_monitoring_report_is_in_the_workspaces_frame_under_a_german_verdict(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = model_client(tmp_path, clock, monkeypatch).get("/workspace/model/monitoring?lang=de")
+    assert page.status_code == 200
+    assert 'id="logout"' in page.text and 'href="/workspace/fairs"' in page.text
+    plain, _, details = page.text.partition('<details id="details"')
+    assert "Neu trainieren empfohlen (5 von 55 Merkmalen haben sich verändert)" in plain
+    assert "Retrain" not in plain
+    assert '<p class="verdict">Retrain leadscore-conversion' in details  # the report itself
+    assert page.text.count("<body") == 1  # its body only, inside the frame
+    assert "default-src 'none'" in page.headers["content-security-policy"]

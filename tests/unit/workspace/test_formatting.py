@@ -31,3 +31,15 @@ def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_text() -> None:
         assert formatting.csv_value(given) == "'" + given
     assert formatting.csv_value("Müller GmbH") == "Müller GmbH"
     assert formatting.csv_value(-5) == -5  # a number stays a number
+
+
+def test_moments_are_in_the_workspaces_zone_with_four_digit_years() -> None:
+    winter = pd.Timestamp("2026-12-07 13:05", tz="UTC")
+    assert formatting.moment(winter, "de") == "07.12.2026 14:05"  # Europe/Berlin by default
+    assert formatting.moment(winter, "en") == "2026-12-07 14:05"
+    summer = pd.Timestamp("2026-07-01 10:00")  # without a zone: UTC, as the store keeps it
+    assert formatting.moment(summer, "de", "Europe/Berlin") == "01.07.2026 12:00"
+    assert formatting.moment(winter, "en", "America/New_York") == "2026-12-07 08:05"
+    # a moment's day is its day where the reader is
+    late = pd.Timestamp("2026-12-07 23:30", tz="UTC")
+    assert formatting.day(late, "de", "Europe/Berlin") == "08.12.2026"
