@@ -93,6 +93,7 @@ def test_each_action_is_stored_once_per_form_and_shown(
     page = client.get(f"/workspace/leads/{LEAD}?lang=de").text
     assert "Angerufen: erreicht" in page and "anna: note 0" in page
     assert "Called: not reached" in client.get(f"/workspace/leads/{LEAD}?lang=en").text
+    assert "anna: note" not in client.get("/workspace").text  # no campaign of the filter
 
 
 def test_refused_posts_store_nothing(tmp_path: Path, one_lead: Store, clock: Clock) -> None:
