@@ -140,8 +140,19 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("offer_received", "offer", "an offer was sent to the customer"),
         EventType("offer_viewed", "offer", "the customer looked at an offer sent"),
         EventType("offer_completed", "offer", "the customer took up an offer sent"),
+        # a rep's actions in the workspace (campaign: the rep's name and note)
+        EventType("rep_call_reached", "sales", "a rep called and reached the lead"),
+        EventType("rep_call_not_reached", "sales", "a rep called and did not reach the lead"),
+        EventType("rep_meeting_booked", "sales", "a rep booked a meeting with the lead"),
+        EventType("rep_not_interested", "sales", "the lead told a rep they are not interested"),
+        EventType("rep_note", "sales", "a rep wrote a note on the lead"),
     )
 }
+# the event types a rep records in the workspace, in the order its buttons show them
+REP_ACTIONS = (
+    "rep_call_reached", "rep_call_not_reached", "rep_meeting_booked", "rep_not_interested",
+    "rep_note",
+)  # fmt: skip
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (OFFERS, CUSTOMERS, EVENTS, OUTCOMES, EXPOSURES)}
 

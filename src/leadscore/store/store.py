@@ -260,16 +260,16 @@ class Store:
         moments = from_micros(np.array([r[1] for r in rows], dtype=np.int64))
         return pd.Series(moments.array, index=index, dtype="datetime64[us, UTC]")
 
-    def campaign_members(self, marked_event_type: str) -> pd.DataFrame:
+    def campaign_members(self, marked_type: str, skipped: Sequence[str] = ()) -> pd.DataFrame:
         """Which customers each campaign reached: customer_id, campaign, and ``marked``,
-        whether an event of ``marked_event_type`` was among their events of it (the store
-        knows no event type of its own: the caller names it)."""
+        whether an event of ``marked_type`` was among their events of it (the store
+        knows no event type of its own: the caller names it, and ``skipped``'s)."""
         events = schema.events
-        marked = events.c.event_type == marked_event_type
+        marked = events.c.event_type == marked_type
         any_marked = sa.func.max(sa.case((marked, 1), else_=0))
         query = (
             sa.select(events.c.customer_id, events.c.campaign, any_marked)
-            .where(events.c.campaign.is_not(None))
+            .where(events.c.campaign.is_not(None), events.c.event_type.not_in(skipped))
             .group_by(events.c.customer_id, events.c.campaign)
         )
         rows = self._rows(query, events.c.customer_id, None, raw=True)

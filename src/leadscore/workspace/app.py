@@ -24,11 +24,13 @@ from starlette.routing import Route
 
 from leadscore import tracking
 from leadscore.common.errors import InputError
+from leadscore.data.tables import REP_ACTIONS
 from leadscore.scoring.scorer import Scorer
 from leadscore.store.outage import OUTAGES, RETRY_AFTER_SECONDS
 from leadscore.store.score_log import score_history
 from leadscore.store.store import Store
 from leadscore.workspace import formatting
+from leadscore.workspace.actions import NOTE_LIMIT, Actions, form_id, last_actions
 from leadscore.workspace.board import GRADES, BoardKeeper, Filters, LeadBoard
 from leadscore.workspace.chart import score_chart
 from leadscore.workspace.csrf import CSRF_COOKIE, form_token, new_cookie_value
@@ -55,6 +57,7 @@ HISTORY = 60  # scores in a lead's chart
 TIMELINE = 100  # events on a lead's page
 CSV_COLUMNS = (
     "customer_id", "name", "territory", "score", "grade", "delta_week", "last_activity",
+    "last_action", "last_action_at", "top_reason", "offer",
 )  # fmt: skip
 # the pages load nothing from elsewhere; images are the calibration plot, inline
 SECURITY_HEADERS = {
@@ -121,6 +124,10 @@ class Workspace:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        actions = Actions(
+            store=store, scorer=scorer, sign_ins=self.sign_ins, page=self._page, prefix=PREFIX,
+            clock=clock,
+        )  # fmt: skip
         routes = [
             Route(f"{PREFIX}/login", self.sign_ins.login_page, methods=["GET"]),
             Route(f"{PREFIX}/login", self.sign_ins.login, methods=["POST"]),
@@ -128,6 +135,7 @@ class Workspace:
             Route(PREFIX, self.leads, methods=["GET"]),
             Route(f"{PREFIX}/", self.leads, methods=["GET"]),
             Route(f"{PREFIX}/leads.csv", self.leads_csv, methods=["GET"]),
+            Route(f"{PREFIX}/leads/{{customer_id:path}}/actions", actions.post, methods=["POST"]),
             Route(f"{PREFIX}/leads/{{customer_id:path}}", self.lead, methods=["GET"]),
             Route(f"{PREFIX}/fairs", self.fairs, methods=["GET"]),
             Route(f"{PREFIX}/fairs/{{fair:path}}", self.fair, methods=["GET"]),
@@ -268,11 +276,20 @@ class Workspace:
             return self._refuse(request)
         board = self._board()
         rows = board.leads.iloc[board.select(self._filters(request))] if board else pd.DataFrame()
+        lang = self._lang(request)
+        done = last_actions(self.store, rows["customer_id"].tolist() if len(rows) else [])
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, delimiter=";" if lang == "de" else ",")  # as Excel reads
         writer.writerow(CSV_COLUMNS)
-        for row in rows.itertuples(index=False):
-            values = row._asdict()
+        for values in self._explained(rows.reset_index(drop=True), lang):
+            action = done.loc[values["customer_id"]] if values["customer_id"] in done.index else {}
+            reason, offer = values["reasons"][:1], values["offer"]
+            values |= {
+                "last_action": action.get("last_action"),
+                "last_action_at": action.get("last_action_at"),
+                "top_reason": reason[0]["text"] if reason else None,
+                "offer": offer["name"] if offer else None,
+            }
             writer.writerow([formatting.csv_value(values.get(c)) for c in CSV_COLUMNS])
         return Response(
             buffer.getvalue(),
@@ -324,6 +341,9 @@ class Workspace:
             offers=said.offers,
             chart=chart,
             history=history,
+            actions=REP_ACTIONS,
+            once=form_id(),
+            note_limit=NOTE_LIMIT,
             events=[
                 {k: (None if formatting.is_missing(v) else v) for k, v in e.items()}
                 for e in events.to_dict("records")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadscore.data.tables import TRADE_FAIR_VISIT
+from leadscore.data.tables import REP_ACTIONS, TRADE_FAIR_VISIT
 from leadscore.store.score_log import current_scores
 from leadscore.store.store import Store
 
@@ -86,7 +86,7 @@ class LeadBoard:
         ranked = leads.sort_values(
             ["score", "customer_id"], ascending=[False, True], na_position="last"
         ).reset_index(drop=True)
-        members = store.campaign_members(TRADE_FAIR_VISIT)
+        members = store.campaign_members(TRADE_FAIR_VISIT, REP_ACTIONS)  # notes: no campaign
         position = pd.Series(np.arange(len(ranked)), index=ranked["customer_id"])
         members["position"] = members["customer_id"].map(position)
         members = members.dropna(subset=["position"])

@@ -137,6 +137,19 @@ TEXTS: dict[str, dict[str, str]] = {
     "days_ago": {"en": "{days} days ago", "de": "vor {days} Tagen"},
     "today": {"en": "today", "de": "heute"},
     "new": {"en": "new", "de": "neu"},
+    "actions": {"en": "Record what happened", "de": "Festhalten, was geschah"},
+    "note": {"en": "Note (optional)", "de": "Notiz (optional)"},
+    "unknown_action": {
+        "en": "That is not an action of the workspace: nothing was recorded. Use one of the "
+        "lead page's buttons.",
+        "de": "Das ist keine Aktion des Arbeitsplatzes: nichts wurde festgehalten. Einen der "
+        "Knöpfe auf der Lead-Seite verwenden.",
+    },
+    "note_too_long": {
+        "en": "The note is longer than {limit} characters: nothing was recorded.",
+        "de": "Die Notiz ist länger als {limit} Zeichen: nichts wurde festgehalten.",
+    },
+    "last_action": {"en": "Last action", "de": "Letzte Aktion"},
 }
 
 # the workspace's names of the canonical event types
@@ -157,6 +170,11 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
     "offer_received": {"en": "Offer sent", "de": "Angebot gesendet"},
     "offer_viewed": {"en": "Offer viewed", "de": "Angebot angesehen"},
     "offer_completed": {"en": "Offer taken up", "de": "Angebot angenommen"},
+    "rep_call_reached": {"en": "Called: reached", "de": "Angerufen: erreicht"},
+    "rep_call_not_reached": {"en": "Called: not reached", "de": "Angerufen: nicht erreicht"},
+    "rep_meeting_booked": {"en": "Meeting booked", "de": "Termin vereinbart"},
+    "rep_not_interested": {"en": "Not interested", "de": "Kein Interesse"},
+    "rep_note": {"en": "Note", "de": "Notiz"},
 }
 
 
