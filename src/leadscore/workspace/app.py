@@ -4,8 +4,6 @@ a session; a request without one is sent to the sign-in page, never served."""
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 from collections.abc import Callable
@@ -35,6 +33,7 @@ from leadscore.workspace.board import GRADES, BoardKeeper, Filters, LeadBoard
 from leadscore.workspace.chart import score_chart
 from leadscore.workspace.csrf import CSRF_COOKIE, form_token, new_cookie_value
 from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
+from leadscore.workspace.export import leads_csv
 from leadscore.workspace.model_report import ModelReport, ReportCache
 from leadscore.workspace.model_words import page_words, report_body, verdict
 from leadscore.workspace.session import Sessions
@@ -55,10 +54,6 @@ PER_PAGE = 50
 GZIP_MIN_BYTES = 1024  # smaller answers gain less than gzip's header and time cost
 HISTORY = 60  # scores in a lead's chart
 TIMELINE = 100  # events on a lead's page
-CSV_COLUMNS = (
-    "customer_id", "name", "territory", "score", "grade", "delta_week", "last_activity",
-    "last_action", "last_action_at", "top_reason", "offer",
-)  # fmt: skip
 # the pages load nothing from elsewhere; images are the calibration plot, inline
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -278,21 +273,9 @@ class Workspace:
         rows = board.leads.iloc[board.select(self._filters(request))] if board else pd.DataFrame()
         lang = self._lang(request)
         done = last_actions(self.store, rows["customer_id"].tolist() if len(rows) else [])
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";" if lang == "de" else ",")  # as Excel reads
-        writer.writerow(CSV_COLUMNS)
-        for values in self._explained(rows.reset_index(drop=True), lang):
-            action = done.loc[values["customer_id"]] if values["customer_id"] in done.index else {}
-            reason, offer = values["reasons"][:1], values["offer"]
-            values |= {
-                "last_action": action.get("last_action"),
-                "last_action_at": action.get("last_action_at"),
-                "top_reason": reason[0]["text"] if reason else None,
-                "offer": offer["name"] if offer else None,
-            }
-            writer.writerow([formatting.csv_value(values.get(c)) for c in CSV_COLUMNS])
+        explained = self._explained(rows.reset_index(drop=True), lang)
         return Response(
-            buffer.getvalue(),
+            leads_csv(explained, done, lang),
             media_type="text/csv; charset=utf-8",
             headers={
                 **SECURITY_HEADERS,
