@@ -143,7 +143,10 @@ def posted_timestamps(values: pd.Series, *, timezone: str) -> pd.Series:
         number = _to_number(raw[is_number])
         size = number.abs()
         seconds = number.where(size < EPOCH_MILLISECONDS_FROM, number / 1000)
-        seconds = seconds.where(size < EPOCH_MILLISECONDS_UP_TO)
+        # and within pandas' range (a posted 5.3e13 ms, the year 3646, raised: a 500)
+        seconds = seconds.where(
+            (size < EPOCH_MILLISECONDS_UP_TO) & (seconds.abs() < _MAX_OFFSET_SECONDS)
+        )
         stamps = pd.Timestamp(0, tz="UTC") + pd.to_timedelta(seconds.round(6), unit="s")
         out[is_number] = stamps.astype(TIMESTAMP_DTYPE)
     return out

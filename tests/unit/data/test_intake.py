@@ -322,12 +322,18 @@ def test_epoch_seconds_and_milliseconds_are_told_apart_by_size_and_others_refuse
     assert intake.problems == []
     assert intake.rows["ts"].tolist() == [moment, moment, moment.floor("s")]
     refused = event_intake(
-        [_event_at(millis * 1000), _event_at(True), _event_at(str(int(seconds)))],
+        [
+            _event_at(millis * 1000),
+            _event_at(True),
+            _event_at(str(int(seconds))),
+            _event_at(52904545934359.0),  # milliseconds of the year 3646: past pandas' range
+            _event_at(9.5e10),  # seconds of the year 4980
+        ],
         now=NOW,
         event_types=None,
     )
     unreadable = [p for p in refused.problems if "cannot be read as timestamp" in p]
-    assert [p.split(":")[0] for p in unreadable] == ["events[0].ts", "events[1].ts", "events[2].ts"]
+    assert [p.split(":")[0] for p in unreadable] == [f"events[{i}].ts" for i in range(5)]
     assert "milliseconds (1e11 or more)" in unreadable[0]
     lead = lead_intake([{"customer_id": "c1", "created_at": millis}], now=NOW)
     assert lead.problems == [] and lead.rows["created_at"].iat[0] == moment
