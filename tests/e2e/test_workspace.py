@@ -90,8 +90,9 @@ def test_a_rep_works_through_the_leads_in_german_and_english(
     with page.expect_download() as download:
         page.click("#export")
     exported = Path(download.value.path()).read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(exported)))
+    rows = list(csv.DictReader(io.StringIO(exported), delimiter=";"))  # as German Excel reads
     assert len(rows) >= len(grades) and {r["grade"] for r in rows} == {"A"}
+    assert all(r["top_reason"] for r in rows) and "offer" in rows[0]
 
     first = page.locator("#leads tbody tr a").first
     lead = first.inner_text()
