@@ -8,6 +8,7 @@ import re
 
 from leadscore.workspace.formatting import day, moment, number
 from leadscore.workspace.model_report import ModelReport
+from leadscore.workspace.texts import text
 
 # the measures' names as a reader reads them; the data-science name in brackets, where
 # it is the word a colleague would look up
@@ -31,33 +32,6 @@ ALGORITHM_LABELS: dict[str, dict[str, str]] = {
     **BASELINE_LABELS,
 }
 
-WORDS: dict[str, dict[str, str]] = {
-    "grade": {
-        "de": "Von {base} Leads der Klasse {grade} kaufen etwa {buyers}{within}.",
-        "en": "Of {base} class-{grade} leads about {buyers} buy{within}.",
-    },
-    "within": {"de": " innerhalb von {days} Tagen", "en": " within {days} days"},
-    "average": {
-        "de": "Im Schnitt kauft 1 von {one_in} Leads.",
-        "en": "On average 1 in {one_in} leads buys.",
-    },
-    "trained_on": {"de": "Trainiert am {day}", "en": "Trained on {day}"},
-    "works": {"de": "Funktioniert noch: ja", "en": "Still works: yes"},
-    "retrain": {"de": "Neu trainieren empfohlen", "en": "Retraining recommended"},
-    "changed": {
-        "de": "{drifted} von {features} Merkmalen haben sich verändert",
-        "en": "{drifted} of {features} features have changed",
-    },
-    "checked": {
-        "de": "geprüft an den Leads von {since} bis {until}",
-        "en": "checked on the leads from {since} to {until}",
-    },
-}
-
-
-def words(key: str, lang: str, **values: object) -> str:
-    return WORDS[key][lang].format(**values)
-
 
 def label(table: dict[str, dict[str, str]], name: str, lang: str) -> str:
     """A measure's or algorithm's name in ``lang``; an unknown one as it is named."""
@@ -68,7 +42,7 @@ def grade_sentences(grades: list[dict], lang: str, horizon_days: int | None) -> 
     """One sentence a grade, "Von 10 Leads der Klasse A kaufen etwa 2 …", and one on the
     average lead: the per-grade conversion on the test rows, in whole leads, out of the
     fewest (10, 100, 1000) that leaves at least one buyer."""
-    within = "" if not horizon_days else words("within", lang, days=int(horizon_days))
+    within = "" if not horizon_days else text("model_within", lang, days=int(horizon_days))
     said = []
     for g in grades:
         rate = g.get("conversion")
@@ -76,20 +50,22 @@ def grade_sentences(grades: list[dict], lang: str, horizon_days: int | None) -> 
             continue
         base = next((b for b in (10, 100, 1000) if round(rate * b) >= 1), 1000)
         buyers = number(rate * base, lang, 0)
-        said.append(words("grade", lang, base=base, grade=g["grade"], buyers=buyers, within=within))
+        said.append(
+            text("model_grade", lang, base=base, grade=g["grade"], buyers=buyers, within=within)
+        )
     known = [g for g in grades if g.get("share") is not None and g.get("conversion") is not None]
     average = sum(g["share"] * g["conversion"] for g in known)
     if known and average > 0:
-        said.append(words("average", lang, one_in=number(1 / average, lang, 0)))
+        said.append(text("model_average", lang, one_in=number(1 / average, lang, 0)))
     return said
 
 
 def verdict(monitoring: dict, lang: str) -> str:
     """Whether the champion still works, as the newest monitoring run judged it."""
-    said = words("retrain" if monitoring.get("retrain") else "works", lang)
+    said = text("model_retrain" if monitoring.get("retrain") else "model_works", lang)
     if monitoring.get("features"):
-        changed = words(
-            "changed", lang, drifted=monitoring["drifted"], features=monitoring["features"]
+        changed = text(
+            "model_changed", lang, drifted=monitoring["drifted"], features=monitoring["features"]
         )
         said += f" ({changed})"
     return said
@@ -101,10 +77,15 @@ def page_words(report: ModelReport, lang: str, zone: str) -> dict:
     since, until = monitoring.get("since"), monitoring.get("until")
     return {
         "grades": grade_sentences(report.grades, lang, report.horizon_days),
-        "trained": words("trained_on", lang, day=day(report.trained, lang, zone)),
+        "trained": text("model_trained_on", lang, day=day(report.trained, lang, zone)),
         "verdict": verdict(monitoring, lang) if monitoring else "",
         "checked": (
-            words("checked", lang, since=moment(since, lang, zone), until=moment(until, lang, zone))
+            text(
+                "model_checked",
+                lang,
+                since=moment(since, lang, zone),
+                until=moment(until, lang, zone),
+            )
             if since is not None and until is not None
             else ""
         ),

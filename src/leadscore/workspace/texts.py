@@ -150,6 +150,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Die Notiz ist länger als {limit} Zeichen: nichts wurde festgehalten.",
     },
     "last_action": {"en": "Last action", "de": "Letzte Aktion"},
+    # the model and monitoring pages (workspace/model_words.py)
+    "model_grade": {
+        "de": "Von {base} Leads der Klasse {grade} kaufen etwa {buyers}{within}.",
+        "en": "Of {base} class-{grade} leads about {buyers} buy{within}.",
+    },
+    "model_within": {"de": " innerhalb von {days} Tagen", "en": " within {days} days"},
+    "model_average": {
+        "de": "Im Schnitt kauft 1 von {one_in} Leads.",
+        "en": "On average 1 in {one_in} leads buys.",
+    },
+    "model_trained_on": {"de": "Trainiert am {day}", "en": "Trained on {day}"},
+    "model_works": {"de": "Funktioniert noch: ja", "en": "Still works: yes"},
+    "model_retrain": {"de": "Neu trainieren empfohlen", "en": "Retraining recommended"},
+    "model_changed": {
+        "de": "{drifted} von {features} Merkmalen haben sich verändert",
+        "en": "{drifted} of {features} features have changed",
+    },
+    "model_checked": {
+        "de": "geprüft an den Leads von {since} bis {until}",
+        "en": "checked on the leads from {since} to {until}",
+    },
 }
 
 # the workspace's names of the canonical event types
