@@ -99,10 +99,3 @@ def scores_after(
         for r, stamp in zip(rows, stamps, strict=True)
     ]
     return FeedPage(entries, rows[-1].seq if rows else after_seq, more)
-
-
-def newest_seq(store: Store) -> int:
-    """The position of the newest score logged (0 where none is)."""
-    with store.engine.connect() as connection:
-        found = connection.scalar(sa.select(sa.func.max(schema.scores.c.seq)))
-    return int(found or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadscore.store.lead_reads import lead_record, newest_seq, scores_after
+from leadscore.store.lead_reads import lead_record, scores_after
 from leadscore.store.score_log import LoggedScore, write_scores
 from leadscore.store.store import Store
 
@@ -46,7 +46,7 @@ def test_the_feed_gives_each_score_once_page_by_page_and_nothing_after_the_newes
     database: str,
 ) -> None:
     store = Store.open(database)
-    assert newest_seq(store) == 0
+    assert scores_after(store, after_seq=0).entries == []  # nothing logged yet
     days = [f"2026-11-{d:02d}" for d in range(1, 8)]
     write_scores(store, [_entry(f"C-{i}", day, 50 + i) for i, day in enumerate(days)])
     seen, after, pages = [], 0, 0
@@ -57,7 +57,7 @@ def test_the_feed_gives_each_score_once_page_by_page_and_nothing_after_the_newes
         if not page.more:
             break
     assert seen == [(f"C-{i}", 50 + i) for i in range(7)] and pages == 3
-    assert after == newest_seq(store)
+    assert after == store.count("scores")  # the last position: a fresh log counts from 1
     empty = scores_after(store, after_seq=after)
     assert empty.entries == [] and empty.last_seq == after and not empty.more
     write_scores(store, [_entry("C-0", "2026-11-09", 93)])  # a change after the last read
