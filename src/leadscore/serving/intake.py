@@ -43,6 +43,13 @@ NO_STORE = {
 }
 
 
+def unknown_lead(customer_id: str) -> tuple[int, dict]:
+    """The answer of a read of a lead the store does not hold."""
+    return 404, {
+        "error": f"{customer_id!r} is not a customer in the store; add it with POST /leads"
+    }
+
+
 def is_store_route(path: str) -> bool:
     return path in INTAKE_PATHS or HISTORY.match(path) is not None
 
@@ -179,10 +186,7 @@ class IntakeMiddleware:
             # are written by the score log's thread, in milliseconds unless the store waits)
             self.logged(HISTORY_WAIT_SECONDS)
             if not store.known([customer_id]):
-                return 404, {
-                    "error": f"{customer_id!r} is not a customer in the store; add it with "
-                    "POST /leads"
-                }
+                return unknown_lead(customer_id)
             entries = score_history(store, customer_id, limit=limit)
             said = [e.as_dict() for e in entries]
             # the reasons in sentences (the log keeps feature names and impacts), for the

@@ -23,8 +23,8 @@ import pandas as pd
 
 from leadscore.common.time import iso_utc
 from leadscore.scoring.live import DEFAULT_TREND_AFTER, LiveScorer
-from leadscore.scoring.trend import NOT_ENOUGH_HISTORY, days_between, direction
-from leadscore.serving.intake import NO_STORE, send_json, sent_path
+from leadscore.scoring.trend import days_between, direction, no_history
+from leadscore.serving.intake import NO_STORE, send_json, sent_path, unknown_lead
 from leadscore.store.lead_reads import lead_record, scores_after
 from leadscore.store.moments import micros
 from leadscore.store.score_log import latest_scores
@@ -91,9 +91,7 @@ class ReadsMiddleware:
         self.logged(READ_WAIT_SECONDS)
         record = lead_record(store, customer_id)
         if record is None:
-            return 404, {
-                "error": f"{customer_id!r} is not a customer in the store; add it with POST /leads"
-            }
+            return unknown_lead(customer_id)
         newest = latest_scores(store, [customer_id], at_or_before=pd.Timestamp.now(tz="UTC"))
         entry = newest.get(customer_id)
         score = None
@@ -101,8 +99,7 @@ class ReadsMiddleware:
             earlier = latest_scores(
                 store, [customer_id], at_or_before=entry.scored_at - DEFAULT_TREND_AFTER
             ).get(customer_id)
-            trend = {"previous_score": None, "days_ago": None, "delta": None}
-            trend["direction"] = NOT_ENOUGH_HISTORY
+            trend = {k: v for k, v in no_history().items() if k != "changes"}
             if earlier is not None:
                 delta = entry.score - earlier.score
                 trend = {
