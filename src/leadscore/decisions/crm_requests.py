@@ -23,6 +23,7 @@ from typing import Literal
 
 import pandas as pd
 
+from leadscore.common.time import iso_utc  # UTC, ms, Z: what all three CRMs read
 from leadscore.decisions.crm import Dynamics, HubSpot, Salesforce
 
 # msdyn_predictivescore's choices: msdyn_grade 0-3 for grades A-D, msdyn_scoretrend 0-3
@@ -61,7 +62,7 @@ class CrmRecord:
 
     def value(self, name: str) -> object:
         if name == "scored_at":
-            return _iso(self.scored_at)
+            return iso_utc(self.scored_at)
         if name == "probability":
             return round(float(self.probability), 6)
         return getattr(self, name)
@@ -82,11 +83,6 @@ class Refusal:
     error: str
     retry_after: float | None = None  # seconds, where the CRM said (Retry-After)
     expired_token: bool = False
-
-
-def _iso(moment: pd.Timestamp) -> str:
-    """UTC with milliseconds and a Z: what HubSpot, Salesforce and Dataverse all read."""
-    return moment.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def retry_after_seconds(value: str | None, now: pd.Timestamp | None = None) -> float | None:
