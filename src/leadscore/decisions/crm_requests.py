@@ -15,7 +15,6 @@ field cannot hold), as the vendor reports partial failures:
 
 from __future__ import annotations
 
-import email.utils
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,10 @@ from typing import Literal
 
 import pandas as pd
 
-from leadscore.common.time import iso_utc  # UTC, ms, Z: what all three CRMs read
+from leadscore.common.time import (  # UTC, ms, Z: what all three CRMs read
+    iso_utc,
+    retry_after_seconds,
+)
 from leadscore.decisions.crm import Dynamics, HubSpot, Salesforce
 
 # msdyn_predictivescore's choices: msdyn_grade 0-3 for grades A-D, msdyn_scoretrend 0-3
@@ -83,21 +85,6 @@ class Refusal:
     error: str
     retry_after: float | None = None  # seconds, where the CRM said (Retry-After)
     expired_token: bool = False
-
-
-def retry_after_seconds(value: str | None, now: pd.Timestamp | None = None) -> float | None:
-    """A Retry-After header's wait in seconds (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = pd.Timestamp(email.utils.parsedate_to_datetime(value))
-    except (TypeError, ValueError):
-        return None
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
-    return max(0.0, (moment - now).total_seconds())
 
 
 def refusal(status: int, headers: Mapping[str, str], text: str) -> Refusal:

@@ -46,7 +46,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from importlib import metadata
 
 import httpx
@@ -54,6 +53,7 @@ import pandas as pd
 from standardwebhooks import Webhook as Signer
 
 from leadscore.common.errors import InputError
+from leadscore.common.time import retry_after_seconds
 from leadscore.decisions.alert_payloads import PingData, PingPayload
 from leadscore.decisions.alerts import Webhook, alert_key
 from leadscore.store import outbox
@@ -164,20 +164,8 @@ def retry_delay(webhook: Webhook, attempts: int, rng: random.Random | None = Non
 def retry_after(value: str | None, *, now: pd.Timestamp, cap: float) -> pd.Timedelta | None:
     """A ``Retry-After`` header's wait (seconds, or an HTTP date), up to ``cap`` seconds;
     None where there is none, or it cannot be read."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (pd.Timestamp(when) - now).total_seconds()
-    return pd.Timedelta(seconds=min(max(seconds, 0.0), cap))
+    seconds = retry_after_seconds(value, now)
+    return None if seconds is None else pd.Timedelta(seconds=min(seconds, cap))
 
 
 def delivery_lease(webhook: Webhook) -> pd.Timedelta:
