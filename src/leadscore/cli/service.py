@@ -136,13 +136,29 @@ def workspace_user(
         typer.Option(help="the users file the service reads", envvar="LEADSCORE_WORKSPACE_USERS"),
     ] = Path("workspace_users.yaml"),
     display_name: Annotated[str | None, typer.Option(help="shown on the pages")] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(help="the owner the CRM's records name for this user: their 'meine Leads'"),
+    ] = None,
+    territory: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a sales territory the user works (repeat for more): they see only these "
+            "territories' leads unless --manager"
+        ),
+    ] = None,
+    manager: Annotated[
+        bool | None,
+        typer.Option("--manager/--no-manager", help="sees every lead whatever the territories"),
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option(help="read the password from standard input, not a prompt")
     ] = False,
 ) -> None:
     """Add a user of the sales workspace (/workspace), or give one a new password.
 
-    The file holds a scrypt hash of the password, never the password itself.
+    The file holds an Argon2id hash of the password, never the password itself. What is
+    not given stays as it was for a user already there.
     """
     from leadscore.workspace.users import put_user
 
@@ -150,7 +166,15 @@ def workspace_user(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    new = put_user(users_file, name, password, display_name=display_name)
+    new = put_user(
+        users_file,
+        name,
+        password,
+        display_name=display_name,
+        owner=owner,
+        territories=tuple(territory) if territory else None,
+        manager=manager,
+    )
     console().print(
         f"{'added' if new else 'changed the password of'} {name} in {users_file}: sign in at "
         "/workspace of the service (`leadscore serve`)"

@@ -146,6 +146,8 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("rep_meeting_booked", "sales", "a rep booked a meeting with the lead"),
         EventType("rep_not_interested", "sales", "the lead told a rep they are not interested"),
         EventType("rep_note", "sales", "a rep wrote a note on the lead"),
+        EventType("rep_took_lead", "sales", "a rep took the lead: it is theirs from now on"),
+        EventType("rep_snoozed", "sales", "a rep put the lead aside (value: for how many days)"),
     )
 }
 # the event types a rep records in the workspace, in the order its buttons show them
@@ -153,6 +155,9 @@ REP_ACTIONS = (
     "rep_call_reached", "rep_call_not_reached", "rep_meeting_booked", "rep_not_interested",
     "rep_note",
 )  # fmt: skip
+# a rep's claims on a lead: taken (theirs) or put aside for some days; no outcome of a call
+REP_CLAIMS = ("rep_took_lead", "rep_snoozed")
+REP_EVENTS = (*REP_ACTIONS, *REP_CLAIMS)  # their campaign holds the rep's name, no campaign
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (OFFERS, CUSTOMERS, EVENTS, OUTCOMES, EXPOSURES)}
 

@@ -1,7 +1,7 @@
 """A rep's actions on a lead (called: reached or not, meeting booked, not interested, a
-note), stored as events of the lead, so that they count in its features, reach the CRM
-through the alert rules' outbox and show on its timeline; and each lead's last action,
-for the CSV export.
+note; taking the lead, putting it aside for some days), stored as events of the lead, so
+that they count in its features, reach the CRM through the alert rules' outbox and show
+on its timeline; and each lead's last action, for the CSV export.
 
 An action is an event of a canonical ``rep_*`` type on channel ``sales``; the rep's name
 and note are its ``campaign`` ("anna: call back on Tuesday"). The events table has no
@@ -24,12 +24,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from leadscore.data.intake import Intake
-from leadscore.data.tables import EVENT_TYPES, REP_ACTIONS
+from leadscore.data.tables import EVENT_TYPES, REP_ACTIONS, REP_EVENTS
 from leadscore.scoring.scorer import Scorer
 from leadscore.store import schema
 from leadscore.store.intake import take_events
 from leadscore.store.store import Store
+from leadscore.workspace.ownership import SNOOZE_DAYS, snooze_days
 from leadscore.workspace.signing import SignIns, read_form
+from leadscore.workspace.users import User
 
 NOTE_LIMIT = 1_000  # characters: a few sentences; the form says so too
 FORM_ID = re.compile(r"^[A-Za-z0-9_-]{16,43}$")  # what ``form_id`` makes
@@ -43,9 +45,16 @@ def form_id() -> str:
 
 
 def action_row(
-    customer_id: str, action: str, user: str, note: str, once: str, now: pd.Timestamp
+    customer_id: str,
+    action: str,
+    user: str,
+    note: str,
+    once: str,
+    now: pd.Timestamp,
+    value: float = float("nan"),
 ) -> pd.DataFrame:
-    """The event of one action, in the events' canonical columns and its ``event_id``."""
+    """The event of one action, in the events' canonical columns and its ``event_id``
+    (``value``: a snooze's days)."""
     said = f"{user}: {note}" if note else user
     return pd.DataFrame(
         {
@@ -54,7 +63,7 @@ def action_row(
             "event_type": [action],
             "channel": [EVENT_TYPES[action].channel],
             "offer_id": pd.Series([None], dtype="object"),
-            "value": [float("nan")],
+            "value": [value],
             "campaign": [said],
             "event_id": [f"ws-{once}"],
         }
@@ -63,8 +72,10 @@ def action_row(
 
 class Actions:
     """``POST /workspace/leads/{id}/actions``: checks the form (signed in, its CSRF token,
-    a known action, a note not too long), stores the event and sends the rep back to the
-    lead's page (303). ``scorer``: the champions' (its live scorer alerts and refreshes)."""
+    a known action, a note not too long, a lead of the rep's territories), stores the
+    event and sends the rep back to the lead's page (303). ``scorer``: the champions' (its
+    live scorer alerts and refreshes); ``claimed``: called after a lead was taken or put
+    aside, so the lists show it at once."""
 
     def __init__(
         self,
@@ -75,6 +86,8 @@ class Actions:
         page: Page,
         prefix: str,
         clock: Callable[[], pd.Timestamp],
+        may_open: Callable[[str, User], bool] = lambda _lead, _user: True,
+        claimed: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.scorer = scorer
@@ -82,34 +95,45 @@ class Actions:
         self.page = page
         self.prefix = prefix
         self.clock = clock
+        self.may_open = may_open
+        self.claimed = claimed
 
     async def post(self, request: Request) -> Response:
         customer_id = request.path_params["customer_id"]
         lead_page = f"{self.prefix}/leads/{quote(customer_id, safe='')}"
-        user = self.sign_ins.user(request)
-        if user is None:
+        signed_in = self.sign_ins.signed_in(request)
+        if signed_in is None:
             return RedirectResponse(f"{self.prefix}/login", status_code=303)
         form = await read_form(request)
         if form is None:
             return Response("the form is too large", status_code=413)
         if self.sign_ins.forged(request, form):
             return self.sign_ins.refuse_forged(request)
+        user = signed_in.name
         action = (form.get("action") or [""])[0]
         note = (form.get("note") or [""])[0].strip()
         once = (form.get("once") or [""])[0]
-        if action not in REP_ACTIONS or not FORM_ID.match(once):
-            return self._bad(request, user, "unknown_action")
+        if action not in REP_EVENTS or not FORM_ID.match(once):
+            return self._bad(request, signed_in, "unknown_action")
         if len(note) > NOTE_LIMIT:
-            return self._bad(request, user, "note_too_long", limit=NOTE_LIMIT)
+            return self._bad(request, signed_in, "note_too_long", limit=NOTE_LIMIT)
+        days = snooze_days((form.get("days") or [""])[0])
+        if action == "rep_snoozed" and days is None:
+            return self._bad(request, signed_in, "bad_snooze", limit=max(SNOOZE_DAYS))
         if self.store is None:
             return self.page(request, "missing.html", status=404, user=user, what=customer_id)
-        row = action_row(customer_id, action, user, note, once, self.clock())
+        if not await run_in_threadpool(self.may_open, customer_id, signed_in):
+            return self.page(request, "not_yours.html", status=403, user=signed_in, territory=None)
+        value = float(days) if action == "rep_snoozed" and days else float("nan")
+        row = action_row(customer_id, action, user, note, once, self.clock(), value)
         stored = await run_in_threadpool(partial(self._store, row))
         if not stored:
             return self.page(request, "missing.html", status=404, user=user, what=customer_id)
+        if action not in REP_ACTIONS:  # a take or a snooze: who sees the lead changed
+            await run_in_threadpool(self.claimed)
         return RedirectResponse(lead_page, status_code=303)
 
-    def _bad(self, request: Request, user: str, key: str, **values: object) -> HTMLResponse:
+    def _bad(self, request: Request, user: User, key: str, **values: object) -> HTMLResponse:
         back = f"{self.prefix}/leads/{quote(request.path_params['customer_id'], safe='')}"
         return self.page(
             request,

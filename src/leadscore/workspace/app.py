@@ -22,20 +22,21 @@ from starlette.routing import Route
 
 from leadscore import tracking
 from leadscore.common.errors import InputError
-from leadscore.data.tables import REP_ACTIONS
+from leadscore.data.tables import REP_ACTIONS, REP_CLAIMS
 from leadscore.scoring.scorer import Scorer
 from leadscore.store.outage import OUTAGES, RETRY_AFTER_SECONDS
 from leadscore.store.score_log import score_history
 from leadscore.store.store import Store
 from leadscore.workspace import formatting
 from leadscore.workspace.actions import NOTE_LIMIT, Actions, form_id, last_actions
-from leadscore.workspace.board import GRADES, BoardKeeper, Filters, LeadBoard
+from leadscore.workspace.board import GRADES, VIEWS, BoardKeeper, Filters, LeadBoard
 from leadscore.workspace.chart import score_chart
 from leadscore.workspace.csrf import CSRF_COOKIE, form_token, new_cookie_value
 from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
 from leadscore.workspace.export import leads_csv
 from leadscore.workspace.model_report import ModelReport, ReportCache
 from leadscore.workspace.model_words import page_words, report_body, verdict
+from leadscore.workspace.ownership import SNOOZE_DAYS, claims_of_lead, may_see
 from leadscore.workspace.session import Sessions
 from leadscore.workspace.signing import SignIns, set_csrf_cookie
 from leadscore.workspace.texts import (
@@ -46,6 +47,7 @@ from leadscore.workspace.texts import (
     text,
 )
 from leadscore.workspace.users import User, load_users
+from leadscore.workspace.why_now import why_now_of
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class Workspace:
         self.scorer = scorer
         self.sessions = sessions
         self.config = config
+        self.clock = clock
         self.reports = ReportCache(config.conversion_model)
         self._held_users: tuple[bytes | None, dict[str, User]] | None = None
         self.sign_ins = SignIns(
@@ -121,7 +124,7 @@ class Workspace:
         )
         actions = Actions(
             store=store, scorer=scorer, sign_ins=self.sign_ins, page=self._page, prefix=PREFIX,
-            clock=clock,
+            clock=clock, may_open=self._may_open, claimed=self._claimed,
         )  # fmt: skip
         routes = [
             Route(f"{PREFIX}/login", self.sign_ins.login_page, methods=["GET"]),
@@ -168,8 +171,24 @@ class Workspace:
         self._held_users = (stamp, users)
         return users
 
-    def _user(self, request: Request) -> str | None:
-        return self.sign_ins.user(request)
+    def _user(self, request: Request) -> User | None:
+        return self.sign_ins.signed_in(request)
+
+    def _territory(self, customer_id: str) -> object:
+        """The lead's territory as its profile holds it (None: none, or no such lead)."""
+        column = self.config.territory_column
+        if self.store is None or not column:
+            return None
+        found = self.store.customers([customer_id], fields=[column])
+        return found[column].iat[0] if column in found and len(found) else None
+
+    def _may_open(self, customer_id: str, user: User) -> bool:
+        return may_see(user, self._territory(customer_id))
+
+    def _claimed(self) -> None:
+        """A lead was taken or put aside: the lists show it now, not within a minute."""
+        if self.boards is not None:
+            self.boards.refresh()
 
     def _page(
         self, request: Request, template: str, *, status: int = 200, **context: object
@@ -179,10 +198,11 @@ class Workspace:
         query = {k: v for k, v in request.query_params.items() if k != "lang"}
         switch = f"{request.url.path}?{urlencode({**query, 'lang': other})}"
         browser = request.cookies.get(CSRF_COOKIE) or new_cookie_value()
+        user = context.pop("user", None)
         html = self.templates.get_template(template).render(
             lang=lang,
             t=lambda key, **values: text(key, lang, **values),
-            user=context.pop("user", None),
+            user=user.display_name if isinstance(user, User) else user,
             switch=switch,
             prefix=PREFIX,
             number=lambda v, digits=0: formatting.number(v, lang, digits),
@@ -213,15 +233,20 @@ class Workspace:
 
     # --- the lead list --------------------------------------------------------------------
 
-    def _filters(self, request: Request) -> Filters:
+    def _filters(self, request: Request, user: User) -> Filters:
         query = request.query_params
         grade = query.get("grade") or None
+        view = query.get("view") or "all"
         return Filters(
             grade=grade if grade in GRADES else None,
             territory=query.get("territory") or None,
             campaign=query.get("campaign") or None,
             rising=query.get("rising") == "1",
             search=(query.get("q") or "").strip()[:100] or None,
+            view=view if view in VIEWS else "all",
+            with_snoozed=query.get("snoozed") == "1",
+            viewer=user,
+            now=self.clock(),
         )
 
     def _board(self) -> LeadBoard | None:
@@ -233,7 +258,7 @@ class Workspace:
             return self._refuse(request)
         lang = self._lang(request)
         board = self._board()
-        filters = self._filters(request)
+        filters = self._filters(request, user)
         page = _int(request.query_params.get("page"), 1)
         rows, total = (
             board.page(filters, page=page, per_page=PER_PAGE)
@@ -256,7 +281,10 @@ class Workspace:
             last=min(page * PER_PAGE, total),
             filters=filters,
             grades=GRADES,
-            territories=[] if board is None else board.territories,
+            views=[v for v in VIEWS if v != "territory" or user.territories],
+            territories=(
+                [] if board is None else [t for t in board.territories if may_see(user, t)]
+            ),
             campaigns=[] if board is None else sorted(board.campaigns),
             query=urlencode(query),
             page_link=lambda n: f"{PREFIX}?{urlencode({**query, 'page': n})}",
@@ -264,13 +292,17 @@ class Workspace:
 
     def _explained(self, rows: pd.DataFrame, lang: str) -> list[dict]:
         """The list's rows with their top three reasons and their next-best offer."""
-        return [] if rows.empty else explained_rows(self.store, self.scorer(), rows, lang)
+        if rows.empty:
+            return []
+        return explained_rows(self.store, self.scorer(), rows, lang, self.config.timezone)
 
     def leads_csv(self, request: Request) -> Response:
-        if self._user(request) is None:
+        user = self._user(request)
+        if user is None:
             return self._refuse(request)
         board = self._board()
-        rows = board.leads.iloc[board.select(self._filters(request))] if board else pd.DataFrame()
+        chosen = board.select(self._filters(request, user)) if board else None
+        rows = board.leads.iloc[chosen] if board is not None else pd.DataFrame()
         lang = self._lang(request)
         done = last_actions(self.store, rows["customer_id"].tolist() if len(rows) else [])
         explained = self._explained(rows.reset_index(drop=True), lang)
@@ -295,6 +327,11 @@ class Workspace:
         customers = store.customers([customer_id]) if store is not None else pd.DataFrame()
         if customers.empty:
             return self._page(request, "missing.html", status=404, user=user, what=customer_id)
+        territory = customers[self.config.territory_column].iat[0] if (
+            self.config.territory_column in customers
+        ) else None  # fmt: skip
+        if not may_see(user, territory):
+            return self._page(request, "not_yours.html", status=403, user=user, territory=territory)
         profile = {
             profile_label(k, lang): v
             for k, v in customers.iloc[0].items()
@@ -303,6 +340,7 @@ class Workspace:
         history = score_history(store, customer_id, limit=HISTORY)  # newest first
         latest = history[0] if history else None
         said = LeadSaid() if scorer is None else lead_said(scorer, history, lang)
+        now_line = why_now_of(store, [customer_id], self.clock(), lang, self.config.timezone)
         events = store.rows("events", [customer_id]).tail(TIMELINE).iloc[::-1]
         ordered = history[::-1]
         chart = score_chart(
@@ -319,12 +357,17 @@ class Workspace:
             profile=profile,
             latest=latest,
             reasons=said.reasons,
+            why_now=now_line.get(customer_id),
             more_reasons=said.more_reasons,
             trend=said.trend,
             offers=said.offers,
             chart=chart,
             history=history,
             actions=REP_ACTIONS,
+            claims=REP_CLAIMS,
+            claim=claims_of_lead(store, customer_id),
+            me=user.name,
+            snooze_days=SNOOZE_DAYS,
             once=form_id(),
             note_limit=NOTE_LIMIT,
             events=[
@@ -352,7 +395,8 @@ class Workspace:
         name = request.path_params["fair"]
         if board is None or name not in board.fairs:
             return self._page(request, "missing.html", status=404, user=user, what=name)
-        rows, total = board.page(Filters(campaign=name), page=1, per_page=PER_PAGE * 4)
+        seen = Filters(campaign=name, viewer=user, with_snoozed=True)
+        rows, total = board.page(seen, page=1, per_page=PER_PAGE * 4)
         return self._page(
             request,
             "fair.html",

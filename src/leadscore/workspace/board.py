@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadscore.data.tables import REP_ACTIONS, TRADE_FAIR_VISIT
+from leadscore.data.tables import REP_EVENTS, TRADE_FAIR_VISIT
 from leadscore.store.score_log import current_scores
 from leadscore.store.store import Store
+from leadscore.workspace.ownership import claims, mine
+from leadscore.workspace.users import User
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +31,31 @@ WEEK = pd.Timedelta(days=7)
 GRADES = ("A", "B", "C", "D")
 
 
+VIEWS = ("all", "mine", "territory")
+
+
 @dataclass(frozen=True)
 class Filters:
+    """What a list shows. ``viewer``: who looks (their territories bound what they see,
+    and "mine" and "territory" are theirs); ``now``: leads put aside past it come back."""
+
     grade: str | None = None
     territory: str | None = None
     campaign: str | None = None
     rising: bool = False
     search: str | None = None
+    view: str = "all"
+    with_snoozed: bool = False
+    viewer: User | None = None
+    now: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
 class LeadBoard:
     """``leads``: one row a customer, best score first (unscored last): customer_id, name,
-    territory, score, grade, probability, delta_week (points since the newest score at
-    least a week older; NaN without one), scored_at, last_activity. ``campaigns``: each
+    territory, owner, score, grade, probability, delta_week (points since the newest score
+    at least a week older; NaN without one), scored_at, last_activity, taken_by (the user
+    who took it) and snoozed_until. ``campaigns``: each
     campaign's leads as positions in ``leads``; ``fairs``: the campaigns with trade-fair
     scans and how many leads were scanned there."""
 
@@ -61,10 +74,12 @@ class LeadBoard:
         name_column: str | None,
     ) -> LeadBoard:
         # the two attributes shown, not every profile field any lead was sent with
-        customers = store.customers(fields=[c for c in (name_column, territory_column) if c])
+        shown = [c for c in (name_column, territory_column, "owner") if c]
+        customers = store.customers(fields=list(dict.fromkeys(shown)))
         ids = customers["customer_id"].astype(str)
         leads = pd.DataFrame({"customer_id": ids})
-        for target, column in (("name", name_column), ("territory", territory_column)):
+        named = (("name", name_column), ("territory", territory_column), ("owner", "owner"))
+        for target, column in named:
             values = customers[column] if column and column in customers else None
             leads[target] = (
                 values.astype("object").where(values.notna(), None).map(_text).to_numpy()
@@ -83,10 +98,13 @@ class LeadBoard:
         week_before = earlier["score"].reindex(keys).astype("float64").to_numpy()
         leads["delta_week"] = leads["score"] - week_before
         leads["last_activity"] = store.latest_activity().reindex(keys).array
+        claimed = claims(store)
+        leads["taken_by"] = claimed["taken_by"].reindex(keys).to_numpy(dtype="object")
+        leads["snoozed_until"] = claimed["snoozed_until"].reindex(keys).array
         ranked = leads.sort_values(
             ["score", "customer_id"], ascending=[False, True], na_position="last"
         ).reset_index(drop=True)
-        members = store.campaign_members(TRADE_FAIR_VISIT, REP_ACTIONS)  # notes: no campaign
+        members = store.campaign_members(TRADE_FAIR_VISIT, REP_EVENTS)  # reps': no campaign
         position = pd.Series(np.arange(len(ranked)), index=ranked["customer_id"])
         members["position"] = members["customer_id"].map(position)
         members = members.dropna(subset=["position"])
@@ -106,6 +124,16 @@ class LeadBoard:
         """The positions (in rank order) of the leads that pass ``filters``."""
         leads = self.leads
         mask = np.ones(len(leads), dtype=bool)
+        viewer = filters.viewer
+        if viewer is not None and not viewer.sees_every_lead:  # a permission, not a filter
+            mask &= leads["territory"].isin(viewer.territories).to_numpy(dtype=bool)
+        if viewer is not None and filters.view == "mine":
+            mask &= mine(leads["taken_by"], leads["owner"], viewer)
+        if viewer is not None and filters.view == "territory":
+            mask &= leads["territory"].isin(viewer.territories).to_numpy(dtype=bool)
+        if not filters.with_snoozed:
+            now = filters.now if filters.now is not None else self.built_at
+            mask &= ~(leads["snoozed_until"] > now).to_numpy(dtype=bool)
         if filters.grade:
             mask &= (leads["grade"] == filters.grade).to_numpy()
         if filters.territory:

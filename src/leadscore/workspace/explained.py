@@ -13,6 +13,8 @@ from leadscore.scoring.scorer import Scorer
 from leadscore.scoring.trend import trend_between
 from leadscore.store.score_log import LoggedScore, latest_scores
 from leadscore.store.store import Store
+from leadscore.workspace.formatting import DEFAULT_ZONE
+from leadscore.workspace.why_now import why_now_of
 
 LIST_REASONS = 3
 ALL_REASONS = 10_000
@@ -22,12 +24,17 @@ PAGE_REASONS = 8
 
 
 def explained_rows(
-    store: Store | None, scorer: Scorer | None, rows: pd.DataFrame, lang: str
+    store: Store | None,
+    scorer: Scorer | None,
+    rows: pd.DataFrame,
+    lang: str,
+    zone: str = DEFAULT_ZONE,
 ) -> list[dict]:
-    """The lead list's rows with their top three reasons and their next-best offer (none
-    of either without a store and a scorer)."""
+    """The lead list's rows with their top three reasons, their "why now" line and their
+    next-best offer (no reasons or offer without a store and a scorer)."""
     ids = rows["customer_id"].tolist()
     now = pd.Timestamp.now(tz="UTC")
+    now_lines = why_now_of(store, ids, now, lang, zone)
     reasons: dict[str, list[dict]] = {}
     offers: dict[str, list[dict]] = {}
     if scorer is not None and store is not None:
@@ -41,6 +48,7 @@ def explained_rows(
     for row in rows.itertuples(index=False):
         lead = row._asdict()
         lead["reasons"] = reasons.get(row.customer_id, [])
+        lead["why_now"] = now_lines.get(row.customer_id)
         lead["offer"] = (offers.get(row.customer_id) or [None])[0]
         out.append(lead)
     return out

@@ -80,6 +80,11 @@ class SignIns:
     # --- every page --------------------------------------------------------------------
 
     def user(self, request: Request) -> str | None:
+        """The name of the signed-in user of the request (see ``signed_in``)."""
+        signed_in = self.signed_in(request)
+        return None if signed_in is None else signed_in.name
+
+    def signed_in(self, request: Request) -> User | None:
         """The signed-in user of the request: its session live in the store, its user
         in the users file with the session version the session was opened under."""
         session_id = request.cookies.get(COOKIE)
@@ -93,7 +98,7 @@ class SignIns:
         if user is None or user.session_version != session.session_version:
             return None  # removed, or a new password since: the session opens nothing
         held.touch_session(self.store, session_id, session, now=now)
-        return user.name
+        return user
 
     def forged(self, request: Request, form: dict[str, list[str]]) -> bool:
         """Whether a post is to be refused as a forgery (see ``csrf``)."""

@@ -150,6 +150,29 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Die Notiz ist länger als {limit} Zeichen: nichts wurde festgehalten.",
     },
     "last_action": {"en": "Last action", "de": "Letzte Aktion"},
+    # whose a lead is: views, taking a lead, putting it aside
+    "view": {"en": "Show", "de": "Anzeigen"},
+    "view_all": {"en": "all leads", "de": "alle Leads"},
+    "view_mine": {"en": "my leads", "de": "meine Leads"},
+    "view_territory": {"en": "my territory", "de": "mein Gebiet"},
+    "my_leads": {"en": "My leads", "de": "Meine Leads"},
+    "owner": {"en": "Owner", "de": "Zuständig"},
+    "take": {"en": "Take this lead", "de": "Lead übernehmen"},
+    "taken_by_you": {"en": "This lead is yours.", "de": "Dieser Lead gehört Ihnen."},
+    "snooze": {"en": "Put aside for", "de": "Zurückstellen für"},
+    "snooze_day": {"en": "1 day", "de": "1 Tag"},
+    "snooze_days": {"en": "{days} days", "de": "{days} Tage"},
+    "snoozed_until": {"en": "Put aside until {day}", "de": "Zurückgestellt bis {day}"},
+    "with_snoozed": {"en": "with those put aside", "de": "auch zurückgestellte"},
+    "bad_snooze": {
+        "en": "Choose for how many days to put the lead aside (1 to {limit}).",
+        "de": "Bitte wählen, für wie viele Tage der Lead zurückgestellt wird (1 bis {limit}).",
+    },
+    "not_yours": {
+        "en": "This lead is in a territory you do not work ({territory}).",
+        "de": "Dieser Lead liegt in einem Gebiet, das Sie nicht betreuen ({territory}).",
+    },
+    "why_now": {"en": "Why now", "de": "Warum jetzt"},
     # the model and monitoring pages (workspace/model_words.py)
     "model_grade": {
         "de": "Von {base} Leads der Klasse {grade} kaufen etwa {buyers}{within}.",
@@ -196,6 +219,8 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
     "rep_meeting_booked": {"en": "Meeting booked", "de": "Termin vereinbart"},
     "rep_not_interested": {"en": "Not interested", "de": "Kein Interesse"},
     "rep_note": {"en": "Note", "de": "Notiz"},
+    "rep_took_lead": {"en": "Took the lead", "de": "Lead übernommen"},
+    "rep_snoozed": {"en": "Put aside", "de": "Zurückgestellt"},
 }
 
 

@@ -7,6 +7,11 @@ session made under an older one opens nothing, so a password change ends every s
 without the command reaching the store. Hashes of the scrypt kind (before Argon2id)
 still check and are rehashed at the next sign-in. The CRM's API keys are for machines
 and open no page.
+
+A user may name the ``owner`` they are in the CRM's records (their leads are "meine
+Leads") and the sales ``territories`` they work: a user with territories sees only
+those territories' leads, on every page and in the export, unless they are a
+``manager``; a user with none sees every lead (as every user did before territories).
 """
 
 from __future__ import annotations
@@ -99,6 +104,17 @@ class User:
     password_hash: str
     display_name: str
     session_version: int = 0
+    owner: str | None = None  # as the CRM's records name them: whose leads are "mine"
+    territories: tuple[str, ...] = ()
+    manager: bool = False
+
+    @property
+    def sees_every_lead(self) -> bool:
+        return self.manager or not self.territories
+
+    @property
+    def owner_name(self) -> str:
+        return self.owner or self.display_name
 
 
 def load_users(path: Path) -> dict[str, User]:
@@ -124,15 +140,38 @@ def load_users(path: Path) -> dict[str, User]:
         version = entry.get("session_version", 0)
         if not isinstance(version, int) or isinstance(version, bool):
             raise InputError(f"{path}: users[{i}].session_version must be a whole number")
+        territories = entry.get("territories") or []
+        if not isinstance(territories, list) or not all(
+            isinstance(t, str) and t for t in territories
+        ):
+            raise InputError(f"{path}: users[{i}].territories must be a list of territory names")
+        if not isinstance(entry.get("manager", False), bool):
+            raise InputError(f"{path}: users[{i}].manager must be true or false")
         users[name] = User(
-            name, str(entry["password"]), str(entry.get("display_name") or name), version
+            name,
+            str(entry["password"]),
+            str(entry.get("display_name") or name),
+            version,
+            owner=str(entry["owner"]) if entry.get("owner") else None,
+            territories=tuple(territories),
+            manager=bool(entry.get("manager", False)),
         )
     return users
 
 
-def put_user(path: Path, name: str, password: str, *, display_name: str | None = None) -> bool:
+def put_user(
+    path: Path,
+    name: str,
+    password: str,
+    *,
+    display_name: str | None = None,
+    owner: str | None = None,
+    territories: tuple[str, ...] | None = None,
+    manager: bool | None = None,
+) -> bool:
     """Add the user ``name`` to ``path``, or give it a new password (which ends every
-    session of the user: its session version grows); whether it is new."""
+    session of the user: its session version grows); whether it is new. What is not
+    given (None) stays as it was."""
     if not name or any(c.isspace() for c in name):
         raise InputError(f"user name {name!r}: give a name without spaces")
     if len(password) < 8:
@@ -144,6 +183,9 @@ def put_user(path: Path, name: str, password: str, *, display_name: str | None =
         hash_password(password),
         display_name or (old.display_name if old is not None else name),
         0 if old is None else old.session_version + 1,
+        owner=owner if owner is not None else (old.owner if old is not None else None),
+        territories=(territories if territories is not None else (old.territories if old else ())),
+        manager=manager if manager is not None else (old.manager if old else False),
     )
     _write(path, users)
     return old is None
@@ -171,6 +213,9 @@ def _write(path: Path, users: dict[str, User]) -> None:
             "display_name": u.display_name,
             "password": u.password_hash,
             "session_version": u.session_version,
+            **({"owner": u.owner} if u.owner else {}),
+            **({"territories": list(u.territories)} if u.territories else {}),
+            **({"manager": True} if u.manager else {}),
         }
         for u in users.values()
     ]

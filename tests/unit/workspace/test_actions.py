@@ -170,3 +170,54 @@ def test_an_action_reaches_the_outbox_where_a_rule_names_it(
     assert (state.rule, state.customer_id) == ("meeting", lead)
     sent = alert_payload(store, state.key)["data"]
     assert sent["event_type"] == "rep_meeting_booked" and sent["campaign"] == "anna: Di 10 Uhr"
+
+
+def test_a_rep_takes_a_lead_and_puts_it_aside(
+    tmp_path: Path, one_lead: Store, clock: Clock
+) -> None:
+    store = one_lead
+    client = client_of(tmp_path, store, clock)
+    path = f"/workspace/leads/{LEAD}/actions"
+    page = client.get(f"/workspace/leads/{LEAD}?lang=de").text
+    assert "Lead übernehmen" in page and "Dieser Lead gehört Ihnen" not in page
+    took = client.post(path, data=form_of(client) | {"action": "rep_took_lead"})
+    assert took.status_code == 303
+    assert "Dieser Lead gehört Ihnen" in client.get(f"/workspace/leads/{LEAD}?lang=de").text
+    assert LEAD in client.get("/workspace?view=mine").text
+    no_days = client.post(path, data=form_of(client) | {"action": "rep_snoozed", "days": "2"})
+    assert no_days.status_code == 400 and "1 bis 30" in no_days.text
+    form = form_of(client) | {"action": "rep_snoozed", "days": "7"}
+    assert client.post(path, data=form).status_code == 303
+    events = store.rows("events", [LEAD])
+    assert events["event_type"].tolist() == ["rep_took_lead", "rep_snoozed"]
+    assert events["value"].iloc[-1] == 7.0 and events["campaign"].tolist() == ["anna"] * 2
+    lead_page = client.get(f"/workspace/leads/{LEAD}?lang=en").text
+    assert "Put aside until 2025-03-10 10:00" in lead_page  # 3 March, 09:00 UTC, a week
+    assert ">1 day<" in lead_page and ">7 days<" in lead_page
+    listed = client.get("/workspace?view=mine").text  # put aside: gone from the list a week
+    assert f"/workspace/leads/{LEAD}" not in listed
+    assert f"/workspace/leads/{LEAD}" in client.get("/workspace?view=mine&snoozed=1").text
+
+
+def test_a_rep_opens_and_acts_only_in_their_territories(tmp_path: Path, clock: Clock) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/leadscore.db")
+    created = pd.Timestamp("2025-03-01", tz="UTC")
+    store.put_customers(
+        pd.DataFrame(
+            {"customer_id": ["C-1", "C-2"], "created_at": [created] * 2, "country": ["DE", "AT"]}
+        ),
+        now=created,
+    )
+    client = client_of(tmp_path, store, clock)
+    put_user(tmp_path / "users.yaml", "anna", "anna-password", territories=("DE",))
+    sign_in(client)  # the new password ended the session: again
+    assert client.get("/workspace/leads/C-1").status_code == 200
+    refused = client.get("/workspace/leads/C-2?lang=de")
+    assert refused.status_code == 403 and "Gebiet, das Sie nicht betreuen (AT)" in refused.text
+    form = form_of(client, "C-1") | {"action": "rep_note", "note": "n"}
+    assert client.post("/workspace/leads/C-2/actions", data=form).status_code == 403
+    assert store.rows("events", ["C-2"]).empty
+    listed = client.get("/workspace").text
+    assert "/workspace/leads/C-1" in listed and "/workspace/leads/C-2" not in listed
+    exported = client.get("/workspace/leads.csv").text
+    assert "C-1" in exported and "C-2" not in exported

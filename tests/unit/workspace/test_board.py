@@ -135,3 +135,47 @@ def test_a_store_without_any_score_yet_still_gives_a_board(tmp_path: Path) -> No
     rows, total = board.page(Filters(), page=1, per_page=10)
     assert total == 1 and rows["customer_id"].tolist() == ["C-1"]
     assert rows["score"].isna().all() and str(rows["scored_at"].dtype) == "datetime64[us, UTC]"
+
+
+def test_a_reps_territories_bound_every_view_and_snoozed_leads_wait(tmp_path: Path) -> None:
+    from leadscore.workspace.actions import action_row
+    from leadscore.workspace.users import User
+
+    store = _store(tmp_path)
+    store.put_customers(
+        pd.DataFrame(
+            {
+                "customer_id": ["C-1", "C-2", "C-3", "C-4", "C-5"],
+                "created_at": pd.to_datetime(["2026-01-01"] * 5, utc=True),
+                "country": ["DE", "AT", "DE", None, "DE"],
+                "owner": ["Anna Schmidt", "Anna Schmidt", None, None, "Ben Roth"],
+            }
+        ),
+        now=NOW,
+    )
+    claims = pd.concat(
+        [
+            action_row("C-5", "rep_took_lead", "anna", "", "t" * 22, NOW),
+            action_row("C-1", "rep_took_lead", "ben", "", "u" * 22, NOW),
+            action_row("C-3", "rep_snoozed", "anna", "", "s" * 22, NOW, 3.0),
+        ]
+    )
+    store.append("events", claims, now=NOW)
+    board = LeadBoard.read(store, now=NOW, territory_column="country", name_column=None)
+    anna = User("anna", "-", "Anna Schmidt", territories=("DE",))
+    manager = User("maria", "-", "Maria", territories=("DE",), manager=True)
+
+    def ids(filters: Filters) -> list[str]:
+        return board.leads.iloc[board.select(filters)]["customer_id"].tolist()
+
+    assert ids(Filters(viewer=anna)) == ["C-1", "C-5"]  # AT and no territory: not hers
+    assert ids(Filters(viewer=anna, territory="AT")) == []  # a filter cannot widen it
+    assert ids(Filters(viewer=anna, with_snoozed=True)) == ["C-1", "C-3", "C-5"]
+    assert ids(Filters(viewer=manager)) == ["C-2", "C-1", "C-5", "C-4"]
+    # hers: C-5 she took; C-2 her account in the CRM (out of her territory); C-1 Ben took
+    assert ids(Filters(viewer=anna, view="mine")) == ["C-5"]
+    assert ids(Filters(viewer=manager, view="territory")) == ["C-1", "C-5"]
+    back = NOW + pd.Timedelta(days=4)  # the snooze is over: the lead is back
+    assert ids(Filters(viewer=anna, now=back)) == ["C-1", "C-3", "C-5"]
+    # the reps' actions are no campaign of the lead list
+    assert "anna" not in board.campaigns and "ben" not in board.campaigns

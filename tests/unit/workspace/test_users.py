@@ -89,3 +89,23 @@ def test_a_broken_users_file_names_the_entry(tmp_path: Path) -> None:
     path.write_text("users: [unclosed\n")
     with pytest.raises(InputError, match="not YAML"):
         load_users(path)
+
+
+def test_owner_territories_and_manager_are_kept_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "users.yaml"
+    put_user(path, "anna", "anna-password", owner="Anna Schmidt", territories=("DACH Nord",))
+    put_user(path, "anna", "new-password-1")  # a new password keeps what was not given
+    put_user(path, "maria", "maria-password", manager=True)
+    users = load_users(path)
+    anna, maria = users["anna"], users["maria"]
+    assert anna.owner_name == "Anna Schmidt" and anna.territories == ("DACH Nord",)
+    assert not anna.sees_every_lead and anna.session_version == 1
+    assert maria.manager and maria.sees_every_lead and maria.owner_name == "maria"
+    put_user(path, "anna", "new-password-2", territories=(), manager=False)
+    assert load_users(path)["anna"].sees_every_lead  # no territories: every lead
+    path.write_text("users:\n  - {name: x, password: h, territories: DACH}\n")
+    with pytest.raises(InputError, match=r"users\[0\]\.territories must be a list"):
+        load_users(path)
+    path.write_text("users:\n  - {name: x, password: h, manager: 'yes'}\n")
+    with pytest.raises(InputError, match=r"users\[0\]\.manager must be true or false"):
+        load_users(path)
