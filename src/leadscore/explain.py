@@ -60,6 +60,15 @@ def missing_sentence(description: Description, window: object, lang: str) -> str
     return f"{head}: {UNKNOWN[lang]}" if head else UNKNOWN[lang].capitalize()
 
 
+def title(description: Description, window: object, lang: str) -> str:
+    """A feature named as its reasons name it, its value left open: "Hat in den letzten
+    30 Tagen … Seiten der Website aufgerufen"; a profile field's "Branche: {value}" as
+    "Branche"."""
+    text = description.render_window(lang, window, value="…", count=2)
+    head, colon, rest = text.partition(":")
+    return head.strip() if colon and rest.strip() == "…" else text
+
+
 def category_words(code: str) -> str:
     """A category's code as words, where no description names it: 'partner_portal' ->
     'Partner portal'; codes in capitals (DE, B2B) stay as they are."""

@@ -171,16 +171,22 @@ MONITORING_REPORT = "monitoring/report.html"
 
 
 def log_monitoring_run(
-    monitored_run_id: str, *, html: str, metrics: dict[str, float], tags: dict[str, str]
+    monitored_run_id: str,
+    *,
+    html: dict[str, str],
+    metrics: dict[str, float],
+    tags: dict[str, str],
 ) -> str:
     """A run beside ``monitored_run_id`` (in its experiment, tagged with its id) holding a
-    monitoring report and its figures; its id."""
+    monitoring report (``html``: by language, English as ``MONITORING_REPORT``, others
+    beside it as ``report.de.html``); its id."""
     client = _client()
     experiment_id = client.get_run(monitored_run_id).info.experiment_id
     with mlflow.start_run(experiment_id=experiment_id, run_name="monitor") as run:
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
         mlflow.set_tags({**tags, MONITORS_TAG: monitored_run_id})
-        mlflow.log_text(html, MONITORING_REPORT)
+        for lang, page in html.items():
+            mlflow.log_text(page, _report_path(lang))
     return run.info.run_id
 
 
@@ -206,9 +212,21 @@ def latest_monitoring(monitored_run_id: str) -> RunReport | None:
     )
 
 
-def monitoring_report(run_id: str) -> str:
-    """The HTML report of a monitoring run."""
+def _report_path(lang: str) -> str:
+    return (
+        MONITORING_REPORT if lang == "en" else MONITORING_REPORT.replace(".html", f".{lang}.html")
+    )
+
+
+def monitoring_report(run_id: str, lang: str = "en") -> str:
+    """The HTML report of a monitoring run in ``lang``; in English where the run has none
+    in ``lang`` (runs before reports in German)."""
     _client()
+    if lang != "en":
+        try:
+            return mlflow.artifacts.load_text(f"runs:/{run_id}/{_report_path(lang)}")
+        except (MlflowException, OSError):
+            pass
     return mlflow.artifacts.load_text(f"runs:/{run_id}/{MONITORING_REPORT}")
 
 

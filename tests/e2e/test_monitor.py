@@ -33,6 +33,8 @@ def test_monitor_reports_drift_performance_fairness_and_logs_the_report(
     assert report is not None and "scores" in report.metrics
     html = tracking.monitoring_report(report.run_id)
     assert "<h2>Drift</h2>" in html and "data:image/png;base64," in html
+    german = tracking.monitoring_report(report.run_id, "de")
+    assert '<html lang="de">' in german and "<h2>Veränderung der Daten</h2>" in german
     assert report.tags["leadscore.retrain"] in ("true", "false")
     # the workspace's model page gives the verdict and links the report
     with httpx.Client(base_url=live["url"], timeout=60) as browser:
@@ -42,6 +44,8 @@ def test_monitor_reports_drift_performance_fairness_and_logs_the_report(
         assert page.status_code == 200 and report.tags["leadscore.recommendation"][:40] in page.text
         linked = browser.get("/workspace/model/monitoring")
         assert linked.status_code == 200 and "<h2>Drift</h2>" in linked.text
+        in_german = browser.get("/workspace/model/monitoring?lang=de")
+        assert "<h2>Veränderung der Daten</h2>" in in_german.text
         assert httpx.get(f"{live['url']}/workspace/model/monitoring").status_code == 303
     # a period without scores says what to do
     old = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=3_000)).strftime("%Y-%m-%dT%H:%M:%S")

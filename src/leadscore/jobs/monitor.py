@@ -10,16 +10,12 @@ then one sentence that says whether to retrain, and why, with the numbers. The r
 
 from __future__ import annotations
 
-import base64
-import io
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import jinja2
 import numpy as np
 import pandas as pd
 import yaml
-from matplotlib.figure import Figure
 from pydantic import Field
 
 from leadscore import tracking
@@ -35,6 +31,13 @@ from leadscore.evaluation.fairness import (
     segment_table,
 )
 from leadscore.evaluation.realised import Realised, realised
+from leadscore.jobs.monitor_report import (
+    REPORT_LANGS,
+    MonitorReport,
+    feature_titles,
+    report_figures,
+    report_html,
+)
 from leadscore.models.conversion import ConversionPredictor
 from leadscore.models.files import load_model_dir
 from leadscore.models.propensity import PropensityModel
@@ -90,64 +93,6 @@ def load_monitor_config(path: Path | None) -> MonitorConfig:
     return MonitorConfig.model_validate(raw, context={"path": str(path)})
 
 
-@dataclass(frozen=True)
-class MonitorReport:
-    model: str
-    version: str
-    run_id: str
-    since: pd.Timestamp
-    until: pd.Timestamp
-    scores: int
-    drift: list[FeatureDrift]
-    score_drift: FeatureDrift | None
-    promised_auc: float | None  # the model card's test AUC
-    estimated_auc: float
-    # the same estimate on the champion's test rows: what the period's estimate is set
-    # against (estimate to estimate, so the estimator's own bias and the test set's luck
-    # cancel)
-    reference_estimated_auc: float
-    importance: dict[str, float]  # feature: share of mean |SHAP| on the test rows
-    expected_grades: pd.DataFrame
-    realised: Realised
-    segments: pd.DataFrame
-    gaps: pd.DataFrame
-    proxies: dict[str, pd.DataFrame]
-    protected_present: list[str]
-    retrain: bool = False
-    recommendation: str = ""
-    figures: dict[str, str] = field(default_factory=dict)  # name: PNG in base64
-
-    @property
-    def drifted(self) -> list[FeatureDrift]:
-        return [d for d in self.drift if d.drifted]
-
-    @property
-    def drifted_share(self) -> float:
-        return len(self.drifted) / len(self.drift) if self.drift else 0.0
-
-    @property
-    def drifted_importance(self) -> float:
-        """The share of the model's importance that the drifted features carry: a few
-        drifted features the model leans on matter more than many it hardly uses."""
-        return float(sum(self.importance.get(d.feature, 0.0) for d in self.drifted))
-
-    def metrics(self) -> dict[str, float]:
-        out = {
-            "scores": float(self.scores),
-            "drifted_features": float(len(self.drifted)),
-            "features": float(len(self.drift)),
-            "drifted_share": self.drifted_share,
-            "drifted_importance": self.drifted_importance,
-            "estimated_auc": self.estimated_auc,
-            "reference_estimated_auc": self.reference_estimated_auc,
-            "score_psi": self.score_drift.psi if self.score_drift else float("nan"),
-            "labelled": float(self.realised.labelled),
-            "retrain": float(self.retrain),
-        }
-        out |= {f"realised_{k}": v for k, v in self.realised.metrics.items()}
-        return out
-
-
 def monitor(
     store: Store,
     *,
@@ -195,8 +140,13 @@ def monitor(
         protected_present=present(config.protected, list(model.features)),
     )
     retrain, recommendation = recommend(measured, config)
-    figures = _figures(measured, reference.scores, period.ours["score"], psi_limit=config.psi)
-    return replace(measured, retrain=retrain, recommendation=recommendation, figures=figures)
+    titles = feature_titles(model.metadata)
+    figures = report_figures(
+        measured, reference.scores, period.ours["score"], psi_limit=config.psi, titles=titles
+    )
+    return replace(
+        measured, retrain=retrain, recommendation=recommendation, figures=figures, titles=titles
+    )
 
 
 def _champion(model_name: str) -> tuple[tracking.ModelHandle, ConversionPredictor]:
@@ -394,48 +344,11 @@ def recommend(report: MonitorReport, config: MonitorConfig) -> tuple[bool, str]:
     )
 
 
-def _png(figure: Figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _figures(
-    report: MonitorReport, reference: pd.Series, current: pd.Series, *, psi_limit: float
-) -> dict[str, str]:
-    figures = {}
-    top = report.drift[:15]
-    figure = Figure(figsize=(7, 0.3 * len(top) + 1.2))
-    axes = figure.add_subplot()
-    axes.barh([d.feature for d in top][::-1], [d.psi for d in top][::-1],
-              color=["#b42318" if d.drifted else "#8b95a7" for d in top][::-1])  # fmt: skip
-    axes.axvline(psi_limit, color="#1d2330", linewidth=1, linestyle="--")
-    axes.set_xlabel("population stability index (PSI)")
-    figures["psi"] = _png(figure)
-    figure = Figure(figsize=(7, 3.2))
-    axes = figure.add_subplot()
-    bins = np.linspace(0, 100, 26)
-    axes.hist(reference, bins=bins, density=True, alpha=0.6, label="champion's test rows")
-    if len(current):
-        axes.hist(current, bins=bins, density=True, alpha=0.6, label="scores of the period")
-    axes.set_xlabel("score")
-    axes.legend()
-    figures["scores"] = _png(figure)
-    return figures
-
-
-def report_html(report: MonitorReport) -> str:
-    templates = jinja2.Environment(
-        loader=jinja2.PackageLoader("leadscore.jobs", "templates"), autoescape=True
-    )
-    return templates.get_template("monitoring.html").render(report=report)
-
-
 def log_report(report: MonitorReport) -> str:
     """The report into MLflow beside the champion's run; the monitoring run's id."""
     return tracking.log_monitoring_run(
         report.run_id,
-        html=report_html(report),
+        html={lang: report_html(report, lang) for lang in REPORT_LANGS},
         metrics=report.metrics(),
         tags={
             "leadscore.retrain": str(report.retrain).lower(),

@@ -442,7 +442,8 @@ class Workspace:
             return self._page(request, "missing.html", status=404, user=user, what="monitoring")
         lang = self._lang(request)
         # the report is leadscore's own page: inline styles and images, no script
-        body = report_body(tracking.monitoring_report(report.monitoring["run_id"]))
+        html = tracking.monitoring_report(report.monitoring["run_id"], lang)
+        body = report_body(html)
         return self._page(
             request,
             "monitoring.html",
@@ -451,6 +452,7 @@ class Workspace:
             version=report.version,
             retrain=report.monitoring["retrain"],
             verdict=verdict(report.monitoring, lang),
+            report_lang=lang if f'<html lang="{lang}">' in html else "en",
             checked=page_words(report, lang, self.config.timezone)["checked"],
             body=body,
         )
