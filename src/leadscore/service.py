@@ -266,6 +266,7 @@ def workspace() -> Workspace:
             name_column=settings.workspace_name or None,
             conversion_model=settings.conversion_model,
             timezone=settings.workspace_timezone,
+            outcome_actions=settings.workspace_outcome_actions,
         ),
     )
 

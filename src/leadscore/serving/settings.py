@@ -69,6 +69,7 @@ from pydantic import Field, IPvAnyAddress, ValidationError, field_validator
 
 from leadscore.common.config import StrictModel
 from leadscore.common.errors import InputError
+from leadscore.data.tables import REP_ACTIONS
 from leadscore.serving.contract import DEFAULT_MAX_BATCH
 from leadscore.serving.dispatch import DEFAULT_INLINE_LEADS
 from leadscore.serving.keys import api_keys
@@ -97,6 +98,7 @@ ENVIRONMENT = {
     "workspace_territory": "LEADSCORE_WORKSPACE_TERRITORY",
     "workspace_name": "LEADSCORE_WORKSPACE_NAME",
     "workspace_timezone": "LEADSCORE_WORKSPACE_TIMEZONE",
+    "workspace_outcome_actions": "LEADSCORE_WORKSPACE_OUTCOME_ACTIONS",
 }
 
 
@@ -127,7 +129,24 @@ class ServiceSettings(StrictModel):
     workspace_territory: str | None = "country"
     workspace_name: str | None = "account_id"
     workspace_timezone: str = "Europe/Berlin"
+    # the reps' actions that are also an outcome of the lead (e.g. rep_meeting_booked,
+    # where a booked meeting is what the model predicts): comma-separated
+    workspace_outcome_actions: tuple[str, ...] = ()
     api_keys: frozenset[str] = Field(default_factory=frozenset, repr=False)
+
+    @field_validator("workspace_outcome_actions", mode="before")
+    @classmethod
+    def _rep_actions(cls, given: object) -> object:
+        named = (
+            [a.strip() for a in given.split(",") if a.strip()] if isinstance(given, str) else given
+        )
+        unknown = [a for a in named or () if a not in REP_ACTIONS]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))}: not a rep's action; name some of "
+                f"{', '.join(REP_ACTIONS)}, separated by commas"
+            )
+        return tuple(named or ())
 
     @field_validator("timezone", "workspace_timezone")
     @classmethod

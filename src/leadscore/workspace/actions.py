@@ -70,6 +70,18 @@ def action_row(
     )
 
 
+def outcome_row(action: pd.DataFrame) -> pd.DataFrame:
+    """The outcome an action is where the service is told so: the lead converted then."""
+    return pd.DataFrame(
+        {
+            "customer_id": action["customer_id"].tolist(),
+            "ts": action["ts"],
+            "offer_id": pd.Series([None], dtype="object"),
+            "value": [float("nan")],
+        }
+    )
+
+
 class Actions:
     """``POST /workspace/leads/{id}/actions``: checks the form (signed in, its CSRF token,
     a known action, a note not too long, a lead of the rep's territories), stores the
@@ -88,6 +100,7 @@ class Actions:
         clock: Callable[[], pd.Timestamp],
         may_open: Callable[[str, User], bool] = lambda _lead, _user: True,
         claimed: Callable[[], None] = lambda: None,
+        outcome_actions: tuple[str, ...] = (),
     ) -> None:
         self.store = store
         self.scorer = scorer
@@ -97,6 +110,7 @@ class Actions:
         self.clock = clock
         self.may_open = may_open
         self.claimed = claimed
+        self.outcome_actions = outcome_actions
 
     async def post(self, request: Request) -> Response:
         customer_id = request.path_params["customer_id"]
@@ -154,6 +168,8 @@ class Actions:
         taken = take_events(self.store, Intake(row, []), now=now)
         if taken.appended is None:
             return taken.status == 409  # the form sent again: stored the first time
+        if row["event_type"].iat[0] in self.outcome_actions:  # configured: a conversion too
+            self.store.append("outcomes", outcome_row(row), now=now)
         scorer = self.scorer()
         live = None if scorer is None else scorer.live
         if live is not None:

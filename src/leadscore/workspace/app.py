@@ -73,6 +73,7 @@ class WorkspaceConfig:
     name_column: str | None
     conversion_model: str
     timezone: str = formatting.DEFAULT_ZONE  # the zone the pages show times in
+    outcome_actions: tuple[str, ...] = ()  # the actions that are an outcome of the lead too
 
 
 class Workspace:
@@ -125,6 +126,7 @@ class Workspace:
         actions = Actions(
             store=store, scorer=scorer, sign_ins=self.sign_ins, page=self._page, prefix=PREFIX,
             clock=clock, may_open=self._may_open, claimed=self._claimed,
+            outcome_actions=config.outcome_actions,
         )  # fmt: skip
         routes = [
             Route(f"{PREFIX}/login", self.sign_ins.login_page, methods=["GET"]),

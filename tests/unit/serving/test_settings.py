@@ -80,3 +80,12 @@ def test_the_workspace_shows_times_in_berlin_unless_told_another_zone() -> None:
     assert ServiceSettings.from_environment(given).workspace_timezone == "America/New_York"
     with pytest.raises(InputError, match=r"LEADSCORE_WORKSPACE_TIMEZONE: .* not a time zone"):
         ServiceSettings.from_environment({"LEADSCORE_WORKSPACE_TIMEZONE": "CET+1"})
+
+
+def test_the_actions_that_are_outcomes_are_named_and_checked() -> None:
+    assert ServiceSettings.from_environment({}).workspace_outcome_actions == ()
+    given = {"LEADSCORE_WORKSPACE_OUTCOME_ACTIONS": "rep_meeting_booked, rep_call_reached,"}
+    told = ServiceSettings.from_environment(given).workspace_outcome_actions
+    assert told == ("rep_meeting_booked", "rep_call_reached")
+    with pytest.raises(InputError, match=r"OUTCOME_ACTIONS: .*'purchase': not a rep's action"):
+        ServiceSettings.from_environment({"LEADSCORE_WORKSPACE_OUTCOME_ACTIONS": "purchase"})

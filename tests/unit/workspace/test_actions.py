@@ -221,3 +221,30 @@ def test_a_rep_opens_and_acts_only_in_their_territories(tmp_path: Path, clock: C
     assert "/workspace/leads/C-1" in listed and "/workspace/leads/C-2" not in listed
     exported = client.get("/workspace/leads.csv").text
     assert "C-1" in exported and "C-2" not in exported
+
+
+def test_an_action_is_an_outcome_too_where_the_service_is_told(
+    tmp_path: Path, one_lead: Store, clock: Clock
+) -> None:
+    from leadscore.workspace.app import Workspace, WorkspaceConfig
+
+    store = one_lead
+    users = tmp_path / "users.yaml"
+    put_user(users, "anna", "anna-password")
+    config = WorkspaceConfig(
+        users, "country", None, "leadscore-conversion", outcome_actions=("rep_meeting_booked",)
+    )
+    workspace = Workspace(
+        store=store, scorer=lambda: None, sessions=Sessions("s" * 32), config=config,
+        board_every=0.0, clock=clock,
+    )  # fmt: skip
+    client = TestClient(workspace.app, follow_redirects=False)
+    sign_in(client)
+    path = f"/workspace/leads/{LEAD}/actions"
+    for action in ("rep_call_reached", "rep_meeting_booked", "rep_meeting_booked"):
+        form = form_of(client) | {"action": action}
+        assert client.post(path, data=form).status_code == 303
+        clock.now += pd.Timedelta(minutes=1)
+    outcomes = store.rows("outcomes", [LEAD])
+    # a call is no outcome; each meeting booked is one, at its moment
+    assert outcomes["ts"].tolist() == [clock.now - pd.Timedelta(minutes=m) for m in (2, 1)]
