@@ -48,6 +48,9 @@ LEADSCORE_WORKSPACE_NAME   the profile field shown and searched as a lead's name
 LEADSCORE_WORKSPACE_TIMEZONE
                            the zone (IANA name, default Europe/Berlin) the workspace
                            shows its times in
+LEADSCORE_WORKSPACE_OUTCOME_ACTIONS
+                           the reps' actions that are an outcome of the lead too, comma-
+                           separated (e.g. rep_meeting_booked; default none)
 LEADSCORE_SESSION_SECRET   signs the workspace's session cookies (default: made once and
                            kept in .leadscore-session-secret in the working directory)
 LEADSCORE_CRM              CRM write-back destinations (YAML, see leadscore.decisions.crm):
