@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from pathlib import Path
 
@@ -56,8 +57,14 @@ def fill(root: Path, copies: int) -> str:
 
 
 def signed_in(url: str) -> httpx.Client:
+    """A client signed in as a browser is: the sign-in form's CSRF token and cookie."""
     client = httpx.Client(base_url=url, timeout=120, follow_redirects=False)
-    answer = client.post("/workspace/login", data={"user": USER, "password": PASSWORD})
+    form = client.get("/workspace/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert token is not None, "no CSRF token on the sign-in page"
+    answer = client.post(
+        "/workspace/login", data={"user": USER, "password": PASSWORD, "csrf": token.group(1)}
+    )
     assert answer.status_code == 303, answer.text
     return client
 

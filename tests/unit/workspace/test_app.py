@@ -231,7 +231,7 @@ def model_client(tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) 
             algorithm="logistic_regression",
         )
     )
-    monkeypatch.setattr(tracking, "monitoring_report", lambda run_id: MONITORING_HTML)
+    monkeypatch.setattr(tracking, "monitoring_report", lambda run_id, lang="en": MONITORING_HTML)
     client = TestClient(workspace.app, follow_redirects=False)
     sign_in(client)
     return client
