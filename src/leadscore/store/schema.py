@@ -184,3 +184,17 @@ sign_in_failures = sa.Table(
     sa.Column("last_failed_at", MOMENT, nullable=False),
     sa.Column("locked_until", MOMENT, nullable=False),
 )
+# the booth note of a trade-fair scan, by its event's row_key: what the visitor asked for,
+# their interest and whether they want a call. Text for the rep, never a model feature,
+# so it is kept beside the events rather than in a canonical column every reader carries
+scan_notes = sa.Table(
+    "scan_notes",
+    metadata,
+    sa.Column("row_key", KEY, primary_key=True),
+    sa.Column("customer_id", KEY, nullable=False),
+    sa.Column("fair", sa.Text(), nullable=False),
+    sa.Column("note", sa.Text(), nullable=True),
+    sa.Column("interest", sa.Text(), nullable=True),
+    sa.Column("wants_call", sa.Boolean(), nullable=False),
+    sa.Column("imported_at", MOMENT, nullable=False),
+)
