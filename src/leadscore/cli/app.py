@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from leadscore.cli import alerts, crm, data, demo, models, monitoring, scores, service
+from leadscore.cli import alerts, crm, data, demo, fairs, models, monitoring, scores, service
 
 app = typer.Typer(
     name="leadscore",
@@ -39,6 +39,7 @@ app.command()(service.serve)
 app.command()(monitoring.monitor)
 app.add_typer(alerts.app, name="alerts")
 app.command("workspace-user")(service.workspace_user)
+app.command("fair-import")(fairs.fair_import)
 app.command()(demo.demo)
 app.add_typer(crm.app, name="crm")
 
