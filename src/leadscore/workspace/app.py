@@ -1,6 +1,7 @@
 """The workspace's routes under ``/workspace``: sign-in, the lead list (and its CSV), a
-lead's page, the trade-fair follow-up and the model page. Every page but the sign-in needs
-a session; a request without one is sent to the sign-in page, never served."""
+lead's page, the trade-fair follow-up (its pages in ``fairs``) and the model page. Every
+page but the sign-in needs a session; a request without one is sent to the sign-in page,
+never served."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from leadscore.workspace.chart import score_chart
 from leadscore.workspace.csrf import CSRF_COOKIE, form_token, new_cookie_value
 from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
 from leadscore.workspace.export import leads_csv
+from leadscore.workspace.fairs import Fairs
 from leadscore.workspace.model_report import ModelReport, ReportCache
 from leadscore.workspace.model_words import page_words, report_body, verdict
 from leadscore.workspace.ownership import SNOOZE_DAYS, claims_of_lead, may_see
@@ -128,6 +130,11 @@ class Workspace:
             clock=clock, may_open=self._may_open, claimed=self._claimed,
             outcome_actions=config.outcome_actions,
         )  # fmt: skip
+        fairs = Fairs(
+            store=store, scorer=scorer, boards=self.boards, sign_ins=self.sign_ins,
+            page=self._page, prefix=PREFIX, per_page=PER_PAGE, clock=clock, lang=self._lang,
+            refuse=self._refuse,
+        )  # fmt: skip
         routes = [
             Route(f"{PREFIX}/login", self.sign_ins.login_page, methods=["GET"]),
             Route(f"{PREFIX}/login", self.sign_ins.login, methods=["POST"]),
@@ -137,8 +144,9 @@ class Workspace:
             Route(f"{PREFIX}/leads.csv", self.leads_csv, methods=["GET"]),
             Route(f"{PREFIX}/leads/{{customer_id:path}}/actions", actions.post, methods=["POST"]),
             Route(f"{PREFIX}/leads/{{customer_id:path}}", self.lead, methods=["GET"]),
-            Route(f"{PREFIX}/fairs", self.fairs, methods=["GET"]),
-            Route(f"{PREFIX}/fairs/{{fair:path}}", self.fair, methods=["GET"]),
+            Route(f"{PREFIX}/fairs", fairs.fairs, methods=["GET"]),
+            Route(f"{PREFIX}/fairs", fairs.upload, methods=["POST"]),
+            Route(f"{PREFIX}/fairs/{{fair:path}}", fairs.fair, methods=["GET"]),
             Route(f"{PREFIX}/model", self.model, methods=["GET"]),
             Route(f"{PREFIX}/model/monitoring", self.monitoring, methods=["GET"]),
         ]
@@ -376,36 +384,6 @@ class Workspace:
                 {k: (None if formatting.is_missing(v) else v) for k, v in e.items()}
                 for e in events.to_dict("records")
             ],
-        )
-
-    # --- trade fairs ----------------------------------------------------------------------
-
-    def fairs(self, request: Request) -> Response:
-        user = self._user(request)
-        if user is None:
-            return self._refuse(request)
-        board = self._board()
-        return self._page(
-            request, "fairs.html", user=user, fairs=[] if board is None else board.fairs.items()
-        )
-
-    def fair(self, request: Request) -> Response:
-        user = self._user(request)
-        if user is None:
-            return self._refuse(request)
-        board = self._board()
-        name = request.path_params["fair"]
-        if board is None or name not in board.fairs:
-            return self._page(request, "missing.html", status=404, user=user, what=name)
-        seen = Filters(campaign=name, viewer=user, with_snoozed=True)
-        rows, total = board.page(seen, page=1, per_page=PER_PAGE * 4)
-        return self._page(
-            request,
-            "fair.html",
-            user=user,
-            fair=name,
-            total=total,
-            leads=self._explained(rows, self._lang(request)),
         )
 
     # --- the model --------------------------------------------------------------------------

@@ -107,6 +107,114 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Die auf der {fair} gescannten Leads, die besten zuerst: was sagen, was anbieten.",
     },
     "say": {"en": "What to say", "de": "Was sagen"},
+    # the trade-fair follow-up
+    "fair_days": {"en": "Days", "de": "Tage"},
+    "contacted": {"en": "Contacted", "de": "Kontaktiert"},
+    "meetings": {"en": "Meetings", "de": "Termine"},
+    "converted": {"en": "Converted", "de": "Abgeschlossen"},
+    "scanned_at": {"en": "Scanned", "de": "Gescannt"},
+    "follow_up": {"en": "Follow-up", "de": "Nachfassen"},
+    "booth_note": {"en": "At the booth", "de": "Am Stand"},
+    "booth_interest": {"en": "Interest: {interest}", "de": "Interesse: {interest}"},
+    "wants_call": {"en": "wants a call", "de": "wünscht Rückruf"},
+    "due_open": {
+        "en": "follow up within 48 hours: by {due}",
+        "de": "binnen 48 Stunden nachfassen: bis {due}",
+    },
+    "due_missed": {"en": "Overdue", "de": "Überfällig"},
+    "due_missed_since": {
+        "en": "was due by {due}: follow up now",
+        "de": "war fällig bis {due}: jetzt nachfassen",
+    },
+    "due_done": {"en": "Followed up {when}", "de": "Nachgefasst am {when}"},
+    "scans_showing": {
+        "en": "{first} to {last} of {total} scanned leads, the one to call first on top",
+        "de": "{first} bis {last} von {total} gescannten Leads, wer zuerst anzurufen ist, oben",
+    },
+    "import_scans": {"en": "Import badge scans", "de": "Badge-Scans importieren"},
+    "import_hint": {
+        "en": "A CSV as the scanner app exports it (up to 5 MB): German or English headers, "
+        "times in the fair's local time.",
+        "de": "Eine CSV, wie die Scanner-App sie exportiert (bis 5 MB): deutsche oder englische "
+        "Spalten, Zeiten in der Ortszeit der Messe.",
+    },
+    "fair_name": {"en": "Fair", "de": "Messe"},
+    "scan_file": {"en": "Scan file (CSV)", "de": "Scan-Datei (CSV)"},
+    "import": {"en": "Import", "de": "Importieren"},
+    "imported": {
+        "en": "{taken} scans imported ({repeated} of them already known, {new} new leads).",
+        "de": "{taken} Scans importiert ({repeated} davon schon bekannt, {new} neue Leads).",
+    },
+    "import_result": {
+        "en": "{read} rows read: {taken} scans imported, {rejected} rows rejected.",
+        "de": "{read} Zeilen gelesen: {taken} Scans importiert, {rejected} Zeilen abgelehnt.",
+    },
+    "rejected_rows": {"en": "Rejected rows", "de": "Abgelehnte Zeilen"},
+    "row": {"en": "Row", "de": "Zeile"},
+    "column": {"en": "Column", "de": "Spalte"},
+    "problem": {"en": "What to do", "de": "Was tun"},
+    "unmapped": {
+        "en": "Columns left out (no field maps them): {columns}",
+        "de": "Nicht übernommene Spalten (keinem Feld zugeordnet): {columns}",
+    },
+    "to_fair": {"en": "To the fair's leads", "de": "Zu den Leads der Messe"},
+    "upload_too_large": {
+        "en": "The file is larger than {limit} MB: split the export and import the parts.",
+        "de": "Die Datei ist größer als {limit} MB: den Export teilen und die Teile importieren.",
+    },
+    "upload_no_fair": {
+        "en": "No fair named (or a name over 200 characters): enter the fair's name.",
+        "de": "Keine Messe angegeben (oder ein Name über 200 Zeichen): den Namen der Messe "
+        "eingeben.",
+    },
+    "upload_no_file": {
+        "en": "No file sent, or an empty one: choose the scanner app's CSV export.",
+        "de": "Keine Datei gesendet oder eine leere: den CSV-Export der Scanner-App wählen.",
+    },
+    "scan_empty": {
+        "en": "The file is empty; export the scans again.",
+        "de": "Die Datei ist leer; die Scans neu exportieren.",
+    },
+    "scan_no_date_column": {
+        "en": "No column holds the scan date (columns: {columns}); name it in the scan "
+        "mapping's columns:",
+        "de": "Keine Spalte enthält das Scan-Datum (Spalten: {columns}); sie im Mapping "
+        "unter columns: nennen",
+    },
+    "scan_no_who_column": {
+        "en": "No column holds an e-mail or a name (columns: {columns}); name it in the scan "
+        "mapping's columns:",
+        "de": "Keine Spalte enthält E-Mail oder Namen (Spalten: {columns}); sie im Mapping "
+        "unter columns: nennen",
+    },
+    "scan_no_who": {
+        "en": "No e-mail and no name: add either, or drop the row.",
+        "de": "Weder E-Mail noch Name: eins davon ergänzen oder die Zeile streichen.",
+    },
+    "scan_bad_email": {
+        "en": "{value!r} is not an e-mail address: correct it.",
+        "de": "{value!r} ist keine E-Mail-Adresse: korrigieren.",
+    },
+    "scan_no_date": {
+        "en": "No scan date: add when the badge was scanned.",
+        "de": "Kein Scan-Datum: ergänzen, wann der Badge gescannt wurde.",
+    },
+    "scan_bad_date": {
+        "en": "{value!r} is not a date leadscore reads: write 03.12.2026 14:05 or "
+        "2026-12-03 14:05, or set date_format: in the scan mapping.",
+        "de": "{value!r} ist kein lesbares Datum: 03.12.2026 14:05 oder 2026-12-03 14:05 "
+        "schreiben, oder date_format: im Mapping setzen.",
+    },
+    "scan_bad_call": {
+        "en": "{value!r} is neither yes nor no: write ja/nein or yes/no.",
+        "de": "{value!r} ist weder ja noch nein: ja/nein oder yes/no schreiben.",
+    },
+    "scan_before_lead": {
+        "en": "The scan lies before lead {lead} came into the store ({day}): check the "
+        "scan's date, or the lead's.",
+        "de": "Der Scan liegt vor dem Tag, an dem Lead {lead} in den Store kam ({day}): das "
+        "Datum des Scans oder des Leads prüfen.",
+    },
     "no_fairs": {"en": "No trade-fair scans yet.", "de": "Noch keine Messe-Scans."},
     "trained": {"en": "Trained", "de": "Trainiert"},
     "version": {"en": "Version", "de": "Version"},
