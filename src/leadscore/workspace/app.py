@@ -133,7 +133,7 @@ class Workspace:
         fairs = Fairs(
             store=store, scorer=scorer, boards=self.boards, sign_ins=self.sign_ins,
             page=self._page, prefix=PREFIX, per_page=PER_PAGE, clock=clock, lang=self._lang,
-            refuse=self._refuse,
+            refuse=self._refuse, zone=config.timezone,
         )  # fmt: skip
         routes = [
             Route(f"{PREFIX}/login", self.sign_ins.login_page, methods=["GET"]),

@@ -76,6 +76,7 @@ class Fairs:
         clock: Callable[[], pd.Timestamp],
         lang: Callable[[Request], str],
         refuse: Callable[[Request], Response],
+        zone: str,
     ) -> None:
         self.store = store
         self.scorer = scorer
@@ -87,6 +88,7 @@ class Fairs:
         self.clock = clock
         self.lang = lang
         self._refuse = refuse  # a page asked for without a session: to the sign-in
+        self.zone = zone  # of the scan files' times without an offset: the workspace's
 
     def _board(self) -> LeadBoard | None:
         return None if self.boards is None else self.boards.board()
@@ -224,7 +226,8 @@ class Fairs:
         and the leads' scores are built anew, and the board reads them."""
         assert self.store is not None
         now = self.clock()
-        result = import_scans(self.store, read_scans(data, ScanMapping()), fair, now=now)
+        scans = read_scans(data, ScanMapping(timezone=self.zone))
+        result = import_scans(self.store, scans, fair, now=now)
         scorer = self.scorer()
         live = None if scorer is None else scorer.live
         if live is not None and len(result.events):

@@ -80,6 +80,9 @@ def fair_leads(
     )
     leads["wants_call"] = leads["wants_call"].fillna(False).astype(bool)
     leads = leads.merge(scores[["customer_id", "score", "grade"]], on="customer_id", how="left")
+    # None, not NaN, where a lead left no word or has no grade yet: a page takes NaN as true
+    for column in ("note", "interest", "grade"):
+        leads[column] = leads[column].astype("object").where(leads[column].notna(), None)
     leads = leads.reset_index(drop=True)
     leads["due"] = leads["scanned_at"] + FOLLOW_UP_WITHIN
     leads["followed_up_at"] = _first_after(leads, after, REP_ACTIONS, "scanned_at")

@@ -59,6 +59,9 @@ def test_an_uploaded_file_ranks_its_leads_with_notes_and_due_dates(
     assert "20 Scans importiert" in page.text
     rows = re.findall(r'<tr class="follow-(\w+)">', page.text)
     assert len(rows) == 20
+    assert page.text.count('class="booth-note"') == 19  # one visitor left no word
+    body = page.text[page.text.index("<main") :]
+    assert 'class="grade ' not in body and not re.search(r"\bnan\b", body)  # none graded
     # none scored: those who asked for a call, with an interest, come first
     first = page.text.index('<tr class="follow-')
     assert "wünscht Rückruf" in page.text[first : page.text.index("</tr>", first)]

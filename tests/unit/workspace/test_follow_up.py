@@ -76,6 +76,9 @@ def test_fair_leads_rank_open_leads_by_priority_and_done_ones_last() -> None:
     assert by_id.at["C", "scanned_at"] == T0 + HOUR and by_id.at["C", "note"] == "second visit"
     assert by_id.at["A", "state"] == "done" and by_id.at["A", "followed_up_at"] == T0 + 2 * HOUR
     assert by_id.at["D", "state"] == "missed" and pd.isna(by_id.at["D", "followed_up_at"])
+    assert by_id.at["D", "note"] is None and by_id.at["D", "interest"] is None
+    ungraded = fair_leads(frame, done, scores.iloc[:0], now).set_index("customer_id")
+    assert ungraded.at["A", "grade"] is None and pd.isna(ungraded.at["A", "score"])
     assert by_id.at["B", "due"] == T0 + FOLLOW_UP_WITHIN
     assert by_id.at["B", "priority"] == 40 + WANTS_CALL_POINTS + DUE_POINTS
     assert fair_leads(frame.iloc[:0], done, scores, now).empty
