@@ -238,7 +238,13 @@ class Fairs:
         return result
 
     def _bad(
-        self, request: Request, user: User, key: str, status: int, fair: str | None, **values: object
+        self,
+        request: Request,
+        user: User,
+        key: str,
+        status: int,
+        fair: str | None,
+        **values: object,
     ) -> HTMLResponse:
         back = f"{self.prefix}/fairs" + ("" if fair is None else f"/{quote(fair, safe='')}")
         return self.page(

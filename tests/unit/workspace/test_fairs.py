@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from leadscore.store.store import Store
 from leadscore.workspace.fairs import MAX_UPLOAD_BYTES, multipart_fields
+from leadscore.workspace.users import put_user
 from tests.unit.workspace.test_actions import client_of, form_of
 from tests.unit.workspace.test_app import Clock, sign_in
 
@@ -161,3 +162,27 @@ def test_multipart_fields_reads_a_browsers_form() -> None:
     fields = multipart_fields("multipart/form-data; boundary=b", body)
     assert fields == {"fair": "München".encode(), "scans": b"a;b\r\n1;2"}
     assert multipart_fields("application/x-www-form-urlencoded", b"a=1") == {}
+
+
+def test_a_rep_bound_to_territories_sees_and_counts_their_leads_alone(
+    tmp_path: Path, store: Store, clock: Clock
+) -> None:
+    # three visitors the CRM knows, in the north; the other seventeen new, of no territory
+    emails = [
+        "jonas.becker@becker-intralogistik.de", "aylin.yilmaz@nordwerk.de",
+        "s.martin@groupe-lumiere.fr",
+    ]  # fmt: skip
+    north = ["N-1", "N-2", "N-3"]
+    known = pd.DataFrame(
+        {"customer_id": north, "created_at": pd.Timestamp("2026-01-01", tz="UTC")}
+    ).assign(email=emails, country="Nord")
+    store.put_customers(known, now=clock.now)
+    client = client_of(tmp_path, store, clock)  # anna sees every lead: no territories
+    assert upload(client, EXAMPLE.read_bytes()).status_code == 303
+    put_user(tmp_path / "users.yaml", "ben", "ben-password", territories=("Nord",))
+    ben = TestClient(client.app, follow_redirects=False)
+    sign_in(ben, "ben", "ben-password")
+    assert re.search(r'class="scanned">20<', client.get("/workspace/fairs").text)
+    assert re.search(r'class="scanned">3<', ben.get("/workspace/fairs").text)
+    page = ben.get(f"/workspace/fairs/{FAIR}").text
+    assert sorted(re.findall(r'href="/workspace/leads/([^"]+)"', page)) == north
