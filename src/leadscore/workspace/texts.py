@@ -200,10 +200,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Kein Scan-Datum: ergänzen, wann der Badge gescannt wurde.",
     },
     "scan_bad_date": {
-        "en": "{value!r} is not a date leadscore reads: write 03.12.2026 14:05 or "
-        "2026-12-03 14:05, or set date_format: in the scan mapping.",
-        "de": "{value!r} ist kein lesbares Datum: 03.12.2026 14:05 oder 2026-12-03 14:05 "
-        "schreiben, oder date_format: im Mapping setzen.",
+        "en": "{value!r} is not a date leadscore reads: write it as 03.12.2026 14:05 or "
+        "2026-12-03 14:05 (an app's own format: see the scan mapping in the docs).",
+        "de": "{value!r} ist kein lesbares Datum: als 03.12.2026 14:05 oder 2026-12-03 14:05 "
+        "schreiben (ein eigenes Format der App: siehe Scan-Mapping in der Doku).",
     },
     "scan_bad_call": {
         "en": "{value!r} is neither yes nor no: write ja/nein or yes/no.",
