@@ -9,6 +9,7 @@ calibration intact. This module depends on ``leadscore.common`` alone.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -168,25 +169,21 @@ def log_training_run(record: RunRecord, *, experiment: str, model_name: str) -> 
 
 MONITORS_TAG = "leadscore.monitors"
 MONITORING_REPORT = "monitoring/report.html"
+MONITORING_REPORTS = {"en": MONITORING_REPORT, "de": "monitoring/report.de.html"}
 
 
 def log_monitoring_run(
-    monitored_run_id: str,
-    *,
-    html: dict[str, str],
-    metrics: dict[str, float],
-    tags: dict[str, str],
+    monitored_run_id: str, *, html: dict[str, str], metrics: dict[str, float], tags: dict[str, str]
 ) -> str:
     """A run beside ``monitored_run_id`` (in its experiment, tagged with its id) holding a
-    monitoring report (``html``: by language, English as ``MONITORING_REPORT``, others
-    beside it as ``report.de.html``); its id."""
+    monitoring report (``html``: in each of ``MONITORING_REPORTS``' languages); its id."""
     client = _client()
     experiment_id = client.get_run(monitored_run_id).info.experiment_id
     with mlflow.start_run(experiment_id=experiment_id, run_name="monitor") as run:
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
         mlflow.set_tags({**tags, MONITORS_TAG: monitored_run_id})
         for lang, page in html.items():
-            mlflow.log_text(page, _report_path(lang))
+            mlflow.log_text(page, MONITORING_REPORTS[lang])
     return run.info.run_id
 
 
@@ -212,21 +209,12 @@ def latest_monitoring(monitored_run_id: str) -> RunReport | None:
     )
 
 
-def _report_path(lang: str) -> str:
-    return (
-        MONITORING_REPORT if lang == "en" else MONITORING_REPORT.replace(".html", f".{lang}.html")
-    )
-
-
 def monitoring_report(run_id: str, lang: str = "en") -> str:
-    """The HTML report of a monitoring run in ``lang``; in English where the run has none
-    in ``lang`` (runs before reports in German)."""
+    """A monitoring run's HTML report in ``lang``, else in English (older runs)."""
     _client()
-    if lang != "en":
-        try:
-            return mlflow.artifacts.load_text(f"runs:/{run_id}/{_report_path(lang)}")
-        except (MlflowException, OSError):
-            pass
+    if lang != "en" and lang in MONITORING_REPORTS:
+        with contextlib.suppress(MlflowException, OSError):
+            return mlflow.artifacts.load_text(f"runs:/{run_id}/{MONITORING_REPORTS[lang]}")
     return mlflow.artifacts.load_text(f"runs:/{run_id}/{MONITORING_REPORT}")
 
 
@@ -447,8 +435,7 @@ def pin_champion(model_name: str, version: str, *, by: str) -> str | None:
 
 
 def move_champion(model_name: str, version: str) -> None:
-    client = _client()
-    _set_champion(client, model_name, version)
+    _set_champion(_client(), model_name, version)
 
 
 def rollback_champion(model_name: str) -> tuple[str, str]:
