@@ -57,6 +57,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "rising": {"en": "rising only", "de": "nur steigende"},
     "campaign": {"en": "Campaign or fair", "de": "Kampagne oder Messe"},
     "territory": {"en": "Territory", "de": "Gebiet"},
+    "contact": {"en": "Contact", "de": "Kontakt"},
     "profile": {"en": "Profile", "de": "Profil"},
     "when": {"en": "When", "de": "Wann"},
     "channel": {"en": "Channel", "de": "Kanal"},
@@ -340,6 +341,12 @@ PROFILE_LABELS = {
     "lead_source": {"en": "Lead source", "de": "Herkunft"},
     "account_id": {"en": "Account", "de": "Firma (Konto)"},
     "job_title": {"en": "Job title", "de": "Position"},
+    "name": {"en": "Name", "de": "Name"},
+    "company": {"en": "Company", "de": "Firma"},
+    "email": {"en": "E-mail", "de": "E-Mail"},
+    "phone": {"en": "Phone", "de": "Telefon"},
+    "owner": {"en": "Owner", "de": "Zuständig"},
+    "territory": {"en": "Territory", "de": "Gebiet"},
     "first_touch_channel": {"en": "First contact", "de": "Erster Kontakt"},
 }
 
