@@ -10,6 +10,7 @@ and use 555 after the area code elsewhere.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -183,6 +184,7 @@ def ascii_fold(text: str) -> str:
     return folded.encode("ascii", "ignore").decode("ascii")
 
 
+@functools.lru_cache(maxsize=65_536)  # the same few thousand names, again and again
 def _slug(text: str) -> str:
     """Lower-case ASCII letters and digits, words joined by "-" (a domain's label)."""
     return re.sub(r"[^a-z0-9]+", "-", ascii_fold(text).lower()).strip("-")
@@ -314,4 +316,5 @@ _PHONE_AREAS = {
 
 
 def _pick(options: tuple, rng: np.random.Generator):
-    return options[int(rng.integers(len(options)))]
+    # a float scaled, not rng.integers: a scalar draw of that costs ten times as much
+    return options[int(rng.random() * len(options))]
