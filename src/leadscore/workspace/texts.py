@@ -52,7 +52,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "reasons": {"en": "Why", "de": "Warum"},
     "offer": {"en": "Next best offer", "de": "Nächstes Angebot"},
     "last_activity": {"en": "Last activity", "de": "Letzte Aktivität"},
-    "search": {"en": "Search id or name", "de": "ID oder Name suchen"},
+    "search": {"en": "Search name, company, e-mail, id", "de": "Name, Firma, E-Mail, ID suchen"},
     "filter": {"en": "Filter", "de": "Filtern"},
     "rising": {"en": "rising only", "de": "nur steigende"},
     "campaign": {"en": "Campaign or fair", "de": "Kampagne oder Messe"},
