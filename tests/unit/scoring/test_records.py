@@ -112,6 +112,8 @@ def test_display_fields_are_accepted_and_never_reach_the_models(scorer: Scorer) 
     bare, named = scorer.records.score_records([plain, shown], now=now)
     assert "error" not in named and named["warnings"] == []
     assert named["probability"] == bare["probability"] and named["reasons"] == bare["reasons"]
+    (alone,) = scorer.records.score_records([{"customer_id": "NEW", "profile": display}], now=now)
+    assert alone["status"] == "not_enough_data" and "grade" not in alone  # whom, not whether
 
 
 def test_a_record_that_holds_too_little_is_not_scored_and_gets_no_offer(
