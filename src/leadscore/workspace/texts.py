@@ -339,7 +339,7 @@ PROFILE_LABELS = {
     "company_size": {"en": "Company size", "de": "Unternehmensgröße"},
     "country": {"en": "Country", "de": "Land"},
     "lead_source": {"en": "Lead source", "de": "Herkunft"},
-    "account_id": {"en": "Account", "de": "Firma (Konto)"},
+    "account_id": {"en": "Account id", "de": "Konto-Nr."},
     "job_title": {"en": "Job title", "de": "Position"},
     "name": {"en": "Name", "de": "Name"},
     "company": {"en": "Company", "de": "Firma"},
