@@ -181,7 +181,7 @@ def test_a_lead_that_cannot_be_scored_gets_an_error_item_and_the_others_are_scor
         {"created_at": "9999-01-01T00:00:00Z", "profile": {"industry": "software"}},
         {"events": [{"ts": "2026-01-01T00:00:00Z", "event_type": "foo_bar"}]},
         {"profile": {"industry": "Confidential-4711"}},
-        {"profile": {"email": "someone@example.com"}},
+        {"profile": {"favourite_colour": "blue"}},
         {"customer_id": "DUP", "profile": {"industry": "software"}},
         {"customer_id": "DUP", "profile": {"industry": "retail"}},  # one id twice: two leads
         {"customer_id": "EMPTY", "profile": {}},  # nothing known: not scored, no offer
@@ -210,7 +210,7 @@ def test_a_lead_that_cannot_be_scored_gets_an_error_item_and_the_others_are_scor
     assert errors[1].startswith("leads[2].created_at: 9999-01-01") and "future" in errors[1]
     assert errors[2].startswith("leads[3].events[0].event_type: 'foo_bar'")
     assert errors[3].startswith("leads[4].profile.industry: 'Confidential-4711'")
-    assert errors[4].startswith("leads[5].profile.email: not a profile field")
+    assert errors[4].startswith("leads[5].profile.favourite_colour: not a profile field")
 
 
 def _timeless(error: str | None) -> str | None:

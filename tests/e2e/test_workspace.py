@@ -94,10 +94,15 @@ def test_a_rep_works_through_the_leads_in_german_and_english(
     assert len(rows) >= len(grades) and {r["grade"] for r in rows} == {"A"}
     assert all(r["top_reason"] for r in rows) and "offer" in rows[0]
 
+    assert all(r["name"] and r["company"] and r["owner"] for r in rows)
     first = page.locator("#leads tbody tr a").first
-    lead = first.inner_text()
+    lead, person = first.get_attribute("data-id"), first.inner_text()
+    assert lead and person != lead  # the synthetic leads have names; the id is small
     first.click()
     expect(page).to_have_url(re.compile(rf"/workspace/leads/{re.escape(lead)}"))
+    expect(page.locator("h1")).to_contain_text(person)
+    expect(page.locator("#contact a[href^='mailto:']")).to_have_count(1)
+    expect(page.locator("#owner")).not_to_be_empty()
     expect(page.locator("svg.chart circle").first).to_be_attached()
     assert page.locator("svg.chart circle").count() >= 1
     expect(page.get_by_role("heading", name="Was diesen Lead ausmacht")).to_be_visible()
@@ -176,6 +181,11 @@ def test_the_fair_and_model_pages_and_a_phone_screen(
     # nothing wider than the phone's screen: wide tables scroll inside their box
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
+    # the list's own columns fit too (no scrolling sideways), and ids keep to one line
+    box = page.locator("#leads").evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    assert box[0] <= box[1], box
+    ids = page.locator("#leads .id").evaluate_all("s => s.map(e => e.getClientRects().length)")
+    assert ids and set(ids) == {1}, ids
     page.goto(f"{url}/workspace/fairs")
     fairs = page.locator("#fairs tbody a")
     assert fairs.count() >= 1, "the synthetic CRM has trade-fair scans"

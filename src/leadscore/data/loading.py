@@ -21,6 +21,7 @@ from leadscore.data.quarantine import missing_columns_problems, quarantine_rows
 from leadscore.data.reading import read_raw
 from leadscore.data.source_config import SourceConfig
 from leadscore.data.tables import (
+    DISPLAY_COLUMNS,
     TABLE_NAMES,
     TABLES,
     column_names,
@@ -174,7 +175,9 @@ def load_source(
 def _with_identifiers(source: SourceConfig, customers: pd.DataFrame, result) -> SourceConfig:
     """The source with the customers' columns that look like ids or hashes among its
     identifier_columns (kept out of the features), and a note naming them."""
-    skip = {"customer_id", "created_at", "converted", *source.post_outcome_columns}
+    # display columns (a name, an e-mail) are kept out of the features anyway, unnoted
+    skip = {"customer_id", "created_at", "converted", *DISPLAY_COLUMNS}
+    skip |= set(source.post_outcome_columns)
     declared = set(source.identifier_columns)
     found = [c for c in identifier_columns(customers, skip=skip) if c not in declared]
     if not found:

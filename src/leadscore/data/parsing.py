@@ -12,7 +12,7 @@ import pandas as pd
 from leadscore.data.formats import NumberFormat, TimestampFormat
 from leadscore.data.problems import Problem
 from leadscore.data.source_config import SourceConfig, TableSource
-from leadscore.data.tables import TABLES, ColumnKind
+from leadscore.data.tables import DISPLAY_COLUMNS, TABLES, ColumnKind
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
 _OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -252,6 +252,8 @@ def parse_table(
     """Every column of ``table`` parsed as its kind (canonical, declared in ``spec``, or
     inferred), with a problem for each value present that cannot be read so."""
     kinds = {c.name: c.kind for c in TABLES[table].columns if c.name in frame.columns}
+    if table == "customers":  # a phone number is text, even where it is all digits
+        kinds |= {c: "string" for c in DISPLAY_COLUMNS if c in frame.columns}
     kinds |= {c: k for c, k in spec.types.items() if c in frame.columns}
     kinds |= {c: "timestamp" for c in spec.timestamps if c in frame.columns}
     for column in frame.columns:

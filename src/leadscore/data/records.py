@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from leadscore.data.parsing import PARSE_FIXES, parse_posted
-from leadscore.data.tables import EVENTS, ColumnKind, column_names, with_default_channels
+from leadscore.data.tables import (
+    DISPLAY_COLUMNS,
+    EVENTS,
+    ColumnKind,
+    column_names,
+    with_default_channels,
+)
 from leadscore.data.validation import EXPLANATIONS, FUTURE_SKEW, ONE_DAY, posted_future_fix
 
 # the zone a posted time without an offset is read in, unless the service names another
@@ -203,7 +209,12 @@ def _shown(value: object) -> str:
 
 def information(record: Mapping) -> int:
     """How much a record tells of its lead: its profile values that are not empty, and its
-    events."""
+    events. Display fields (a name, a phone number) say whom to call, nothing of whether
+    the lead buys: a record of them alone tells the models nothing."""
     profile = record.get("profile") or {}
-    given = sum(1 for value in profile.values() if value is not None and value != "")
+    given = sum(
+        1
+        for key, value in profile.items()
+        if value is not None and value != "" and key not in DISPLAY_COLUMNS
+    )
     return given + len(record.get("events") or ())

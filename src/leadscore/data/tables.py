@@ -53,6 +53,12 @@ CUSTOMERS = TableSpec(
         ColumnSpec("converted", "bool"),
     ),
 )
+# What a rep reads of a lead, never a model's feature unless a feature set's
+# profile.include names one: a name or a phone number tells a rep whom to call but says
+# nothing of whether the lead buys, and a model would only learn the training rows by
+# heart. Optional text columns of customers; a source config maps its export's onto them
+# with ``rename:`` (``{Full Name: name, Firma: company}``). Stored in the profile.
+DISPLAY_COLUMNS = ("name", "company", "job_title", "email", "phone", "owner", "territory")
 EVENTS = TableSpec(
     name="events",
     description="one row per behaviour event",

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.common.errors import InputError
+from leadscore.data.tables import DISPLAY_COLUMNS
 from leadscore.features.definitions import (
     Description,
     EventFilter,
@@ -75,12 +76,13 @@ def profile_columns(
     identifier_columns: Sequence[str] = (),
 ) -> list[str]:
     """The customers' columns that are features: with ``include: all`` every one but the
-    post-outcome, identifier and excluded ones; else those named (an identifier too)."""
+    post-outcome, identifier, display and excluded ones; else those named (an identifier
+    or a display column too)."""
     if spec is None:
         return []
     excluded = NOT_PROFILE | set(spec.exclude) | set(post_outcome_columns)
     if spec.include == "all":
-        left_out = excluded | set(identifier_columns)
+        left_out = excluded | set(identifier_columns) | set(DISPLAY_COLUMNS)
         return [c for c in customers.columns if c not in left_out]
     missing = [c for c in spec.include if c not in customers.columns]
     if missing:

@@ -11,7 +11,7 @@ from functools import cached_property
 import pandas as pd
 
 from leadscore.data.records import RECORD_TIMEZONE, information, record_key, record_tables
-from leadscore.data.tables import EVENT_TYPES
+from leadscore.data.tables import DISPLAY_COLUMNS, EVENT_TYPES
 from leadscore.features.builder import build_features
 from leadscore.features.definitions import FeatureSetDefinition, expand
 from leadscore.scoring.pure import PureScorer
@@ -186,10 +186,13 @@ class RecordScorer:
     @cached_property
     def profile_fields(self) -> frozenset[str]:
         """The profile attributes the models read (their categories and profile numbers),
-        and those their feature set names to leave out (known, so not a mistake)."""
+        those their feature set names to leave out and the display fields (a lead's name,
+        phone, owner: stored for the workspace, not read by the models): known, so not a
+        mistake."""
         spec = self._record_feature_set.profile
         excluded = frozenset(spec.exclude) if spec is not None else frozenset()
-        return frozenset(self._categories) | frozenset(self._profile_numbers) | excluded
+        known = frozenset(self._categories) | frozenset(self._profile_numbers) | excluded
+        return known | frozenset(DISPLAY_COLUMNS)
 
     @cached_property
     def known_event_types(self) -> frozenset[str]:

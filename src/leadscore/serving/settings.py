@@ -42,9 +42,9 @@ LEADSCORE_WORKSPACE_USERS  the sales workspace's users and password hashes (defa
                            workspace_users.yaml; add one with `leadscore workspace-user`)
 LEADSCORE_WORKSPACE_TERRITORY
                            the profile field the lead list filters by as owner or
-                           territory (default country; '' for none)
+                           territory (default territory, a display field; '' for none)
 LEADSCORE_WORKSPACE_NAME   the profile field shown and searched as a lead's name (default
-                           account_id; '' for none)
+                           name, a display field; '' for none)
 LEADSCORE_WORKSPACE_TIMEZONE
                            the zone (IANA name, default Europe/Berlin) the workspace
                            shows its times in
@@ -129,8 +129,8 @@ class ServiceSettings(StrictModel):
     min_information: int = Field(1, ge=0)
     timezone: str = "UTC"
     workspace_users: Path = Path("workspace_users.yaml")
-    workspace_territory: str | None = "country"
-    workspace_name: str | None = "account_id"
+    workspace_territory: str | None = "territory"
+    workspace_name: str | None = "name"
     workspace_timezone: str = "Europe/Berlin"
     # the reps' actions that are also an outcome of the lead (e.g. rep_meeting_booked,
     # where a booked meeting is what the model predicts): comma-separated

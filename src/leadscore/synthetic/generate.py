@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 from leadscore.synthetic import catalog as cat
 from leadscore.synthetic.campaigns import NONE, Decisions, run_campaigns
 from leadscore.synthetic.config import SyntheticConfig
+from leadscore.synthetic.people import PEOPLE_STREAM, people_frame
 from leadscore.synthetic.simulate import EventColumns, simulate
 from leadscore.synthetic.truth import conversion_truth, offer_affinity
 from leadscore.synthetic.world import Leads, build_calendar, build_leads
@@ -126,6 +127,13 @@ def _customers_frame(
                 _with_missing(leads.country, config.missing_country_rate, rng), cat.COUNTRIES
             ),
             "lead_source": _codes(leads.channel, _lead_sources(config)),
+            # people: a generator of their own, so every other table is as it was
+            **people_frame(
+                leads.account,
+                leads.country,
+                leads.industry,
+                np.random.default_rng([config.seed, PEOPLE_STREAM]),
+            ),
         }
     )
 

@@ -32,6 +32,7 @@ from leadscore.workspace import formatting
 from leadscore.workspace.actions import NOTE_LIMIT, Actions, form_id, last_actions
 from leadscore.workspace.board import GRADES, VIEWS, BoardKeeper, Filters, LeadBoard
 from leadscore.workspace.chart import score_chart
+from leadscore.workspace.contact import lead_contact
 from leadscore.workspace.csrf import CSRF_COOKIE, form_token, new_cookie_value
 from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
 from leadscore.workspace.export import leads_csv
@@ -342,11 +343,12 @@ class Workspace:
         ) else None  # fmt: skip
         if not may_see(user, territory):
             return self._page(request, "not_yours.html", status=403, user=user, territory=territory)
-        profile = {
-            profile_label(k, lang): v
-            for k, v in customers.iloc[0].items()
-            if k not in ("customer_id", "created_at", "converted") and not formatting.is_missing(v)
-        }
+        contact = lead_contact(
+            customers.iloc[0],
+            name_column=self.config.name_column,
+            territory_column=self.config.territory_column,
+        )
+        profile = {profile_label(k, lang): v for k, v in contact.profile.items()}
         history = score_history(store, customer_id, limit=HISTORY)  # newest first
         latest = history[0] if history else None
         said = LeadSaid() if scorer is None else lead_said(scorer, history, lang)
@@ -364,6 +366,7 @@ class Workspace:
             "lead.html",
             user=user,
             customer_id=customer_id,
+            contact=contact,
             profile=profile,
             latest=latest,
             reasons=said.reasons,

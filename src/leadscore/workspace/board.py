@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadscore.data.tables import REP_EVENTS, TRADE_FAIR_VISIT
+from leadscore.data.tables import DISPLAY_COLUMNS, REP_EVENTS, TRADE_FAIR_VISIT
 from leadscore.store.score_log import current_scores
 from leadscore.store.store import Store
 from leadscore.workspace.ownership import claims, mine
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 WEEK = pd.Timedelta(days=7)
 GRADES = ("A", "B", "C", "D")
+# the display fields a lead list shows besides the name and territory (their own columns)
+CONTACT_FIELDS = tuple((c, c) for c in DISPLAY_COLUMNS if c not in ("name", "territory"))
+SEARCHED = ("name", "company", "email")  # besides the id
 
 
 VIEWS = ("all", "mine", "territory")
@@ -53,9 +56,10 @@ class Filters:
 @dataclass(frozen=True)
 class LeadBoard:
     """``leads``: one row a customer, best score first (unscored last): customer_id, name,
-    territory, owner, score, grade, probability, delta_week (points since the newest score
-    at least a week older; NaN without one), scored_at, last_activity, taken_by (the user
-    who took it) and snoozed_until. ``campaigns``: each
+    territory, company, job_title, email, phone, owner (None where unknown), score, grade,
+    probability, delta_week (points since the newest score at least a week older; NaN
+    without one), scored_at, last_activity, taken_by (the user who took it) and
+    snoozed_until. ``campaigns``: each
     campaign's leads as positions in ``leads``; ``fairs``: the campaigns with trade-fair
     scans and how many leads were scanned there."""
 
@@ -73,13 +77,13 @@ class LeadBoard:
         territory_column: str | None,
         name_column: str | None,
     ) -> LeadBoard:
-        # the two attributes shown, not every profile field any lead was sent with
-        shown = [c for c in (name_column, territory_column, "owner") if c]
-        customers = store.customers(fields=list(dict.fromkeys(shown)))
+        # the attributes shown, not every profile field any lead was sent with
+        shown = (("name", name_column), ("territory", territory_column), *CONTACT_FIELDS)
+        fields = list(dict.fromkeys(column for _, column in shown if column))
+        customers = store.customers(fields=fields)
         ids = customers["customer_id"].astype(str)
         leads = pd.DataFrame({"customer_id": ids})
-        named = (("name", name_column), ("territory", territory_column), ("owner", "owner"))
-        for target, column in named:
+        for target, column in shown:
             values = customers[column] if column and column in customers else None
             leads[target] = (
                 values.astype("object").where(values.notna(), None).map(_text).to_numpy()
@@ -147,9 +151,10 @@ class LeadBoard:
         if filters.search:
             wanted = filters.search.strip().lower()
             found = leads["customer_id"].str.lower().str.contains(wanted, regex=False)
-            if leads["name"].notna().any():
-                names = leads["name"].astype("str").str.lower()
-                found |= names.str.contains(wanted, regex=False) & leads["name"].notna()
+            for column in SEARCHED:
+                if leads[column].notna().any():
+                    values = leads[column].astype("str").str.lower()
+                    found |= values.str.contains(wanted, regex=False) & leads[column].notna()
             mask &= found.to_numpy(dtype=bool)
         return np.flatnonzero(mask)
 

@@ -13,8 +13,8 @@ import pandas as pd
 from leadscore.workspace import formatting
 
 CSV_COLUMNS = (
-    "customer_id", "name", "territory", "score", "grade", "delta_week", "last_activity",
-    "last_action", "last_action_at", "top_reason", "offer",
+    "customer_id", "name", "company", "email", "phone", "owner", "territory", "score", "grade",
+    "delta_week", "last_activity", "last_action", "last_action_at", "top_reason", "offer",
 )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from leadscore.data.parsing import TIMESTAMP_DTYPE
-from leadscore.data.records import record_tables
+from leadscore.data.records import information, record_tables
 from leadscore.data.tables import column_names
 
 NOW = pd.Timestamp("2026-06-29T12:00", tz="UTC")
@@ -123,3 +123,11 @@ def test_a_records_time_without_an_offset_is_read_in_the_zone_given_and_epochs_a
     assert tables.events["ts"].iat[0] == pd.Timestamp("2026-06-29 08:00", tz="UTC")
     as_utc = record_tables([record], now=NOW)  # the default zone
     assert as_utc.customers["created_at"].iat[0] == pd.Timestamp("2026-06-29 09:00", tz="UTC")
+
+
+def test_display_fields_alone_tell_nothing_of_a_lead() -> None:
+    named = {"profile": {"name": "Anna Schmidt", "phone": "+49 30 5550123", "owner": "Jan"}}
+    assert information(named) == 0
+    more = {"profile": {**named["profile"], "industry": "software", "country": ""}}
+    assert information(more) == 1
+    assert information({**more, "events": [{"event_type": "page_view"}] * 2}) == 3

@@ -164,6 +164,42 @@ def test_id_like_columns_stay_out_of_the_features_unless_named(tmp_path: Path) -
     assert described["landing_page"].reason is False and described["job"].reason  # ... unsaid
 
 
+def test_display_columns_mapped_by_rename_are_kept_out_of_the_features(tmp_path: Path) -> None:
+    plain = require_loaded(load_source(load_source_config(_flat_leads(tmp_path)), now=NOW))
+    export = pd.read_csv(tmp_path / "leads.csv", sep=";")
+    n = len(export)
+    export["Full Name"] = [f"Anna Beispiel {i}" for i in range(n)]  # all distinct
+    export["Firma"] = [f"Firma {i % 50} GmbH" for i in range(n)]
+    export["Telefon"] = [f"0305550{i:04d}" for i in range(n)]  # digits, a leading 0
+    export["Vertrieb"] = np.where(np.arange(n) % 2, "Katrin Vogel", "Tom Baker")
+    export.to_csv(tmp_path / "leads.csv", sep=";", index=False)
+    config = tmp_path / "source.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "    read: {sep: ';'}\n",
+            "    read: {sep: ';'}\n"
+            "    rename: {Full Name: name, Firma: company, Telefon: phone, Vertrieb: owner}\n",
+        )
+    )
+    loaded = load_source(load_source_config(config), now=NOW)
+    assert not any(n.startswith(("name", "phone", "company")) for n in loaded.notes)
+    shown = require_loaded(loaded)
+    assert shown.customers["phone"].iloc[0] == "03055500000"  # text, not a number
+    profile = load_feature_set("profile_v1", directory=FEATURES)
+    with_display = build_feature_table(shown, profile, horizon_days=30)
+    without = build_feature_table(plain, profile, horizon_days=30)
+    assert with_display.feature_names == without.feature_names
+    assert "owner" not in with_display.feature_names
+    pd.testing.assert_frame_equal(with_display.frame, without.frame)
+    (tmp_path / "owned_v1.yaml").write_text(
+        "name: owned\nversion: 1\nprofile: {include: [job, owner]}\n"
+    )
+    owned = build_feature_table(
+        shown, load_feature_set("owned_v1", directory=tmp_path), horizon_days=30
+    )
+    assert owned.feature_names == ["job", "owner"]  # named: a feature like any other
+
+
 def test_audit_flags_a_feature_that_gives_the_label_away(tmp_path: Path) -> None:
     config = _flat_leads(tmp_path)
     text = config.read_text().replace("post_outcome_columns: [duration]\n", "")

@@ -71,14 +71,14 @@ def test_one_bad_lead_gets_its_error_item_and_the_others_are_scored(scorer: Scor
     records = [
         good,
         {"customer_id": "X", "profile": {"industry": "Confidential-4711"}},
-        {"profile": {"email": "a@b.example"}},
+        {"profile": {"favourite_colour": "blue"}},
         good,  # the same customer twice is two leads, not a clash
     ]
     items = scorer.records.score_records(records, now=now, positions=[0, 2, 3, 5])
     assert [i.get("customer_id") for i in items] == ["NEW", "X", None, "NEW"]
     assert items[0]["probability"] == items[3]["probability"] and items[0]["warnings"] == []
     assert items[1]["error"].startswith("leads[2].profile.industry: 'Confidential-4711' is not")
-    assert items[2]["error"].startswith("leads[3].profile.email: not a profile field")
+    assert items[2]["error"].startswith("leads[3].profile.favourite_colour: not a profile")
     lenient = Scorer.of(scorer.pure, lenient_profiles=True)
     (item,) = lenient.records.score_records(records[1:2], now=now)
     assert "probability" in item and "Confidential-4711" in item["warnings"][0]
@@ -92,6 +92,28 @@ def test_one_bad_lead_gets_its_error_item_and_the_others_are_scored(scorer: Scor
     written = json.loads(results_json(items + ids))
     assert TypeAdapter(list[LeadResult | LeadError]).validate_python(written)
     assert written[1] == {"customer_id": "X", "error": items[1]["error"]}
+
+
+def test_display_fields_are_accepted_and_never_reach_the_models(scorer: Scorer) -> None:
+    now = pd.Timestamp("2026-06-29", tz="UTC")
+    display = {
+        "name": "Jürgen Weiß",
+        "company": "Weiß Maschinenbau GmbH",
+        "job_title": "Einkaufsleiter",
+        "email": "juergen.weiss@weiss-maschinenbau.example",
+        "phone": "+49 30 5550123",
+        "owner": "Katrin Vogel",
+        "territory": "DACH Nord",
+    }
+    plain = {"customer_id": "NEW", "profile": {"industry": "software"}}
+    shown = {"customer_id": "NEW", "profile": {"industry": "software", **display}}
+    assert scorer.records.profile_problems(shown["profile"], "leads[0]") == []
+    assert all(scorer.records.profile_kinds()[field] == "any" for field in display)
+    bare, named = scorer.records.score_records([plain, shown], now=now)
+    assert "error" not in named and named["warnings"] == []
+    assert named["probability"] == bare["probability"] and named["reasons"] == bare["reasons"]
+    (alone,) = scorer.records.score_records([{"customer_id": "NEW", "profile": display}], now=now)
+    assert alone["status"] == "not_enough_data" and "grade" not in alone  # whom, not whether
 
 
 def test_a_record_that_holds_too_little_is_not_scored_and_gets_no_offer(

@@ -132,7 +132,8 @@ def test_the_csv_has_the_last_action_and_german_separators(
     assert row["last_action_at"] == "2025-03-03T09:05:00+00:00"
     assert {"top_reason", "offer"} <= row.keys()
     german = client.get("/workspace/leads.csv?lang=de").text
-    assert german.splitlines()[0].startswith("customer_id;name;territory;score;grade")
+    header = "customer_id;name;company;email;phone;owner;territory;score;grade"
+    assert german.splitlines()[0].startswith(header)
     assert [dict(r) for r in csv.DictReader(io.StringIO(german), delimiter=";")] == english
 
 

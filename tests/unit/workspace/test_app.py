@@ -169,6 +169,79 @@ def test_a_changed_users_file_counts_at_the_next_request(
     assert client.get("/workspace").status_code == 303
 
 
+# --- people instead of ids -----------------------------------------------------------------
+
+
+@pytest.fixture
+def people(tmp_path: Path, clock: Clock) -> TestClient:
+    """A workspace on the default display fields, with a named lead and one without."""
+    store = Store.open(f"sqlite:///{tmp_path}/people.db")
+    store.put_customers(
+        pd.DataFrame(
+            {
+                "customer_id": ["C-1", "C-2"],
+                "created_at": pd.to_datetime(["2025-01-01"] * 2, utc=True),
+                "name": ["Jürgen Weiß", None],
+                "company": ["Weiß Maschinenbau GmbH", "Van Dijk Logistiek B.V."],
+                "job_title": ["Einkaufsleiter", None],
+                "email": ["juergen.weiss@weiss-maschinenbau.example", None],
+                "phone": ["+49 (30) 555-0123", None],
+                "owner": ["Katrin Vogel", "Sanne de Vries"],
+                "territory": ["DACH Nord", "Benelux"],
+                "industry": ["manufacturing", "logistics"],
+            }
+        ),
+        now=clock.now,
+    )
+    users = tmp_path / "users.yaml"
+    put_user(users, "anna", "anna-password")
+    workspace = Workspace(
+        store=store,
+        scorer=lambda: None,
+        sessions=Sessions("s" * 32),
+        config=WorkspaceConfig(users, "territory", "name", "leadscore-conversion"),
+        board_every=3600.0,
+        clock=clock,
+    )
+    client = TestClient(workspace.app, follow_redirects=False)
+    sign_in(client)
+    return client
+
+
+def test_the_list_shows_people_with_their_ids_small(people: TestClient) -> None:
+    listed = people.get("/workspace?lang=de").text
+    assert '<a href="/workspace/leads/C-1" data-id="C-1">Jürgen Weiß</a>' in listed
+    assert "Einkaufsleiter · Weiß Maschinenbau GmbH" in listed
+    assert '<span class="id muted">C-1</span>' in listed
+    # without a name, the id is the link and is not said twice
+    assert '<a href="/workspace/leads/C-2" data-id="C-2">C-2</a>' in listed
+    assert '<span class="id muted">C-2</span>' not in listed and "nan" not in listed
+    assert '<option value="DACH Nord"' in listed  # the territory filter reads the field
+    found = people.get("/workspace?q=weiss-maschinenbau.example").text
+    assert "Jürgen Weiß" in found and 'data-id="C-2"' not in found
+    exported = people.get("/workspace/leads.csv?lang=en&q=logistiek").text.splitlines()
+    assert exported[0].startswith("customer_id,name,company,email,phone,owner,territory,")
+    assert exported[1].startswith("C-2,,Van Dijk Logistiek B.V.,,,Sanne de Vries,Benelux,")
+
+
+def test_a_leads_page_heads_with_the_person_and_ways_to_reach_them(people: TestClient) -> None:
+    page = people.get("/workspace/leads/C-1?lang=de").text
+    assert re.search(r"<h1[^>]*>Jürgen Weiß <span class=\"id muted\">C-1</span></h1>", page)
+    assert "<title>Jürgen Weiß" in page
+    assert 'href="mailto:juergen.weiss@weiss-maschinenbau.example"' in page
+    assert 'href="tel:+49305550123"' in page and "+49 (30) 555-0123" in page
+    assert "Einkaufsleiter · Weiß Maschinenbau GmbH" in page
+    assert 'Zuständig: <span id="owner">Katrin Vogel</span>' in page
+    assert "DACH Nord" in page
+    profile = page.split('id="profile-h"')[1].split("</section>")[0]
+    assert "<th>Branche</th><td>manufacturing</td>" in profile
+    for shown_above in ("Einkaufsleiter", "Katrin Vogel", "Telefon", "E-Mail", "Gebiet"):
+        assert shown_above not in profile, shown_above
+    unnamed = people.get("/workspace/leads/C-2").text
+    assert re.search(r"<h1[^>]*>C-2</h1>", unnamed)
+    assert "mailto:" not in unnamed and "tel:" not in unnamed
+
+
 def test_a_store_that_cannot_be_reached_is_a_503_page_to_try_again(tmp_path: Path) -> None:
     away = Store(engine_for(f"sqlite:///{tmp_path}/no/such/dir/leadscore.db"))
     client = TestClient(workspace_of(tmp_path, away, Clock()).app, follow_redirects=False)

@@ -179,3 +179,49 @@ def test_a_reps_territories_bound_every_view_and_snoozed_leads_wait(tmp_path: Pa
     assert ids(Filters(viewer=anna, now=back)) == ["C-1", "C-3", "C-5"]
     # the reps' actions are no campaign of the lead list
     assert "anna" not in board.campaigns and "ben" not in board.campaigns
+
+
+def _people_store(tmp_path: Path) -> Store:
+    store = Store.open(f"sqlite:///{tmp_path / 'people.db'}")
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C-1", "C-2", "C-3"],
+            "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
+            "name": ["Jürgen Weiß", "Emma Clarke", None],
+            "company": ["Weiß Maschinenbau GmbH", "Harper & Cole Ltd", "Van Dijk Logistiek B.V."],
+            "job_title": ["Einkaufsleiter", "CFO", None],
+            "email": ["juergen.weiss@weiss.example", "emma.clarke@harper-cole.example", None],
+            "phone": ["+49 30 5550123", None, "+31 20 5550999"],
+            "owner": ["Katrin Vogel", "Emma Clarke", "Sanne de Vries"],
+            "territory": ["DACH Nord", "UK & Irland", "Benelux"],
+            "industry": ["manufacturing", "finance", "logistics"],
+        }
+    )
+    store.put_customers(customers, now=NOW)
+    write_scores(store, [_score("C-1", 0, 80, "A"), _score("C-2", 0, 60, "B")])
+    return store
+
+
+def test_the_board_holds_every_display_field_and_searches_company_and_email(
+    tmp_path: Path,
+) -> None:
+    board = LeadBoard.read(
+        _people_store(tmp_path), now=NOW, territory_column="territory", name_column="name"
+    )
+    leads = board.leads.set_index("customer_id")
+    assert (
+        leads.loc["C-1", "name"] == "Jürgen Weiß" and leads.loc["C-1", "phone"] == "+49 30 5550123"
+    )
+    assert leads.loc["C-2", "company"] == "Harper & Cole Ltd" and pd.isna(leads.loc["C-2", "phone"])
+    assert pd.isna(leads.loc["C-3", "name"]) and leads.loc["C-3", "owner"] == "Sanne de Vries"
+    assert "industry" not in board.leads.columns  # a profile attribute, not a display field
+    assert board.territories == ["Benelux", "DACH Nord", "UK & Irland"]
+
+    def ids(filters: Filters) -> list[str]:
+        return board.leads.iloc[board.select(filters)]["customer_id"].tolist()
+
+    assert ids(Filters(search="maschinenbau")) == ["C-1"]  # the company
+    assert ids(Filters(search="harper-cole.example")) == ["C-2"]  # the e-mail
+    assert ids(Filters(search="weiß")) == ["C-1"]  # the name
+    assert ids(Filters(search="einkaufsleiter")) == []  # the job title is not searched
+    assert ids(Filters(territory="Benelux")) == ["C-3"]
