@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from leadscore import tracking
 from leadscore.common.errors import InputError
 from leadscore.data.tables import REP_ACTIONS, REP_CLAIMS
 from leadscore.scoring.scorer import Scorer
@@ -37,8 +36,8 @@ from leadscore.workspace.csrf import CSRF_COOKIE, form_token, new_cookie_value
 from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
 from leadscore.workspace.export import leads_csv
 from leadscore.workspace.fairs import Fairs
-from leadscore.workspace.model_report import ModelReport, ReportCache
-from leadscore.workspace.model_words import page_words, report_body, verdict
+from leadscore.workspace.model_pages import ModelPages
+from leadscore.workspace.model_report import ReportCache
 from leadscore.workspace.ownership import SNOOZE_DAYS, claims_of_lead, may_see
 from leadscore.workspace.session import Sessions
 from leadscore.workspace.signing import SignIns, set_csrf_cookie
@@ -98,7 +97,6 @@ class Workspace:
         self.sessions = sessions
         self.config = config
         self.clock = clock
-        self.reports = ReportCache(config.conversion_model)
         self._held_users: tuple[bytes | None, dict[str, User]] | None = None
         self.sign_ins = SignIns(
             store=store,
@@ -136,6 +134,11 @@ class Workspace:
             page=self._page, prefix=PREFIX, per_page=PER_PAGE, clock=clock, lang=self._lang,
             refuse=self._refuse, zone=config.timezone,
         )  # fmt: skip
+        self.reports = ReportCache(config.conversion_model)
+        models = ModelPages(  # what it reads, asked for anew each time (tests swap them)
+            scorer=lambda: self.scorer(), reports=lambda: self.reports, user=self._user,
+            page=self._page, refuse=self._refuse, lang=self._lang, zone=config.timezone,
+        )  # fmt: skip
         routes = [
             Route(f"{PREFIX}/login", self.sign_ins.login_page, methods=["GET"]),
             Route(f"{PREFIX}/login", self.sign_ins.login, methods=["POST"]),
@@ -148,8 +151,8 @@ class Workspace:
             Route(f"{PREFIX}/fairs", fairs.fairs, methods=["GET"]),
             Route(f"{PREFIX}/fairs", fairs.upload, methods=["POST"]),
             Route(f"{PREFIX}/fairs/{{fair:path}}", fairs.fair, methods=["GET"]),
-            Route(f"{PREFIX}/model", self.model, methods=["GET"]),
-            Route(f"{PREFIX}/model/monitoring", self.monitoring, methods=["GET"]),
+            Route(f"{PREFIX}/model", models.model, methods=["GET"]),
+            Route(f"{PREFIX}/model/monitoring", models.monitoring, methods=["GET"]),
         ]
         away = dict.fromkeys(OUTAGES, self._store_away)  # 503, never 500, while it is
         # the lead list (50 leads) 24.5 KB, gzipped 3.4 KB; a fair's 200 leads 63 KB, 4.1 KB
@@ -387,57 +390,6 @@ class Workspace:
                 {k: (None if formatting.is_missing(v) else v) for k, v in e.items()}
                 for e in events.to_dict("records")
             ],
-        )
-
-    # --- the model --------------------------------------------------------------------------
-
-    def _champion_report(self) -> tuple[ModelReport | None, str | None]:
-        """The serving champion's report, or why the registry cannot give it now."""
-        scorer = self.scorer()
-        version = None if scorer is None else scorer.conversion_info.version
-        if version is None:
-            return None, None
-        try:
-            return self.reports.report(version), None
-        except InputError as exc:  # the registry cannot be read now
-            return None, str(exc)
-
-    def model(self, request: Request) -> Response:
-        user = self._user(request)
-        if user is None:
-            return self._refuse(request)
-        report, error = self._champion_report()
-        said = (
-            None
-            if report is None
-            else page_words(report, self._lang(request), self.config.timezone)
-        )
-        return self._page(request, "model.html", user=user, report=report, error=error, said=said)
-
-    def monitoring(self, request: Request) -> Response:
-        """The newest monitoring report of the champion, as MLflow keeps it, in the
-        workspace's frame under its verdict in the reader's words."""
-        user = self._user(request)
-        if user is None:
-            return self._refuse(request)
-        report, _ = self._champion_report()
-        if report is None or report.monitoring is None:
-            return self._page(request, "missing.html", status=404, user=user, what="monitoring")
-        lang = self._lang(request)
-        # the report is leadscore's own page: inline styles and images, no script
-        html = tracking.monitoring_report(report.monitoring["run_id"], lang)
-        body = report_body(html)
-        return self._page(
-            request,
-            "monitoring.html",
-            user=user,
-            name=report.name,
-            version=report.version,
-            retrain=report.monitoring["retrain"],
-            verdict=verdict(report.monitoring, lang),
-            report_lang=lang if f'<html lang="{lang}">' in html else "en",
-            checked=page_words(report, lang, self.config.timezone)["checked"],
-            body=body,
         )
 
 
