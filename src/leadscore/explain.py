@@ -63,7 +63,11 @@ def missing_sentence(description: Description, window: object, lang: str) -> str
 def title(description: Description, window: object, lang: str) -> str:
     """A feature named as its reasons name it, its value left open: "Hat in den letzten
     30 Tagen … Seiten der Website aufgerufen"; a profile field's "Branche: {value}" as
-    "Branche"."""
+    "Branche" (or as its missing value's sentence names it: "Herkunft unbekannt" as
+    "Herkunft")."""
+    missing = description.missing(lang)
+    if missing and missing.endswith(f" {UNKNOWN[lang]}"):
+        return missing[: -len(UNKNOWN[lang]) - 1]
     text = description.render_window(lang, window, value="…", count=2)
     head, colon, rest = text.partition(":")
     return head.strip() if colon and rest.strip() == "…" else text

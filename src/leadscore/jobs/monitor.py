@@ -34,6 +34,7 @@ from leadscore.evaluation.realised import Realised, realised
 from leadscore.jobs.monitor_report import (
     REPORT_LANGS,
     MonitorReport,
+    category_titles,
     feature_titles,
     report_figures,
     report_html,
@@ -141,11 +142,17 @@ def monitor(
     )
     retrain, recommendation = recommend(measured, config)
     titles = feature_titles(model.metadata)
+    categories = category_titles(model.metadata)
     figures = report_figures(
         measured, reference.scores, period.ours["score"], psi_limit=config.psi, titles=titles
     )
     return replace(
-        measured, retrain=retrain, recommendation=recommendation, figures=figures, titles=titles
+        measured,
+        retrain=retrain,
+        recommendation=recommendation,
+        figures=figures,
+        titles=titles,
+        categories=categories,
     )
 
 

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from leadscore.evaluation.drift import FeatureDrift
 from leadscore.evaluation.realised import Realised
-from leadscore.explain import title
+from leadscore.explain import category_words, title
 from leadscore.features.definitions import Description
 
 REPORT_LANGS = ("en", "de")
@@ -141,6 +141,8 @@ class MonitorReport:
     figures: dict[str, dict[str, str]] = field(default_factory=dict)
     # each feature's title by language ("Branche"), for the report's reader
     titles: dict[str, dict[str, str]] = field(default_factory=dict)
+    # each profile field's categories in words by language, by field, then code
+    categories: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def drifted(self) -> list[FeatureDrift]:
@@ -185,6 +187,41 @@ def feature_titles(metadata: dict) -> dict[str, dict[str, str]]:
         description = Description.from_metadata(info)
         titles[name] = {lang: title(description, info.get("window"), lang) for lang in REPORT_LANGS}
     return titles
+
+
+def category_titles(metadata: dict) -> dict[str, dict[str, dict[str, str]]]:
+    """The categories the model's metadata names in words, by field, then code, then
+    language, without a leading article ("die organische Suche" as "organische Suche")."""
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    for name, info in metadata.get("descriptions", {}).items():
+        values = Description.from_metadata(info).values or {}
+        found[name] = {
+            str(code): {lang: _no_article(words[lang]) for lang in REPORT_LANGS if lang in words}
+            for code, words in values.items()
+        }
+    return {name: values for name, values in found.items() if values}
+
+
+ARTICLES = ("der ", "die ", "das ", "ein ", "eine ", "the ", "a ", "an ")
+
+
+def _no_article(words: str) -> str:
+    lowered = words.lower()
+    for article in ARTICLES:
+        if lowered.startswith(article):
+            rest = words[len(article) :]
+            return rest[:1].upper() + rest[1:]
+    return words
+
+
+def segment_words(
+    categories: dict[str, dict[str, dict[str, str]]], field_name: str, text: str, lang: str
+) -> str:
+    """A segment as the report's reader reads it: its category's words, a figure after
+    it kept ("email_campaign (0.300)" as "E-Mail-Kampagne (0.300)")."""
+    code, space, rest = str(text).partition(" (")
+    words = categories.get(field_name, {}).get(code, {}).get(lang) or category_words(code)
+    return f"{words}{space}{rest}"
 
 
 def named(titles: dict[str, dict[str, str]], name: str, lang: str) -> str:
@@ -249,6 +286,7 @@ def report_html(report: MonitorReport, lang: str = "en") -> str:
         lang=lang,
         w=lambda key, **values: words(key, lang, **values),
         name=lambda n: named(report.titles, n, lang),
+        segment=lambda f, text: segment_words(report.categories, f, text, lang),
         figures=report.figures.get(lang) or report.figures.get("en") or {},
         number=lambda value, digits: _number(value, digits, lang),
     )

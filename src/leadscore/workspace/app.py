@@ -43,6 +43,7 @@ from leadscore.workspace.session import Sessions
 from leadscore.workspace.signing import SignIns, set_csrf_cookie
 from leadscore.workspace.texts import (
     LANG_COOKIE,
+    channel_label,
     chosen_lang,
     event_label,
     profile_label,
@@ -224,6 +225,7 @@ class Workspace:
             day=lambda v: formatting.day(v, lang, zone),
             moment=lambda v: formatting.moment(v, lang, zone),
             event_label=lambda e: event_label(e, lang),
+            channel_label=lambda c: channel_label(c, lang),
             quote=lambda v: quote(str(v), safe=""),
             csrf=form_token(self.sessions.secret, browser),
             **context,

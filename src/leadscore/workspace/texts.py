@@ -333,6 +333,27 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# the channels events come through, as a rep reads them (others: the code in words)
+CHANNEL_LABELS = {
+    "organic_search": {"en": "Organic search", "de": "Organische Suche"},
+    "paid_search": {"en": "Paid search", "de": "Bezahlte Suche"},
+    "direct": {"en": "Direct", "de": "Direkt"},
+    "email": {"en": "E-mail", "de": "E-Mail"},
+    "referral": {"en": "Referral", "de": "Empfehlung"},
+    "web": {"en": "Website", "de": "Website"},
+    "webinar": {"en": "Webinar", "de": "Webinar"},
+    "trade_fair": {"en": "Trade fair", "de": "Messe"},
+    "sales": {"en": "Sales", "de": "Vertrieb"},
+    "offer": {"en": "Offer", "de": "Angebot"},
+}
+
+
+def channel_label(channel: str, lang: str) -> str:
+    """A channel's name as a rep reads it: ``paid_search`` as "Bezahlte Suche"."""
+    known = CHANNEL_LABELS.get(channel, {}).get(lang)
+    return known or channel.replace("_", " ").strip().capitalize()
+
+
 # profile fields as a rep reads them (others: the field's name in words)
 PROFILE_LABELS = {
     "industry": {"en": "Industry", "de": "Branche"},

@@ -9,10 +9,12 @@ import re
 import pandas as pd
 
 from leadscore.jobs.monitor_report import (
+    category_titles,
     feature_titles,
     named,
     report_figures,
     report_html,
+    segment_words,
 )
 from tests.language import english_phrases
 from tests.unit.jobs.test_monitor import NAMES, _even, _report
@@ -30,6 +32,11 @@ METADATA = {
             "window": 30,
         },
         "industry": {"en": "Industry: {value}", "de": "Branche: {value}", "window": None},
+        "lead_source": {"en": "Came in through {value}", "de": "Kam über {value}",
+                        "en_missing": "Lead source unknown", "de_missing": "Herkunft unbekannt",
+                        "values": {"email_campaign": {"en": "an e-mail campaign",
+                                                      "de": "eine E-Mail-Kampagne"}},
+                        "window": None},
     }
 }  # fmt: skip
 
@@ -42,7 +49,16 @@ def test_features_are_titled_as_their_reasons_name_them() -> None:
     }
     assert titles["industry"] == {"en": "Industry", "de": "Branche"}
     assert named(titles, "share_ab", "de") == "Anteil Klasse A oder B"
-    assert named(titles, "lead_source", "de") == "lead source"  # untitled: words, no column
+    assert titles["lead_source"] == {"en": "Lead source", "de": "Herkunft"}
+    assert named(titles, "job_level", "de") == "job level"  # untitled: words, no column
+    categories = category_titles(METADATA)
+    assert categories == {
+        "lead_source": {"email_campaign": {"en": "E-mail campaign", "de": "E-Mail-Kampagne"}}
+    }
+    assert segment_words(categories, "lead_source", "email_campaign (0.300)", "de") == (
+        "E-Mail-Kampagne (0.300)"
+    )
+    assert segment_words(categories, "country", "paid_search", "de") == "Paid search"
 
 
 def _titled_report():

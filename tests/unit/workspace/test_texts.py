@@ -45,3 +45,11 @@ def test_a_profile_field_reads_as_a_rep_would_say_it() -> None:
     assert profile_label("company_size", "de") == "Unternehmensgröße"
     assert profile_label("lead_source", "en") == "Lead source"
     assert profile_label("preferred_contact_time", "de") == "Preferred contact time"
+
+
+def test_channels_read_as_words_in_both_languages() -> None:
+    from leadscore.workspace.texts import channel_label
+
+    assert channel_label("paid_search", "de") == "Bezahlte Suche"
+    assert channel_label("paid_search", "en") == "Paid search"
+    assert channel_label("partner_portal", "de") == "Partner portal"  # unknown: its words
