@@ -32,6 +32,16 @@ def _signed_in(browser: Browser, url: str, size: tuple[int, int]) -> Page:
     return page
 
 
+# the outermost element that reaches past the screen's right edge, for the message
+WIDEST = """() => {
+  const wide = [...document.querySelectorAll('body *')].filter(
+    e => e.getBoundingClientRect().right > window.innerWidth + 1);
+  const outer = wide.filter(e => !wide.includes(e.parentElement));
+  return outer.slice(0, 3).map(e => e.tagName + '#' + e.id + '.' + e.className + ' '
+    + Math.round(e.getBoundingClientRect().right)).join(', ');
+}"""
+
+
 @pytest.fixture(scope="module")
 def tour(live: dict) -> dict[str, str]:
     """The pages to see, by name: every page of the workspace, a lead and a fair the
@@ -82,7 +92,10 @@ def test_every_page_in_german_and_english(
                 problems += [f"{name}: {p!r}" for p in english_phrases(page.inner_text("body"))]
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > SIZES[size][0]:
-                problems.append(f"{name} ({lang}): {width} px wide on a {SIZES[size][0]} px screen")
+                wide = page.evaluate(WIDEST)
+                problems.append(
+                    f"{name} ({lang}): {width} px wide on a {SIZES[size][0]} px screen ({wide})"
+                )
             if shots is not None:
                 shots.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(shots / f"{name}-{lang}-{size}.png"))
