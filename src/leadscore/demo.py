@@ -40,6 +40,7 @@ from leadscore.store.loading import put_canonical
 from leadscore.store.store import Store
 from leadscore.synthetic import SyntheticConfig, generate_crm, latest_monday
 from leadscore.synthetic.config import InjectedChange, describe_change
+from leadscore.synthetic.people import REPS
 from leadscore.training.config import TrainingConfig, load_training_config
 from leadscore.workspace.users import put_user
 
@@ -297,13 +298,24 @@ def event_items(events: pd.DataFrame) -> list[dict]:
     return items
 
 
+DEMO_REP = REPS["DACH Nord"][0]
+
+
 def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> subprocess.Popen:
     """``bentoml serve`` on the champions and the store; its output goes to ``log``.
 
     It runs in a process group of its own (stop it with ``stop_group``), and ends when
     this process does, even killed at once. Call this from the main thread: the server
     is told to stop when the thread that started it ends."""
-    put_user(settings.workspace_users, settings.workspace_user, settings.workspace_password)
+    # the demo's rep is one of the synthetic CRM's owners, so "meine Leads" has leads;
+    # no territories: the demo shows every lead
+    put_user(
+        settings.workspace_users,
+        settings.workspace_user,
+        settings.workspace_password,
+        display_name=DEMO_REP,
+        owner=DEMO_REP,
+    )
     env = {
         **env,
         "LEADSCORE_API_KEYS": settings.api_key,

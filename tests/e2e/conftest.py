@@ -19,6 +19,7 @@ from leadscore.jobs.run import run_job
 from leadscore.serving.command import serve_command
 from leadscore.store.store import Store
 from leadscore.synthetic import GeneratedCRM
+from leadscore.synthetic.people import REPS
 from leadscore.training.config import load_training_config
 from leadscore.workspace.users import put_user
 from tests.conftest import REPO, free_port, wait_until_ready
@@ -26,6 +27,7 @@ from tests.receiver import Receiver
 
 KEY = "live-test-key-41c9"
 REP, REP_PASSWORD = "rep", "rep-password-1"
+OWNER = REPS["DACH Nord"][0]
 SECRET = "whsec_" + "d2ViaG9vay1zZWNyZXQtZm9yLXRoZS1saXZlLXRlc3Q="  # 32 bytes, base64
 
 
@@ -53,7 +55,8 @@ def live(small_crm: GeneratedCRM, tmp_path_factory: pytest.TempPathFactory) -> I
         # so another test's server on the shared one would wipe this one's /metrics
         "BENTOML_HOME": str(home / "bentoml"),
     }
-    put_user(home / "workspace_users.yaml", REP, REP_PASSWORD, display_name="Rep One")
+    # one of the synthetic CRM's owners: "meine Leads" has the leads the CRM gives them
+    put_user(home / "workspace_users.yaml", REP, REP_PASSWORD, display_name="Rep One", owner=OWNER)
     with pytest.MonkeyPatch.context() as patch:  # the job runs in home, on its registry
         patch.chdir(home)
         patch.setenv("MLFLOW_TRACKING_URI", uri)

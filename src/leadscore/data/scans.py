@@ -267,6 +267,9 @@ def _scan(
     )
 
 
+SCAN_YEARS = (2000, 2100)  # the scans' years read as dates; others are refused
+
+
 def parse_moment(value: str, zone: str, date_format: str | None = None) -> pd.Timestamp | None:
     """``value`` in UTC: a moment without an offset is the fair's wall clock in ``zone``
     (in the hour the clocks go back, the first of the two; a time the clocks skip, at the
@@ -284,6 +287,8 @@ def parse_moment(value: str, zone: str, date_format: str | None = None) -> pd.Ti
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return None
+    if not SCAN_YEARS[0] <= parsed.year <= SCAN_YEARS[1]:
+        return None  # a typo or a device's default date (01.01.0001), not a scan
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))
     return pd.Timestamp(parsed).tz_convert("UTC")

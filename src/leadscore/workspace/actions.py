@@ -137,7 +137,7 @@ class Actions:
         if self.store is None:
             return self.page(request, "missing.html", status=404, user=user, what=customer_id)
         if not await run_in_threadpool(self.may_open, customer_id, signed_in):
-            return self.page(request, "not_yours.html", status=403, user=signed_in, territory=None)
+            return self.page(request, "missing.html", status=404, user=user, what=customer_id)
         value = float(days) if action == "rep_snoozed" and days else float("nan")
         row = action_row(customer_id, action, user, note, once, self.clock(), value)
         stored = await run_in_threadpool(partial(self._store, row))

@@ -346,8 +346,8 @@ class Workspace:
         territory = customers[self.config.territory_column].iat[0] if (
             self.config.territory_column in customers
         ) else None  # fmt: skip
-        if not may_see(user, territory):
-            return self._page(request, "not_yours.html", status=403, user=user, territory=territory)
+        if not may_see(user, territory):  # as unknown: a 403 would tell the lead exists
+            return self._page(request, "missing.html", status=404, user=user, what=customer_id)
         contact = lead_contact(
             customers.iloc[0],
             name_column=self.config.name_column,

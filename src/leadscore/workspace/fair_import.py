@@ -60,7 +60,8 @@ def import_scans(store: Store, scans: ScanFile, fair: str, *, now: pd.Timestamp)
     for scan in scans.scans:
         customer_id = known.get(scan.email or "") or scan_customer_id(scan)
         chosen.append((scan, customer_id))
-    new = [(s, c) for s, c in chosen if c not in known.values()]
+    known_ids = set(known.values())
+    new = [(s, c) for s, c in chosen if c not in known_ids]
     held_ids = store.known([c for _, c in new])  # a name-only lead of an earlier import
     fresh: dict[str, Scan] = {}  # each new lead by its earliest scan
     for scan, customer_id in new:
@@ -84,6 +85,11 @@ def import_scans(store: Store, scans: ScanFile, fair: str, *, now: pd.Timestamp)
             )
             continue
         kept.append((scan, customer_id))
+    # one person scanned twice in one minute (exports keep minutes) is one scan: the
+    # last row's note counts, and the row is counted as repeated
+    unique = {scan_event_id(fair, s, c): (s, c) for s, c in kept}
+    doubled = len(kept) - len(unique)
+    kept = list(unique.values())
     rejected.sort(key=lambda r: r.row)
     if fresh:
         store.put_customers(_new_leads(fresh), now=now)
@@ -99,8 +105,8 @@ def import_scans(store: Store, scans: ScanFile, fair: str, *, now: pd.Timestamp)
     return ImportResult(
         fair=fair,
         read=scans.read,
-        taken=len(kept),
-        repeated=sum(str(k) in held for k in keys),
+        taken=len(kept) + doubled,
+        repeated=sum(str(k) in held for k in keys) + doubled,
         new_leads=len(fresh),
         rejected=rejected,
         unmapped=scans.unmapped,

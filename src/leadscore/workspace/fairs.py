@@ -115,7 +115,9 @@ class Fairs:
         if self.store is not None:
             scans = self._visible(fair_scans(self.store), user)
             summaries = fair_summaries(scans, after_scans(self.store, scans["customer_id"]))
-        return self.page(request, "fairs.html", user=user, fairs=summaries)
+        return self.page(
+            request, "fairs.html", user=user, fairs=summaries, may_upload=user.sees_every_lead
+        )
 
     # --- one fair -------------------------------------------------------------------------
 
@@ -154,6 +156,7 @@ class Fairs:
             page_link=lambda n: f"{base}?{urlencode({**query, 'page': n})}",
             imported=_imported(request),
             upload_limit=MAX_UPLOAD_MB,
+            may_upload=user.sees_every_lead,
         )
 
     def _scores(self) -> pd.DataFrame:
@@ -181,6 +184,10 @@ class Fairs:
         user = self.sign_ins.signed_in(request)
         if user is None:
             return RedirectResponse(f"{self.prefix}/login", status_code=303)
+        if not user.sees_every_lead:
+            # a scan matches leads by e-mail in every territory: a rep bound to some
+            # would learn of (and add to) other territories' leads; managers import
+            return self._bad(request, user, "upload_not_allowed", 403, None)
         body = await _capped_body(request, MAX_UPLOAD_BYTES + FORM_OVERHEAD)
         if body is None:
             return self._bad(request, user, "upload_too_large", 413, None, limit=MAX_UPLOAD_MB)

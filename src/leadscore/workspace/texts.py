@@ -200,6 +200,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No scan date: add when the badge was scanned.",
         "de": "Kein Scan-Datum: ergänzen, wann der Badge gescannt wurde.",
     },
+    "upload_not_allowed": {
+        "en": "Scans are imported by a manager or a user of every territory: a scan file "
+        "names leads of every territory.",
+        "de": "Scans importiert eine Führungskraft oder ein Benutzer aller Gebiete: eine "
+        "Scan-Datei nennt Leads aus allen Gebieten.",
+    },
     "scan_bad_date": {
         "en": "{value!r} is not a date leadscore reads: write it as 03.12.2026 14:05 or "
         "2026-12-03 14:05 (an app's own format: see the scan mapping in the docs).",
@@ -276,10 +282,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "bad_snooze": {
         "en": "Choose for how many days to put the lead aside (1 to {limit}).",
         "de": "Bitte wählen, für wie viele Tage der Lead zurückgestellt wird (1 bis {limit}).",
-    },
-    "not_yours": {
-        "en": "This lead is in a territory you do not work ({territory}).",
-        "de": "Dieser Lead liegt in einem Gebiet, das Sie nicht betreuen ({territory}).",
     },
     "why_now": {"en": "Why now", "de": "Warum jetzt"},
     # the model and monitoring pages (workspace/model_words.py)

@@ -142,9 +142,10 @@ def load_users(path: Path) -> dict[str, User]:
             raise InputError(f"{path}: users[{i}].session_version must be a whole number")
         territories = entry.get("territories") or []
         if not isinstance(territories, list) or not all(
-            isinstance(t, str) and t for t in territories
+            isinstance(t, str | int) and str(t) for t in territories
         ):
             raise InputError(f"{path}: users[{i}].territories must be a list of territory names")
+        territories = [str(t) for t in territories]  # 10, unquoted in YAML, is "10"
         if not isinstance(entry.get("manager", False), bool):
             raise InputError(f"{path}: users[{i}].manager must be true or false")
         users[name] = User(

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from leadscore.data.tables import TRADE_FAIR_VISIT
 from leadscore.store import schema
+from leadscore.store.driver import chunks
 from leadscore.store.store import Store
 from leadscore.workspace.formatting import local
 
@@ -48,15 +49,17 @@ def recent_signs(
     events = schema.events
     since = int((now - RECENT).value // 1_000)  # the store keeps microseconds
     until = int(now.value // 1_000)
-    query = sa.select(events.c.customer_id, events.c.event_type, events.c.ts,
-                      events.c.campaign).where(
-        events.c.customer_id.in_(list(customer_ids)),
-        events.c.event_type.in_(list(SIGNS)),
-        events.c.ts >= since,
-        events.c.ts <= until,
-    )  # fmt: skip
+    rows: list = []
     with store.engine.connect() as connection:
-        rows = connection.execute(query).all()
+        for some in chunks(list(customer_ids)):  # a database binds so many values at most
+            query = sa.select(events.c.customer_id, events.c.event_type, events.c.ts,
+                              events.c.campaign).where(
+                events.c.customer_id.in_(some),
+                events.c.event_type.in_(list(SIGNS)),
+                events.c.ts >= since,
+                events.c.ts <= until,
+            )  # fmt: skip
+            rows += connection.execute(query).all()
     frame = pd.DataFrame(rows, columns=columns)
     frame["ts"] = pd.to_datetime(frame["ts"].astype("int64"), unit="us", utc=True)
     return frame
@@ -67,13 +70,13 @@ def why_now(signs: pd.DataFrame, now: pd.Timestamp, lang: str, zone: str) -> str
     ``SIGNS_SHOWN`` kinds, each at its newest, how often where more than once."""
     if signs.empty:
         return None
-    today = local(now, zone).normalize()
+    today = local(now, zone).date()
     said = []
     for kind in (k for k in SIGNS if k in set(signs["event_type"])):
         of_kind = signs[signs["event_type"] == kind]
         newest = of_kind.loc[of_kind["ts"].idxmax()]
         moment = local(newest["ts"], zone)
-        days = int((today - moment.normalize()).days)
+        days = (today - moment.date()).days  # calendar days: a clock change is no day
         campaign = newest["campaign"] if isinstance(newest["campaign"], str) else None
         line = SIGNS[kind][lang].format(
             when=_days_ago(days, lang),

@@ -214,9 +214,10 @@ def test_a_rep_opens_and_acts_only_in_their_territories(tmp_path: Path, clock: C
     sign_in(client)  # the new password ended the session: again
     assert client.get("/workspace/leads/C-1").status_code == 200
     refused = client.get("/workspace/leads/C-2?lang=de")
-    assert refused.status_code == 403 and "Gebiet, das Sie nicht betreuen (AT)" in refused.text
+    # as a lead that does not exist: the answer tells nothing of the other territory
+    assert refused.status_code == 404 and "AT" not in refused.text.split("<main", 1)[1]
     form = form_of(client, "C-1") | {"action": "rep_note", "note": "n"}
-    assert client.post("/workspace/leads/C-2/actions", data=form).status_code == 403
+    assert client.post("/workspace/leads/C-2/actions", data=form).status_code == 404
     assert store.rows("events", ["C-2"]).empty
     listed = client.get("/workspace").text
     assert "/workspace/leads/C-1" in listed and "/workspace/leads/C-2" not in listed

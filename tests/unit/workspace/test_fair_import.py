@@ -74,3 +74,18 @@ def test_scans_become_events_of_known_and_new_leads(store: Store) -> None:
 def test_a_fair_name_is_trimmed_and_bounded() -> None:
     assert checked_fair("  Hannover   Messe 2026 ") == "Hannover Messe 2026"
     assert checked_fair("   ") is None and checked_fair("x" * 201) is None
+
+
+def test_one_person_scanned_twice_in_a_minute_is_one_scan(store: Store) -> None:
+    doubled = (
+        "Datum;E-Mail;Vorname;Nachname;Notizen\n"
+        "03.12.2026 14:05;twice@example.de;Tom;Twice;erste\n"
+        "03.12.2026 14:05;twice@example.de;Tom;Twice;zweite\n"
+        "01.01.0001 00:05;odd@example.de;Odd;Date;\n"
+    )
+    result = import_scans(store, read_scans(doubled.encode()), "Messe 2026", now=NOW)
+    # rows read = imported (one of them a repeat) + rejected (a date no scan has)
+    assert (result.read, result.taken, result.repeated) == (3, 2, 1)
+    assert [(r.row, r.reason) for r in result.rejected] == [(4, "scan_bad_date")]
+    scans = fair_scans(store, "Messe 2026")
+    assert len(scans) == 1 and scans["note"].iloc[0] == "zweite"  # the last row's note

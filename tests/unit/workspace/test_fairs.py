@@ -186,3 +186,12 @@ def test_a_rep_bound_to_territories_sees_and_counts_their_leads_alone(
     assert re.search(r'class="scanned">3<', ben.get("/workspace/fairs").text)
     page = ben.get(f"/workspace/fairs/{FAIR}").text
     assert sorted(re.findall(r'href="/workspace/leads/([^"]+)"', page)) == north
+    # a scan file names leads of every territory: a rep bound to some imports none
+    assert 'id="scan-file"' not in page
+    events = store.count("events")
+    refused = ben.post(
+        "/workspace/fairs",
+        data={"csrf": csrf(ben, "/workspace/fairs"), "fair": "Süd-Messe"},
+        files={"scans": ("scans.csv", EXAMPLE.read_bytes(), "text/csv")},
+    )
+    assert refused.status_code == 403 and store.count("events") == events

@@ -62,6 +62,8 @@ def test_territories_are_a_permission_unless_a_manager() -> None:
     assert may_see(ANNA, "DACH Nord") and not may_see(ANNA, "Benelux")
     assert not may_see(ANNA, None) and not may_see(None, "DACH Nord")
     assert may_see(BOSS, "Benelux") and may_see(BEN, None)  # no territories: every lead
+    numbered = User("nina", "-", "Nina", territories=("10",))
+    assert may_see(numbered, 10) and not may_see(numbered, 11)  # as the list reads it
     assert allowed_territories(ANNA) == ("DACH Nord",) and allowed_territories(BOSS) is None
 
 

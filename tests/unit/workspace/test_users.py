@@ -103,6 +103,8 @@ def test_owner_territories_and_manager_are_kept_and_checked(tmp_path: Path) -> N
     assert maria.manager and maria.sees_every_lead and maria.owner_name == "maria"
     put_user(path, "anna", "new-password-2", territories=(), manager=False)
     assert load_users(path)["anna"].sees_every_lead  # no territories: every lead
+    path.write_text("users:\n  - {name: x, password: h, territories: [10, Nord]}\n")
+    assert load_users(path)["x"].territories == ("10", "Nord")  # unquoted numbers as names
     path.write_text("users:\n  - {name: x, password: h, territories: DACH}\n")
     with pytest.raises(InputError, match=r"users\[0\]\.territories must be a list"):
         load_users(path)

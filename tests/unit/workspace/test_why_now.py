@@ -70,3 +70,16 @@ def test_recent_signs_are_read_from_the_store_within_two_weeks(tmp_path: Path) -
         "C-1": "Asked for a quote yesterday"
     }
     assert recent_signs(None, ["C-1"], NOW).empty and why_now_of(store, [], NOW, "de", ZONE) == {}
+
+
+def test_days_are_calendar_days_across_a_clock_change() -> None:
+    spring = pd.Timestamp("2026-03-30 08:00", tz="UTC")  # the clocks went forward on the 29th
+    signs = pd.DataFrame(
+        {
+            "customer_id": ["C-1"],
+            "event_type": ["pricing_page_view"],
+            "ts": pd.to_datetime(["2026-03-29 08:00"], utc=True),
+            "campaign": [None],
+        }
+    )
+    assert why_now(signs, spring, "de", ZONE) == "Preisseite gestern"
