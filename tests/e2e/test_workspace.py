@@ -8,6 +8,7 @@ import csv
 import io
 import os
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -47,6 +48,15 @@ def active_leads(live: dict) -> list[str]:
     ).json()
     graded = [r["grade"] for r in scored]
     assert "A" in graded, graded
+    # the list reads its board again every minute: wait for the one that has them
+    with httpx.Client(base_url=live["url"], timeout=60) as client:
+        client.post(
+            "/workspace/login", data=workspace_form(client, user=REP, password=REP_PASSWORD)
+        )
+        deadline = time.monotonic() + 150
+        while 'class="grade grade-A"' not in client.get("/workspace?grade=A").text:
+            assert time.monotonic() < deadline, "the lead list never showed the A leads"
+            time.sleep(2)
     return leads
 
 
