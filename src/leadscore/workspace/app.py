@@ -33,7 +33,7 @@ from leadscore.workspace.board import GRADES, VIEWS, BoardKeeper, Filters, LeadB
 from leadscore.workspace.chart import score_chart
 from leadscore.workspace.contact import lead_contact
 from leadscore.workspace.csrf import CSRF_COOKIE, form_token, new_cookie_value
-from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said
+from leadscore.workspace.explained import LeadSaid, explained_rows, lead_said, profile_words
 from leadscore.workspace.export import leads_csv
 from leadscore.workspace.fairs import Fairs
 from leadscore.workspace.model_pages import ModelPages
@@ -353,7 +353,8 @@ class Workspace:
             name_column=self.config.name_column,
             territory_column=self.config.territory_column,
         )
-        profile = {profile_label(k, lang): v for k, v in contact.profile.items()}
+        worded = profile_words(scorer, contact.profile, lang)  # "finance" as "Finanzwesen"
+        profile = {profile_label(k, lang): v for k, v in worded.items()}
         history = score_history(store, customer_id, limit=HISTORY)  # newest first
         latest = history[0] if history else None
         said = LeadSaid() if scorer is None else lead_said(scorer, history, lang)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from leadscore.explain import value_words
+from leadscore.features.definitions import Description
 from leadscore.scoring.scorer import Scorer
 from leadscore.scoring.trend import trend_between
 from leadscore.store.score_log import LoggedScore, latest_scores
@@ -83,3 +85,19 @@ def lead_said(scorer: Scorer, history: Sequence[LoggedScore], lang: str) -> Lead
         found = scorer.live.offers_for([latest.customer_id], now=now, lang=lang)
         offers = found.get(latest.customer_id, [])
     return LeadSaid(reasons, trend, offers, len(every) - len(reasons))
+
+
+def profile_words(scorer: Scorer | None, profile: dict, lang: str) -> dict[str, object]:
+    """A lead's profile values as the model's reasons say them ("finance" as
+    "Finanzwesen", "NL" as "Niederlande"); a value the feature set names no words for,
+    or a profile without a serving model, as it is."""
+    conversion = None if scorer is None else scorer.pure.conversion
+    described = {} if conversion is None else conversion.model.metadata.get("descriptions", {})
+    said: dict[str, object] = {}
+    for field_name, value in profile.items():
+        info = described.get(field_name)
+        if info is not None and isinstance(value, str) and Description.from_metadata(info).values:
+            said[field_name] = value_words(Description.from_metadata(info), value, lang)
+        else:
+            said[field_name] = value
+    return said

@@ -41,3 +41,26 @@ def test_a_lead_page_says_the_reasons_and_trend_of_its_logged_scores(
     assert listed["reasons"] == second["reasons"] and listed["offer"] is None
     [bare] = explained_rows(None, scorer, rows, "de")
     assert bare["reasons"] == [] and bare["offer"] is None
+
+
+def test_profile_values_read_as_the_feature_set_words_them() -> None:
+    from types import SimpleNamespace
+
+    from leadscore.workspace.explained import profile_words
+
+    metadata = {
+        "descriptions": {
+            "industry": {
+                "en": "Industry: {value}",
+                "de": "Branche: {value}",
+                "values": {"finance": {"en": "Finance", "de": "Finanzwesen"}},
+            }
+        }
+    }
+    model = SimpleNamespace(metadata=metadata)
+    scorer = SimpleNamespace(pure=SimpleNamespace(conversion=SimpleNamespace(model=model)))
+    profile = {"industry": "finance", "company_size": "51-200", "account_id": "A-1"}
+    assert profile_words(scorer, profile, "de") == {
+        "industry": "Finanzwesen", "company_size": "51-200", "account_id": "A-1",
+    }  # fmt: skip
+    assert profile_words(None, profile, "de") == profile  # no model: as it is
