@@ -6,11 +6,11 @@ rescore, and four more copies of its customers and their scores under other ids,
 list ranks and filters 100,000 leads. Pages are asked in turn: no filter, each grade, a
 territory, "rising", a campaign, a search and deep pages. Target: p99 under 100 ms on 2
 cores. The reference measured in the same run: ``POST /score`` of the same 50 leads by id
-(what a CRM calls to show such a list). ``--screenshots DIR`` also saves the list and a
-lead's page from a real browser (Debian's chromium).
+(what a CRM calls to show such a list). The workspace's screenshots are taken by its page
+tour (``tests/e2e/test_workspace_pages.py``).
 
     .venv/bin/python benchmarks/bench_workspace.py [--copies 4] [--requests 300]
-        [--workdir DIR] [--screenshots docs/screenshots]
+        [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -92,9 +92,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--requests", type=int, default=330)
     parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--screenshots", type=Path, default=None)
     arguments = parser.parse_args()
-    screenshots = arguments.screenshots.resolve() if arguments.screenshots else None
     with bench_root(arguments.workdir) as root:
         prepared(root, arguments.customers)
         clock = time.perf_counter()
@@ -162,36 +160,8 @@ def main() -> None:
                 f"CSV export of every lead ({exported.text.count(chr(10)) - 1:,} rows): "
                 f"{time.perf_counter() - csv_clock:.2f} s"
             )
-            if screenshots is not None:
-                take_screenshots(url, screenshots)
         finally:
             stop_group(process, timeout=60)
-
-
-def take_screenshots(url: str, folder: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    folder.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
-        )
-        page = browser.new_page(locale="de-DE", viewport={"width": 1280, "height": 860})
-        page.goto(f"{url}/workspace/login")
-        page.fill("#user", USER)
-        page.fill("#password", PASSWORD)
-        page.click("#sign-in")
-        # the leads of a fair: the CRM's own customers (their copies have no events)
-        page.goto(f"{url}/workspace?grade=A&campaign=it-sa+2026")
-        page.screenshot(path=str(folder / "workspace-leads.png"))
-        page.click("#leads tbody tr a >> nth=0")
-        page.wait_for_selector("svg.chart")
-        page.screenshot(path=str(folder / "workspace-lead.png"), full_page=False)
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.goto(f"{url}/workspace?grade=A&campaign=it-sa+2026&lang=en")
-        page.screenshot(path=str(folder / "workspace-phone.png"))
-        browser.close()
-    print(f"screenshots in {folder}")
 
 
 if __name__ == "__main__":
