@@ -170,11 +170,17 @@ def test_a_trade_fair_scan_reaches_the_crm_as_a_signed_webhook(live: dict) -> No
     assert _post(live, "/events", {"events": [scan]}).json()["added"] == 1
     assert _post(live, "/events", {"events": [scan]}).json()["duplicates"] == 1
     receiver: Receiver = live["receiver"]
+
+    def of_lead() -> list:  # a fair's scans imported in the workspace alert too
+        return [
+            a for a in list(receiver.accepted) if a[0].get("data", {}).get("customer_id") == lead
+        ]
+
     deadline = time.time() + 30
-    while time.time() < deadline and not receiver.accepted:
+    while time.time() < deadline and not of_lead():
         time.sleep(0.2)
     time.sleep(2)  # a second delivery, were there one, would have come by now
-    [(payload, headers, body)] = receiver.accepted
+    [(payload, headers, body)] = of_lead()
     assert Verifier(SECRET).verify(body, headers) == payload  # Standard Webhooks' own check
     assert payload["type"] == "lead.event"
     data = payload["data"]
