@@ -24,7 +24,7 @@ from leadscore.data.scans import ScanMapping, read_scans
 from leadscore.scoring.scorer import Scorer
 from leadscore.store.fair_scans import after_scans, fair_scans
 from leadscore.store.store import Store
-from leadscore.workspace.board import BoardKeeper, LeadBoard
+from leadscore.workspace.board import BoardKeeper, Filters, LeadBoard
 from leadscore.workspace.explained import explained_rows
 from leadscore.workspace.fair_import import ImportResult, checked_fair, import_scans
 from leadscore.workspace.follow_up import fair_leads, fair_summaries, page_of
@@ -96,15 +96,16 @@ class Fairs:
     # --- the fairs ------------------------------------------------------------------------
 
     def _visible(self, scans: pd.DataFrame, user: User) -> pd.DataFrame:
-        """The scans of the leads ``user`` may see (their territories' by the board)."""
-        allowed = allowed_territories(user)
-        if allowed is None:
+        """The scans of the leads ``user`` may see, as the lead list bounds them (the
+        board's own permission: their territories', unless a manager)."""
+        if allowed_territories(user) is None:
             return scans
         board = self._board()
         if board is None:
             return scans.iloc[:0]
-        leads = board.leads
-        seen = leads.loc[leads["territory"].isin(allowed), "customer_id"]
+        seen = board.leads["customer_id"].iloc[
+            board.select(Filters(viewer=user, with_snoozed=True))
+        ]
         return scans[scans["customer_id"].isin(set(seen))]
 
     def fairs(self, request: Request) -> Response:
