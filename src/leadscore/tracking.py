@@ -14,7 +14,6 @@ import functools
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
@@ -70,16 +69,6 @@ def _experiment(client: mlflow.MlflowClient, name: str) -> str:
     return client.create_experiment(name, artifact_location=location)
 
 
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
-
-
 @dataclass(frozen=True)
 class RegisteredRun:
     run_id: str
@@ -102,6 +91,7 @@ class RunRecord:
     texts: dict[str, str]  # artifact path -> text (model card, audit)
     frames: dict[str, pd.DataFrame]  # artifact path -> table (test set for the gate)
     load_model: Callable[[Path], object]  # reads model_dir back (for other tools)
+    run_name: str = ""  # what the MLflow UI lists: model, data and feature set apart
 
 
 class LeadscorePyfunc(mlflow.pyfunc.PythonModel):
@@ -133,7 +123,9 @@ def log_training_run(record: RunRecord, *, experiment: str, model_name: str) -> 
     champion if there is none yet)."""
     client = _client()
     experiment_id = _experiment(client, experiment)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{record.kind}") as run:
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=record.run_name or record.kind
+    ) as run:
         mlflow.log_params({k: _param(v) for k, v in record.params.items()})
         mlflow.log_metrics({k: float(v) for k, v in record.metrics.items() if v == v})
         mlflow.set_tags(record.tags)
@@ -175,10 +167,10 @@ MONITORING_REPORTS = {"en": MONITORING_REPORT, "de": "monitoring/report.de.html"
 def log_monitoring_run(
     monitored_run_id: str, *, html: dict[str, str], metrics: dict[str, float], tags: dict[str, str]
 ) -> str:
-    """A run beside ``monitored_run_id`` (in its experiment, tagged with its id) holding a
-    monitoring report (``html``: in each of ``MONITORING_REPORTS``' languages); its id."""
+    """A run in the monitored run's experiment's ``-monitoring`` one (tagged with its id)
+    holding a report (``html``: in each of ``MONITORING_REPORTS``' languages); its id."""
     client = _client()
-    experiment_id = client.get_run(monitored_run_id).info.experiment_id
+    experiment_id = _experiment(client, _monitoring_experiment(client, monitored_run_id))
     with mlflow.start_run(experiment_id=experiment_id, run_name="monitor") as run:
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
         mlflow.set_tags({**tags, MONITORS_TAG: monitored_run_id})
@@ -191,22 +183,20 @@ def latest_monitoring(monitored_run_id: str) -> RunReport | None:
     """The newest monitoring run of ``monitored_run_id`` (its report not downloaded)."""
     client = _client()
     experiment_id = client.get_run(monitored_run_id).info.experiment_id
-    found = client.search_runs(
-        [experiment_id],
+    monitoring = client.get_experiment_by_name(_monitoring_experiment(client, monitored_run_id))
+    found = client.search_runs(  # older monitoring runs lie in the training experiment
+        [experiment_id, *([monitoring.experiment_id] if monitoring else [])],
         filter_string=f"tags.`{MONITORS_TAG}` = '{monitored_run_id}'",
         order_by=["attributes.start_time DESC"],
         max_results=1,
     )
-    if not found:
-        return None
-    run = found[0]
-    return RunReport(
-        run.info.run_id,
-        dict(run.data.params),
-        dict(run.data.metrics),
-        {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
-        Path(run.info.artifact_uri),
-    )
+    return _report(found[0], Path(found[0].info.artifact_uri)) if found else None
+
+
+def _monitoring_experiment(client: mlflow.MlflowClient, monitored_run_id: str) -> str:
+    # apart from the training runs, so that comparing models lists no monitoring runs
+    experiment_id = client.get_run(monitored_run_id).info.experiment_id
+    return f"{client.get_experiment(experiment_id).name}-monitoring"
 
 
 def monitoring_report(run_id: str, lang: str = "en") -> str:
@@ -259,9 +249,14 @@ def fetch(model_name: str, alias: str, *, into: Path | None = None) -> ModelHand
     client = _client()
     version = _alias_version(client, model_name, alias)
     if version is None:
+        held = sorted(m.name for m in client.search_registered_models() if alias in m.aliases)
         raise InputError(
             f"no '{alias}' model registered as '{model_name}' in {tracking_uri()}; "
-            f"train one first (leadscore train)"
+            + (
+                f"it has {', '.join(held)}: name one with --model, or in leadscore.yaml"
+                if held
+                else "train one first (leadscore train)"
+            )
         )
     return _fetch_version(client, model_name, version, alias, into)
 
@@ -310,12 +305,13 @@ def read_run(run_id: str, *, into: Path | None = None) -> RunReport:
     local = mlflow.artifacts.download_artifacts(
         run_id=run_id, artifact_path="", dst_path=None if into is None else str(into)
     )
+    return _report(run, Path(local))
+
+
+def _report(run: mlflow.entities.Run, artifacts: Path) -> RunReport:
+    tags = {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")}
     return RunReport(
-        run_id,
-        dict(run.data.params),
-        dict(run.data.metrics),
-        {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
-        Path(local),
+        run.info.run_id, dict(run.data.params), dict(run.data.metrics), tags, artifacts
     )
 
 
@@ -443,7 +439,10 @@ def rollback_champion(model_name: str) -> tuple[str, str]:
     client = _client()
     history = _history(client, model_name)
     if len(history) < 2:
-        raise InputError(f"'{model_name}' has no earlier champion to roll back to")
+        raise InputError(
+            f"'{model_name}' has no champion before v{history[-1] if history else '?'} to roll"
+            " back to (a rollback goes back one promotion); pin a version with --version N"
+        )
     current, previous = history[-1], history[-2]
     client.set_registered_model_alias(model_name, CHAMPION, previous)
     client.set_registered_model_tag(model_name, HISTORY_TAG, ",".join(history[:-1]))

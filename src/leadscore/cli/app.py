@@ -9,12 +9,16 @@ import the heavy libraries (pandas, LightGBM, MLflow) inside the bodies, so that
 
 from __future__ import annotations
 
+import os
 from importlib import metadata
 from typing import Annotated
 
 import typer
 
 from leadscore.cli import alerts, crm, data, demo, fairs, models, monitoring, scores, service
+from leadscore.cli.environment import apply_project_file
+from leadscore.cli.failing import fail
+from leadscore.common.errors import InputError
 
 app = typer.Typer(
     name="leadscore",
@@ -60,6 +64,10 @@ def _main(
     ] = False,
 ) -> None:
     """Lead scoring and next-best-offer models with plain-language explanations."""
+    try:  # a project's leadscore.yaml names its models and stores for every command
+        apply_project_file(os.environ)
+    except InputError as exc:
+        fail(str(exc))
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ importing the command line stays light (``leadscore --help``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,6 +85,32 @@ def existing_store(environ: Mapping[str, str] | None = None) -> str:
             f"(leadscore load SOURCE), or set {DATABASE_URL_VARIABLE}"
         )
     return url
+
+
+def apply_project_file(environ: MutableMapping[str, str]) -> Path | None:
+    """Fill in what ``leadscore.yaml`` in the working directory names (models, store,
+    tracking store) where ``environ`` lacks it; the file read, else None."""
+    from leadscore.common.project import project_file
+
+    path = project_file(Path.cwd())
+    if path is None:
+        return None
+    from leadscore.common.project import load_project, variables
+
+    environ.update(variables(load_project(path), environ))
+    return path
+
+
+def project_training_config(kind: str) -> Path | None:
+    """The training config ``leadscore.yaml`` names for a model kind, else None."""
+    from leadscore.common.project import project_file
+
+    path = project_file(Path.cwd())
+    if path is None:
+        return None
+    from leadscore.common.project import load_project
+
+    return load_project(path).training.get(kind)
 
 
 def alerts_variable() -> str:

@@ -40,9 +40,14 @@ SHOWN_METRICS = {
 
 
 def default_config(kind: ModelKind) -> Path:
-    """training/configs/<kind>.yaml in the working directory, else the shipped one."""
+    """The training config leadscore.yaml names, else training/configs/<kind>.yaml in the
+    working directory, else the shipped one."""
+    from leadscore.cli.environment import project_training_config
     from leadscore.common.declarations import in_working_dir_or_shipped, training_config
 
+    named = project_training_config(kind.value)
+    if named is not None:
+        return named
     local = Path("training") / "configs" / f"{kind.value}.yaml"
     return in_working_dir_or_shipped(local, training_config(kind.value))
 
@@ -53,11 +58,32 @@ def train(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="training config (default: ./training/configs/<kind>.yaml, else the shipped one)"
+            exists=True,
+            dir_okay=False,
+            help="training config (default: leadscore.yaml's, else "
+            "./training/configs/<kind>.yaml, else the shipped one)",
         ),
     ] = None,
     source: Annotated[
-        Path | None, typer.Option(help="data source, overriding the config's 'source'")
+        Path | None,
+        typer.Option(exists=True, help="data source, overriding the config's 'source'"),
+    ] = None,
+    feature_set: Annotated[
+        str | None,
+        typer.Option(
+            help="feature set id or YAML path, overriding the config's 'feature_set' "
+            "(ids are looked up in --features-dir, the config's features_dir, then the shipped)"
+        ),
+    ] = None,
+    features_dir: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, file_okay=False, help="folder of feature sets, overriding the config's"
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="registry name, overriding the config's registered_model"),
     ] = None,
     features_file: Annotated[
         Path | None,
@@ -79,7 +105,12 @@ def train(
     path = config or default_config(kind)
     dask = dask_settings(dask_scheduler, dask_workers, partitions)
     settings = load_training_config(
-        path, source=None if source is None else source.resolve(), dask=dask
+        path,
+        source=None if source is None else source.resolve(),
+        feature_set=_resolved_if_file(feature_set),
+        features_dir=None if features_dir is None else features_dir.resolve(),
+        registered_model=model,
+        dask=dask,
     )
     if settings.dask is not None and kind.value != "conversion":
         fail(
@@ -90,6 +121,13 @@ def train(
     with working(f"training the {kind.value} model ..."):
         result = run_job(settings, features_file=features_file)
     print_training_result(result, console())
+
+
+def _resolved_if_file(feature_set: str | None) -> str | None:
+    # a path given on the command line is the working directory's, not the config's
+    if feature_set is None or not feature_set.endswith((".yaml", ".yml")):
+        return feature_set
+    return str(Path(feature_set).resolve())
 
 
 @exits_on_input_error

@@ -6,6 +6,7 @@ imported inside the body, so that ``leadscore --help`` does not load it.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ import typer
 
 from leadscore.cli.environment import existing_store, utc_or_now
 from leadscore.cli.failing import exits_on_input_error
+from leadscore.cli.options import ModelNameOption
 from leadscore.cli.terminal import console, working
 
 
@@ -27,11 +29,13 @@ def monitor(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option(help="monitoring config (default: monitoring.yaml here, if there is one)"),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="monitoring config (default: monitoring.yaml here, if there is one)",
+        ),
     ] = None,
-    conversion_model: Annotated[str, typer.Option(help="registered model")] = (
-        "leadscore-conversion"
-    ),
+    model: ModelNameOption = None,
     log: Annotated[
         bool, typer.Option("--log/--no-log", help="log the HTML report to MLflow")
     ] = True,
@@ -39,6 +43,7 @@ def monitor(
     """Whether the champion still works, for whom, and when to retrain: drift, estimated
     and realised performance, fairness per segment, and a recommendation."""
     from leadscore.cli.reports import print_monitor_report
+    from leadscore.common.project import conversion_model
     from leadscore.jobs.monitor import load_monitor_config, log_report
     from leadscore.jobs.monitor import monitor as run_monitor
     from leadscore.store.store import Store
@@ -52,7 +57,10 @@ def monitor(
         settings = settings.model_copy(update={"period_days": days})
     with working("monitoring the champion"):
         report = run_monitor(
-            Store.open(url), model_name=conversion_model, now=moment, config=settings
+            Store.open(url),
+            model_name=conversion_model(model, os.environ),
+            now=moment,
+            config=settings,
         )
     logged = log_report(report) if log else None
     print_monitor_report(report, console(), logged_run=logged)

@@ -16,9 +16,8 @@ import typer
 
 from leadscore.cli.environment import alert_rules, dask_settings, existing_store, utc_or_now
 from leadscore.cli.failing import exits_on_input_error
-from leadscore.cli.options import DaskSchedulerOption, DaskWorkersOption
+from leadscore.cli.options import DaskSchedulerOption, DaskWorkersOption, ModelNameOption
 from leadscore.cli.terminal import console
-from leadscore.common.errors import InputError
 
 
 @exits_on_input_error
@@ -27,9 +26,7 @@ def rescore(
         datetime | None,
         typer.Option(help="score as of this UTC moment (default: now), e.g. for a backfill"),
     ] = None,
-    conversion_model: Annotated[str, typer.Option(help="registered model")] = (
-        "leadscore-conversion"
-    ),
+    model: ModelNameOption = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 2000,
 ) -> None:
     """Score every lead in the store (that had come in by --as-of) with the champion into
@@ -38,15 +35,17 @@ def rescore(
     # grades reach the CRM (the service delivers them)
     from rich.progress import Progress
 
+    from leadscore.common.project import conversion_model
     from leadscore.decisions.alerts import load_alert_config
     from leadscore.scoring.champions import load_champions
     from leadscore.scoring.rescore import rescore_store
 
+    name = conversion_model(model, os.environ)
     moment = utc_or_now(as_of)
     url = existing_store()
     rules = alert_rules(os.environ)
     alerts = None if rules is None else load_alert_config(rules)
-    scorer, versions = load_champions(conversion_model, None, None, database_url=url, alerts=alerts)
+    scorer, versions = load_champions(name, None, None, database_url=url, alerts=alerts)
     live = scorer.require_live()
     total = live.store.count("customers")
     with Progress(console=console()) as progress:
@@ -59,7 +58,7 @@ def rescore(
         )
     console().print(
         f"rescored {done.leads:,} leads as of {moment:%Y-%m-%d %H:%M} UTC with "
-        f"{conversion_model} v{versions['conversion']} into the score log of "
+        f"{name} v{versions['conversion']} into the score log of "
         f"{live.store.url}"
     )
     if rules is not None:
@@ -72,20 +71,30 @@ def rescore(
 @exits_on_input_error
 def score(
     input_file: Annotated[
-        Path, typer.Option("--input", help="feature table (.parquet) from 'leadscore features'")
+        Path,
+        typer.Option(
+            "--input", exists=True, help="feature table (.parquet) from 'leadscore features'"
+        ),
     ],
     out: Annotated[Path, typer.Option(help="results, one JSON object per lead (.jsonl)")],
     lang: Annotated[str, typer.Option(help="language of the reasons: de or en")] = "en",
     top_k: Annotated[int, typer.Option(min=0, max=50, help="reasons per lead")] = 5,
-    conversion_model: Annotated[
-        str,
+    model: Annotated[
+        str | None,
         typer.Option(
-            help="registered model ('' for none: the next-best-offer model ranks offers alone)"
+            "--model",
+            "--conversion-model",
+            help="registered conversion model (default: leadscore.yaml's, else "
+            "leadscore-conversion; '' for none: the next-best-offer model ranks offers alone)",
         ),
-    ] = "leadscore-conversion",
+    ] = None,
     nbo_model: Annotated[
-        str, typer.Option(help="registered model ('' for none)")
-    ] = "leadscore-nbo",
+        str | None,
+        typer.Option(
+            help="registered next-best-offer model (default: leadscore.yaml's, else "
+            "leadscore-nbo; '' for none)"
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 1000,
     dask_scheduler: DaskSchedulerOption = None,
     dask_workers: DaskWorkersOption = 0,
@@ -101,13 +110,15 @@ def score(
     from rich.progress import Progress
 
     from leadscore.cluster import dask_client
+    from leadscore.common.project import VARIABLES, conversion_model
     from leadscore.scoring.batch import score_file, score_on_dask
     from leadscore.scoring.champions import load_champions
 
     settings = dask_settings(dask_scheduler, dask_workers, None)
-    if not input_file.exists():
-        raise InputError(f"{input_file}: no such feature table")
-    scorer, versions = load_champions(conversion_model or None, nbo_model or None, None)
+    conversion = conversion_model(model, os.environ) if model != "" else None
+    if nbo_model is None:
+        nbo_model = os.environ.get(VARIABLES["nbo_model"], "leadscore-nbo")
+    scorer, versions = load_champions(conversion, nbo_model or None, None)
     with Progress(console=console()) as progress:
         task = progress.add_task("scoring", total=None)
 

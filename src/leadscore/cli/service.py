@@ -24,6 +24,7 @@ from leadscore.cli.environment import (
     missing_store_file,
 )
 from leadscore.cli.failing import exits_on_input_error, fail
+from leadscore.cli.options import ModelNameOption
 from leadscore.cli.terminal import console
 
 # how long workers that outlived their server (killed at once) get to finish their requests
@@ -43,6 +44,14 @@ def serve(
             envvar="LEADSCORE_HOST",
         ),
     ] = "127.0.0.1",
+    model: ModelNameOption = None,
+    nbo_model: Annotated[
+        str | None,
+        typer.Option(
+            help="registered next-best-offer model (default: leadscore.yaml's, else "
+            "leadscore-nbo; '' for none)"
+        ),
+    ] = None,
 ) -> None:
     """Start the BentoML service on the champion models (Ctrl-C or SIGTERM stops it).
 
@@ -62,11 +71,16 @@ def serve(
     from leadscore.scoring.champions import unservable
     from leadscore.serving.command import serve_command
     from leadscore.serving.keys import api_keys, weak_keys
-    from leadscore.serving.settings import ServiceSettings
+    from leadscore.serving.settings import ENVIRONMENT, ServiceSettings
     from leadscore.serving.webhooks import webhook_secret
     from leadscore.store.database import DATABASE_URL_VARIABLE, database_url
 
     env = dict(os.environ)
+    # the service reads the models' names from its environment, as a deployment sets them
+    if model is not None:
+        env[ENVIRONMENT["conversion_model"]] = model
+    if nbo_model is not None:
+        env[ENVIRONMENT["nbo_model"]] = nbo_model
     refusal = weak_keys(api_keys(env))
     if refusal is not None:
         fail(refusal)

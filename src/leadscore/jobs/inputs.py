@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadscore.common.declarations import feature_sets_dir
 from leadscore.common.errors import InputError
 from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import resolve_source
@@ -68,7 +69,14 @@ def load_data(config: TrainingConfig) -> tuple[CanonicalData, list[Path]]:
 
 
 def feature_set_of(config: TrainingConfig) -> FeatureSetDefinition:
-    return load_feature_set(config.feature_set, directory=config.path(config.features_dir))
+    """The config's feature set: a YAML path (relative to the config), or an id looked up
+    in its features_dir, then among the shipped ones (a config written anywhere finds
+    conversion_v1)."""
+    named = config.feature_set
+    if named.endswith((".yaml", ".yml")):
+        return load_feature_set(config.path(Path(named)))
+    folders = [config.path(config.features_dir), feature_sets_dir()]
+    return load_feature_set(named, directory=folders)
 
 
 def build_table(
@@ -99,8 +107,10 @@ def prepare_table(
     meta = read_feature_metadata(features_file)
     if meta["feature_set"] != feature_set.id:
         raise InputError(
-            f"{features_file} holds feature set {meta['feature_set']}, the config asks for "
-            f"{feature_set.id}; rebuild it or change feature_set"
+            f"{features_file} holds feature set {meta['feature_set']}, the training config "
+            f"asks for {feature_set.id}: train with --feature-set {meta['feature_set']} (or "
+            f"'feature_set: {meta['feature_set']}' in the config), or rebuild the table with "
+            f"leadscore features --label --feature-set {feature_set.id}"
         )
     frame = pd.read_parquet(features_file)
     if LABEL not in frame.columns:

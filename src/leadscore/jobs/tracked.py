@@ -3,6 +3,7 @@ one MLflow run that registers it as challenger."""
 
 from __future__ import annotations
 
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -21,7 +22,27 @@ class SavedModel(Protocol):
 
 def lineage(files: list[Path]) -> dict[str, str]:
     """Which data and which code a model came from."""
-    return {"data_hash": file_digest(files), "git_commit": tracking.git_commit()}
+    return {"data_hash": file_digest(files), "git_commit": git_commit()}
+
+
+def git_commit() -> str:
+    """The checkout's commit, or 'unknown' (an installed wheel, no git)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def run_name(config: TrainingConfig, tags: dict[str, str]) -> str:
+    """What MLflow lists a training run as: the model, the data and the feature set, so
+    that runs of several models and data sets tell themselves apart."""
+    source = config.path(config.source)
+    data = source.stem if source.suffix in (".yaml", ".yml") else source.name
+    parts = [tags.get("feature_set"), tags.get("data_hash", "")[:8] or None]
+    return f"{config.model_name} on {data} ({', '.join(p for p in parts if p)})"
 
 
 def log_and_register(
@@ -51,6 +72,7 @@ def log_and_register(
                 texts=texts,
                 frames=frames,
                 load_model=load_model_dir,
+                run_name=run_name(config, tags),
             ),
             experiment=config.experiment,
             model_name=config.model_name,
