@@ -85,9 +85,7 @@ def test_an_own_model_name_from_a_config_outside_the_checkout_is_scored_by_the_p
         score = ["score", "--input", str(table), "--out", str(tmp_path / "r.jsonl")]
         unnamed = runner.invoke(app, score)
         assert unnamed.exit_code == 1
-        assert "it has acme-conversion: name one with --model" in " ".join(
-            unnamed.output.split()
-        )
+        assert "it has acme-conversion: name one with --model" in " ".join(unnamed.output.split())
         (tmp_path / "leadscore.yaml").write_text(
             "conversion_model: acme-conversion\nnbo_model: ''\n"
         )

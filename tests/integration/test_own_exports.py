@@ -98,3 +98,7 @@ def test_awkward_export_trains_and_explains_with_its_own_names(workdir: Path) ->
     assert "Score [raw]" in features
     sentences = " ".join(r["text"] for result in results for r in result["reasons"])
     assert "Score [raw]" in sentences
+    # a value of the wrong type is a named problem, never a silent "unknown"
+    record = {"customer_id": "NEW", "profile": {"Score [raw]": "forty", "{Segment}": "a"}}
+    (refused,) = scorer.records.score_records([record], now=NOW)
+    assert refused["error"].startswith("leads[0].profile.Score [raw]: 'forty' is not a number")

@@ -33,7 +33,7 @@ def map_columns(
     if spec.event_types and "event_type" in frame.columns:
         frame["event_type"] = frame["event_type"].replace(spec.event_types)
     if table == "customers" and isinstance(source.label, FlagLabel):
-        frame = _flag_label(frame, source.label)
+        frame = _flag_label(frame, source.label, source.table_path(table))
     return frame
 
 
@@ -99,9 +99,19 @@ def _sequence(frame: pd.DataFrame, seq: TimeSequence, timezone: str) -> pd.Serie
     return pd.Series(start + step * rank, index=frame.index)
 
 
-def _flag_label(frame: pd.DataFrame, label: FlagLabel) -> pd.DataFrame:
+def _flag_label(frame: pd.DataFrame, label: FlagLabel, path: object) -> pd.DataFrame:
+    if label.column not in frame.columns and label.optional:
+        return frame
     if label.column not in frame.columns:
-        return frame  # the loader reports it as a missing required column
+        # without it every lead would read as unconverted, and training fails far later
+        shown = ", ".join(repr(str(c)) for c in list(frame.columns)[:12])
+        more = ", ..." if len(frame.columns) > 12 else ""
+        raise InputError(
+            f"{path}: no column '{label.column}', which the source config's label.column "
+            f"names (the file has {shown}{more}); set label.column to the column that says "
+            "whether a lead converted (or 'optional: true' under label where exports may "
+            "lack it)"
+        )
     raw = (
         frame[label.column].astype("str").str.strip().str.lower().where(frame[label.column].notna())
     )

@@ -192,6 +192,11 @@ class FlagLabel(StrictModel):
     negative: list[str | int | bool] | None = Field(
         default=None, description="values that mean 'not converted'; others are then rejected"
     )
+    optional: bool = Field(
+        False,
+        description="a file may lack the column (a day's export of new leads); by default a "
+        "customers file without it is an error, since every lead would read as unconverted",
+    )
 
 
 class OutcomeLabel(StrictModel):
@@ -351,7 +356,9 @@ CANONICAL_SUFFIXES = (".parquet", ".csv", ".jsonl")
 def _default_label(tables: dict[str, TableSource]) -> Label:
     if "events" in tables:
         return EventLabel(kind="event", event_type="purchase")
-    return FlagLabel(kind="flag", column="converted", positive=[True, 1, "true", "1", "yes"])
+    return FlagLabel(
+        kind="flag", column="converted", positive=[True, 1, "true", "1", "yes"], optional=True
+    )
 
 
 def resolve_source(source: Path, *, customers_required: bool = True) -> SourceConfig:

@@ -54,5 +54,6 @@ def test_the_option_wins_then_the_variable_then_the_default() -> None:
 
 def test_a_misspelt_key_names_the_file_and_the_key(tmp_path: Path) -> None:
     (tmp_path / "leadscore.yaml").write_text("conversion_modle: acme\n")
-    with pytest.raises(InputError, match=r"(?s)leadscore\.yaml: invalid project file.*conversion_modle"):
+    expected = r"(?s)leadscore\.yaml: invalid project file.*conversion_modle"
+    with pytest.raises(InputError, match=expected):
         load_project(tmp_path / "leadscore.yaml")

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from leadscore.common.errors import InputError
 from leadscore.data.loading import load_source, require_loaded
 from leadscore.data.source_config import load_source_config
 from tests.conftest import NOW
@@ -71,3 +73,14 @@ def test_row_number_ids_and_time_sequence(tmp_path: Path) -> None:
     assert data.customers["customer_id"].tolist() == ["B-1", "B-2", "B-3"]
     assert data.customers["created_at"].dt.day.tolist() == [1, 2, 3]
     assert data.customers["converted"].tolist() == [True, False, False]
+
+
+def test_a_label_column_the_file_lacks_is_named_unless_declared_optional(tmp_path: Path) -> None:
+    rows = "lead;since;employees\nL1;2024-03-01 09:00:00;12\nL2;2024-03-02 09:00:00;40\n"
+    config = _flat_source(tmp_path, rows)
+    with pytest.raises(InputError, match=r"leads\.csv: no column 'won'.*'customer_id'"):
+        load_source(load_source_config(config), now=NOW)
+    text = config.read_text().replace("negative: ['no']}", "negative: ['no'], optional: true}")
+    config.write_text(text)
+    customers = require_loaded(load_source(load_source_config(config), now=NOW)).customers
+    assert customers["converted"].isna().all()  # not known yet, not "unconverted"
