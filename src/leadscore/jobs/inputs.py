@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadscore.common.declarations import feature_sets_dir
 from leadscore.common.errors import InputError
 from leadscore.data.loading import CanonicalData, load_source, require_loaded
 from leadscore.data.source_config import resolve_source
@@ -68,7 +69,13 @@ def load_data(config: TrainingConfig) -> tuple[CanonicalData, list[Path]]:
 
 
 def feature_set_of(config: TrainingConfig) -> FeatureSetDefinition:
-    return load_feature_set(config.feature_set, directory=config.path(config.features_dir))
+    """The config's feature set, from its features_dir; a config that names none and lies
+    where the default folder (../../features) is not, such as one `leadscore init` wrote
+    beside an export, finds the shipped sets."""
+    folder = config.path(config.features_dir)
+    if "features_dir" in config.model_fields_set or folder.is_dir():
+        return load_feature_set(config.feature_set, directory=folder)
+    return load_feature_set(config.feature_set, directory=[folder, feature_sets_dir()])
 
 
 def build_table(
