@@ -8,6 +8,7 @@ names), or none. The result is a dataclass the config writer renders with commen
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,14 +112,17 @@ def read_sample(path: Path, table: TableGuess) -> pd.DataFrame:
         return pd.read_excel(path, dtype="str", nrows=SAMPLE_ROWS, engine="openpyxl")
     encoding = table.encoding.value if table.encoding else "utf-8"
     if kind == "jsonl":
-        return pd.read_json(
-            path, lines=True, nrows=SAMPLE_ROWS, dtype=False, convert_dates=False,
-            encoding=encoding,
-        )  # fmt: skip
+        # read as text, not with read_json: it would turn some columns into dates its own way
+        with path.open(encoding=encoding) as handle:
+            lines = (line for line in handle if line.strip())
+            rows = [json.loads(line) for _, line in zip(range(SAMPLE_ROWS), lines, strict=False)]
+        return pd.DataFrame.from_records([r for r in rows if isinstance(r, dict)])
     if kind == "json":
-        return pd.read_json(path, dtype=False, convert_dates=False, encoding=encoding).head(
-            SAMPLE_ROWS
-        )
+        with path.open(encoding=encoding) as handle:
+            content = json.load(handle)
+        if isinstance(content, dict):  # an object holding the array of rows
+            content = next((v for v in content.values() if isinstance(v, list)), [])
+        return pd.DataFrame.from_records([r for r in content[:SAMPLE_ROWS] if isinstance(r, dict)])
     sep = table.separator.value if table.separator else ","
     return pd.read_csv(
         path, sep=sep, encoding=encoding, dtype="str", nrows=SAMPLE_ROWS, keep_default_na=False,
