@@ -161,7 +161,7 @@ feature_set: {feature_set}   # {why}
 # sets where that folder does not exist
 horizon_days: 30
 seed: 42
-split: {{kind: time, validation: 0.15, test: 0.15}}   # the newest leads are the test
+split: {{kind: time, validation: 0.2, test: 0.2}}   # the newest 20 % of leads are the test
 # small trees for a small export; raise min_data_in_leaf for 50,000 rows and more
 lightgbm: {{min_data_in_leaf: 20, num_boost_round: 1000, early_stopping_rounds: 50}}
 min_positives: 40
