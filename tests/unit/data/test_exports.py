@@ -433,7 +433,7 @@ def test_nul_bytes_are_refused_in_categories_too() -> None:
 
 
 def test_json_lines_in_a_json_file_are_read_as_json_lines(tmp_path: Path) -> None:
-    lines = [{"id": f"C{i}", "since": "2025-01-0{}".format(i + 1)} for i in range(3)]
+    lines = [{"id": f"C{i}", "since": f"2025-01-0{i + 1}"} for i in range(3)]
     (tmp_path / "profile.json").write_text("\n".join(json.dumps(r) for r in lines) + "\n")
     result = _load(
         tmp_path,
