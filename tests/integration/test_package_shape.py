@@ -39,7 +39,6 @@ UNTESTED_BY_NAME = frozenset(
         "features/on_dask",
         "features/timeline",
         "jobs/conversion",
-        "jobs/inputs",
         "jobs/nbo",
         "jobs/promotion",
         "jobs/run",

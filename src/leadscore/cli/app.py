@@ -30,6 +30,7 @@ app = typer.Typer(
 
 # in the order --help lists them: the path from data to a served model
 app.command()(data.generate)
+app.command()(data.init)
 app.command()(data.validate)
 app.command()(data.load)
 app.command()(data.ingest)

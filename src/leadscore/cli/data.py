@@ -1,4 +1,4 @@
-"""Commands on data: ``generate``, ``validate``, ``load``, ``ingest`` and ``features``.
+"""Commands on data: ``generate``, ``init``, ``validate``, ``load``, ``ingest``, ``features``.
 
 Each command's declaration (its options, its help) and its body are one function. The
 data stack (pandas, pyarrow, the leadscore modules that use them) is imported inside the
@@ -62,8 +62,18 @@ def generate(
             "active, a lull), for `leadscore monitor` to find",
         ),
     ] = None,
+    style: Annotated[
+        str,
+        typer.Option(
+            help="canonical (Parquet tables, ground truth) or export-de: a German CRM's export "
+            "(Kunden.csv in Latin-1 with ';', decimal commas, dd.mm.yyyy; activities as JSON "
+            "lines) for `leadscore init`"
+        ),
+    ] = "canonical",
 ) -> None:
     """Write a synthetic B2B CRM in canonical layout, with ground truth beside it."""
+    if style not in ("canonical", "export-de"):
+        raise typer.BadParameter("use canonical or export-de", param_hint="--style")
     from pydantic import ValidationError
 
     from leadscore.synthetic import SyntheticConfig, generate_crm
@@ -80,6 +90,17 @@ def generate(
         raise typer.BadParameter(
             exc.errors()[0]["msg"].removeprefix("Value error, "), param_hint="--change-after"
         ) from None
+    if style == "export-de":
+        from leadscore.synthetic.export_de import write_german_export
+
+        with working(f"simulating {customers:,} leads until {config.end} ..."):
+            export = write_german_export(config, out)
+        console().print(
+            f"wrote a German CRM export of {export.customers:,} customers ({export.converted:,} "
+            f"with Abschluss 'ja') and {export.events:,} activities to [bold]{out}[/]; "
+            f"next: leadscore init {out}"
+        )
+        return
     with working(f"simulating {customers:,} leads until {config.end} ..."):
         result = generate_crm(config, out)
     if change is not None:
@@ -90,6 +111,39 @@ def generate(
         f"ground truth: {result.truth_pairs:,} (customer, date) pairs, "
         f"{result.truth_positive_rate:.1%} convert within 30 days, "
         f"oracle AUC {result.oracle_auc:.3f} (in {out / 'ground_truth'})"
+    )
+
+
+@exits_on_input_error
+def init(
+    folder: Annotated[Path, typer.Argument(help="the folder holding your export files")],
+    out: Annotated[
+        Path | None, typer.Option(help="where to write the configs (default: FOLDER)")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace configs written before")] = False,
+) -> None:
+    """Guess a source config and a training config from a folder of exports.
+
+    Reads CSV, JSON lines, JSON, Parquet and Excel (.xlsx) by their content, and writes
+    source.yaml and training.yaml, each guess commented with what it rests on.
+    """
+    from leadscore.data.export_guess import guess_export
+    from leadscore.data.guessed_config import source_yaml, training_yaml
+
+    target = out or folder
+    written = [target / "source.yaml", target / "training.yaml"]
+    if any(p.exists() for p in written) and not force:
+        fail(f"{target} holds a source.yaml or training.yaml; pass --force to replace them")
+    guess = guess_export(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    written[0].write_text(source_yaml(guess, target), encoding="utf-8")
+    written[1].write_text(training_yaml(guess), encoding="utf-8")
+    for table in guess.tables:
+        console().print(f"{table.path.name}: {table.role or 'not mapped'}", highlight=False)
+    console().print(
+        f"wrote [bold]{written[0]}[/] and [bold]{written[1]}[/]; check the guesses, then: "
+        f"leadscore validate {written[0]}",
+        highlight=False,
     )
 
 
@@ -113,6 +167,7 @@ def validate(
     Exits 1 too when a table rejects more than its max_rejected_share of rows.
     """
     from leadscore.cli.reports import print_load_result
+    from leadscore.data.guessing import number_notes
     from leadscore.data.loading import load_source, write_quarantine
     from leadscore.data.problems import write_problems
     from leadscore.data.source_config import resolve_source
@@ -125,6 +180,8 @@ def validate(
         result = load_source(config, now=utc(now))
     print_load_result(result, console())
     if result.data is not None:
+        for note in number_notes(result.data.source, result.data.table):
+            console().print(f"note: {note}", highlight=False)
         for note in coverage_notes(result.data.events, definition):
             console().print(f"note: {note}", highlight=False)
     if report is not None:

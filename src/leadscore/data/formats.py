@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from leadscore.common.config import StrictModel
 
-FileFormat = Literal["csv", "parquet", "jsonl", "json"]
+FileFormat = Literal["csv", "parquet", "jsonl", "json", "xlsx"]
 # file name endings and the format they mean; a compression ending (.gz) may follow
 FORMAT_OF_SUFFIX: dict[str, FileFormat] = {
     ".csv": "csv",
@@ -25,6 +25,7 @@ FORMAT_OF_SUFFIX: dict[str, FileFormat] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",
+    ".xlsx": "xlsx",
 }
 COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz")
 # read_csv options that leadscore sets itself or that have a key of their own

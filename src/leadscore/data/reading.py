@@ -1,4 +1,4 @@
-"""Reading one export file (CSV, Parquet, JSON lines, JSON) into a frame of raw values.
+"""Reading one export file (CSV, Parquet, JSON lines, JSON, Excel) into a frame of raw values.
 
 The frame's index is the 0-based data row of the file, also where rows could not be read
 (a ragged CSV line, a JSON line that is not an object): those rows are problems of their
@@ -48,11 +48,20 @@ def read_raw(path: Path, spec: TableSource, *, table: str) -> RawTable | Problem
 
     if not path.exists():
         return problem("file not found", "correct the path in the source config (relative to it)")
-    reader = {"parquet": _read_parquet, "csv": _read_csv, "jsonl": _read_json_lines}.get(
-        spec.file_format, _read_json_array
-    )
+    readers = {
+        "parquet": _read_parquet,
+        "csv": _read_csv,
+        "jsonl": _read_json_lines,
+        "xlsx": _read_excel,
+    }
+    reader = readers.get(spec.file_format, _read_json_array)
     try:
         raw = reader(path, spec, table)
+    except ImportError as exc:  # openpyxl, where leadscore was installed without it
+        return problem(
+            f"cannot read the Excel file: {exc}",
+            "install openpyxl (pip install openpyxl), or save the sheet as CSV",
+        )
     except UnicodeDecodeError as exc:
         return problem(
             f"cannot decode the file as {spec.encoding}: {exc.reason} at byte {exc.start}",
@@ -184,7 +193,17 @@ def _non_blank(lines: IO[str]) -> Iterator[str]:
             yield line
 
 
+def _read_excel(path: Path, spec: TableSource, table: str) -> RawTable:
+    """The first sheet, every cell as text (as a CSV's are), empty cells missing."""
+    frame = pd.read_excel(path, dtype="str", engine="openpyxl").reset_index(drop=True)
+    return RawTable(frame, rows_read=len(frame))
+
+
 def _read_json_array(path: Path, spec: TableSource, table: str) -> RawTable:
+    if _holds_json_lines(path, spec.encoding or "utf-8-sig"):
+        raw = _read_json_lines(path, spec, table)
+        note = f"{path.name} holds JSON lines, read as such; set format: jsonl to say so"
+        return RawTable(raw.frame, raw.rows_read, raw.unreadable, [*raw.notes, note])
     with _open_text(path, spec.encoding or "utf-8-sig") as handle:
         content = json.load(handle)
     if isinstance(content, dict):
@@ -195,6 +214,18 @@ def _read_json_array(path: Path, spec: TableSource, table: str) -> RawTable:
     if not isinstance(content, list):
         raise ValueError("expected a JSON array of objects")
     return _object_rows(path, table, ((value, None) for value in content))
+
+
+def _holds_json_lines(path: Path, encoding: str) -> bool:
+    """Whether a .json file is JSON lines: its first line a whole object, a second after it
+    (a JSON document spans lines, or is one line alone)."""
+    with _open_text(path, encoding) as handle:
+        lines = []
+        for line in _non_blank(handle):
+            lines.append(line)
+            if len(lines) == 2:
+                break
+    return len(lines) == 2 and isinstance(_parsed(lines[0]), dict)
 
 
 def _object_rows(path: Path, table: str, values: Iterable[tuple[object, str | None]]) -> RawTable:

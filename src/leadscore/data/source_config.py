@@ -94,7 +94,7 @@ class TableSource(StrictModel):
 
     path: Path = Field(description="the file, relative to the source config")
     format: FileFormat | None = Field(
-        default=None, description="csv, parquet, jsonl or json (default: from the file name)"
+        default=None, description="csv, parquet, jsonl, json or xlsx (default: from the file name)"
     )
     encoding: str | None = Field(
         default=None,
@@ -172,7 +172,7 @@ class TableSource(StrictModel):
             endings = ", ".join(FORMAT_OF_SUFFIX)
             raise ValueError(
                 f"path: cannot tell the format of '{self.path}' from its ending ({endings}); "
-                "name it so or set format: csv | parquet | jsonl | json"
+                "name it so or set format: csv | parquet | jsonl | json | xlsx"
             )
         if self.read and self.file_format != "csv":
             raise ValueError("read: options apply to CSV files only")

@@ -70,13 +70,16 @@ def load_data(config: TrainingConfig) -> tuple[CanonicalData, list[Path]]:
 
 def feature_set_of(config: TrainingConfig) -> FeatureSetDefinition:
     """The config's feature set: a YAML path (relative to the config), or an id looked up
-    in its features_dir, then among the shipped ones (a config written anywhere finds
-    conversion_v1)."""
+    in its features_dir; a config that names no folder and lies where the default one
+    (../../features) is not, such as one `leadscore init` wrote beside an export, finds
+    the shipped sets."""
     named = config.feature_set
     if named.endswith((".yaml", ".yml")):
         return load_feature_set(config.path(Path(named)))
-    folders = [config.path(config.features_dir), feature_sets_dir()]
-    return load_feature_set(named, directory=folders)
+    folder = config.path(config.features_dir)
+    if "features_dir" in config.model_fields_set or folder.is_dir():
+        return load_feature_set(named, directory=folder)
+    return load_feature_set(named, directory=[folder, feature_sets_dir()])
 
 
 def build_table(

@@ -430,3 +430,34 @@ def test_nul_bytes_are_refused_in_categories_too() -> None:
     parsed, failed = parse_column(values, "category", timezone="UTC")
     assert failed.tolist() == [False, True, False, False]
     assert parsed.isna().tolist() == [False, True, True, False]
+
+
+def test_json_lines_in_a_json_file_are_read_as_json_lines(tmp_path: Path) -> None:
+    lines = [{"id": f"C{i}", "since": f"2025-01-0{i + 1}"} for i in range(3)]
+    (tmp_path / "profile.json").write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    result = _load(
+        tmp_path,
+        "name: x\ntables:\n  customers:\n    path: profile.json\n"
+        "    rename: {id: customer_id, since: created_at}\n"
+        "label: {kind: flag, column: converted, positive: [true]}\n",
+    )
+    assert [r.accepted for r in result.reports] == [3]
+    assert any("holds JSON lines" in note for note in result.notes)
+
+
+def test_an_excel_sheet_is_read(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    frame = pd.DataFrame(
+        {"Lead": ["L1", "L2"], "Erstellt": ["01.03.2025", "02.03.2025"], "Umsatz": ["1,5", "2"]}
+    )
+    frame.to_excel(tmp_path / "leads.xlsx", index=False, engine="openpyxl")
+    result = _load(
+        tmp_path,
+        "name: x\ntables:\n  customers:\n    path: leads.xlsx\n"
+        "    rename: {Lead: customer_id, Erstellt: created_at}\n"
+        "    timestamps: {created_at: {format: '%d.%m.%Y'}}\n"
+        "    numbers: {decimal: ','}\n"
+        "label: {kind: flag, column: converted, positive: [true]}\n",
+    )
+    assert result.ok, result.problems
+    assert result.data.customers["Umsatz"].tolist() == [1.5, 2.0]

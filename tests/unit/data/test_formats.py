@@ -18,7 +18,8 @@ from leadscore.data.formats import check_read_options, file_format
         ("leads.csv.gz", "csv"),
         ("events.ndjson.bz2", "jsonl"),
         ("offers.pq", "parquet"),
-        ("leads.xlsx", None),
+        ("leads.xlsx", "xlsx"),
+        ("leads.xls", None),
         ("leads", None),
     ],
 )

@@ -187,7 +187,7 @@ def test_unknown_offer_kind_and_negative_value(small_crm: GeneratedCRM, tmp_path
     [
         ("name: x\ntables: {}\n", "customers"),
         ("name: x\ntimezone: Mars/Olympus\ntables: {customers: {path: a.csv}}\n", "time zone"),
-        ("name: x\ntables: {customers: {path: a.xlsx}}\n", "cannot tell the format of .a.xlsx."),
+        ("name: x\ntables: {customers: {path: a.xls}}\n", "cannot tell the format of .a.xls."),
         ("name: x\ntables: {leads: {path: a.csv}}\n", "unknown table"),
         ("name: x\ntables: {customers: {path: a.csv, renmae: {}}}\n", "renmae"),
         ("- just\n- a list\n", "mapping"),
