@@ -439,7 +439,7 @@ def test_json_lines_in_a_json_file_are_read_as_json_lines(tmp_path: Path) -> Non
         tmp_path,
         "name: x\ntables:\n  customers:\n    path: profile.json\n"
         "    rename: {id: customer_id, since: created_at}\n"
-        "label: {kind: flag, column: converted, positive: [true]}\n",
+        "label: {kind: flag, column: converted, positive: [true], optional: true}\n",
     )
     assert [r.accepted for r in result.reports] == [3]
     assert any("holds JSON lines" in note for note in result.notes)
@@ -457,7 +457,7 @@ def test_an_excel_sheet_is_read(tmp_path: Path) -> None:
         "    rename: {Lead: customer_id, Erstellt: created_at}\n"
         "    timestamps: {created_at: {format: '%d.%m.%Y'}}\n"
         "    numbers: {decimal: ','}\n"
-        "label: {kind: flag, column: converted, positive: [true]}\n",
+        "label: {kind: flag, column: converted, positive: [true], optional: true}\n",
     )
     assert result.ok, result.problems
     assert result.data.customers["Umsatz"].tolist() == [1.5, 2.0]
