@@ -331,9 +331,17 @@ def start_service(settings: DemoSettings, log: Path, env: dict[str, str]) -> sub
     )
 
 
+# how long a starting service may show no sign of progress (its log grows while it loads
+# the models, migrates the store and starts its workers) before the demo gives up
+STALLED_SECONDS = 300
+
+
 def wait_until_ready(settings: DemoSettings, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.time() + 180
-    while time.time() < deadline:
+    """Until the service answers ready, or stops, or its log has not grown for
+    ``STALLED_SECONDS``: a machine under load may take long to start it, and no fixed
+    deadline stops a start that is still making progress."""
+    progressed, size = time.monotonic(), -1
+    while time.monotonic() - progressed < STALLED_SECONDS:
         if process.poll() is not None:
             raise InputError(f"the service stopped while starting; see {log}")
         try:
@@ -342,8 +350,13 @@ def wait_until_ready(settings: DemoSettings, process: subprocess.Popen, log: Pat
                 return
         except (httpx.HTTPError, ValueError):
             pass
+        grown = log.stat().st_size if log.exists() else 0
+        if grown != size:
+            progressed, size = time.monotonic(), grown
         time.sleep(0.5)
-    raise InputError(f"the service did not become ready in 180 s; see {log}")
+    raise InputError(
+        f"the service showed no progress for {STALLED_SECONDS} s while starting; see {log}"
+    )
 
 
 def score_examples(settings: DemoSettings, candidates: list[str]) -> tuple[dict, dict | None]:

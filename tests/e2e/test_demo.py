@@ -36,7 +36,12 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
     out = first.stdout
     assert "conversion, test AUC" in out and "oracle" in out
     assert "leadscore-conversion v1" in out and "leadscore-nbo v1" in out
-    assert "Lead C-" in out and "curl -s http://127.0.0.1:" in out
+    assert "Lead C-" in out
+    # no service runs after --no-serve: what to run next instead of a call to nothing
+    assert "curl" not in out and "To serve these models" in out
+    assert "leadscore serve --port" in out
+    # outside a terminal each step says when it starts and ends
+    assert re.search(r"\d\d:\d\d:\d\d starting the service\n\d\d:\d\d:\d\d done in", out)
     assert any(word in out for word in ("Tagen", "Kanälen", "Seiten"))  # German reasons
     assert (tmp_path / "mlflow.db").exists() and (tmp_path / "demo-data/service.log").exists()
     # the last days came in live through the intake, and a lead's score rose with them
@@ -76,7 +81,7 @@ def test_demo_ends_with_an_explained_score_and_runs_twice(tmp_path: Path) -> Non
         assert "refused" in text, text[-3000:]  # the same data and seed: no better
         key = re.search(r"API key of this run: (\S+) ", text).group(1)
         assert key != "change-me" and len(key) >= 24  # a fresh key per run, no default
-        assert "leadscore-conversion v1" in text
+        assert "leadscore-conversion v1" in text and "curl -s http://127.0.0.1:" in text
         response = httpx.post(
             f"http://127.0.0.1:{port}/score",
             json={"leads": [{"customer_id": "C-0000042"}]},

@@ -33,7 +33,10 @@ def test_german_export_to_a_trained_model_without_edits(workdir: Path) -> None:
     assert initialised.exit_code == 0, initialised.output
     source = yaml.safe_load((export / "source.yaml").read_text(encoding="utf-8"))
     assert source["tables"]["customers"]["numbers"] == {"decimal": ",", "thousands": "."}
-    assert source["label"]["column"] == "Abschluss"
+    # the orders date the conversions; the yes/no column stating them is never a feature
+    assert source["label"] == {"kind": "event", "event_type": "purchase"}
+    assert source["tables"]["customers"]["drop"] == ["Abschluss"]
+    assert source["tables"]["events"]["event_types"]["Auftrag erteilt"] == "purchase"
     again = runner.invoke(app, ["init", str(export)])
     assert again.exit_code != 0 and "--force" in again.output
 

@@ -10,19 +10,38 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from leadscore.cli.environment import history_end
 from leadscore.cli.failing import exits_on_input_error
 from leadscore.cli.options import EndOption
-from leadscore.cli.terminal import console
+from leadscore.cli.terminal import console, working
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+@contextmanager
+def _step(progress: Progress, task: TaskID, description: str, *, last: bool) -> Iterator[None]:
+    """One step: on the progress bar in a terminal; in a log (no terminal), a line when it
+    starts and one when it ends, with the time it took."""
+    if not console().is_terminal:
+        with working(description):
+            yield
+        return
+    progress.update(task, description=description)
+    yield
+    if last:
+        progress.advance(task)
 
 
 @exits_on_input_error
@@ -79,43 +98,52 @@ def demo(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, console=out) as progress:
+        # outside a terminal the bar is off and each step prints its own lines instead
+        with Progress(*columns, console=out, disable=not out.is_terminal) as progress:
             task = progress.add_task("", total=len(steps.STEPS) + 1)
             for description, step in steps.STEPS:
-                progress.update(task, description=description)
-                step(settings, summary)
-                progress.advance(task)
-            progress.update(task, description="serving, replaying the last days live")
-            process = steps.start_service(settings, log, env)
-            steps.wait_until_ready(settings, process, log)
-            active = steps.replay(settings, summary)
-            summary.example, summary.risen = steps.score_examples(settings, active)
-            progress.update(task, description="monitoring the champion")
-            steps.monitor_champion(settings, summary)
+                with _step(progress, task, description, last=True):
+                    step(settings, summary)
+            with _step(progress, task, "starting the service", last=False):
+                process = steps.start_service(settings, log, env)
+                steps.wait_until_ready(settings, process, log)
+            with _step(progress, task, "serving, replaying the last days live", last=False):
+                active = steps.replay(settings, summary)
+                summary.example, summary.risen = steps.score_examples(settings, active)
+            with _step(progress, task, "monitoring the champion", last=True):
+                steps.monitor_champion(settings, summary)
             customer = summary.example["customer_id"]
-            progress.advance(task)
         print_demo_summary(
             summary,
             out,
             seconds=time.perf_counter() - started,
             tracking_uri=env["MLFLOW_TRACKING_URI"],
-            curl=steps.curl_command(settings, customer),
+            curl=steps.curl_command(settings, customer) if serve else None,
         )
+        if not serve:  # the service stopped with the demo: say how to start it again
+            out.print(
+                "\n[bold]To serve these models[/] (the store and the sign-ins are in this "
+                f"folder): LEADSCORE_API_KEYS={settings.api_key} leadscore serve --port {port}"
+                f"\n  then the API docs at {settings.url}/docs and the sales workspace at "
+                f"{settings.url}/workspace (sign in as {settings.workspace_user} with the "
+                f"password {settings.workspace_password})",
+                highlight=False,
+            )
+            return
         out.print(
             f"\n[bold]sales workspace: {settings.url}/workspace[/] - sign in as "
             f"{settings.workspace_user} with the password {settings.workspace_password} "
             f"(new each run; add users with `leadscore workspace-user NAME`)",
             highlight=False,
         )
-        if serve:
-            out.print(
-                f"\n[bold]serving on {settings.url}[/] (this machine only; API docs at "
-                f"{settings.url}/docs, log in {log}); API key of this run: {settings.api_key} "
-                "(set LEADSCORE_API_KEYS to choose one); Ctrl-C stops it",
-                highlight=False,
-            )
-            signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: the same
-            process.wait()
+        out.print(
+            f"\n[bold]serving on {settings.url}[/] (this machine only; API docs at "
+            f"{settings.url}/docs, log in {log}); API key of this run: {settings.api_key} "
+            "(set LEADSCORE_API_KEYS to choose one); Ctrl-C stops it",
+            highlight=False,
+        )
+        signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: the same
+        process.wait()
     except KeyboardInterrupt:
         out.print("stopping the service ...")
     finally:

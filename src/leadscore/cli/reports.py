@@ -245,7 +245,7 @@ def _print_offer_policies(evaluation: OfferEvaluation, console: Console) -> None
 
 
 def print_demo_summary(
-    summary, console: Console, *, seconds: float, tracking_uri: str, curl: str
+    summary, console: Console, *, seconds: float, tracking_uri: str, curl: str | None
 ) -> None:
     """The demo's closing table: data, quality against baselines and the oracle, the
     champions, where the runs are, and an explained score."""
@@ -294,8 +294,9 @@ def print_demo_summary(
         _print_example(summary.example, console)
     if summary.risen:
         _print_risen(summary.risen, console)
-    console.print("\n[bold]Call it yourself:[/]")
-    console.print(curl, highlight=False, soft_wrap=True)
+    if curl is not None:  # only while the service runs
+        console.print("\n[bold]Call it yourself:[/]")
+        console.print(curl, highlight=False, soft_wrap=True)
 
 
 OFFER_KINDS_DE = {"product": "Produkt", "nurture": "Inhalt"}

@@ -74,6 +74,20 @@ class ExportGuess:
     def table(self, role: str) -> TableGuess | None:
         return next((t for t in self.tables if t.role == role), None)
 
+    @property
+    def purchase_names(self) -> list[str]:
+        """The events' names mapped to purchases: dated conversions, a better label than a
+        yes/no column (behaviour before each one is what predicts it)."""
+        events = self.table("events")
+        if events is None:
+            return []
+        return [name for name, kind in events.event_types.items() if kind == "purchase"]
+
+    @property
+    def flag_label(self) -> g.LabelCandidate | None:
+        """The yes/no column that is the label: the best one, unless purchases are dated."""
+        return None if self.purchase_names else self.label
+
 
 def guess_export(folder: Path) -> ExportGuess:
     """Every guess about the exports in ``folder``; an InputError where none is a table."""

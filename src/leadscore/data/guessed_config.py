@@ -35,6 +35,12 @@ def source_yaml(guess: ExportGuess, out: Path) -> str:
         table = guess.table(role)
         if table is not None:
             lines += [f"  {role}:", *_table_lines(table, out)]
+            if role == "customers" and guess.flag_label is None and guess.label is not None:
+                # the yes/no outcome column beside dated purchases: it would leak as a feature
+                lines.append(
+                    f"    drop: [{q(guess.label.column)}]   # the outcome itself (its "
+                    "dates are the purchases): never a feature"
+                )
     unused = [t for t in guess.tables if t.role is None]
     for table in unused:
         lines.append(f"  # {table.path.name}: neither customers nor events (no id column")
@@ -105,11 +111,18 @@ def _event_type_lines(table: TableGuess, ind: str) -> list[str]:
 
 
 def _label_lines(guess: ExportGuess) -> list[str]:
-    label = guess.label
+    label = guess.flag_label
     customers = guess.table("customers")
     others = [c for c in (customers.labels if customers else []) if c is not label]
     lines: list[str] = []
-    if label is not None:
+    if guess.purchase_names:
+        names = ", ".join(repr(n) for n in guess.purchase_names)
+        lines += [
+            f"# label: the activities {names} (purchase) date each conversion: a lead's "
+            "behaviour before it is what predicts it",
+            "label: {kind: event, event_type: purchase}",
+        ]
+    elif label is not None:
         lines += [
             f"# label: column {label.column} holds {label.positive!r} in {label.positives:,} "
             f"of {label.rows:,} rows read, else {label.negative!r}",
@@ -118,7 +131,8 @@ def _label_lines(guess: ExportGuess) -> list[str]:
         ]
     elif guess.table("events") is not None:
         lines += [
-            "# label: no yes/no column found; a purchase event counts as converting",
+            "# label: no yes/no column and no purchase among the event names found; map the "
+            "name of your orders to purchase under event_types",
             "label: {kind: event, event_type: purchase}",
         ]
     else:
@@ -133,7 +147,7 @@ def _label_lines(guess: ExportGuess) -> list[str]:
 
 def training_yaml(guess: ExportGuess) -> str:
     """A conversion training config of the source config written beside it."""
-    flag = guess.label is not None
+    flag = guess.flag_label is not None
     feature_set = "profile_v1" if flag else "conversion_v1"
     why = (
         "a yes/no label gives one row per lead at its creation: the profile's columns "

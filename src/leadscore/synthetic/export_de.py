@@ -23,9 +23,10 @@ CUSTOMERS_FILE = "Kunden.csv"
 EVENTS_FILE = "Aktivitaeten.json"
 TIMEZONE = "Europe/Berlin"  # the export's clock: local times without an offset
 
-# the canonical event types the export records, by the names its CRM shows; purchases are
-# left out (the outcome is the Abschluss column) and so are offer take-ups
+# the canonical event types the export records, by the names its CRM shows (offer take-ups
+# are left out); the orders date the conversions the Abschluss column states
 GERMAN_EVENT_NAMES = {
+    "purchase": "Auftrag erteilt",
     "page_view": "Webseitenbesuch",
     "pricing_page_view": "Preisseite angesehen",
     "product_page_view": "Produktseite angesehen",

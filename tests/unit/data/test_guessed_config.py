@@ -7,7 +7,7 @@ from pathlib import Path
 from leadscore.data.export_guess import guess_export
 from leadscore.data.guessed_config import source_yaml, training_yaml
 from leadscore.data.loading import load_source
-from leadscore.data.source_config import FlagLabel, load_source_config
+from leadscore.data.source_config import EventLabel, FlagLabel, load_source_config
 from leadscore.training.config import load_training_config
 from tests.unit.data.test_export_guess import german_export
 
@@ -48,3 +48,18 @@ def test_training_config_reads_back_with_the_shipped_feature_set(tmp_path: Path)
     assert (config.model, config.feature_set) == ("conversion", "profile_v1")
     assert config.path(config.source) == folder / "source.yaml"
     assert config.model_name == "leadscore-export-conversion"
+
+
+def test_dated_orders_are_the_label_and_the_yes_no_column_is_dropped(tmp_path: Path) -> None:
+    folder = german_export(tmp_path / "export")
+    events = folder / "Aktivitaeten.json"
+    order = '{"Kunden-Nr": "K005", "Zeit": "19.07.2024 10:00", "Aktivität": "Auftrag erteilt"}'
+    events.write_text(events.read_text(encoding="utf-8") + order + "\n", encoding="utf-8")
+    guess = guess_export(folder)
+    assert guess.purchase_names == ["Auftrag erteilt"] and guess.flag_label is None
+    (folder / "source.yaml").write_text(source_yaml(guess, folder), encoding="utf-8")
+    config = load_source_config(folder / "source.yaml")
+    assert config.label == EventLabel(kind="event", event_type="purchase")
+    assert config.tables["customers"].drop == ["Abschluss"]  # the outcome: never a feature
+    (folder / "training.yaml").write_text(training_yaml(guess))
+    assert load_training_config(folder / "training.yaml").feature_set == "conversion_v1"
