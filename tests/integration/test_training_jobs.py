@@ -267,9 +267,11 @@ def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM
     table, _, _ = prepare_table(config, None)
     with pytest.raises(InputError, match=r"positives \(need 100000\)") as caught:
         train_conversion(table, config)
-    # one message naming the config's keys, none of them a command-line option
-    assert "snapshot_every_days, now 28" in str(caught.value)
-    assert "horizon_days (now 30" in str(caught.value) and "--" not in str(caught.value)
+    # one message with the counts of each part and the config's keys, none of them a
+    # command-line option
+    message = str(caught.value)
+    assert "Parts of the time split: train (" in message and "--" not in message
+    assert "spine: creation in the training config" in message  # a table of snapshots
 
 
 def test_training_moments_come_from_the_config(small_crm: GeneratedCRM, tmp_path: Path) -> None:
