@@ -133,7 +133,9 @@ def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
 ) -> None:
     weak = _config(small_crm).lightgbm.model_copy(update={"num_boost_round": 2})
     config = str(REPO / "training" / "configs" / "conversion.yaml")
-    run_job(_config(small_crm, lightgbm=weak))  # v1: the first model becomes champion
+    # v1: the first model becomes champion, the better of a weak LightGBM and a logistic
+    # regression of few rows (the first of a name must beat the logistic regression)
+    run_job(_config(small_crm, lightgbm=weak, logistic_max_rows=300))
     run_job(_config(small_crm))  # v2: properly trained challenger
 
     temp = store / "temp"
