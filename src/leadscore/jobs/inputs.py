@@ -120,7 +120,8 @@ def _audit_of(features_file: Path, table: FeatureTable) -> pd.DataFrame:
     if beside.exists() and beside.stat().st_size:
         return pd.read_csv(beside)
     label = table.frame[LABEL].to_numpy(dtype=bool)
-    return leakage_audit(table.frame, table.feature_names, label)
+    recorded = [f.name for f in table.features if f.definition is None]
+    return leakage_audit(table.frame, table.feature_names, label, recorded=recorded)
 
 
 def ground_truth(config: TrainingConfig, name: str) -> pd.DataFrame | None:

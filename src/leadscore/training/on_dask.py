@@ -83,7 +83,13 @@ def fit_booster_dask(
     local = LocalRows(
         rows, label, PartMatrices.encode(encoder, rows, split), split, ranges, training_rows
     )
-    audit = leakage_audit(rows, table.feature_names, label, suspicious_auc=DEFAULT_SUSPICIOUS_AUC)
+    audit = leakage_audit(
+        rows,
+        table.feature_names,
+        label,
+        suspicious_auc=DEFAULT_SUSPICIOUS_AUC,
+        recorded=[f.name for f in table.features if f.definition is None],
+    )
     prepare_seconds = time.perf_counter() - clock
 
     clock = time.perf_counter()
