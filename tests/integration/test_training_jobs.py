@@ -264,7 +264,9 @@ def test_the_logistic_regression_can_be_registered_served_and_explained(
     assert "simpler_if_not_worse" in chooser.choice
 
 
-def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM) -> None:
+def test_too_little_data_is_refused_with_what_is_missing(
+    small_crm: GeneratedCRM, store: Path
+) -> None:
     config = _config(small_crm, min_positives=100_000)
     table, _, _ = prepare_table(config, None)
     with pytest.raises(InputError, match=r"positives \(need 100000\)") as caught:
@@ -274,6 +276,12 @@ def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM
     message = str(caught.value)
     assert "Parts of the time split: train (" in message and "--" not in message
     assert "spine: creation in the training config" in message  # a table of snapshots
+    # the job holds the source: it counts the creation spine's labels and says what passes
+    with pytest.raises(InputError) as caught:
+        run_job(config)
+    message = str(caught.value)
+    assert "spine: creation in the training config passes on this data with" in message
+    assert "(checked on its labels, one row per lead at its creation)" in message
 
 
 def test_training_moments_come_from_the_config(small_crm: GeneratedCRM, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from leadscore.features.training_set import LABEL, FeatureTable
 from leadscore.jobs.inputs import (
     TEST_TABLE,
     JobResult,
+    creation_rows,
     feature_set_of,
     ground_truth,
     prepare_table,
@@ -37,6 +38,7 @@ from leadscore.training.config import TrainingConfig
 from leadscore.training.conversion import fit_conversion_model, fit_logistic_rows, local_rows
 from leadscore.training.on_dask import fit_booster_dask
 from leadscore.training.rows import LocalRows
+from leadscore.training.split_check import SplitShortfall, creation_advice
 
 
 def train_conversion(
@@ -147,10 +149,18 @@ def run_conversion(config: TrainingConfig, *, features_file: Path | None = None)
         table, files, evaluation, timings = _conversion_on_dask(config, truth, first)
     else:
         clock = time.perf_counter()
-        table, _, files = prepare_table(config, features_file)
+        table, data, files = prepare_table(config, features_file)
         features_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
-        evaluation = train_conversion(table, config, truth, first=first)
+        try:
+            evaluation = train_conversion(table, config, truth, first=first)
+        except SplitShortfall as short:
+            if data is None or not short.snapshots:
+                raise
+            # the creation spine's labels are cheap to count: say whether it passes
+            label, as_of = creation_rows(data, config)
+            advice = creation_advice(label, as_of, config, horizon_days=config.horizon_days)
+            raise InputError(short.message(advice)) from None
         timings = {
             "features": features_seconds,
             "train_evaluate": time.perf_counter() - clock,

@@ -75,6 +75,27 @@ def shortfalls(counts: list[PartCounts], min_positives: int, min_negatives: int)
     return missing
 
 
+# what a table of snapshots is told about the creation spine where nothing checked it
+UNCHECKED_CREATION = (
+    " To try where leads have few events: spine: creation in the training config (one row "
+    "per lead at its creation, labelled over horizon_days from then; another table, so not "
+    "checked here)."
+)
+
+
+class SplitShortfall(InputError):
+    """A split that leaves a part too few rows: its ``findings`` (the counts and the
+    changes checked on this table); a job that holds the source can check the creation
+    spine too and put that in the place of :data:`UNCHECKED_CREATION`."""
+
+    def __init__(self, findings: str, *, snapshots: bool) -> None:
+        self.findings, self.snapshots = findings, snapshots
+        super().__init__(self.message(UNCHECKED_CREATION if snapshots else ""))
+
+    def message(self, creation: str) -> str:
+        return f"{self.findings}{creation} Or give it more history."
+
+
 def check_split(
     split: Split,
     label: np.ndarray,
@@ -99,15 +120,33 @@ def check_split(
         if working
         else "No other split share, split kind or lower minimum passes on this data."
     )
-    if snapshots and config.spine != "creation":
-        advice += (
-            " To try where leads have few events: spine: creation in the training config "
-            "(one row per lead at its creation, labelled over horizon_days from then; "
-            "another table, so not checked here)."
-        )
-    raise InputError(
+    raise SplitShortfall(
         f"not enough data to train: {'; '.join(missing)}. Parts of the {split.kind} split: "
-        f"{parts}. {advice} Or give it more history."
+        f"{parts}. {advice}",
+        snapshots=snapshots and config.spine != "creation",
+    )
+
+
+def creation_advice(
+    label: np.ndarray, as_of: pd.Series, config: TrainingConfig, *, horizon_days: int
+) -> str:
+    """What one row per lead at its creation (``label`` and ``as_of`` of those rows) gives
+    under the config's split, or with a change that passes; '' when nothing passes."""
+    kind, shares = config.split.kind, (config.split.validation, config.split.test)
+    split = _split(kind, label, as_of, config, *shares, horizon_days)
+    counts = part_counts(split, label)
+    if not shortfalls(counts, config.min_positives, config.min_negatives):
+        found = ", ".join(f"{c.part} {c.positives} positives" for c in counts)
+        return (
+            f" spine: creation in the training config passes on this data (checked on its "
+            f"labels, one row per lead at its creation: {found})."
+        )
+    working = options(label, as_of, config, horizon_days=horizon_days, counts=counts)
+    if not working:
+        return ""
+    return (
+        " spine: creation in the training config passes on this data with "
+        f"{working[0]} (checked on its labels, one row per lead at its creation)."
     )
 
 

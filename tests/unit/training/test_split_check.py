@@ -10,7 +10,14 @@ import pytest
 
 from leadscore.common.errors import InputError
 from leadscore.training.config import TrainingConfig
-from leadscore.training.split_check import check_split, part_counts, shortfalls
+from leadscore.training.split_check import (
+    UNCHECKED_CREATION,
+    SplitShortfall,
+    check_split,
+    creation_advice,
+    part_counts,
+    shortfalls,
+)
 from leadscore.training.splits import stratified_split, time_split
 
 MOMENTS = 20
@@ -110,3 +117,34 @@ def test_enough_everywhere_passes() -> None:
     split = time_split(as_of, validation=0.1, test=0.1, horizon_days=0)
     config = _config(min_positives=10, min_negatives=10)
     check_split(split, label, as_of, config, horizon_days=0, snapshots=True)
+
+
+def test_a_table_of_snapshots_is_told_of_the_creation_spine_and_a_job_may_check_it() -> None:
+    as_of, label = _rows([10] * 16 + [3] * 4)
+    split = time_split(as_of, validation=0.1, test=0.1, horizon_days=0, check=False)
+    config = _config(min_positives=10, min_negatives=10)
+    with pytest.raises(SplitShortfall) as raised:
+        check_split(split, label, as_of, config, horizon_days=0, snapshots=True)
+    short = raised.value
+    assert short.snapshots and UNCHECKED_CREATION in str(short)
+    assert str(short) == short.message(UNCHECKED_CREATION)
+    assert short.message(" checked.").endswith(" checked. Or give it more history.")
+
+
+def test_the_creation_spine_is_offered_only_where_its_rows_pass() -> None:
+    config = _config(min_positives=10, min_negatives=10)
+    enough_as_of, enough = _rows([5] * MOMENTS)  # 10 positives in each of validation, test
+    advice = creation_advice(enough, enough_as_of, config, horizon_days=0)
+    assert advice == (
+        " spine: creation in the training config passes on this data (checked on its labels, "
+        "one row per lead at its creation: train 80 positives, validation 10 positives, "
+        "test 10 positives)."
+    )
+    late_as_of, late = _rows([3] * MOMENTS)  # passes only with larger shares
+    advice = creation_advice(late, late_as_of, config, horizon_days=0)
+    assert advice.startswith(
+        " spine: creation in the training config passes on this data with split: "
+        "{kind: time, validation: 0.2, test: 0.2}"
+    )
+    few_as_of, few = _rows([1] * MOMENTS)
+    assert creation_advice(few, few_as_of, config, horizon_days=0) == ""
