@@ -30,6 +30,9 @@ MISSING_GAP = 0.5
 # is an id (a lead number); below a few rows, distinct values say nothing
 ID_SHARE = 0.95
 ID_MIN_LEADS = 50
+# ids are numbered: their values span at most this many times as many numbers as there
+# are leads (the Leads data set's lead numbers: about 9); amounts to the euro span far more
+ID_SPAN = 100
 ID_ACTION = "dropped: an id names a lead, it does not describe it"
 # names and values that sales typically fill in during or after contact with the lead
 _OUTCOME_WORDS = re.compile(
@@ -83,7 +86,8 @@ def _looks_like_an_outcome(name: str, values: pd.Series) -> bool:
 
 
 def looks_like_an_id(values: pd.Series, leads: pd.Series | None = None) -> bool:
-    """Whether a column is integers with one value per lead, nearly every lead its own
+    """Whether a column is integers with one value per lead, nearly every lead its own,
+    numbered rather than measured (a span of values not far beyond the number of leads)
     (``leads``: the lead of each row, where a lead has several rows; else one per row)."""
     if isinstance(values.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(values):
         return False
@@ -98,7 +102,9 @@ def looks_like_an_id(values: pd.Series, leads: pd.Series | None = None) -> bool:
     count = pairs["lead"].nunique()
     if count < ID_MIN_LEADS or len(pairs) != count:  # a value that changes is no id
         return False
-    return pairs["value"].nunique() >= ID_SHARE * count
+    distinct = pairs["value"].nunique()
+    span = pairs["value"].max() - pairs["value"].min() + 1
+    return distinct >= ID_SHARE * count and span <= ID_SPAN * distinct
 
 
 def _suspicions(

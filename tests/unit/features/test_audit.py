@@ -93,12 +93,14 @@ def test_a_unique_integer_is_an_id_and_dropped() -> None:
             "Lead Number": RNG.permutation(N) + 580_000,
             "visits": RNG.poisson(3, N),
             "time on site": RNG.normal(300, 50, N),  # unique, but a measure: no id
+            "revenue": RNG.integers(10_000, 50_000_000, N),  # unique integers, but amounts
         }
     )
     audit = leakage_audit(frame, list(frame.columns), LABEL).set_index("field")
     assert audit.loc["Lead Number", "reason"].startswith("looks like an id: not a feature")
     assert audit.loc["Lead Number", "action"] == ID_ACTION
-    assert not audit.loc["visits", "flagged"] and not audit.loc["time on site", "flagged"]
+    for measure in ("visits", "time on site", "revenue"):
+        assert not audit.loc[measure, "flagged"], audit.loc[measure, "reason"]
     assert id_features(audit.reset_index()) == ["Lead Number"]
 
 
