@@ -11,7 +11,13 @@ import pandas as pd
 
 from leadscore.common.errors import InputError
 from leadscore.training.config import TrainingConfig
-from leadscore.training.splits import PARTS, Split, stratified_split, time_split
+from leadscore.training.splits import (
+    PARTS,
+    Split,
+    stratified_split,
+    time_boundaries,
+    time_split,
+)
 
 # shares tried for validation and test (each below 0.5, as the config requires): from the
 # default upwards, so the first that passes takes the least away from training
@@ -125,6 +131,30 @@ def check_split(
         f"{parts}. {advice}",
         snapshots=snapshots and config.spine != "creation",
     )
+
+
+def check_moments(
+    per_moment: pd.DataFrame, config: TrainingConfig, *, horizon_days: int, snapshots: bool
+) -> None:
+    """:func:`check_split` of a time split from the table's rows and positives per as-of
+    moment (columns ``rows`` and ``positives``, indexed by moment, sorted): a table held on
+    a cluster. A time split goes by moment alone, so the counts are exact; the rows are
+    spelt out (one label each) only where a part falls short, to find what passes."""
+    moments = per_moment.index.to_series().reset_index(drop=True)
+    rows = per_moment["rows"].to_numpy(dtype=np.int64)
+    positives = per_moment["positives"].to_numpy(dtype=np.int64)
+    shares = {"validation": config.split.validation, "test": config.split.test}
+    bounds = time_boundaries(moments, rows, **shares, horizon_days=horizon_days)
+    counts = [
+        PartCounts(part, int(positives[m].sum()), int((rows - positives)[m].sum()))
+        for part, m in ((p, mask.to_numpy()) for p, mask in bounds.masks(moments).items())
+    ]
+    if not shortfalls(counts, config.min_positives, config.min_negatives):
+        return
+    as_of = moments.repeat(rows).reset_index(drop=True)
+    label = np.concatenate([np.arange(n) < p for n, p in zip(rows, positives, strict=True)])
+    split = time_split(as_of, **shares, horizon_days=horizon_days, check=False)
+    check_split(split, label, as_of, config, horizon_days=horizon_days, snapshots=snapshots)
 
 
 def creation_advice(

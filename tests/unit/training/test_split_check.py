@@ -13,6 +13,7 @@ from leadscore.training.config import TrainingConfig
 from leadscore.training.split_check import (
     UNCHECKED_CREATION,
     SplitShortfall,
+    check_moments,
     check_split,
     creation_advice,
     part_counts,
@@ -148,3 +149,17 @@ def test_the_creation_spine_is_offered_only_where_its_rows_pass() -> None:
     )
     few_as_of, few = _rows([1] * MOMENTS)
     assert creation_advice(few, few_as_of, config, horizon_days=0) == ""
+
+
+def test_a_table_on_a_cluster_is_checked_from_its_counts_per_moment() -> None:
+    as_of, label = _rows([3] * MOMENTS)
+    per_moment = (
+        pd.DataFrame({"as_of": as_of, "label": label})
+        .groupby("as_of")["label"]
+        .agg(rows="count", positives="sum")
+    )
+    config = _config(min_positives=10, min_negatives=10)
+    with pytest.raises(SplitShortfall) as raised:
+        check_moments(per_moment, config, horizon_days=0, snapshots=True)
+    assert str(raised.value) == _error(as_of, label, config, snapshots=True)
+    check_moments(per_moment, _config(min_positives=6), horizon_days=0, snapshots=True)
