@@ -226,7 +226,10 @@ def _conversion_on_dask(
         clock = time.perf_counter()
         # features are built as the booster's fit first needs them, on the cluster
         fit = fit_booster_dask(table, config, client)
-        table = dataclasses.replace(table, audit=fit.audit)
+        kept = set(fit.encoder.features)  # without the columns the audit found to be ids
+        table = dataclasses.replace(
+            table, audit=fit.audit, features=[f for f in table.features if f.name in kept]
+        )
         evaluation = evaluate_and_choose(
             fit.rows, table, fit.encoder, fit.booster, config, truth, first=first
         )

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.common.errors import InputError
-from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC, leakage_audit
+from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC, id_features, leakage_audit
 from leadscore.features.on_dask import DaskFeatureTable
 from leadscore.features.training_set import LABEL
 from leadscore.models.encoding import FeatureEncoder
@@ -87,16 +87,18 @@ def fit_booster_dask(
     rows, split, ranges = _local_rows(frame, train, bounds, training_rows, config)
     label = rows[LABEL].to_numpy(dtype=bool)
     check_enough_data(label[split.validation], config, "validation")
-    encoder = FeatureEncoder.fit(rows, table.feature_names)
-    local = LocalRows(
-        rows, label, PartMatrices.encode(encoder, rows, split), split, ranges, training_rows
-    )
     audit = leakage_audit(
         rows,
         table.feature_names,
         label,
         suspicious_auc=DEFAULT_SUSPICIOUS_AUC,
         recorded=[f.name for f in table.features if f.definition is None],
+    )
+    # columns the audit finds to be ids are left out, as the single-machine table does
+    ids = set(id_features(audit))
+    encoder = FeatureEncoder.fit(rows, [f for f in table.feature_names if f not in ids])
+    local = LocalRows(
+        rows, label, PartMatrices.encode(encoder, rows, split), split, ranges, training_rows
     )
     prepare_seconds = time.perf_counter() - clock
 
