@@ -144,6 +144,25 @@ def test_dask_training_is_evaluated_tracked_and_registered_like_the_pandas_job(
     )
 
 
+def test_a_dask_split_short_of_positives_gives_each_parts_counts(
+    small_crm: GeneratedCRM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadscore.common.errors import InputError
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    config = load_training_config(
+        REPO / "training/configs/conversion.yaml",
+        source=small_crm.directory,
+        dask=DaskSettings(workers=2, partitions=4),
+        min_positives=100_000,
+    )
+    with pytest.raises(InputError) as caught:
+        run_job(config)
+    message = str(caught.value)
+    assert "positives (need 100000)" in message and "Parts of the time split: train (" in message
+    assert "min_positives: " in message  # the fewest any part has, checked on the counts
+
+
 def test_dask_batch_scoring_writes_the_same_results_in_parts(
     dask_job, small_crm: GeneratedCRM, client: object, tmp_path: Path
 ) -> None:

@@ -133,7 +133,9 @@ def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
 ) -> None:
     weak = _config(small_crm).lightgbm.model_copy(update={"num_boost_round": 2})
     config = str(REPO / "training" / "configs" / "conversion.yaml")
-    run_job(_config(small_crm, lightgbm=weak))  # v1: the first model becomes champion
+    # v1: the first model becomes champion, the better of a weak LightGBM and a logistic
+    # regression of few rows (the first of a name must beat the logistic regression)
+    run_job(_config(small_crm, lightgbm=weak, logistic_max_rows=300))
     run_job(_config(small_crm))  # v2: properly trained challenger
 
     temp = store / "temp"
@@ -262,14 +264,24 @@ def test_the_logistic_regression_can_be_registered_served_and_explained(
     assert "simpler_if_not_worse" in chooser.choice
 
 
-def test_too_little_data_is_refused_with_what_is_missing(small_crm: GeneratedCRM) -> None:
+def test_too_little_data_is_refused_with_what_is_missing(
+    small_crm: GeneratedCRM, store: Path
+) -> None:
     config = _config(small_crm, min_positives=100_000)
     table, _, _ = prepare_table(config, None)
     with pytest.raises(InputError, match=r"positives \(need 100000\)") as caught:
         train_conversion(table, config)
-    # one message naming the config's keys, none of them a command-line option
-    assert "snapshot_every_days, now 28" in str(caught.value)
-    assert "horizon_days (now 30" in str(caught.value) and "--" not in str(caught.value)
+    # one message with the counts of each part and the config's keys, none of them a
+    # command-line option
+    message = str(caught.value)
+    assert "Parts of the time split: train (" in message and "--" not in message
+    assert "spine: creation in the training config" in message  # a table of snapshots
+    # the job holds the source: it counts the creation spine's labels and says what passes
+    with pytest.raises(InputError) as caught:
+        run_job(config)
+    message = str(caught.value)
+    assert "spine: creation in the training config passes on this data with" in message
+    assert "(checked on its labels, one row per lead at its creation)" in message
 
 
 def test_training_moments_come_from_the_config(small_crm: GeneratedCRM, tmp_path: Path) -> None:

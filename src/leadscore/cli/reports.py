@@ -121,6 +121,9 @@ def print_training_result(result, console: Console) -> None:
         _print_offer_policies(evaluation, console)
     else:
         _print_nbo(evaluation, console)
+    table = result.table
+    if table is not None and table.audit is not None:
+        print_audit_flags(table.audit, console)
     champion = " and champion (first model)" if run.became_champion else ""
     console.print(
         f"logged run {run.run_id} in experiment '{run.experiment}'; registered "
@@ -129,6 +132,23 @@ def print_training_result(result, console: Console) -> None:
     )
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
     console.print(f"[dim]time: {timing}[/]")
+
+
+def print_audit_flags(audit: pd.DataFrame, console: Console, *, shown: int = 10) -> None:
+    """The leakage audit's flags, one line each, where the metrics are read (and not only
+    in the run's files): why each field is flagged and what was done with it."""
+    flagged = audit[audit["flagged"].astype(bool)]
+    if flagged.empty:
+        console.print("leakage audit: nothing flagged")
+        return
+    console.print(
+        f"[bold]leakage audit[/]: {len(flagged)} field(s) flagged (leakage_audit.csv in the run)",
+        highlight=False,
+    )
+    for row in flagged.head(shown).itertuples():
+        console.print(f"- {row.field}: {row.reason}; {row.action}", highlight=False, soft_wrap=True)
+    if len(flagged) > shown:
+        console.print(f"  and {len(flagged) - shown} more in leakage_audit.csv", highlight=False)
 
 
 def _print_conversion(evaluation, console: Console) -> None:

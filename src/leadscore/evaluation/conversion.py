@@ -160,6 +160,17 @@ def simpler_not_worse(simpler: dict[str, float], lightgbm: dict[str, float]) -> 
     return simpler["roc_auc"] >= lightgbm["roc_auc"] and simpler["log_loss"] <= lightgbm["log_loss"]
 
 
+def beats(model: dict[str, float], baseline: dict[str, float]) -> bool:
+    """Whether a model beats a baseline on the same test rows: it ranks better (AUC), or
+    its probabilities are better by both log loss and Brier. Short of that, the baseline
+    ranks as well and is as good in probability by one of them, so it is the one to
+    serve until a model does beat it."""
+    better_probabilities = (
+        model["log_loss"] < baseline["log_loss"] and model["brier"] < baseline["brier"]
+    )
+    return model["roc_auc"] > baseline["roc_auc"] or better_probabilities
+
+
 def _baselines(
     rows: LocalRows, test: pd.DataFrame, config: TrainingConfig, logistic: LinearModel | None
 ) -> dict[str, np.ndarray]:

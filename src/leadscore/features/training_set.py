@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from leadscore.common.errors import InputError
 from leadscore.data.loading import CanonicalData
 from leadscore.data.source_config import FlagLabel
-from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC, leakage_audit
+from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC, id_features, leakage_audit
 from leadscore.features.builder import build_features, feature_columns
 from leadscore.features.definitions import Feature, FeatureSetDefinition
 from leadscore.features.spine import (
@@ -241,7 +241,14 @@ def build_feature_table(
             if c in data.customers and c not in table.feature_names
         ],
         suspicious_auc=suspicious_auc,
+        recorded=[f.name for f in features if f.definition is None],
     )
+    ids = id_features(table.audit)
+    if ids:  # a lead number ranks leads by when they came in, not by who they are
+        table.features = [f for f in table.features if f.name not in ids]
+        table.notes.append(
+            f"left out {', '.join(ids)}: integers of their own per lead, so ids, not features"
+        )
     return table
 
 

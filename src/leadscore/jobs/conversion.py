@@ -9,16 +9,23 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadscore import tracking
 from leadscore.cluster import dask_client, partition_count
 from leadscore.common.errors import InputError
 from leadscore.evaluation.cards import conversion_card
-from leadscore.evaluation.conversion import Evaluation, evaluate_conversion, simpler_not_worse
+from leadscore.evaluation.conversion import (
+    Evaluation,
+    beats,
+    evaluate_conversion,
+    simpler_not_worse,
+)
 from leadscore.evaluation.plots import close_figures, conversion_figures
 from leadscore.features.on_dask import DaskFeatureTable, build_feature_table_dask, read_canonical
 from leadscore.features.training_set import LABEL, FeatureTable
 from leadscore.jobs.inputs import (
     TEST_TABLE,
     JobResult,
+    creation_rows,
     feature_set_of,
     ground_truth,
     prepare_table,
@@ -31,19 +38,25 @@ from leadscore.training.config import TrainingConfig
 from leadscore.training.conversion import fit_conversion_model, fit_logistic_rows, local_rows
 from leadscore.training.on_dask import fit_booster_dask
 from leadscore.training.rows import LocalRows
+from leadscore.training.split_check import SplitShortfall, creation_advice
 
 
 def train_conversion(
-    table: FeatureTable, config: TrainingConfig, truth: pd.DataFrame | None = None
+    table: FeatureTable,
+    config: TrainingConfig,
+    truth: pd.DataFrame | None = None,
+    *,
+    first: bool = False,
 ) -> Evaluation:
-    """Fit, calibrate and grade on train/validation; report on test against baselines."""
+    """Fit, calibrate and grade on train/validation; report on test against baselines.
+    ``first``: the model will be the first of its name (champion at once, with no gate)."""
     clock = time.perf_counter()
     rows, encoder = local_rows(table, config)
     prepare_seconds = time.perf_counter() - clock
     clock = time.perf_counter()
     booster = fit_booster(rows.matrices, rows.label, rows.split, encoder, config)
     lightgbm_seconds = time.perf_counter() - clock
-    evaluation = evaluate_and_choose(rows, table, encoder, booster, config, truth)
+    evaluation = evaluate_and_choose(rows, table, encoder, booster, config, truth, first=first)
     fitting = {"prepare": prepare_seconds, "lightgbm": lightgbm_seconds}
     return dataclasses.replace(evaluation, timings={**fitting, **evaluation.timings})
 
@@ -55,11 +68,17 @@ def evaluate_and_choose(
     booster: FittedBooster,
     config: TrainingConfig,
     truth: pd.DataFrame | None,
+    *,
+    first: bool = False,
 ) -> Evaluation:
     """Calibrate, grade and evaluate the booster against the baselines; then, where the
     config's ``algorithm`` allows it, the logistic regression as a model of its own, with
     LightGBM as its rival, and keep the one the config chooses. The evaluation's
-    ``timings``: these steps' parts."""
+    ``timings``: these steps' parts.
+
+    ``first``: the model becomes champion with no gate to pass (the first of its name), so
+    LightGBM is kept only if it beats the logistic regression; else the logistic regression
+    is registered, and a later LightGBM takes over through the gate once it is better."""
     clock = time.perf_counter()
     logistic = fit_logistic_rows(rows, encoder, config)
     logistic_seconds = time.perf_counter() - clock
@@ -69,7 +88,7 @@ def evaluate_and_choose(
     evaluation = evaluate_conversion(
         rows, table, encoder, fitted, config, truth, logistic=logistic.core
     )
-    if config.algorithm == "lightgbm":
+    if config.algorithm == "lightgbm" and not first:
         return dataclasses.replace(evaluation, timings={**fitting, **evaluation.timings})
     simpler = evaluate_conversion(
         rows,
@@ -87,9 +106,19 @@ def evaluate_and_choose(
     evaluation = dataclasses.replace(evaluation, timings=timings)
     simpler = dataclasses.replace(simpler, timings=timings)
     ours, theirs = (
-        f"AUC {m['roc_auc']:.4f}, log loss {m['log_loss']:.4f}"
+        f"AUC {m['roc_auc']:.4f}, log loss {m['log_loss']:.4f}, Brier {m['brier']:.4f}"
         for m in (simpler.metrics, evaluation.metrics)
     )
+    if config.algorithm == "lightgbm":  # the first model of its name
+        if beats(evaluation.metrics, simpler.metrics):
+            return evaluation
+        return dataclasses.replace(
+            simpler,
+            choice=f"The logistic regression is registered, not LightGBM: this is the first "
+            f"model of {config.model_name}, so it becomes champion, and LightGBM does not "
+            f"beat the logistic regression on the test rows (logistic regression {ours}; "
+            f"LightGBM {theirs}).",
+        )
     if config.algorithm == "logistic_regression":
         return dataclasses.replace(
             simpler,
@@ -112,16 +141,26 @@ def evaluate_and_choose(
 
 def run_conversion(config: TrainingConfig, *, features_file: Path | None = None) -> JobResult:
     truth = ground_truth(config, "conversion")
+    # the first model of a name becomes champion with no gate: it must beat the baselines
+    first = tracking.aliases(config.model_name)[tracking.CHAMPION] is None
     if config.dask is not None:
         if features_file is not None:
             raise InputError("the Dask job builds its features itself; leave --features out")
-        table, files, evaluation, timings = _conversion_on_dask(config, truth)
+        table, files, evaluation, timings = _conversion_on_dask(config, truth, first)
     else:
         clock = time.perf_counter()
-        table, _, files = prepare_table(config, features_file)
+        table, data, files = prepare_table(config, features_file)
         features_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
-        evaluation = train_conversion(table, config, truth)
+        try:
+            evaluation = train_conversion(table, config, truth, first=first)
+        except SplitShortfall as short:
+            if data is None or not short.snapshots:
+                raise
+            # the creation spine's labels are cheap to count: say whether it passes
+            label, as_of = creation_rows(data, config)
+            advice = creation_advice(label, as_of, config, horizon_days=config.horizon_days)
+            raise InputError(short.message(advice)) from None
         timings = {
             "features": features_seconds,
             "train_evaluate": time.perf_counter() - clock,
@@ -160,7 +199,7 @@ def run_conversion(config: TrainingConfig, *, features_file: Path | None = None)
 
 
 def _conversion_on_dask(
-    config: TrainingConfig, truth: pd.DataFrame | None
+    config: TrainingConfig, truth: pd.DataFrame | None, first: bool
 ) -> tuple[DaskFeatureTable, list[Path], Evaluation, dict[str, float]]:
     """Features and the booster on the Dask cluster the config names (or a local one),
     and the seconds each step took."""
@@ -187,8 +226,13 @@ def _conversion_on_dask(
         clock = time.perf_counter()
         # features are built as the booster's fit first needs them, on the cluster
         fit = fit_booster_dask(table, config, client)
-        table = dataclasses.replace(table, audit=fit.audit)
-        evaluation = evaluate_and_choose(fit.rows, table, fit.encoder, fit.booster, config, truth)
+        kept = set(fit.encoder.features)  # without the columns the audit found to be ids
+        table = dataclasses.replace(
+            table, audit=fit.audit, features=[f for f in table.features if f.name in kept]
+        )
+        evaluation = evaluate_and_choose(
+            fit.rows, table, fit.encoder, fit.booster, config, truth, first=first
+        )
         evaluation = dataclasses.replace(evaluation, timings={**fit.timings, **evaluation.timings})
         timings = {
             "plan": plan_seconds,

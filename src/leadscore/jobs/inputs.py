@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from leadscore.common.declarations import feature_sets_dir
@@ -24,11 +25,14 @@ from leadscore.features.definitions import (
     load_feature_set,
 )
 from leadscore.features.on_dask import DaskFeatureTable
+from leadscore.features.spine import converted_within, data_end
 from leadscore.features.training_set import (
     LABEL,
     FeatureTable,
+    TablePlan,
     audit_path_for,
     build_feature_table,
+    plan_spine,
     read_feature_metadata,
 )
 from leadscore.tracking import RegisteredRun
@@ -133,10 +137,21 @@ def _audit_of(features_file: Path, table: FeatureTable) -> pd.DataFrame:
     if beside.exists() and beside.stat().st_size:
         return pd.read_csv(beside)
     label = table.frame[LABEL].to_numpy(dtype=bool)
-    return leakage_audit(table.frame, table.feature_names, label)
+    recorded = [f.name for f in table.features if f.definition is None]
+    return leakage_audit(table.frame, table.feature_names, label, recorded=recorded)
 
 
 def ground_truth(config: TrainingConfig, name: str) -> pd.DataFrame | None:
     """The synthetic CRM's ground truth ``name`` (conversion, offer_affinity), if any."""
     path = config.path(config.source) / GROUND_TRUTH / f"{name}.parquet"
     return pd.read_parquet(path) if path.exists() else None
+
+
+def creation_rows(data: CanonicalData, config: TrainingConfig) -> tuple[np.ndarray, pd.Series]:
+    """The label and as-of of one row per lead at its creation, as ``spine: creation``
+    would build them (leads whose label window reaches past the data left out): cheap,
+    no features, so a split that falls short can check that spine too."""
+    plan = TablePlan(None, config.horizon_days, data_end(data))
+    spine, _ = plan_spine(data.customers, plan)
+    label = converted_within(spine, data.outcomes, horizon_days=config.horizon_days)
+    return label, spine["as_of"].reset_index(drop=True)

@@ -135,7 +135,9 @@ class TrainingConfig(StrictModel):
     )
     algorithm: Literal["lightgbm", "simpler_if_not_worse", "logistic_regression"] = Field(
         "lightgbm",
-        description="conversion model registered: LightGBM (warning when a baseline wins); "
+        description="conversion model registered: LightGBM (warning when a baseline wins; "
+        "the first model of a name, champion with no gate, is the logistic regression "
+        "unless LightGBM beats it on the test rows: AUC, or both log loss and Brier); "
         "the logistic regression where it is no worse on the test rows (AUC at least "
         "LightGBM's, log loss at most); or the logistic regression always. Either is "
         "calibrated, graded and explained exactly in the same way",

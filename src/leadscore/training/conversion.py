@@ -18,16 +18,15 @@ from leadscore.training.baselines import fit_logistic
 from leadscore.training.booster import FittedBooster, PartMatrices
 from leadscore.training.calibration import fit_calibrator, percentile_bands
 from leadscore.training.config import TrainingConfig
-from leadscore.training.rows import LocalRows, check_enough_data, make_split, self_description
+from leadscore.training.rows import LocalRows, check_parts_of, make_split, self_description
 
 
 def local_rows(table: FeatureTable, config: TrainingConfig) -> tuple[LocalRows, FeatureEncoder]:
     """The whole table in memory, split, checked and encoded part by part."""
     frame, features = table.frame, table.feature_names
     label = frame[LABEL].to_numpy(dtype=bool)
-    split = make_split(table, config)
-    check_enough_data(label[split.train], config)
-    check_enough_data(label[split.validation], config, "validation")
+    split = make_split(table, config, check=False)
+    check_parts_of(table, split, config)
     encoder = FeatureEncoder.fit(frame, features)
     matrices = PartMatrices.encode(encoder, frame, split)
     rows = LocalRows(

@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 
 from leadscore.common.errors import InputError
-from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC, leakage_audit
+from leadscore.features.audit import DEFAULT_SUSPICIOUS_AUC, id_features, leakage_audit
 from leadscore.features.on_dask import DaskFeatureTable
 from leadscore.features.training_set import LABEL
 from leadscore.models.encoding import FeatureEncoder
 from leadscore.training.booster import FittedBooster, PartMatrices
 from leadscore.training.config import TrainingConfig
-from leadscore.training.rows import LocalRows, check_counts, check_enough_data
+from leadscore.training.rows import LocalRows, check_enough_data
+from leadscore.training.split_check import check_moments
 from leadscore.training.splits import PARTS, Split, TimeBoundaries, check_parts, time_boundaries
 
 TREES_PER_BLOCK = 100
@@ -63,10 +64,18 @@ def fit_booster_dask(
         )
     clock = time.perf_counter()
     frame = client.persist(table.frame)  # type: ignore[attr-defined]
-    counts = frame["as_of"].value_counts().compute().sort_index()
+    per_moment = frame.groupby("as_of")[LABEL].agg(["count", "sum"]).compute().sort_index()
+    per_moment.columns = ["rows", "positives"]
+    # each part's counts, from these: an error with them and what passes where one is short
+    check_moments(
+        per_moment,
+        config,
+        horizon_days=table.horizon_days or 0,
+        snapshots=table.plan.dates is not None,
+    )
     bounds = time_boundaries(
-        counts.index.to_series(),
-        counts.to_numpy(),
+        per_moment.index.to_series(),
+        per_moment["rows"].to_numpy(),
         validation=config.split.validation,
         test=config.split.test,
         horizon_days=table.horizon_days or 0,
@@ -75,15 +84,22 @@ def fit_booster_dask(
     training_rows, positives = (
         int(n) for n in dask.compute(train[LABEL].count(), train[LABEL].sum())
     )
-    check_counts(positives, training_rows - positives, config)
     rows, split, ranges = _local_rows(frame, train, bounds, training_rows, config)
     label = rows[LABEL].to_numpy(dtype=bool)
     check_enough_data(label[split.validation], config, "validation")
-    encoder = FeatureEncoder.fit(rows, table.feature_names)
+    audit = leakage_audit(
+        rows,
+        table.feature_names,
+        label,
+        suspicious_auc=DEFAULT_SUSPICIOUS_AUC,
+        recorded=[f.name for f in table.features if f.definition is None],
+    )
+    # columns the audit finds to be ids are left out, as the single-machine table does
+    ids = set(id_features(audit))
+    encoder = FeatureEncoder.fit(rows, [f for f in table.feature_names if f not in ids])
     local = LocalRows(
         rows, label, PartMatrices.encode(encoder, rows, split), split, ranges, training_rows
     )
-    audit = leakage_audit(rows, table.feature_names, label, suspicious_auc=DEFAULT_SUSPICIOUS_AUC)
     prepare_seconds = time.perf_counter() - clock
 
     clock = time.perf_counter()

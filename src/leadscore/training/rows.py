@@ -14,6 +14,7 @@ from leadscore.features.definitions import Feature, FeatureSetDefinition
 from leadscore.features.training_set import LABEL, FeatureTable
 from leadscore.training.booster import PartMatrices
 from leadscore.training.config import TrainingConfig
+from leadscore.training.split_check import check_split
 from leadscore.training.splits import Split, stratified_split, time_split
 
 
@@ -32,7 +33,9 @@ def features_description(features: list[Feature], feature_set: FeatureSetDefinit
     }
 
 
-def make_split(table: FeatureTable, config: TrainingConfig) -> Split:
+def make_split(table: FeatureTable, config: TrainingConfig, *, check: bool = True) -> Split:
+    """The split the config asks for; ``check``: refuse an empty time part here (without
+    it, :func:`check_parts_of` checks every part, with the counts)."""
     frame = table.frame
     if config.split.kind == "stratified":
         return stratified_split(
@@ -46,6 +49,22 @@ def make_split(table: FeatureTable, config: TrainingConfig) -> Split:
         validation=config.split.validation,
         test=config.split.test,
         horizon_days=table.horizon_days or 0,
+        check=check,
+    )
+
+
+def check_parts_of(table: FeatureTable, split: Split, config: TrainingConfig) -> None:
+    """Every part of ``split`` has enough of both classes, or an error with the counts of
+    each part and the changes that would pass on this table."""
+    frame = table.frame
+    check_split(
+        split,
+        frame[LABEL].to_numpy(dtype=bool),
+        frame["as_of"].reset_index(drop=True),
+        config,
+        horizon_days=table.horizon_days or 0,
+        # several rows per lead: the table is snapshots, and creation is another to try
+        snapshots=bool(frame["customer_id"].duplicated().any()),
     )
 
 
