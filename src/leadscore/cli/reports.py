@@ -388,10 +388,15 @@ def print_monitor_report(report, console: Console, *, logged_run: str | None) ->
     console.print(drift)
     promised = "none" if report.promised_auc is None else f"{report.promised_auc:.3f}"
     realised = report.realised.metrics.get("roc_auc")
+    estimated = (
+        f"{report.estimated_auc:.3f} (from the calibrated probabilities; "
+        f"{report.reference_estimated_auc:.3f} the same way on the test rows)"
+        if report.estimated_auc == report.estimated_auc  # nan: nothing to estimate from
+        else f"none ({report.scores:,} scores in the period: too few to estimate from; "
+        "rescore the store, or monitor more --days)"
+    )
     console.print(
-        f"AUC: promised {promised}, estimated {report.estimated_auc:.3f} (from the calibrated "
-        f"probabilities; {report.reference_estimated_auc:.3f} the same way on the test rows), "
-        "realised "
+        f"AUC: promised {promised}, estimated {estimated}, realised "
         + (
             f"{realised:.3f} on {report.realised.labelled:,} labelled scores"
             if realised is not None
@@ -400,19 +405,33 @@ def print_monitor_report(report, console: Console, *, logged_run: str | None) ->
         ),
         highlight=False,
     )
-    gaps = Table(title="fairness: the largest gap per field and measure")
-    for column in ("field", "measure", "highest", "lowest", "gap", "flagged"):
-        gaps.add_column(column)
-    for row in report.gaps.itertuples():
-        gaps.add_row(
-            row.field,
-            row.measure,
-            row.high,
-            row.low,
-            f"{row.gap:.3f}",
-            "[red]yes[/]" if row.flagged else "no",
+    if report.gaps.empty:  # an empty table would say nothing of why
+        console.print(
+            "fairness: nothing compared: "
+            + (
+                "no lead of the period has a value in a segment field (by default country, "
+                "industry, company_size, lead_source; name your fields with segments: in "
+                "monitoring.yaml)"
+                if report.segments.empty
+                else "no segment field has two segments of at least min_segment scores "
+                "(monitoring.yaml), or more --days"
+            ),
+            highlight=False,
         )
-    console.print(gaps)
+    else:
+        gaps = Table(title="fairness: the largest gap per field and measure")
+        for column in ("field", "measure", "highest", "lowest", "gap", "flagged"):
+            gaps.add_column(column)
+        for row in report.gaps.itertuples():
+            gaps.add_row(
+                row.field,
+                row.measure,
+                row.high,
+                row.low,
+                f"{row.gap:.3f}",
+                "[red]yes[/]" if row.flagged else "no",
+            )
+        console.print(gaps)
     if report.protected_present:
         console.print(
             f"[red]fields that must not be features are: {', '.join(report.protected_present)}[/]"

@@ -46,6 +46,8 @@ from leadscore.store.score_log import logged_between, logged_features
 from leadscore.store.store import Store
 
 DEFAULT_SEGMENTS = ("country", "industry", "company_size", "lead_source")
+# fewer scores than this in the period: no verdict (drift tests of a few rows are noise)
+MIN_SCORES = 50
 
 
 class MonitorConfig(StrictModel):
@@ -311,6 +313,12 @@ def _importance(model: PropensityModel, matrix: np.ndarray, rng: np.random.Gener
 
 def recommend(report: MonitorReport, config: MonitorConfig) -> tuple[bool, str]:
     """Whether to retrain, said in one sentence with the numbers."""
+    if report.scores < MIN_SCORES:  # a handful of scores drifts by chance alone
+        return False, (
+            f"Too few scores to judge {report.model} v{report.version}: {report.scores:,} "
+            f"logged in the period, at least {MIN_SCORES} needed; rescore the store "
+            "(leadscore rescore), or monitor more --days."
+        )
     reasons = []
     share, weight = report.drifted_share, report.drifted_importance
     if share >= config.drifted_share or weight >= config.drifted_importance:
@@ -348,6 +356,8 @@ def recommend(report: MonitorReport, config: MonitorConfig) -> tuple[bool, str]:
         f"importance), estimated AUC "
         f"{report.estimated_auc:.3f} against {report.reference_estimated_auc:.3f} on the test "
         f"rows{realised_text}."
+        if report.estimated_auc == report.estimated_auc  # nan: nothing estimated from
+        else f"importance){realised_text}."
     )
 
 

@@ -102,3 +102,18 @@ def test_the_terminal_report_shows_each_feature_once_with_its_new_categories() -
     assert shown.count(" f1 ") == 1 and "partner_portal" in shown
     assert " f12 " in shown and "fax" in shown  # beyond the first five, for its category
     assert " f7 " not in shown
+
+
+def test_a_handful_of_scores_gets_no_verdict_and_empty_sections_say_why() -> None:
+    report = _report(drifted=["f0"], importance=_even({"f0": 0.5}), estimated=float("nan"))
+    few = dataclasses.replace(report, scores=3)
+    retrain, sentence = recommend(few, MonitorConfig())
+    assert not retrain and sentence.startswith("Too few scores to judge m v3: 3 logged")
+    console = Console(file=io.StringIO(), width=300)
+    print_monitor_report(
+        dataclasses.replace(few, recommendation=sentence), console, logged_run=None
+    )
+    shown = console.file.getvalue()
+    assert "estimated none (3 scores in the period: too few to estimate from" in shown
+    assert "nan" not in shown
+    assert "fairness: nothing compared: no lead of the period has a value" in shown
