@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-data
 DEMO_CUSTOMERS ?= 20000
 
-.PHONY: env demo test test-quick lint format docs docs-site docs-serve bench bento clean
+.PHONY: env demo test test-quick lint format docs docs-site docs-serve notebooks bench bento clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -38,6 +38,9 @@ docs-site: env  ## build the documentation site from docs/ into site/ (git-ignor
 
 docs-serve: env  ## serve the documentation site on 127.0.0.1:8000, rebuilt on every change
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+notebooks: env  ## open the notebooks in JupyterLab (NOTEBOOK_ARGS="--no-browser" on a server)
+	cd notebooks && ../$(BIN)/jupyter lab $(NOTEBOOK_ARGS)
 
 test-quick: env  ## the same checks and every test not marked slow (under two minutes)
 	$(BIN)/ruff check .

@@ -13,7 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from tests.conftest import REPO, free_port
 
@@ -34,8 +36,18 @@ def test_the_page_has_every_step_of_the_path() -> None:
     assert all(f"leadscore {step}" in script for step in steps), script
 
 
-@pytest.mark.slow  # the whole path with a served model: about 90 s
-def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
+def run_notebook(name: str) -> None:
+    """Execute notebooks/NAME in a kernel that inherits this process's environment (its
+    parameters); the first failing cell fails the test with its traceback."""
+    notebook = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=600, resources={"metadata": {"path": str(REPO / "notebooks")}}
+    )
+    client.execute()
+
+
+@pytest.mark.slow  # the whole path with a served model, then both notebooks: about 3 min
+def test_the_walkthrough_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()
     script = tmp_path / "walkthrough.sh"
     script.write_text(walkthrough_script(PAGE.read_text(), port))
@@ -74,3 +86,10 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert known["model"]["name"] == "leadscore-export-conversion"
     assert typo["error"].startswith("leads[0].profile.Umsatz: 'viel' is not a number")
     assert re.search(r"(Retrain|No need to retrain) leadscore-export-conversion v1", output)
+
+    # the notebooks on this data and this run, by their parameters alone
+    monkeypatch.setenv("LEADSCORE_NOTEBOOK_SOURCE", str(tmp_path / "export" / "source.yaml"))
+    monkeypatch.setenv("LEADSCORE_NOTEBOOK_MODEL", "leadscore-export-conversion")
+    monkeypatch.setenv("LEADSCORE_NOTEBOOK_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run_notebook("01-customer-journeys.ipynb")
+    run_notebook("02-model-evaluation.ipynb")
