@@ -51,6 +51,29 @@ def test_a_missing_file_is_answered_before_any_heavy_import(name: str, tmp_path:
     assert "does not exist" in done.stderr  # the path is named, as the user typed it
 
 
+COMMANDS = [
+    ["init"], ["generate"], ["validate"], ["load"], ["ingest"], ["features"], ["train"],
+    ["promote"], ["models"], ["score"], ["rescore"], ["serve"], ["monitor"], ["demo"],
+    ["fair-import"], ["alerts", "list"], ["crm"],
+]  # fmt: skip
+
+
+def test_every_commands_help_imports_nothing_heavy(tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from leadscore.cli import app\n"
+        f"for words in {COMMANDS!r}:\n"
+        "    sys.argv = ['leadscore', *words, '--help']\n"
+        "    try:\n        app()\n    except SystemExit as stop:\n"
+        "        assert stop.code == 0, (words, stop.code)\n"
+        f"print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert "LOADED []" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
 @pytest.mark.slow  # trains once and scores: 15 s
 def test_an_own_model_name_from_a_config_outside_the_checkout_is_scored_by_the_project_file(
     small_crm: GeneratedCRM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

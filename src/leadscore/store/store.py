@@ -16,7 +16,14 @@ from leadscore.store.database import database_url, engine_for, upgrade
 from leadscore.store.driver import chunks, fetched, insert_rows
 from leadscore.store.keys import row_keys
 from leadscore.store.moments import from_micros, micros, to_micros
-from leadscore.store.values import grouped_by_customer, json_profiles, nones, parsed_json, typed
+from leadscore.store.values import (
+    changes,
+    grouped_by_customer,
+    json_profiles,
+    nones,
+    parsed_json,
+    typed,
+)
 
 OFFER_COLUMNS = column_names("offers")
 # the columns of the appended tables besides customer_id and ts, in canonical order
@@ -47,8 +54,7 @@ class Store:
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
-        """The store at ``url`` (default: ``database_url()``), its schema brought up to the
-        newest migration."""
+        """The store at ``url`` (default: ``database_url()``) at the newest migration."""
         engine = engine_for(url or database_url())
         upgrade(engine)
         return cls(engine)
@@ -65,9 +71,9 @@ class Store:
     # --- writes -------------------------------------------------------------------------
 
     def put_customers(self, frame: pd.DataFrame, *, now: pd.Timestamp) -> tuple[int, int]:
-        """Insert or update customers (their profile: the columns besides customer_id,
-        created_at and converted); the numbers new and updated. An update sets the
-        attributes it has and keeps the others, and the customer's created_at."""
+        """Insert or update customers (profile: the columns besides customer_id, created_at,
+        converted); the numbers new and updated (one loaded again as it is is neither: its
+        features stay valid). An update sets what it has and keeps the rest and created_at."""
         if frame.empty:
             return 0, 0
         profile_columns = [
@@ -75,11 +81,8 @@ class Store:
         ]
         ids = frame["customer_id"].astype(str).to_numpy()
         created = to_micros(frame["created_at"])
-        converted = (
-            frame["converted"].astype("object").where(frame["converted"].notna(), None)
-            if "converted" in frame
-            else pd.Series([None] * len(frame))
-        ).tolist()
+        given = frame["converted"] if "converted" in frame else pd.Series([None] * len(frame))
+        converted = given.astype("object").where(given.notna(), None).tolist()
         profiles = json_profiles(frame[profile_columns])
         stamp = micros(now)
         rows = [
@@ -93,19 +96,16 @@ class Store:
             for i in range(len(frame))
         ]
         table = schema.customers
-        added = 0
+        added = updated = 0
         with self.engine.begin() as connection:
             for chunk in chunks(rows):
-                keys = [r["customer_id"] for r in chunk]
-                held = dict(
-                    connection.execute(
-                        sa.select(table.c.customer_id, table.c.profile).where(
-                            table.c.customer_id.in_(keys)
-                        )
-                    ).all()
-                )
+                columns = (table.c.customer_id, table.c.profile, table.c.converted)
+                keys = table.c.customer_id.in_([r["customer_id"] for r in chunk])
+                found = connection.execute(sa.select(*columns).where(keys))
+                held = {key: (profile, was) for key, profile, was in found}
                 new = [r for r in chunk if r["customer_id"] not in held]
                 old = [r for r in chunk if r["customer_id"] in held]
+                old = [r for r in old if changes(r, *held[r["customer_id"]])]
                 if new:
                     connection.execute(table.insert(), new)
                 if old:
@@ -133,14 +133,14 @@ class Store:
                             {
                                 "key": r["customer_id"],
                                 "converted": r["converted"],
-                                "profile": {**held[r["customer_id"]], **r["profile"]},
+                                "profile": {**held[r["customer_id"]][0], **r["profile"]},
                                 "updated_at": r["updated_at"],
                             }
                             for r in old
                         ],
                     )
-                added += len(new)
-        return added, len(rows) - added
+                added, updated = added + len(new), updated + len(old)
+        return added, updated
 
     def put_offers(self, frame: pd.DataFrame) -> None:
         """Replace the catalog by ``frame`` (offers are few and change as a whole)."""

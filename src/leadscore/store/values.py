@@ -75,3 +75,11 @@ def _plain(value: object) -> object:
     if isinstance(value, float | np.floating):
         return None if np.isnan(value) else float(value)
     return value
+
+
+def changes(row: dict, profile: dict, converted: bool | None) -> bool:
+    """Whether a customer ``row`` about to be stored changes what the store holds (its
+    ``profile`` and ``converted``): an attribute of another value, or a known outcome."""
+    if row["converted"] is not None and row["converted"] != converted:
+        return True
+    return any(profile.get(key) != value for key, value in row["profile"].items())

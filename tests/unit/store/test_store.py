@@ -78,6 +78,11 @@ def test_customers_are_updated_in_place(database: str) -> None:
     assert back.loc["C-2", "employees"] == 250
     assert back.loc["C-2", "created_at"] == pd.Timestamp("2026-01-02", tz="UTC")
     assert store.known(["C-1", "C-9"]) == {"C-1"}
+    # the same rows again change nothing, and say so; a known outcome is a change
+    assert store.put_customers(second, now=NOW) == (0, 0)
+    assert store.put_customers(partial, now=NOW) == (0, 0)
+    assert store.put_customers(partial.assign(converted=True), now=NOW) == (0, 1)
+    assert store.put_customers(partial.assign(converted=None), now=NOW) == (0, 0)
 
 
 def test_rows_by_customer_hold_the_same_rows_grouped_in_id_order(
