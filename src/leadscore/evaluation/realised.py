@@ -70,7 +70,27 @@ def realised(
     """The realised metrics of logged ``scores`` (customer_id, scored_at, probability,
     grade) given ``outcomes`` (customer_id, ts, UTC)."""
     labelled = label_scores(scores, outcomes, horizon=horizon, now=now)
-    waiting = len(scores) - len(labelled)
+    return summarised(labelled, len(scores) - len(labelled), min_labelled)
+
+
+def realised_from_flags(
+    scores: pd.DataFrame, flags: pd.DataFrame, *, min_labelled: int = 200
+) -> Realised:
+    """The realised metrics of logged ``scores`` against their leads' outcome flags
+    (``flags``: customer_id, converted, where known), as a flat export states them: a lead
+    whose flag is known is labelled at once, one whose flag is missing waits."""
+    known = flags[flags["converted"].notna()]
+    outcome = pd.Series(
+        known["converted"].astype(bool).to_numpy(), index=known["customer_id"].astype(str)
+    )
+    label = scores["customer_id"].astype(str).map(outcome)
+    labelled = scores[label.notna().to_numpy()].reset_index(drop=True)
+    labelled = labelled.assign(label=label.dropna().astype(bool).to_numpy())
+    return summarised(labelled, len(scores) - len(labelled), min_labelled)
+
+
+def summarised(labelled: pd.DataFrame, waiting: int, min_labelled: int = 200) -> Realised:
+    """The figures of ``labelled`` scores (with their ``label``); ``waiting``: the others."""
     label = labelled["label"].to_numpy()
     enough = len(labelled) >= min_labelled and 0 < label.sum() < len(label)
     metrics = probability_metrics(label, labelled["probability"].to_numpy()) if enough else {}

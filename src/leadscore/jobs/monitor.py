@@ -30,7 +30,7 @@ from leadscore.evaluation.fairness import (
     proxies,
     segment_table,
 )
-from leadscore.evaluation.realised import Realised, realised
+from leadscore.evaluation.realised import Realised, realised, realised_from_flags
 from leadscore.jobs.monitor_report import (
     REPORT_LANGS,
     MonitorReport,
@@ -115,12 +115,18 @@ def monitor(
     drift, score_drift = measure_drift(store, period, reference, model, config, rng)
     # the realised figures are of the champion's scores old enough for their labels (the
     # younger wait)
-    found = realised(
-        period.window[period.window["model_version"] == champion.version],
-        store.rows("outcomes"),
-        horizon=period.horizon,
-        now=now,
-    )
+    own = period.window[period.window["model_version"] == champion.version]
+    outcomes = store.rows("outcomes")
+    flags = store.customers(fields=()) if outcomes.empty else None
+    if flags is not None and flags["converted"].notna().any():
+        # a flat export: no dated outcomes, the leads' flags say how each ended; only the
+        # leads from the champion's test period on, which it did not learn from
+        start = pd.to_datetime(reference.rows["as_of"], utc=True).min()
+        unseen = flags[flags["created_at"] >= start]
+        mine = own[own["customer_id"].astype(str).isin(unseen["customer_id"].astype(str))]
+        found = realised_from_flags(mine, unseen[["customer_id", "converted"]])
+    else:
+        found = realised(own, outcomes, horizon=period.horizon, now=now)
     fairness = measure_fairness(store, period, found, model, config, seed)
     measured = MonitorReport(
         model=model_name,

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.evaluation.realised import label_scores, realised
+from leadscore.evaluation.realised import label_scores, realised, realised_from_flags
 
 NOW = pd.Timestamp("2026-12-01", tz="UTC")
 HORIZON = pd.Timedelta(days=30)
@@ -77,3 +77,21 @@ def test_without_enough_labels_there_are_no_metrics() -> None:
     empty = pd.DataFrame({"customer_id": [], "ts": pd.to_datetime([], utc=True)})
     found = realised(scores, empty, horizon=HORIZON, now=NOW)
     assert found.labelled == 0 and found.waiting == 1 and found.metrics == {}
+
+
+def test_a_flat_exports_flags_label_its_scores_at_once_and_missing_ones_wait() -> None:
+    rng = np.random.default_rng(5)
+    n = 4_000
+    probability = rng.beta(1.0, 3.0, size=n)
+    ids = [f"B-{i}" for i in range(n)]
+    converted = pd.array(rng.random(n) < probability, dtype="boolean")
+    converted[:100] = pd.NA  # not known yet
+    scores = pd.DataFrame(
+        {"customer_id": ids, "scored_at": NOW, "probability": probability, "grade": "A"}
+    )
+    flags = pd.DataFrame({"customer_id": ids, "converted": converted})
+    found = realised_from_flags(scores, flags)
+    # no horizon to wait for: the export states each outcome
+    assert (found.labelled, found.waiting) == (n - 100, 100)
+    assert found.scores["label"].sum() == int(converted[100:].sum())
+    assert 0.7 < found.metrics["roc_auc"] < 0.85
