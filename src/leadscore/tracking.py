@@ -49,6 +49,7 @@ def _quiet_mlflow() -> None:
     """Once per process: MLflow's progress bars, info logs and warnings are not for the
     people reading leadscore's output."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # a CRM's data: no calls home
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="mlflow")
 
