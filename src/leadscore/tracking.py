@@ -36,8 +36,7 @@ MODEL_ARTIFACT = "leadscore_model"
 
 
 def default_tracking_uri() -> str:
-    """The embedded store: ``mlflow.db`` in the working directory."""
-    return f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    return f"sqlite:///{Path.cwd() / 'mlflow.db'}"  # the embedded store, in the working dir
 
 
 def tracking_uri() -> str:
@@ -46,8 +45,7 @@ def tracking_uri() -> str:
 
 @functools.cache
 def _quiet_mlflow() -> None:
-    """Once per process: MLflow's progress bars, info logs and warnings are not for the
-    people reading leadscore's output."""
+    """Once per process: MLflow's progress bars, logs, warnings and telemetry kept quiet."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # a CRM's data: no calls home
     logging.getLogger("mlflow").setLevel(logging.ERROR)
@@ -217,8 +215,10 @@ def _param(value: object) -> str:
 def _alias_version(client, model_name: str, alias: str) -> str | None:
     try:
         return str(client.get_model_version_by_alias(model_name, alias).version)
-    except MlflowException:
-        return None
+    except MlflowException as exc:  # no such model or alias: none; a registry down: say so
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise InputError(f"the model registry at {tracking_uri()} cannot be read: {exc}") from None
 
 
 def _set_champion(client, model_name: str, version: str) -> None:

@@ -116,3 +116,18 @@ def test_an_own_model_name_from_a_config_outside_the_checkout_is_scored_by_the_p
         assert named.exit_code == 0, named.output
         first = json.loads((tmp_path / "r.jsonl").read_text().splitlines()[0])
         assert first["model"]["name"] == "acme-conversion"
+
+
+def test_a_registry_that_cannot_be_reached_is_said_not_taken_for_an_empty_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from leadscore import tracking
+    from leadscore.common.errors import InputError
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with pytest.raises(
+        InputError, match=r"the model registry at http://127\.0\.0\.1:\d+ cannot be"
+    ):
+        tracking.aliases("acme-conversion")

@@ -75,13 +75,14 @@ def load_project(path: Path) -> ProjectFile:
 
 
 def variables(project: ProjectFile, environ: Mapping[str, str]) -> dict[str, str]:
-    """The variables the project file sets: those it names and ``environ`` lacks."""
+    """The variables the project file sets: those it names and ``environ`` does not set."""
     named = {
         variable: getattr(project, key)
         for key, variable in VARIABLES.items()
         if getattr(project, key) is not None
     }
-    return {variable: value for variable, value in named.items() if not environ.get(variable, "")}
+    # set, even to '' (LEADSCORE_NBO_MODEL='': no offers model), is set
+    return {variable: value for variable, value in named.items() if variable not in environ}
 
 
 def conversion_model(given: str | None, environ: Mapping[str, str]) -> str:

@@ -101,8 +101,10 @@ def guess_export(folder: Path) -> ExportGuess:
             continue
         try:
             table, sample = _read_and_guess(path)
-        except (ValueError, OSError, ImportError, pd.errors.ParserError) as exc:
-            skipped.append(f"{path.name}: cannot read it ({exc})")
+        # one unreadable file (an export.zip, a picture) must not stop the guesses for the
+        # others: it is listed as skipped
+        except Exception as exc:
+            skipped.append(f"{path.name}: cannot read it ({type(exc).__name__}: {exc})")
             continue
         tables.append(table)
         samples[path] = sample
@@ -113,6 +115,13 @@ def guess_export(folder: Path) -> ExportGuess:
         )
     _assign_roles(tables, samples)
     customers = next((t for t in tables if t.role == "customers"), None)
+    if customers is None:  # a config without a customers table cannot be valid
+        read = ", ".join(t.path.name for t in tables)
+        raise InputError(
+            f"{folder}: no customers table among {read}: none has a column with a value of "
+            "its own in every row (a customer or lead id); add the export of your leads or "
+            "contacts to the folder"
+        )
     label = g.best_label(customers.labels) if customers is not None else None
     return ExportGuess(folder, tables, label, _timezone(tables), skipped)
 

@@ -57,3 +57,10 @@ def test_a_misspelt_key_names_the_file_and_the_key(tmp_path: Path) -> None:
     expected = r"(?s)leadscore\.yaml: invalid project file.*conversion_modle"
     with pytest.raises(InputError, match=expected):
         load_project(tmp_path / "leadscore.yaml")
+
+
+def test_a_variable_set_empty_is_set(tmp_path: Path) -> None:
+    # LEADSCORE_NBO_MODEL='' means "no offers model", whatever the file names
+    (tmp_path / "leadscore.yaml").write_text("nbo_model: acme-nbo\n")
+    filled = variables(load_project(tmp_path / "leadscore.yaml"), {"LEADSCORE_NBO_MODEL": ""})
+    assert filled == {}

@@ -97,3 +97,16 @@ def test_no_readable_file_is_an_error_naming_the_folder(tmp_path: Path) -> None:
         guess_export(tmp_path)
     with pytest.raises(InputError, match="not a folder"):
         guess_export(tmp_path / "missing")
+
+
+def test_an_unreadable_file_is_skipped_and_a_folder_without_customers_refused(
+    tmp_path: Path,
+) -> None:
+    folder = german_export(tmp_path / "export")
+    (folder / "export.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 60)  # the original archive
+    guess = guess_export(folder)
+    assert guess.table("customers") is not None
+    assert any(line.startswith("export.zip: cannot read it") for line in guess.skipped)
+    (folder / "Kunden.csv").unlink()
+    with pytest.raises(InputError, match="no customers table among"):
+        guess_export(folder)

@@ -109,14 +109,25 @@ def test_an_id_repeats_over_a_leads_snapshots_and_a_changing_count_is_no_id() ->
     frame = pd.DataFrame(
         {
             "customer_id": leads.astype(str),
-            "Lead Number": leads * 7 + 1000,
+            "Lead Number": leads * 7 + 1000,  # numbered as the leads came in
             "days since created": np.arange(N),  # unique per row, but it changes per lead
+            "as_of": pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(leads, unit="h"),
         }
     )
     audit = leakage_audit(frame, ["Lead Number", "days since created"], LABEL)
     assert id_features(audit) == ["Lead Number"]
     assert not looks_like_an_id(pd.Series(np.arange(20)))  # too few leads to tell
     assert not looks_like_an_id(pd.Series(np.arange(N) % 2 == 0))
+
+
+def test_an_evenly_spread_count_is_no_id_unless_it_follows_the_leads_order() -> None:
+    # employees 1-20,000 of 600 leads: nearly all distinct, but measured, not numbered
+    employees = pd.Series(RNG.choice(np.arange(1, 20_000), 600, replace=False))
+    moments = pd.Series(pd.date_range("2025-01-01", periods=600, freq="h", tz="UTC"))
+    assert not looks_like_an_id(employees, moments=moments)
+    numbered = pd.Series(np.sort(employees.to_numpy()))  # the same values in arrival order
+    assert looks_like_an_id(numbered, moments=moments)
+    assert not looks_like_an_id(numbered)  # no moments to tell: kept
 
 
 def test_only_fields_from_the_record_are_checked_for_strength_and_ids() -> None:
