@@ -50,6 +50,14 @@ ModelNameOption = Annotated[
     ),
 ]
 
+NBOModelOption = Annotated[
+    str | None,
+    typer.Option(
+        help="registered next-best-offer model (default: leadscore.yaml's, else "
+        "leadscore-nbo; '' for none)"
+    ),
+]
+
 EndOption = Annotated[
     datetime | None,
     typer.Option(

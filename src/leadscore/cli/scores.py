@@ -16,7 +16,12 @@ import typer
 
 from leadscore.cli.environment import alert_rules, dask_settings, existing_store, utc_or_now
 from leadscore.cli.failing import exits_on_input_error
-from leadscore.cli.options import DaskSchedulerOption, DaskWorkersOption, ModelNameOption
+from leadscore.cli.options import (
+    DaskSchedulerOption,
+    DaskWorkersOption,
+    ModelNameOption,
+    NBOModelOption,
+)
 from leadscore.cli.terminal import console
 
 
@@ -88,13 +93,7 @@ def score(
             "leadscore-conversion; '' for none: the next-best-offer model ranks offers alone)",
         ),
     ] = None,
-    nbo_model: Annotated[
-        str | None,
-        typer.Option(
-            help="registered next-best-offer model (default: leadscore.yaml's, else "
-            "leadscore-nbo; '' for none)"
-        ),
-    ] = None,
+    nbo_model: NBOModelOption = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 1000,
     dask_scheduler: DaskSchedulerOption = None,
     dask_workers: DaskWorkersOption = 0,

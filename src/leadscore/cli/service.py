@@ -24,7 +24,7 @@ from leadscore.cli.environment import (
     missing_store_file,
 )
 from leadscore.cli.failing import exits_on_input_error, fail
-from leadscore.cli.options import ModelNameOption
+from leadscore.cli.options import ModelNameOption, NBOModelOption
 from leadscore.cli.terminal import console
 
 # how long workers that outlived their server (killed at once) get to finish their requests
@@ -45,13 +45,7 @@ def serve(
         ),
     ] = "127.0.0.1",
     model: ModelNameOption = None,
-    nbo_model: Annotated[
-        str | None,
-        typer.Option(
-            help="registered next-best-offer model (default: leadscore.yaml's, else "
-            "leadscore-nbo; '' for none)"
-        ),
-    ] = None,
+    nbo_model: NBOModelOption = None,
 ) -> None:
     """Start the BentoML service on the champion models (Ctrl-C or SIGTERM stops it).
 
