@@ -71,8 +71,33 @@ def read_raw(path: Path, spec: TableSource, *, table: str) -> RawTable | Problem
         return problem(f"cannot read the file: {exc}", "check the format and the 'read' options")
     frame = _flattened(raw.frame, spec.flatten) if spec.flatten else raw.frame
     if spec.missing:
-        frame = frame.mask(frame.isin(spec.missing))
+        unknown = [c for c in spec.missing if isinstance(spec.missing, dict) and c not in frame]
+        if unknown:
+            return problem(
+                f"missing: names {', '.join(map(repr, unknown))}, not a column of the file",
+                f"use the file's column names ({', '.join(map(str, frame.columns[:12]))})",
+            )
+        frame = without_missing(frame, spec.missing)
     return RawTable(frame, raw.rows_read, raw.unreadable, raw.notes)
+
+
+def without_missing(
+    frame: pd.DataFrame, missing: list[str | float] | dict[str, list[str | float]]
+) -> pd.DataFrame:
+    """``frame`` with the values that mean 'missing' (in every column, or per column)
+    made missing: text matched as it is written, a number by its value."""
+    per_column = missing if isinstance(missing, dict) else dict.fromkeys(frame.columns, missing)
+    out = frame.copy()
+    for column, values in per_column.items():
+        if column not in out:
+            continue
+        texts = [v for v in values if isinstance(v, str)]
+        numbers = [float(v) for v in values if not isinstance(v, str)]
+        hit = out[column].isin(texts)
+        if numbers:
+            hit |= pd.to_numeric(out[column], errors="coerce").isin(numbers)
+        out[column] = out[column].mask(hit)
+    return out
 
 
 def _read_parquet(path: Path, spec: TableSource, table: str) -> RawTable:

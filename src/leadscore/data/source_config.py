@@ -106,9 +106,11 @@ class TableSource(StrictModel):
         description="extra keyword arguments for pandas.read_csv, e.g. {sep: ';'}; "
         "na_values are added to leadscore's",
     )
-    missing: list[str] = Field(
+    missing: list[str | float] | dict[str, list[str | float]] = Field(
         default_factory=list,
-        description="values that mean 'missing' in any column, e.g. form defaults ['Select']",
+        description="values that mean 'missing': in any column (a list, e.g. form defaults "
+        "['Select']), or per column of the file ({age: [118]}: a numeric sentinel; a number "
+        "matches however the file writes it, 118 or 118.0)",
     )
     numbers: NumberFormat = Field(default_factory=NumberFormat)
     timestamps: dict[str, TimestampFormat] = Field(

@@ -461,3 +461,24 @@ def test_an_excel_sheet_is_read(tmp_path: Path) -> None:
     )
     assert result.ok, result.problems
     assert result.data.customers["Umsatz"].tolist() == [1.5, 2.0]
+
+
+def test_a_numeric_sentinel_is_missing_in_its_own_column_only(tmp_path: Path) -> None:
+    # an offer experiment's profiles: age 118 means "not given"; 118 elsewhere is a value
+    (tmp_path / "profile.jsonl").write_text(
+        '{"id": "a", "became_member_on": "2017-01-02", "age": 118, "income": 118}\n'
+        '{"id": "b", "became_member_on": "2017-01-03", "age": 44, "income": 72000}\n'
+        '{"id": "c", "became_member_on": "2017-01-04", "age": "118.0", "income": 51000}\n'
+    )
+    config = (
+        "name: x\ntables:\n  customers:\n    path: profile.jsonl\n"
+        "    rename: {id: customer_id, became_member_on: created_at}\n"
+        "    missing: {age: [118]}\n"
+        "label: {kind: flag, column: converted, positive: [true], optional: true}\n"
+    )
+    customers = require_loaded(_load(tmp_path, config)).customers.set_index("customer_id")
+    assert customers["age"].isna().tolist() == [True, False, True]
+    assert customers.loc["a", "income"] == 118
+    misspelt = _load(tmp_path, config.replace("{age: [118]}", "{Age: [118]}"))
+    (problem,) = misspelt.problems
+    assert "missing: names 'Age', not a column of the file" in problem.message
