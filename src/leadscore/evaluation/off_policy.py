@@ -7,7 +7,8 @@ policy to judge gives, per row, a probability for every action (a deterministic 
 1 for its choice). The estimators, each with a bootstrap confidence interval:
 
 - replay: the mean reward of the rows where the policy's choice matches the logged action
-  (unbiased for a uniformly random logging policy; reads only the matched rows);
+  (a random policy's rows each counted by its chance of that action), unbiased for a
+  uniformly random logging policy; reads only the matched rows;
 - IPS: inverse propensity scoring, ``mean(pi(a|x) / p * r)`` (unbiased wherever the
   logging policy could take every action the policy takes);
 - SNIPS: IPS normalised by the mean weight (a little bias, much less variance);
@@ -147,11 +148,21 @@ def evaluate_policy(
     reward = logged.reward.astype(float)
     out: dict[str, Estimate] = {}
 
-    matched = policy.argmax(axis=1) == logged.action
+    # replay: the logged rows the policy would have chosen as they were, each counted by
+    # how likely it chose so (1 for a deterministic policy; a random one's 1/k, not its
+    # first allowed action's 1)
+    matched = chosen_probability > 0
+    chance = chosen_probability[matched]
     replay_terms = reward[matched]
+    stochastic = bool((chance < 1).any())
     out["replay"] = Estimate(
-        float(replay_terms.mean()) if len(replay_terms) else float("nan"),
-        *bootstrap_interval(replay_terms, None, resamples=resamples, seed=seed),
+        float((chance * replay_terms).sum() / chance.sum()) if len(chance) else float("nan"),
+        *bootstrap_interval(
+            chance * replay_terms if stochastic else replay_terms,
+            chance if stochastic else None,
+            resamples=resamples,
+            seed=seed,
+        ),
         int(matched.sum()),
     )
     ips_terms = weight * reward

@@ -111,3 +111,16 @@ def test_intervals_cover_a_skewed_mean_as_often_as_they_say() -> None:
         percentile_covered += plain_low <= true_mean <= plain_high
     assert covered / runs >= 0.93
     assert covered > percentile_covered
+
+
+def test_a_random_policys_replay_is_the_mean_over_its_actions_not_its_first() -> None:
+    # uniform logging over three offers of take-up 0.1, 0.3, 0.05 (segment 0) and 0.4,
+    # 0.05, 0.2 (segment 1): sending one at random is worth their mean, 0.183
+    logged, means, _ = _world(4)
+    got = evaluate_policy(logged, uniform(len(means), means.shape[1]), resamples=50)
+    truth = means.mean()
+    assert got["replay"].value == pytest.approx(truth, abs=0.01)
+    assert got["replay"].low < truth < got["replay"].high
+    assert got["replay"].rows == len(means)  # every row is one it might have chosen
+    first = evaluate_policy(logged, deterministic(np.zeros(len(means), int), 3), resamples=50)
+    assert abs(first["replay"].value - got["replay"].value) > 0.05  # not the first offer's
