@@ -5,7 +5,8 @@ before it). A take-up (an event of the source's ``take_up_event_type`` naming th
 or an outcome naming it) is credited to the latest exposure of the same offer to the same
 customer before it, if it falls within that offer's ``valid_days`` (the job's horizon
 where the catalog gives none): a take-up is never counted twice. Exposures whose window
-is not over when the data ends cannot be labelled yet and are left out, and counted.
+is not over when the data ends cannot be labelled yet and are left out, and counted, with
+the other offers made that day (so that a wave's offers stay in their logged shares).
 """
 
 from __future__ import annotations
@@ -108,7 +109,12 @@ def exposure_rows(
     frame = frame.sort_values(["as_of", "customer_id", "offer_id"], kind="stable")
     frame = frame.reset_index(drop=True)
     frame[TAKEN] = _credited(frame, take_ups(data, engagement_event_types))
-    open_window = frame["valid_until"] > end
+    # a day's offers made (a wave) are kept or left out together: leaving out only its long
+    # offers, still open, would leave the short ones overrepresented, and an estimate that
+    # weighs by the logged propensities (IPS) would count a policy choosing the long ones
+    # as earning nothing in those rows
+    wave = frame["as_of"].dt.floor("D")
+    open_window = frame.groupby(wave)["valid_until"].transform("max") > end
     kept = frame[~open_window].reset_index(drop=True)
     return ExposureRows(kept, int(open_window.sum()), end)
 

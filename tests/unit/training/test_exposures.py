@@ -71,3 +71,17 @@ def test_no_exposures_give_no_rows(tmp_path: Path) -> None:
     data = _data(tmp_path, exposures="", events="C1,2025-03-01,page_view,\n")
     labelled = exposure_rows(data, default_valid_days=30)
     assert labelled.rows.empty and "taken" in labelled.rows.columns
+
+
+def test_a_wave_with_an_offer_still_open_is_left_out_whole(tmp_path: Path) -> None:
+    # 10 June: O-A (7 days) closes before the end, O-B (30 days) does not; kept alone, O-A
+    # would seem the only offer made that day, and IPS would value a policy sending O-B
+    # there at nothing
+    data = _data(
+        tmp_path,
+        exposures="C1,2025-05-01,O-A\nC2,2025-05-01,O-B\nC1,2025-06-10,O-A\nC2,2025-06-10,O-B\n",
+        events="C3,2025-06-30,page_view,\n",
+    )
+    labelled = exposure_rows(data, default_valid_days=30)
+    assert labelled.rows["as_of"].dt.day.tolist() == [1, 1]  # 1 May's wave, both offers
+    assert labelled.still_open == 2
