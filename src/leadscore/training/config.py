@@ -26,6 +26,15 @@ class SplitConfig(StrictModel):
     )
     validation: float = Field(0.1, gt=0, lt=0.5, description="share of rows for validation")
     test: float = Field(0.1, gt=0, lt=0.5, description="share of rows for the test")
+    test_from: datetime | None = Field(
+        None,
+        description="time split: the test is every row from this moment on (a date, UTC), "
+        "instead of the latest 'test' share; validation is the share before it",
+    )
+
+    @property
+    def test_start(self) -> pd.Timestamp | None:
+        return None if self.test_from is None else to_utc(self.test_from)
 
 
 class LightGBMConfig(StrictModel):

@@ -102,6 +102,7 @@ def fit_offer_response(
         validation=config.split.validation,
         test=config.split.test,
         horizon_days=0,
+        test_from=config.split.test_start,
     )
     split = _parts(exposed["as_of"], bounds)
     check_offer_moments(split, exposed["as_of"])

@@ -79,6 +79,7 @@ def fit_booster_dask(
         validation=config.split.validation,
         test=config.split.test,
         horizon_days=table.horizon_days or 0,
+        test_from=config.split.test_start,
     )
     train = frame[bounds.masks(frame["as_of"])["train"]]
     training_rows, positives = (

@@ -50,6 +50,7 @@ def make_split(table: FeatureTable, config: TrainingConfig, *, check: bool = Tru
         test=config.split.test,
         horizon_days=table.horizon_days or 0,
         check=check,
+        test_from=config.split.test_start,
     )
 
 

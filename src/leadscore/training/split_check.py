@@ -144,7 +144,9 @@ def check_moments(
     rows = per_moment["rows"].to_numpy(dtype=np.int64)
     positives = per_moment["positives"].to_numpy(dtype=np.int64)
     shares = {"validation": config.split.validation, "test": config.split.test}
-    bounds = time_boundaries(moments, rows, **shares, horizon_days=horizon_days)
+    bounds = time_boundaries(
+        moments, rows, **shares, horizon_days=horizon_days, test_from=config.split.test_start
+    )
     counts = [
         PartCounts(part, int(positives[m].sum()), int((rows - positives)[m].sum()))
         for part, m in ((p, mask.to_numpy()) for p, mask in bounds.masks(moments).items())
@@ -153,7 +155,9 @@ def check_moments(
         return
     as_of = moments.repeat(rows).reset_index(drop=True)
     label = np.concatenate([np.arange(n) < p for n, p in zip(rows, positives, strict=True)])
-    split = time_split(as_of, **shares, horizon_days=horizon_days, check=False)
+    split = time_split(
+        as_of, **shares, horizon_days=horizon_days, check=False, test_from=config.split.test_start
+    )
     check_split(split, label, as_of, config, horizon_days=horizon_days, snapshots=snapshots)
 
 
@@ -202,8 +206,10 @@ def options(
             continue
         split = _split(kind, label, as_of, config, validation, test, horizon_days)
         if passes(split):
+            # with test_from the test part is fixed: only the validation share varies
+            spelt = f"test: {test}" if config.split.test_from is None else "test_from: ..."
             found.append(
-                f"split: {{kind: {kind}, validation: {validation}, test: {test}}} (then "
+                f"split: {{kind: {kind}, validation: {validation}, {spelt}}} (then "
                 + ", ".join(f"{c.part} {c.positives} positives" for c in part_counts(split, label))
                 + ")"
             )
@@ -241,5 +247,10 @@ def _split(
     if kind == "stratified":
         return stratified_split(label, validation=validation, test=test, seed=config.seed)
     return time_split(
-        as_of, validation=validation, test=test, horizon_days=horizon_days, check=False
+        as_of,
+        validation=validation,
+        test=test,
+        horizon_days=horizon_days,
+        check=False,
+        test_from=config.split.test_start,
     )

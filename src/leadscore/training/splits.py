@@ -61,17 +61,31 @@ class TimeBoundaries:
 
 
 def time_boundaries(
-    moments: pd.Series, counts: np.ndarray, *, validation: float, test: float, horizon_days: int
+    moments: pd.Series,
+    counts: np.ndarray,
+    *,
+    validation: float,
+    test: float,
+    horizon_days: int,
+    test_from: pd.Timestamp | None = None,
 ) -> TimeBoundaries:
     """Boundaries from the distinct as-of moments (sorted) and their row counts: the latest
-    ``test`` share of rows is for testing, the ``validation`` share before it for early
-    stopping and calibration, the rest for training."""
+    ``test`` share of rows is for testing (or every row from ``test_from`` on), the
+    ``validation`` share before it for early stopping and calibration, the rest for
+    training."""
     ends = np.cumsum(counts)
     total = int(ends[-1]) if len(ends) else 0
 
     def moment_at(position: int) -> pd.Timestamp:
-        return moments.iloc[int(np.searchsorted(ends, position, side="right"))]
+        return moments.iloc[min(int(np.searchsorted(ends, position, side="right")), len(ends) - 1)]
 
+    if test_from is not None:
+        before = int(np.asarray(counts)[(moments < test_from).to_numpy()].sum())
+        return TimeBoundaries(
+            validation_start=moment_at(max(before - int(total * validation), 0)),
+            test_start=test_from,
+            horizon=pd.Timedelta(days=horizon_days),
+        )
     return TimeBoundaries(
         validation_start=moment_at(int(total * (1 - test - validation))),
         test_start=moment_at(int(total * (1 - test))),
@@ -80,7 +94,13 @@ def time_boundaries(
 
 
 def time_split(
-    as_of: pd.Series, *, validation: float, test: float, horizon_days: int, check: bool = True
+    as_of: pd.Series,
+    *,
+    validation: float,
+    test: float,
+    horizon_days: int,
+    check: bool = True,
+    test_from: pd.Timestamp | None = None,
 ) -> Split:
     """Row positions of the parts :func:`time_boundaries` draws; rows whose label window
     reaches into the next part are dropped (a purge), so no part learns from outcomes that
@@ -93,6 +113,7 @@ def time_split(
         validation=validation,
         test=test,
         horizon_days=horizon_days,
+        test_from=test_from,
     )
     masks = bounds.masks(as_of.reset_index(drop=True))
     split = Split(*(np.flatnonzero(masks[p].to_numpy()) for p in PARTS), "time")

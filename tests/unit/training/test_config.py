@@ -91,3 +91,11 @@ def test_the_projects_own_configs_are_valid() -> None:
     for path in sorted((REPO / "training" / "configs").glob("*.yaml")):
         config = load_training_config(path)
         assert config.model in ("conversion", "nbo"), path
+
+
+def test_a_test_start_date_is_read_as_a_utc_moment(tmp_path: Path) -> None:
+    path = tmp_path / "training.yaml"
+    path.write_text("model: conversion\nsource: crm\nsplit: {kind: time, test_from: 2026-03-01}\n")
+    config = load_training_config(path)
+    assert config.split.test_start == pd.Timestamp("2026-03-01", tz="UTC")
+    assert load_training_config(REPO / "training/configs/conversion.yaml").split.test_start is None

@@ -33,3 +33,13 @@ def test_stratified_split_keeps_the_positive_rate() -> None:
     split = stratified_split(label, validation=0.1, test=0.2, seed=0)
     assert label[split.test].mean() == pytest.approx(0.1, abs=0.01)
     assert len(set(split.train) & set(split.test)) == 0
+
+
+def test_a_test_start_date_fixes_the_test_and_validation_comes_just_before_it() -> None:
+    days = pd.Series(pd.date_range("2024-01-01", periods=100, freq="D", tz="UTC"))
+    start = pd.Timestamp("2024-03-15", tz="UTC")
+    split = time_split(days, validation=0.2, test=0.1, horizon_days=0, test_from=start)
+    assert days.iloc[split.test].min() == start and len(split.test) == 100 - 74
+    assert len(split.validation) == 20  # the validation share of all rows, before the test
+    assert days.iloc[split.validation].max() < start
+    assert days.iloc[split.train].max() < days.iloc[split.validation].min()
