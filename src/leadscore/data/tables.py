@@ -86,6 +86,8 @@ OFFERS = TableSpec(
         # the name a German or English reader sees, where it differs from ``name``
         ColumnSpec("name_de", "string"),
         ColumnSpec("name_en", "string"),
+        # paid to the customer only when the offer is taken up (a cashback, a bonus)
+        ColumnSpec("reward", "float"),
     ),
 )
 OUTCOMES = TableSpec(

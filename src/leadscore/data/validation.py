@@ -164,6 +164,10 @@ def table_schema(table: str, columns: list[str], ref: Reference) -> pa.DataFrame
             cols["cost"] = pa.Column(
                 nullable=True, checks=_element_check("cost_non_negative", lambda s: s >= 0)
             )
+        if "reward" in columns:
+            cols["reward"] = pa.Column(
+                nullable=True, checks=_element_check("reward_non_negative", lambda s: s >= 0)
+            )
         if "valid_days" in columns:
             cols["valid_days"] = pa.Column(
                 nullable=True, checks=_element_check("valid_days_positive", lambda s: s > 0)

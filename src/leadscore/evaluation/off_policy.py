@@ -230,12 +230,15 @@ def true_value(
     value: np.ndarray,
     cost: np.ndarray,
     p_without: np.ndarray | None = None,
+    reward: np.ndarray | None = None,
 ) -> float:
     """A policy's true value where every response is known (synthetic ground truth): per
-    row ``sum_o pi(o) ((p_with(o) - p_without(o)) value(o) - cost(o))`` (take-up value
-    without ``p_without``, incremental value with it). A last column beyond the offers is
-    "no offer", worth 0."""
+    row ``sum_o pi(o) (p_with(o) (value(o) - reward(o)) - p_without(o) value(o) - cost(o))``
+    (take-up value without ``p_without``, incremental value with it). A last column beyond
+    the offers is "no offer", worth 0."""
     offers = p_with.shape[1]
-    gain = p_with if p_without is None else p_with - p_without
-    worth = gain * value - cost
+    paid = 0.0 if reward is None else reward  # to the customer, on each take-up
+    worth = p_with * (value - paid) - cost
+    if p_without is not None:  # taken up anyway, with no offer made: earned, nothing paid
+        worth = worth - p_without * value
     return float((policy[:, :offers] * worth).sum(axis=1).mean())

@@ -27,7 +27,7 @@ from leadscore.evaluation.off_policy import (
     uniform,
 )
 from leadscore.models.nbo import NBOModel
-from leadscore.models.offer_response import OfferResponse, ResponseNBOModel
+from leadscore.models.offer_response import OfferResponse, ResponseNBOModel, offer_money
 from leadscore.training.config import TrainingConfig
 from leadscore.training.exposures import TAKEN, estimated_propensity
 from leadscore.training.offer_response import FittedResponse, fit_offer_response
@@ -69,9 +69,8 @@ class PolicyComparison:
 def logged_decisions(exposed: pd.DataFrame, offers: pd.DataFrame) -> tuple[LoggedDecisions, str]:
     ids = offers["offer_id"].tolist()
     action = exposed["offer_id"].map({o: j for j, o in enumerate(ids)}).to_numpy(dtype=int)
-    value = offers["value"].to_numpy(dtype=float)[action]
-    cost = offers["cost"].to_numpy(dtype=float)[action]
-    reward = exposed[TAKEN].to_numpy(dtype=float) * value - cost
+    value, cost, paid = (column[action] for column in offer_money(offers))
+    reward = exposed[TAKEN].to_numpy(dtype=float) * (value - paid) - cost
     logged = exposed["propensity"].to_numpy(dtype=float)
     if np.isnan(logged).any():
         return LoggedDecisions(action, estimated_propensity(exposed), reward), "estimated"
@@ -170,11 +169,11 @@ def compare_policies(
         "popularity": greedy(_with_none(np.broadcast_to(popularity, take_up.shape)), choosable),
         "random": uniform(len(matrix), k + 1, _random_actions(allowed)),
     }
-    value = offers["value"].to_numpy(dtype=float)
-    cost = offers["cost"].to_numpy(dtype=float)
+    value, cost, paid = offer_money(offers)
     if truth is not None:
         p_with, p_without = truth
-        policies["oracle"] = greedy(_with_none((p_with - p_without) * value - cost), choosable)
+        oracle = p_with * (value - paid) - p_without * value - cost
+        policies["oracle"] = greedy(_with_none(oracle), choosable)
     reward_model = _with_none(take_up)
     estimates = {
         name: evaluate_policy(
@@ -188,8 +187,10 @@ def compare_policies(
         policies[LOGGING] = deterministic(logged.action, k + 1)  # as it chose, for the truth
         truths = {
             name: {
-                "take_up_value": true_value(policy, p_with, value, cost),
-                "incremental_value": true_value(policy, p_with, value, cost, p_without),
+                "take_up_value": true_value(policy, p_with, value, cost, reward=paid),
+                "incremental_value": true_value(
+                    policy, p_with, value, cost, p_without, reward=paid
+                ),
             }
             for name, policy in policies.items()
         }
@@ -206,8 +207,8 @@ def on_policy(logged: LoggedDecisions, seed: int, resamples: int) -> Estimate:
 def popularity_values(train: pd.DataFrame, offers: pd.DataFrame) -> np.ndarray:
     """Each offer's take-up value (rate x value - cost) on the training offers made."""
     rate = train.groupby("offer_id")[TAKEN].mean().reindex(offers["offer_id"]).fillna(0.0)
-    value = offers["value"].to_numpy(dtype=float)
-    return rate.to_numpy() * value - offers["cost"].to_numpy(dtype=float)
+    value, cost, paid = offer_money(offers)
+    return rate.to_numpy() * (value - paid) - cost
 
 
 def true_responses(
@@ -312,6 +313,7 @@ def offer_table(response: ResponseData, fitted: FittedResponse) -> pd.DataFrame:
     for offer in response.offers.itertuples():
         row = {"offer_id": offer.offer_id, "kind": offer.kind, "value": offer.value}
         row["cost"] = offer.cost
+        row["reward"] = getattr(offer, "reward", 0.0)  # paid on each take-up
         mine = (exposed["offer_id"] == offer.offer_id).to_numpy()
         for part, at in parts.items():
             row[f"{part}_made"] = int((mine & at).sum())

@@ -151,12 +151,13 @@ class OfferResponse:
         return with_offer_made, without
 
     def values(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each offer's expected value per row, less its cost: (incremental, over not
-        making it; take-up, the value of its take-ups alone), from one prediction."""
+        """Each offer's expected value per row, less its cost and the reward paid on its
+        take-ups: (incremental, over not making it; take-up, the value of its take-ups
+        alone), from one prediction."""
         p_with, p_without = self.probabilities(matrix)
-        value = self.offers["value"].to_numpy(dtype=float)
-        cost = self.offers["cost"].fillna(0).to_numpy(dtype=float)
-        return (p_with - p_without) * value - cost, p_with * value - cost
+        value, cost, reward = offer_money(self.offers)
+        taken_up = p_with * (value - reward) - cost
+        return taken_up - p_without * value, taken_up
 
     def with_models(
         self, taken: dict[str, OfferModel], anyway: dict[str, OfferModel]
@@ -252,9 +253,8 @@ class ResponseNBOModel(NBOModel):
     def expected_values(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(take-up probability if made, expected incremental value), each (rows, offers)."""
         p_with, p_without = self.response.probabilities(matrix)
-        value = self.offers["value"].to_numpy(dtype=float)
-        cost = self.offers["cost"].fillna(0).to_numpy(dtype=float)
-        return p_with, (p_with - p_without) * value - cost
+        value, cost, reward = offer_money(self.offers)
+        return p_with, p_with * (value - reward) - p_without * value - cost
 
     def rank(
         self,
@@ -291,3 +291,16 @@ def learnt_from_exposures(directory: Path) -> bool:
     """Whether the next-best-offer model in ``directory`` is a ResponseNBOModel."""
     meta = json.loads((directory / NBO_FILE).read_text())
     return meta.get("learnt_from") == LEARNT_FROM_EXPOSURES
+
+
+def offer_money(offers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each offer's value (earned on a take-up), cost (paid for every offer made) and
+    reward (paid to the customer on a take-up); 0 where the catalog gives none (a model
+    saved before rewards had none)."""
+
+    def column(name: str) -> np.ndarray:
+        if name not in offers.columns:
+            return np.zeros(len(offers))
+        return offers[name].astype(float).fillna(0.0).to_numpy()
+
+    return column("value"), column("cost"), column("reward")

@@ -45,6 +45,7 @@ offers = sa.Table(
     sa.Column("valid_days", sa.Float(), nullable=True),
     sa.Column("name_de", sa.Text(), nullable=True),
     sa.Column("name_en", sa.Text(), nullable=True),
+    sa.Column("reward", sa.Float(), nullable=True),  # migration 0008
 )
 events = _rows(
     "events",

@@ -58,6 +58,8 @@ def response_offers(
         "kind": offers["kind"],
         "value": offers["value"].astype(float),
         "cost": offers["cost"].astype(float).fillna(0.0),
+        # paid only on take-up: a catalog without it pays none
+        "reward": offers["reward"].astype(float).fillna(0.0) if "reward" in offers.columns else 0.0,
         "valid_days": offers["valid_days"].astype(float).fillna(default_valid_days),
     }
     for optional in ("currency", *LOCALISED_NAMES.values()):

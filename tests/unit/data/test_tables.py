@@ -28,6 +28,7 @@ def test_empty_tables_have_the_canonical_columns_and_kinds() -> None:
         "valid_days",
         "name_de",
         "name_en",
+        "reward",
     ]
     assert list(empty_table("outcomes").columns) == ["customer_id", "ts", "offer_id", "value"]
     exposures = empty_table("exposures")

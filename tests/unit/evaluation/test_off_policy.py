@@ -12,6 +12,7 @@ from leadscore.evaluation.off_policy import (
     deterministic,
     evaluate_policy,
     greedy,
+    true_value,
     uniform,
 )
 
@@ -124,3 +125,15 @@ def test_a_random_policys_replay_is_the_mean_over_its_actions_not_its_first() ->
     assert got["replay"].rows == len(means)  # every row is one it might have chosen
     first = evaluate_policy(logged, deterministic(np.zeros(len(means), int), 3), resamples=50)
     assert abs(first["replay"].value - got["replay"].value) > 0.05  # not the first offer's
+
+
+def test_a_reward_is_paid_on_take_ups_only_and_not_when_taken_up_anyway() -> None:
+    # one offer worth 10 on a take-up, costing 1 per offer made, paying 4 back on a
+    # take-up; taken up with 0.5 when made, 0.2 anyway
+    policy = np.array([[1.0, 0.0]])  # make it (the last column: no offer)
+    p_with, p_without = np.array([[0.5]]), np.array([[0.2]])
+    value, cost, reward = np.array([10.0]), np.array([1.0]), np.array([4.0])
+    assert true_value(policy, p_with, value, cost, reward=reward) == pytest.approx(0.5 * 6 - 1)
+    incremental = true_value(policy, p_with, value, cost, p_without, reward=reward)
+    assert incremental == pytest.approx(0.5 * 6 - 0.2 * 10 - 1)  # 0.0: not worth making
+    assert true_value(policy, p_with, value, cost) == pytest.approx(0.5 * 10 - 1)

@@ -8,6 +8,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from leadscore.models.offer_response import (
@@ -15,6 +16,7 @@ from leadscore.models.offer_response import (
     IncrementalOffer,
     OfferResponse,
     ResponseNBOModel,
+    offer_money,
 )
 from leadscore.scoring.fast_models import fast_nbo, fast_offer_models
 from tests.conftest import LearntOffers
@@ -114,3 +116,12 @@ def test_an_average_of_learners_is_explained_exactly_and_reads_back(
     np.testing.assert_allclose(
         fast["O-ANALYTICS"].contributions(matrix), offer.contributions(matrix), atol=1e-9
     )
+
+
+def test_a_catalogs_value_cost_and_reward_with_zeros_where_none_is_given() -> None:
+    older = pd.DataFrame({"offer_id": ["a", "b"], "value": [10.0, 5.0], "cost": [1.0, None]})
+    value, cost, reward = offer_money(older)  # a model saved before rewards: none paid
+    assert value.tolist() == [10.0, 5.0] and cost.tolist() == [1.0, 0.0]
+    assert reward.tolist() == [0.0, 0.0]
+    value, cost, reward = offer_money(older.assign(reward=[4.0, None]))
+    assert reward.tolist() == [4.0, 0.0]
