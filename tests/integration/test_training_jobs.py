@@ -159,7 +159,8 @@ def test_gate_refuses_a_worse_challenger_promotes_a_better_one_and_rolls_back(
     assert back.exit_code == 0 and "version 1 again" in back.output
     assert tracking.aliases("leadscore-conversion")["champion"] == "1"
     again = runner.invoke(app, ["promote", "conversion", "--config", config, "--rollback"])
-    assert again.exit_code == 1 and "no earlier champion" in again.output
+    assert again.exit_code == 1 and "no champion before v1 to roll back to" in again.output
+    assert "--version N" in again.output  # what to do instead
 
     pinned = runner.invoke(app, ["promote", "conversion", "--config", config, "--version", "3"])
     assert pinned.exit_code == 0, pinned.output
