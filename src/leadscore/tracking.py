@@ -169,7 +169,8 @@ def log_monitoring_run(
     """A run in the monitored run's experiment's ``-monitoring`` one (tagged with its id)
     holding a report (``html``: in each of ``MONITORING_REPORTS``' languages); its id."""
     client = _client()
-    experiment_id = _experiment(client, _monitoring_experiment(client, monitored_run_id))
+    training = client.get_run(monitored_run_id).info.experiment_id
+    experiment_id = _experiment(client, _monitoring_experiment(client, training))
     with mlflow.start_run(experiment_id=experiment_id, run_name="monitor") as run:
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
         mlflow.set_tags({**tags, MONITORS_TAG: monitored_run_id})
@@ -182,7 +183,7 @@ def latest_monitoring(monitored_run_id: str) -> RunReport | None:
     """The newest monitoring run of ``monitored_run_id`` (its report not downloaded)."""
     client = _client()
     experiment_id = client.get_run(monitored_run_id).info.experiment_id
-    monitoring = client.get_experiment_by_name(_monitoring_experiment(client, monitored_run_id))
+    monitoring = client.get_experiment_by_name(_monitoring_experiment(client, experiment_id))
     found = client.search_runs(  # older monitoring runs lie in the training experiment
         [experiment_id, *([monitoring.experiment_id] if monitoring else [])],
         filter_string=f"tags.`{MONITORS_TAG}` = '{monitored_run_id}'",
@@ -192,10 +193,9 @@ def latest_monitoring(monitored_run_id: str) -> RunReport | None:
     return _report(found[0], Path(found[0].info.artifact_uri)) if found else None
 
 
-def _monitoring_experiment(client: mlflow.MlflowClient, monitored_run_id: str) -> str:
+def _monitoring_experiment(client: mlflow.MlflowClient, training_experiment_id: str) -> str:
     # apart from the training runs, so that comparing models lists no monitoring runs
-    experiment_id = client.get_run(monitored_run_id).info.experiment_id
-    return f"{client.get_experiment(experiment_id).name}-monitoring"
+    return f"{client.get_experiment(training_experiment_id).name}-monitoring"
 
 
 def monitoring_report(run_id: str, lang: str = "en") -> str:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from leadscore.cluster import DaskSettings
+    from leadscore.common.project import ProjectFile
 
 SQLITE = "sqlite:///"
 
@@ -90,27 +91,28 @@ def existing_store(environ: Mapping[str, str] | None = None) -> str:
 def apply_project_file(environ: MutableMapping[str, str]) -> Path | None:
     """Fill in what ``leadscore.yaml`` in the working directory names (models, store,
     tracking store) where ``environ`` lacks it; the file read, else None."""
-    from leadscore.common.project import project_file
-
-    path = project_file(Path.cwd())
-    if path is None:
+    project = _project()
+    if project is None:
         return None
-    from leadscore.common.project import load_project, variables
+    from leadscore.common.project import variables
 
-    environ.update(variables(load_project(path), environ))
+    path, loaded = project
+    environ.update(variables(loaded, environ))
     return path
 
 
 def project_training_config(kind: str) -> Path | None:
     """The training config ``leadscore.yaml`` names for a model kind, else None."""
-    from leadscore.common.project import project_file
+    project = _project()
+    return None if project is None else project[1].training.get(kind)
+
+
+def _project() -> tuple[Path, ProjectFile] | None:
+    """``leadscore.yaml`` in the working directory and what it says, where there is one."""
+    from leadscore.common.project import load_project, project_file
 
     path = project_file(Path.cwd())
-    if path is None:
-        return None
-    from leadscore.common.project import load_project
-
-    return load_project(path).training.get(kind)
+    return None if path is None else (path, load_project(path))
 
 
 def alerts_variable() -> str:

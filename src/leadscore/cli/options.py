@@ -53,8 +53,9 @@ ModelNameOption = Annotated[
 NBOModelOption = Annotated[
     str | None,
     typer.Option(
+        "--nbo-model",
         help="registered next-best-offer model (default: leadscore.yaml's, else "
-        "leadscore-nbo; '' for none)"
+        "leadscore-nbo; '' for none)",
     ),
 ]
 

@@ -93,7 +93,7 @@ def score(
             "leadscore-conversion; '' for none: the next-best-offer model ranks offers alone)",
         ),
     ] = None,
-    nbo_model: NBOModelOption = None,
+    nbo: NBOModelOption = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 1000,
     dask_scheduler: DaskSchedulerOption = None,
     dask_workers: DaskWorkersOption = 0,
@@ -109,15 +109,14 @@ def score(
     from rich.progress import Progress
 
     from leadscore.cluster import dask_client
-    from leadscore.common.project import VARIABLES, conversion_model
+    from leadscore.common.project import conversion_model, nbo_model
     from leadscore.scoring.batch import score_file, score_on_dask
     from leadscore.scoring.champions import load_champions
 
     settings = dask_settings(dask_scheduler, dask_workers, None)
     conversion = conversion_model(model, os.environ) if model != "" else None
-    if nbo_model is None:
-        nbo_model = os.environ.get(VARIABLES["nbo_model"], "leadscore-nbo")
-    scorer, versions = load_champions(conversion, nbo_model or None, None)
+    offers = nbo_model(nbo, os.environ)
+    scorer, versions = load_champions(conversion, offers or None, None)
     with Progress(console=console()) as progress:
         task = progress.add_task("scoring", total=None)
 

@@ -28,6 +28,7 @@ VARIABLES = {
 }
 
 DEFAULT_CONVERSION_MODEL = "leadscore-conversion"
+DEFAULT_NBO_MODEL = "leadscore-nbo"
 
 
 class ProjectFile(StrictModel):
@@ -89,6 +90,14 @@ def conversion_model(given: str | None, environ: Mapping[str, str]) -> str:
     """The conversion model a command uses: the option, else the variable (which the
     project file fills in), else ``leadscore-conversion``."""
     return given or environ.get(VARIABLES["conversion_model"]) or DEFAULT_CONVERSION_MODEL
+
+
+def nbo_model(given: str | None, environ: Mapping[str, str]) -> str:
+    """The next-best-offer model a command uses ('' for none): the option, else the
+    variable (which the project file fills in), else ``leadscore-nbo``."""
+    if given is not None:
+        return given
+    return environ.get(VARIABLES["nbo_model"], DEFAULT_NBO_MODEL)
 
 
 def _absolute_sqlite(url: str | None, base: Path) -> str | None:

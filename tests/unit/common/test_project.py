@@ -11,6 +11,7 @@ from leadscore.common.project import (
     DEFAULT_CONVERSION_MODEL,
     conversion_model,
     load_project,
+    nbo_model,
     project_file,
     variables,
 )
@@ -50,6 +51,10 @@ def test_the_option_wins_then_the_variable_then_the_default() -> None:
     assert conversion_model("given", environ) == "given"
     assert conversion_model(None, environ) == "acme-conversion"
     assert conversion_model(None, {}) == DEFAULT_CONVERSION_MODEL
+    # the offers model the same way, where '' means none
+    assert nbo_model("", {"LEADSCORE_NBO_MODEL": "acme-nbo"}) == ""
+    assert nbo_model(None, {"LEADSCORE_NBO_MODEL": ""}) == ""
+    assert nbo_model(None, {}) == "leadscore-nbo"
 
 
 def test_a_misspelt_key_names_the_file_and_the_key(tmp_path: Path) -> None:
